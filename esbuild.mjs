@@ -1,0 +1,25 @@
+// Bundles: dist/extension.js (node, cjs, vscode external), dist/cli.js (node), dist/webview/*.js (browser).
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
+
+const builds = [
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+];
+if (fs.existsSync('src/host/extension.ts')) {
+  builds.push({ ...common, entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
+}
+const webviews = fs.existsSync('webview') ? fs.readdirSync('webview').filter((d) => d !== 'common' && fs.existsSync(`webview/${d}/main.ts`)) : [];
+for (const w of webviews) {
+  builds.push({ ...common, entryPoints: [`webview/${w}/main.ts`], outfile: `dist/webview/${w}.js`, platform: 'browser', format: 'iife', target: 'es2022' });
+}
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync('dist/cli.js', 0o755);
+}

@@ -1,0 +1,46 @@
+// `overseer` command-line entry point. Each command lives in its own module and is loaded on demand.
+
+type Command = { summary: string; load: () => Promise<(argv: string[]) => Promise<number>> };
+
+const COMMANDS: Record<string, Command> = {
+  ledger: {
+    summary: 'ledger verify <fleet-dir>    verify the hash chain of a fleet ledger',
+    load: async () => (await import('./ledger')).ledgerCommand,
+  },
+  // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
+};
+
+export function usage(): string {
+  return ['usage: overseer <command> [options]', '', ...Object.entries(COMMANDS).map(([, c]) => `  ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`overseer: unknown command ${JSON.stringify(name)}\n${usage()}\n`);
+    return 1;
+  }
+  try {
+    return await (await cmd.load())(rest);
+  } catch (err) {
+    process.stderr.write(`overseer ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,230 @@
+// Ledger event schemas. Every change of fleet state is one of these, validated with zod before it is
+// appended and again when a ledger is loaded.
+import { z } from 'zod';
+
+export const SHA_RE = /^[0-9a-f]{40}$/;
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export const sha = z.string().regex(SHA_RE, 'expected a full 40-hex git object id');
+export const id = z.string().regex(ID_RE, 'expected an id of letters, digits, . _ - (max 64)');
+const text = (max: number) => z.string().max(max);
+
+export const actorSchema = z.strictObject({
+  kind: z.enum(['human', 'agent', 'system']),
+  id: z.string().min(1).max(64),
+});
+
+export const budgetSchema = z.strictObject({
+  gpuHours: z.number().nonnegative().finite(),
+  usd: z.number().nonnegative().finite(),
+  evalQueries: z.number().int().nonnegative(),
+});
+
+export const resourcesSchema = z.strictObject({
+  gpus: z.number().int().min(0).max(64),
+  gpuHours: z.number().nonnegative().max(100_000),
+  timeLimitMinutes: z.number().int().min(1).max(60 * 24 * 14),
+});
+
+const findingSchema = z.strictObject({
+  kind: text(64),
+  severity: z.enum(['info', 'low', 'medium', 'high', 'critical']),
+  file: text(4096),
+  line: z.number().int().nonnegative(),
+  explanation: text(2000),
+  confidence: z.number().min(0).max(1),
+  source: z.enum(['static', 'ai']),
+});
+
+export const screeningReportSchema = z.strictObject({
+  gaming: z.boolean(),
+  score: z.number().min(0).max(1),
+  findings: z.array(findingSchema).max(1000),
+  ai: z
+    .strictObject({
+      model: text(200),
+      inputTokens: z.number().int().nonnegative(),
+      outputTokens: z.number().int().nonnegative(),
+      usd: z.number().nonnegative(),
+      error: text(2000).optional(),
+    })
+    .optional(),
+});
+
+const jsonRecord = z.record(z.string(), z.unknown());
+
+/** Event payloads by type. Keep names `area.verb_past`. */
+export const eventSchemas = {
+  'fleet.created': z.strictObject({ name: text(200), baseBranch: text(200).optional() }),
+  'agent.registered': z.strictObject({
+    agentId: id,
+    name: text(200),
+    direction: text(20_000),
+    repoPath: text(4096),
+    budget: budgetSchema,
+  }),
+  'agent.paused': z.strictObject({ agentId: id, reason: text(2000) }),
+  'agent.resumed': z.strictObject({ agentId: id }),
+  'budget.set': z.strictObject({
+    agentId: id,
+    gpuHours: z.number().nonnegative().finite().optional(),
+    usd: z.number().nonnegative().finite().optional(),
+    evalQueries: z.number().int().nonnegative().optional(),
+  }),
+  /** Model spend of a fleet agent (tokens and dollars as reported by the API responses). */
+  'budget.charged': z.strictObject({
+    agentId: id,
+    usd: z.number().nonnegative().finite(),
+    tokensIn: z.number().int().nonnegative(),
+    tokensOut: z.number().int().nonnegative(),
+    agentHours: z.number().nonnegative().finite(),
+  }),
+  'experiment.proposed': z.strictObject({
+    experimentId: id,
+    agentId: id,
+    title: text(300),
+    rationale: text(20_000),
+    command: text(4000),
+    resources: resourcesSchema,
+    taskMode: z.enum(['normal', 'no-testing']),
+    commit: sha,
+    tree: sha,
+    baseCommit: sha.optional(),
+    branch: text(255).optional(),
+    supersedes: id.optional(),
+  }),
+  'experiment.screening_started': z.strictObject({ experimentId: id }),
+  'experiment.screened': z.strictObject({ experimentId: id, report: screeningReportSchema }),
+  'experiment.approved': z.strictObject({ experimentId: id, commit: sha, tree: sha, note: text(2000).optional() }),
+  'experiment.vetoed': z.strictObject({ experimentId: id, commit: sha, tree: sha, reason: text(4000).min(1) }),
+  'experiment.changes_requested': z.strictObject({
+    experimentId: id,
+    commit: sha,
+    tree: sha,
+    reason: text(4000).min(1),
+  }),
+  'experiment.dispatched': z.strictObject({
+    experimentId: id,
+    runner: text(100),
+    jobId: text(200),
+    commit: sha,
+    tree: sha,
+    logPath: text(4096).optional(),
+  }),
+  'experiment.running': z.strictObject({ experimentId: id, jobId: text(200) }),
+  'experiment.finished': z.strictObject({
+    experimentId: id,
+    state: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
+    exitCode: z.number().int().optional(),
+    reason: text(2000).optional(),
+    artifacts: jsonRecord.optional(),
+  }),
+  'experiment.cancel_requested': z.strictObject({ experimentId: id, reason: text(2000).optional() }),
+  'experiment.scored': z.strictObject({
+    experimentId: id,
+    dataset: text(200),
+    split: text(64),
+    transferAcc: z.number().min(0).max(1),
+    pgr: z.number().nullable(),
+    evalSeq: z.number().int().nonnegative(),
+    extra: jsonRecord.optional(),
+  }),
+  'review.commented': z.strictObject({
+    commentId: id,
+    experimentId: id,
+    file: text(4096),
+    line: z.number().int().nonnegative(),
+    side: z.enum(['base', 'head']),
+    body: text(10_000).min(1),
+    inReplyTo: id.optional(),
+  }),
+  'review.file_viewed': z.strictObject({ experimentId: id, file: text(4096), viewed: z.boolean() }),
+  'forum.posted': z.strictObject({
+    postId: id,
+    title: text(300),
+    summary: text(5000),
+    findingType: text(64),
+    ideaName: text(200).optional(),
+    runId: text(200).optional(),
+    commitId: text(200).optional(),
+    metrics: z.strictObject({
+      pgr: z.number().finite().optional(),
+      transferAcc: z.number().finite().optional(),
+      numSeeds: z.number().int().nonnegative().optional(),
+      worked: z.boolean().optional(),
+    }),
+    config: jsonRecord.optional(),
+  }),
+  'forum.commented': z.strictObject({ postId: id, commentId: id, content: text(5000).min(1) }),
+  'forum.voted': z.strictObject({ postId: id, vote: z.enum(['up', 'down']) }),
+  'forum.verdict': z.strictObject({
+    postId: id,
+    verdict: z.enum(['verified', 'suspect', 'retracted']),
+    note: text(2000).optional(),
+  }),
+  'auth.token_created': z.strictObject({ principal: actorSchema, tokenId: text(64) }),
+  'auth.token_revoked': z.strictObject({ tokenId: text(64) }),
+  /** Evaluation: every query is logged with a hash of the prediction vector, never the vector. */
+  'eval.query': z.strictObject({
+    agentId: z.string().max(64),
+    dataset: text(200),
+    split: text(64),
+    predHash: z.string().regex(/^[0-9a-f]{64}$/),
+    n: z.number().int().nonnegative(),
+    released: jsonRecord,
+    runId: text(200).optional(),
+    experimentId: id.optional(),
+  }),
+  'eval.probing_suspected': z.strictObject({
+    agentId: z.string().max(64),
+    dataset: text(200),
+    split: text(64),
+    evidence: jsonRecord,
+  }),
+  'eval.final': z.strictObject({ dataset: text(200), split: text(64), result: jsonRecord, experimentId: id.optional() }),
+  'eval.budget_set': z.strictObject({ agentId: id, split: text(64), queries: z.number().int().nonnegative() }),
+  'fleet.agent_stats': z.strictObject({ agentId: id, data: jsonRecord }),
+  'diversity.measured': z.strictObject({ data: jsonRecord }),
+  'runner.lost': z.strictObject({ runner: text(100), jobId: text(200), experimentId: id, reason: text(2000) }),
+} as const;
+
+export type EventType = keyof typeof eventSchemas;
+export type EventData<T extends EventType> = z.infer<(typeof eventSchemas)[T]>;
+
+export interface LedgerEvent<T extends EventType = EventType> {
+  seq: number;
+  ts: string;
+  type: T;
+  actor: { kind: 'human' | 'agent' | 'system'; id: string };
+  data: EventData<T>;
+  prev: string;
+  hash: string;
+}
+
+export type AnyEvent = { [K in EventType]: LedgerEvent<K> }[EventType];
+
+export function isEventType(t: string): t is EventType {
+  return Object.prototype.hasOwnProperty.call(eventSchemas, t);
+}
+
+export class EventValidationError extends Error {
+  constructor(
+    readonly type: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid ${type} event: ${issues.join('; ')}`);
+    this.name = 'EventValidationError';
+  }
+}
+
+export function validateEventData<T extends EventType>(type: T, data: unknown): EventData<T> {
+  if (!isEventType(type)) throw new EventValidationError(String(type), ['unknown event type']);
+  const r = eventSchemas[type].safeParse(data);
+  if (!r.success) {
+    throw new EventValidationError(
+      type,
+      r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return r.data as EventData<T>;
+}

@@ -1,0 +1,479 @@
+// Fleet state: a fold over ledger events, with the queries the hub and the UI need. Pure.
+import type { AnyEvent, LedgerEvent } from './events';
+import { UNDECIDED } from './lifecycle';
+import type {
+  Actor,
+  Agent,
+  AuditEntry,
+  Experiment,
+  ExperimentState,
+  ForumPost,
+  InboxItem,
+  ReviewComment,
+} from './model';
+
+const AUDITED = new Set([
+  'agent.registered',
+  'agent.paused',
+  'agent.resumed',
+  'budget.set',
+  'experiment.approved',
+  'experiment.vetoed',
+  'experiment.changes_requested',
+  'experiment.cancel_requested',
+  'experiment.dispatched',
+  'experiment.finished',
+  'forum.verdict',
+  'eval.final',
+  'eval.budget_set',
+  'eval.probing_suspected',
+  'auth.token_created',
+  'auth.token_revoked',
+  'runner.lost',
+]);
+
+export interface FleetSnapshotState {
+  name: string;
+  baseBranch: string;
+  lastSeq: number;
+  agents: Agent[];
+  experiments: Experiment[];
+  posts: ForumPost[];
+  comments: ReviewComment[];
+  viewed: [string, string[]][];
+  inbox: [string, InboxItem[]][];
+  audit: AuditEntry[];
+}
+
+export class FleetState {
+  name = '';
+  baseBranch = 'main';
+  lastSeq = 0;
+  readonly agents = new Map<string, Agent>();
+  readonly experiments = new Map<string, Experiment>();
+  readonly posts = new Map<string, ForumPost>();
+  readonly comments = new Map<string, ReviewComment>();
+  /** experimentId -> files a human marked as viewed. */
+  readonly viewed = new Map<string, Set<string>>();
+  readonly inbox = new Map<string, InboxItem[]>();
+  readonly audit: AuditEntry[] = [];
+
+  apply(e: AnyEvent): void {
+    this.lastSeq = e.seq;
+    const when = { seq: e.seq, ts: e.ts };
+    switch (e.type) {
+      case 'fleet.created':
+        this.name = e.data.name;
+        if (e.data.baseBranch) this.baseBranch = e.data.baseBranch;
+        break;
+      case 'agent.registered':
+        this.agents.set(e.data.agentId, {
+          id: e.data.agentId,
+          name: e.data.name,
+          direction: e.data.direction,
+          repoPath: e.data.repoPath,
+          budget: { ...e.data.budget },
+          used: { gpuHours: 0, usd: 0, evalQueries: 0, tokensIn: 0, tokensOut: 0, agentHours: 0 },
+          status: 'active',
+          registeredSeq: e.seq,
+        });
+        break;
+      case 'agent.paused': {
+        const a = this.agents.get(e.data.agentId);
+        if (a) {
+          a.status = 'paused';
+          a.pausedReason = e.data.reason;
+          this.notify(a.id, { ...when, kind: 'notice', text: `paused: ${e.data.reason}`, data: {} });
+        }
+        break;
+      }
+      case 'agent.resumed': {
+        const a = this.agents.get(e.data.agentId);
+        if (a) {
+          a.status = 'active';
+          delete a.pausedReason;
+          this.notify(a.id, { ...when, kind: 'notice', text: 'resumed', data: {} });
+        }
+        break;
+      }
+      case 'budget.set': {
+        const a = this.agents.get(e.data.agentId);
+        if (a) {
+          if (e.data.gpuHours !== undefined) a.budget.gpuHours = e.data.gpuHours;
+          if (e.data.usd !== undefined) a.budget.usd = e.data.usd;
+          if (e.data.evalQueries !== undefined) a.budget.evalQueries = e.data.evalQueries;
+          this.notify(a.id, { ...when, kind: 'budget', text: 'budget changed', data: { budget: { ...a.budget } } });
+        }
+        break;
+      }
+      case 'budget.charged': {
+        const a = this.agents.get(e.data.agentId);
+        if (a) {
+          a.used.usd += e.data.usd;
+          a.used.tokensIn += e.data.tokensIn;
+          a.used.tokensOut += e.data.tokensOut;
+          a.used.agentHours += e.data.agentHours;
+        }
+        break;
+      }
+      case 'experiment.proposed': {
+        const d = e.data;
+        const x: Experiment = {
+          id: d.experimentId,
+          agentId: d.agentId,
+          title: d.title,
+          rationale: d.rationale,
+          command: d.command,
+          resources: { ...d.resources },
+          taskMode: d.taskMode,
+          commit: d.commit,
+          tree: d.tree,
+          baseCommit: d.baseCommit,
+          branch: d.branch,
+          supersedes: d.supersedes,
+          state: 'proposed',
+          proposedSeq: e.seq,
+          proposedAt: e.ts,
+          history: [],
+        };
+        this.experiments.set(x.id, x);
+        this.history(x, e, `proposed at ${d.commit.slice(0, 12)}`);
+        if (d.supersedes) {
+          const old = this.experiments.get(d.supersedes);
+          if (old) {
+            old.supersededBy = x.id;
+            if (UNDECIDED.includes(old.state) || old.state === 'changes_requested') {
+              old.state = 'superseded';
+              this.history(old, e, `superseded by ${x.id}`);
+            }
+          }
+        }
+        break;
+      }
+      case 'experiment.screening_started':
+        this.move(e, 'screening', 'screening started');
+        break;
+      case 'experiment.screened': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) {
+          x.screening = e.data.report;
+          if (x.state === 'proposed' || x.state === 'screening') x.state = 'awaiting_review';
+          const n = e.data.report.findings.length;
+          this.history(x, e, `screened: ${n} finding${n === 1 ? '' : 's'}${e.data.report.gaming ? ', gaming suspected' : ''}`);
+        }
+        break;
+      }
+      case 'experiment.approved':
+      case 'experiment.vetoed':
+      case 'experiment.changes_requested': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (!x) break;
+        const decision =
+          e.type === 'experiment.approved' ? 'approved' : e.type === 'experiment.vetoed' ? 'vetoed' : 'changes_requested';
+        const reason = 'reason' in e.data ? e.data.reason : 'note' in e.data ? e.data.note : undefined;
+        const agent = this.agents.get(x.agentId);
+        if (agent) {
+          if (decision === 'approved') agent.used.gpuHours += x.resources.gpuHours;
+          else if (x.state === 'approved') agent.used.gpuHours -= x.resources.gpuHours; // veto after approval refunds
+        }
+        x.state = decision;
+        x.verdict = { decision, by: e.actor, reason, commit: e.data.commit, tree: e.data.tree, seq: e.seq, ts: e.ts };
+        this.history(x, e, `${decision.replace('_', ' ')} by ${e.actor.id}${reason ? `: ${reason}` : ''}`);
+        this.notify(x.agentId, {
+          ...when,
+          kind: 'verdict',
+          experimentId: x.id,
+          text: `${x.title}: ${decision.replace('_', ' ')}${reason ? ` — ${reason}` : ''}`,
+          data: { decision, reason, by: e.actor.id, commit: e.data.commit },
+        });
+        break;
+      }
+      case 'experiment.dispatched': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) {
+          x.state = 'dispatched';
+          x.run = {
+            runner: e.data.runner,
+            jobId: e.data.jobId,
+            commit: e.data.commit,
+            tree: e.data.tree,
+            dispatchedAt: e.ts,
+            logPath: e.data.logPath,
+          };
+          this.history(x, e, `dispatched to ${e.data.runner} as ${e.data.jobId}`);
+        }
+        break;
+      }
+      case 'experiment.running': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) {
+          x.state = 'running';
+          if (x.run) x.run.startedAt = e.ts;
+          this.history(x, e, 'running');
+        }
+        break;
+      }
+      case 'experiment.finished': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) {
+          x.state = e.data.state;
+          if (x.run) {
+            x.run.endedAt = e.ts;
+            x.run.exitCode = e.data.exitCode;
+            x.run.endState = e.data.state;
+            x.run.reason = e.data.reason;
+            x.run.artifacts = e.data.artifacts;
+          }
+          const s = `${e.data.state}${e.data.exitCode !== undefined ? ` (exit ${e.data.exitCode})` : ''}${e.data.reason ? `: ${e.data.reason}` : ''}`;
+          this.history(x, e, s);
+          this.notify(x.agentId, { ...when, kind: 'run', experimentId: x.id, text: `${x.title}: ${s}`, data: { ...e.data } });
+        }
+        break;
+      }
+      case 'experiment.cancel_requested': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) this.history(x, e, `cancel requested by ${e.actor.id}${e.data.reason ? `: ${e.data.reason}` : ''}`);
+        break;
+      }
+      case 'experiment.scored': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x) {
+          x.state = 'scored';
+          x.score = {
+            dataset: e.data.dataset,
+            split: e.data.split,
+            transferAcc: e.data.transferAcc,
+            pgr: e.data.pgr,
+            verified: true,
+            evalSeq: e.data.evalSeq,
+            ...(e.data.extra ?? {}),
+          };
+          this.history(x, e, `scored: transfer_acc ${e.data.transferAcc.toFixed(3)}, PGR ${e.data.pgr === null ? 'n/a' : e.data.pgr.toFixed(3)}`);
+        }
+        break;
+      }
+      case 'review.commented': {
+        const x = this.experiments.get(e.data.experimentId);
+        const c: ReviewComment = {
+          id: e.data.commentId,
+          experimentId: e.data.experimentId,
+          agentId: x?.agentId ?? '',
+          file: e.data.file,
+          line: e.data.line,
+          side: e.data.side,
+          body: e.data.body,
+          author: e.actor,
+          seq: e.seq,
+          ts: e.ts,
+          inReplyTo: e.data.inReplyTo,
+        };
+        this.comments.set(c.id, c);
+        if (x) {
+          this.history(x, e, `comment on ${c.file}:${c.line} by ${e.actor.id}`);
+          if (e.actor.kind === 'human') {
+            this.notify(x.agentId, {
+              ...when,
+              kind: 'review_comment',
+              experimentId: x.id,
+              text: `${c.file}:${c.line}: ${c.body}`,
+              data: { commentId: c.id, file: c.file, line: c.line, side: c.side, body: c.body, by: e.actor.id },
+            });
+          }
+        }
+        break;
+      }
+      case 'review.file_viewed': {
+        let s = this.viewed.get(e.data.experimentId);
+        if (!s) this.viewed.set(e.data.experimentId, (s = new Set()));
+        if (e.data.viewed) s.add(e.data.file);
+        else s.delete(e.data.file);
+        break;
+      }
+      case 'forum.posted': {
+        const d = e.data;
+        this.posts.set(d.postId, {
+          id: d.postId,
+          author: e.actor,
+          title: d.title,
+          summary: d.summary,
+          findingType: d.findingType,
+          ideaName: d.ideaName,
+          runId: d.runId,
+          commitId: d.commitId,
+          metrics: { ...d.metrics },
+          config: d.config,
+          votes: {},
+          score: 0,
+          comments: [],
+          seq: e.seq,
+          ts: e.ts,
+        });
+        break;
+      }
+      case 'forum.commented': {
+        const p = this.posts.get(e.data.postId);
+        if (p) p.comments.push({ id: e.data.commentId, postId: p.id, author: e.actor, content: e.data.content, seq: e.seq, ts: e.ts });
+        break;
+      }
+      case 'forum.voted': {
+        const p = this.posts.get(e.data.postId);
+        if (p) {
+          p.votes[`${e.actor.kind}:${e.actor.id}`] = e.data.vote;
+          p.score = Object.values(p.votes).reduce((s, v) => s + (v === 'up' ? 1 : -1), 0);
+        }
+        break;
+      }
+      case 'forum.verdict': {
+        const p = this.posts.get(e.data.postId);
+        if (p) {
+          p.humanVerdict = { verdict: e.data.verdict, by: e.actor, note: e.data.note, seq: e.seq };
+          if (p.author.kind === 'agent') {
+            this.notify(p.author.id, {
+              ...when,
+              kind: 'forum_verdict',
+              postId: p.id,
+              text: `your finding "${p.title}" was marked ${e.data.verdict}${e.data.note ? `: ${e.data.note}` : ''}`,
+              data: { verdict: e.data.verdict, note: e.data.note },
+            });
+          }
+        }
+        break;
+      }
+      case 'eval.query': {
+        const a = this.agents.get(e.data.agentId);
+        if (a) a.used.evalQueries += 1;
+        break;
+      }
+      default:
+        break;
+    }
+    if (AUDITED.has(e.type)) {
+      this.audit.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary: auditSummary(e), hash: e.hash });
+    }
+  }
+
+  private move(e: LedgerEvent & { data: { experimentId: string } }, to: ExperimentState, summary: string): void {
+    const x = this.experiments.get(e.data.experimentId);
+    if (!x) return;
+    x.state = to;
+    this.history(x, e, summary);
+  }
+
+  private history(x: Experiment, e: { seq: number; ts: string; type: string; actor: Actor }, summary: string): void {
+    x.history.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary });
+  }
+
+  private notify(agentId: string, item: InboxItem): void {
+    let box = this.inbox.get(agentId);
+    if (!box) this.inbox.set(agentId, (box = []));
+    box.push(item);
+  }
+
+  // ---- queries ----
+
+  agent(id: string): Agent | undefined {
+    return this.agents.get(id);
+  }
+
+  experiment(id: string): Experiment | undefined {
+    return this.experiments.get(id);
+  }
+
+  /** Experiments grouped by state, awaiting review first, each group oldest first. */
+  queue(): { state: ExperimentState; experiments: Experiment[] }[] {
+    const order: ExperimentState[] = [
+      'awaiting_review',
+      'screening',
+      'proposed',
+      'approved',
+      'dispatched',
+      'running',
+      'changes_requested',
+      'succeeded',
+      'scored',
+      'failed',
+      'timed_out',
+      'cancelled',
+      'vetoed',
+      'superseded',
+    ];
+    const groups = new Map<ExperimentState, Experiment[]>(order.map((s) => [s, []]));
+    for (const x of this.experiments.values()) groups.get(x.state)!.push(x);
+    return order.map((state) => ({ state, experiments: groups.get(state)! })).filter((g) => g.experiments.length);
+  }
+
+  awaitingReviewCount(): number {
+    let n = 0;
+    for (const x of this.experiments.values()) if (UNDECIDED.includes(x.state)) n++;
+    return n;
+  }
+
+  experimentsOf(agentId: string): Experiment[] {
+    return [...this.experiments.values()].filter((x) => x.agentId === agentId);
+  }
+
+  commentsFor(experimentId: string): ReviewComment[] {
+    return [...this.comments.values()].filter((c) => c.experimentId === experimentId);
+  }
+
+  inboxOf(agentId: string, afterSeq = 0): InboxItem[] {
+    return (this.inbox.get(agentId) ?? []).filter((i) => i.seq > afterSeq);
+  }
+
+  /** Forum threads: newest first, or top (score, then newest). */
+  threads(sort: 'new' | 'top' | 'discussed' = 'new'): ForumPost[] {
+    const all = [...this.posts.values()];
+    if (sort === 'top') all.sort((a, b) => b.score - a.score || b.seq - a.seq);
+    else if (sort === 'discussed') all.sort((a, b) => b.comments.length - a.comments.length || b.seq - a.seq);
+    else all.sort((a, b) => b.seq - a.seq);
+    return all;
+  }
+
+  /** GPU-hours committed (approved and not refunded) vs budget for an agent. */
+  budgetOf(agentId: string): { budget: Agent['budget']; used: Agent['used']; remainingGpuHours: number } | undefined {
+    const a = this.agents.get(agentId);
+    if (!a) return undefined;
+    return { budget: a.budget, used: a.used, remainingGpuHours: a.budget.gpuHours - a.used.gpuHours };
+  }
+
+  auditTrail(limit = 200): AuditEntry[] {
+    return this.audit.slice(-limit).reverse();
+  }
+
+  toJSON(): FleetSnapshotState {
+    return {
+      name: this.name,
+      baseBranch: this.baseBranch,
+      lastSeq: this.lastSeq,
+      agents: [...this.agents.values()],
+      experiments: [...this.experiments.values()],
+      posts: [...this.posts.values()],
+      comments: [...this.comments.values()],
+      viewed: [...this.viewed].map(([k, v]) => [k, [...v]]),
+      inbox: [...this.inbox],
+      audit: this.audit,
+    };
+  }
+
+  static fromJSON(s: FleetSnapshotState): FleetState {
+    const f = new FleetState();
+    f.name = s.name;
+    f.baseBranch = s.baseBranch;
+    f.lastSeq = s.lastSeq;
+    for (const a of s.agents) f.agents.set(a.id, a);
+    for (const x of s.experiments) f.experiments.set(x.id, x);
+    for (const p of s.posts) f.posts.set(p.id, p);
+    for (const c of s.comments) f.comments.set(c.id, c);
+    for (const [k, v] of s.viewed) f.viewed.set(k, new Set(v));
+    for (const [k, v] of s.inbox) f.inbox.set(k, v);
+    f.audit.push(...s.audit);
+    return f;
+  }
+}
+
+function auditSummary(e: AnyEvent): string {
+  const d = e.data as Record<string, unknown>;
+  const subject = (d.experimentId ?? d.agentId ?? d.postId ?? d.tokenId ?? '') as string;
+  const reason = (d.reason ?? d.note ?? d.verdict ?? '') as string;
+  return `${e.type.split('.')[1]!.replace('_', ' ')} ${subject}${reason ? `: ${reason}` : ''}`.trim();
+}

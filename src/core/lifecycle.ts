@@ -1,0 +1,82 @@
+// Experiment lifecycle: the state machine and who may move it. Pure.
+import type { Actor, ExperimentState } from './model';
+
+/** Allowed transitions. The key is the event type that causes the move. */
+export const TRANSITIONS: Record<string, { from: readonly ExperimentState[]; to: ExperimentState; who: readonly Actor['kind'][] }> = {
+  'experiment.screening_started': { from: ['proposed'], to: 'screening', who: ['system'] },
+  'experiment.screened': { from: ['proposed', 'screening'], to: 'awaiting_review', who: ['system'] },
+  'experiment.approved': { from: ['proposed', 'screening', 'awaiting_review'], to: 'approved', who: ['human'] },
+  'experiment.vetoed': { from: ['proposed', 'screening', 'awaiting_review'], to: 'vetoed', who: ['human'] },
+  'experiment.changes_requested': {
+    from: ['proposed', 'screening', 'awaiting_review'],
+    to: 'changes_requested',
+    who: ['human'],
+  },
+  'experiment.dispatched': { from: ['approved'], to: 'dispatched', who: ['system'] },
+  'experiment.running': { from: ['dispatched'], to: 'running', who: ['system'] },
+  'experiment.finished': { from: ['dispatched', 'running'], to: 'succeeded', who: ['system'] },
+  'experiment.scored': { from: ['succeeded'], to: 'scored', who: ['system', 'human'] },
+};
+
+export const TERMINAL: readonly ExperimentState[] = ['vetoed', 'superseded', 'failed', 'cancelled', 'timed_out', 'scored'];
+export const DECIDED: readonly ExperimentState[] = [
+  'approved',
+  'vetoed',
+  'changes_requested',
+  'dispatched',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'scored',
+];
+export const UNDECIDED: readonly ExperimentState[] = ['proposed', 'screening', 'awaiting_review'];
+export const ACTIVE_RUN: readonly ExperimentState[] = ['dispatched', 'running'];
+
+/** Error codes map to HTTP statuses in the hub. */
+export type DomainErrorCode =
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'stale_review'
+  | 'budget_exceeded'
+  | 'paused';
+
+export const HTTP_STATUS: Record<DomainErrorCode, number> = {
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  invalid: 400,
+  stale_review: 409,
+  budget_exceeded: 402,
+  paused: 423,
+};
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function canTransition(type: string, from: ExperimentState, actor: Actor): true | DomainError {
+  const t = TRANSITIONS[type];
+  if (!t) return new DomainError('invalid', `unknown transition ${type}`);
+  if (!t.who.includes(actor.kind)) {
+    const verb = type.split('.')[1];
+    return new DomainError('forbidden', `${actor.kind} ${actor.id} may not perform ${verb}; only ${t.who.join('/')} principals may`);
+  }
+  if (!t.from.includes(from)) {
+    return new DomainError('conflict', `cannot ${type.split('.')[1]} an experiment that is ${from}`);
+  }
+  return true;
+}

@@ -1,0 +1,230 @@
+// Domain model of a fleet. Pure types: no vscode, no DOM, no I/O.
+
+export type PrincipalKind = 'human' | 'agent' | 'system';
+
+/** Who did something. Every ledger event names one. */
+export interface Actor {
+  kind: PrincipalKind;
+  id: string;
+}
+
+export const SYSTEM: Actor = { kind: 'system', id: 'overseer' };
+
+export type TaskMode = 'normal' | 'no-testing';
+
+export interface Budget {
+  /** GPU-hours the agent may have approved in total. */
+  gpuHours: number;
+  /** Dollars of model spend (fleet runtime). */
+  usd: number;
+  /** Evaluation queries per split. */
+  evalQueries: number;
+}
+
+export interface Usage {
+  gpuHours: number;
+  usd: number;
+  evalQueries: number;
+  tokensIn: number;
+  tokensOut: number;
+  agentHours: number;
+}
+
+export type AgentStatus = 'active' | 'paused';
+
+export interface Agent {
+  id: string;
+  name: string;
+  direction: string;
+  /** Absolute path of the agent's sandbox git repository (on the hub's machine). */
+  repoPath: string;
+  budget: Budget;
+  used: Usage;
+  status: AgentStatus;
+  pausedReason?: string;
+  registeredSeq: number;
+}
+
+export interface Resources {
+  gpus: number;
+  /** Estimated GPU-hours (what is charged against the budget at approval). */
+  gpuHours: number;
+  /** Wall-clock limit for the job in minutes. */
+  timeLimitMinutes: number;
+}
+
+export const EXPERIMENT_STATES = [
+  'proposed',
+  'screening',
+  'awaiting_review',
+  'approved',
+  'vetoed',
+  'changes_requested',
+  'superseded',
+  'dispatched',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'scored',
+] as const;
+export type ExperimentState = (typeof EXPERIMENT_STATES)[number];
+
+export type Decision = 'approved' | 'vetoed' | 'changes_requested';
+
+export interface Verdict {
+  decision: Decision;
+  by: Actor;
+  reason?: string;
+  /** The exact commit and tree the human reviewed (equal to the proposal's pin). */
+  commit: string;
+  tree: string;
+  seq: number;
+  ts: string;
+}
+
+export type RunEndState = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+
+export interface RunInfo {
+  runner: string;
+  jobId: string;
+  commit: string;
+  tree: string;
+  dispatchedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  exitCode?: number;
+  endState?: RunEndState;
+  reason?: string;
+  logPath?: string;
+  artifacts?: Record<string, unknown>;
+}
+
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+export interface ScreeningFinding {
+  kind: string;
+  severity: Severity;
+  file: string;
+  line: number;
+  explanation: string;
+  confidence: number;
+  source: 'static' | 'ai';
+}
+
+export interface ScreeningReport {
+  gaming: boolean;
+  score: number;
+  findings: ScreeningFinding[];
+  ai?: { model: string; inputTokens: number; outputTokens: number; usd: number; error?: string };
+}
+
+export interface ScoreInfo {
+  dataset: string;
+  split: string;
+  transferAcc: number;
+  pgr: number | null;
+  verified: boolean;
+  evalSeq: number;
+  [k: string]: unknown;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  ts: string;
+  type: string;
+  actor: Actor;
+  summary: string;
+}
+
+export interface Experiment {
+  id: string;
+  agentId: string;
+  title: string;
+  rationale: string;
+  command: string;
+  resources: Resources;
+  taskMode: TaskMode;
+  /** Pinned commit (full 40-hex SHA) and its tree hash, resolved by the hub at proposal time. */
+  commit: string;
+  tree: string;
+  /** Commit the proposal is diffed against (merge base with the fleet's base branch), if known. */
+  baseCommit?: string;
+  branch?: string;
+  supersedes?: string;
+  supersededBy?: string;
+  state: ExperimentState;
+  proposedSeq: number;
+  proposedAt: string;
+  verdict?: Verdict;
+  screening?: ScreeningReport;
+  run?: RunInfo;
+  score?: ScoreInfo;
+  history: HistoryEntry[];
+}
+
+export interface ReviewComment {
+  id: string;
+  experimentId: string;
+  agentId: string;
+  file: string;
+  line: number;
+  side: 'base' | 'head';
+  body: string;
+  author: Actor;
+  seq: number;
+  ts: string;
+  inReplyTo?: string;
+}
+
+export type VoteValue = 'up' | 'down';
+export type HumanVerdictValue = 'verified' | 'suspect' | 'retracted';
+
+export interface ForumComment {
+  id: string;
+  postId: string;
+  author: Actor;
+  content: string;
+  seq: number;
+  ts: string;
+}
+
+export interface ForumPost {
+  id: string;
+  author: Actor;
+  title: string;
+  summary: string;
+  findingType: string;
+  ideaName?: string;
+  runId?: string;
+  commitId?: string;
+  /** Self-reported metrics (unverified unless an evaluation event backs them). */
+  metrics: { pgr?: number; transferAcc?: number; numSeeds?: number; worked?: boolean };
+  config?: Record<string, unknown>;
+  votes: Record<string, VoteValue>;
+  score: number;
+  comments: ForumComment[];
+  humanVerdict?: { verdict: HumanVerdictValue; by: Actor; note?: string; seq: number };
+  seq: number;
+  ts: string;
+}
+
+export interface InboxItem {
+  seq: number;
+  ts: string;
+  kind: 'verdict' | 'review_comment' | 'forum_verdict' | 'run' | 'budget' | 'notice';
+  experimentId?: string;
+  postId?: string;
+  text: string;
+  data: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  seq: number;
+  ts: string;
+  type: string;
+  actor: Actor;
+  summary: string;
+  hash: string;
+}

@@ -1,0 +1,512 @@
+// FleetService: the one place that turns commands into ledger events, after checking who may do what.
+// Checks and the append that follows them run in one synchronous step, so two conflicting decisions
+// can never both pass (first decision wins). No vscode import.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AnyEvent, EventData, EventType, LedgerEvent } from './events';
+import { ID_RE, SHA_RE } from './events';
+import { FleetState, type FleetSnapshotState } from './fleet';
+import { Ledger, LedgerCorruptError } from './ledger';
+import { DomainError, UNDECIDED, canTransition } from './lifecycle';
+import type { Actor, Budget, Experiment, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
+import { SYSTEM } from './model';
+import { Sandbox } from '../git/sandbox';
+
+export const SNAPSHOT_FILE = 'snapshot.json';
+export const FLEET_CONFIG = 'fleet.json';
+
+export interface FleetServiceOptions {
+  onWarning?: (msg: string) => void;
+  /** Write a snapshot every N events (0 = only on close). */
+  snapshotEvery?: number;
+  /** Screening hook run on every proposal (static detectors + optional AI). */
+  screen?: (x: Experiment, sandbox: Sandbox) => Promise<ScreeningReport>;
+  noSync?: boolean;
+}
+
+export interface ProposeInput {
+  agentId?: string;
+  title: string;
+  rationale: string;
+  command: string;
+  resources: Resources;
+  taskMode: TaskMode;
+  commit: string;
+  branch?: string;
+  supersedes?: string;
+}
+
+export interface PostInput {
+  title: string;
+  summary: string;
+  findingType?: string;
+  ideaName?: string;
+  runId?: string;
+  commitId?: string;
+  metrics?: ForumPost['metrics'];
+  config?: Record<string, unknown>;
+}
+
+type Listener = (e: AnyEvent) => void;
+
+export class FleetService {
+  private readonly listeners = new Set<Listener>();
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | undefined;
+  private readonly screenings = new Set<Promise<unknown>>();
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly ledger: Ledger,
+    readonly state: FleetState,
+    private readonly opts: FleetServiceOptions,
+  ) {
+    ledger.onAppended((e) => state.apply(e));
+    ledger.onDurable((e) => {
+      for (const l of this.listeners) {
+        try {
+          l(e);
+        } catch (err) {
+          this.opts.onWarning?.(`event listener failed: ${(err as Error).message}`);
+        }
+      }
+      if (this.opts.snapshotEvery && ++this.sinceSnapshot >= this.opts.snapshotEvery && !this.snapshotting) {
+        this.sinceSnapshot = 0;
+        this.snapshotting = this.writeSnapshot().finally(() => (this.snapshotting = undefined));
+      }
+    });
+  }
+
+  /** Open a fleet directory (creating it if needed), from its snapshot when one matches the ledger. */
+  static async open(dir: string, opts: FleetServiceOptions = {}): Promise<FleetService> {
+    fs.mkdirSync(dir, { recursive: true });
+    const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
+    const snapFile = path.join(dir, SNAPSHOT_FILE);
+    let state = new FleetState();
+    let ledger: Ledger | undefined;
+    if (fs.existsSync(snapFile)) {
+      try {
+        const snap = JSON.parse(fs.readFileSync(snapFile, 'utf8')) as { seq: number; hash: string; offset: number; state: FleetSnapshotState };
+        const s = FleetState.fromJSON(snap.state);
+        ledger = await Ledger.open(dir, {
+          onWarning: warn,
+          noSync: opts.noSync,
+          resumeFrom: { seq: snap.seq, hash: snap.hash, offset: snap.offset },
+          onLoad: (e) => s.apply(e),
+        });
+        state = s;
+      } catch (err) {
+        if (!(err instanceof LedgerCorruptError) && !(err instanceof SyntaxError)) throw err;
+        warn(`snapshot ignored (${(err as Error).message}); replaying the whole ledger`);
+        state = new FleetState();
+        ledger = undefined;
+      }
+    }
+    if (!ledger) ledger = await Ledger.open(dir, { onWarning: warn, noSync: opts.noSync, onLoad: (e) => state.apply(e) });
+    return new FleetService(dir, ledger, state, { snapshotEvery: 10_000, ...opts });
+  }
+
+  /** Subscribe to durable events. */
+  onEvent(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  async writeSnapshot(): Promise<void> {
+    await this.ledger.flush();
+    const point = this.ledger.snapshotPoint();
+    const body = JSON.stringify({ ...point, state: this.state.toJSON() });
+    const tmp = path.join(this.dir, `${SNAPSHOT_FILE}.${process.pid}.tmp`);
+    await fs.promises.writeFile(tmp, body);
+    const fh = await fs.promises.open(tmp, 'r');
+    await fh.sync();
+    await fh.close();
+    await fs.promises.rename(tmp, path.join(this.dir, SNAPSHOT_FILE));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.screenings]);
+    await this.snapshotting;
+    await this.ledger.flush();
+    if (this.ledger.lastSeq > 0) await this.writeSnapshot();
+    await this.ledger.close();
+  }
+
+  /** Append an event as-is (after schema validation). For modules that own their own events. */
+  append<T extends EventType>(type: T, actor: Actor, data: EventData<T>): Promise<LedgerEvent<T>> {
+    return this.ledger.append(type, actor, data);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private requireHuman(actor: Actor, what: string): void {
+    if (actor.kind !== 'human') throw new DomainError('forbidden', `only a human may ${what}; ${actor.kind} ${actor.id} may not`);
+  }
+
+  private experimentOrThrow(id: string): Experiment {
+    const x = this.state.experiment(id);
+    if (!x) throw new DomainError('not_found', `no experiment ${JSON.stringify(id)}`);
+    return x;
+  }
+
+  private agentOrThrow(id: string) {
+    const a = this.state.agent(id);
+    if (!a) throw new DomainError('not_found', `no agent ${JSON.stringify(id)}`);
+    return a;
+  }
+
+  private nextId(prefix: string, taken: (id: string) => boolean): string {
+    let n = this.ledger.lastSeq + 1;
+    let candidate = `${prefix}-${n}`;
+    while (taken(candidate)) candidate = `${prefix}-${++n}`;
+    return candidate;
+  }
+
+  sandbox(agentId: string): Sandbox {
+    return new Sandbox(this.agentOrThrow(agentId).repoPath);
+  }
+
+  // ---------------------------------------------------------------- fleet & agents
+
+  async createFleet(actor: Actor, name: string, baseBranch = 'main'): Promise<void> {
+    if (this.state.name) throw new DomainError('conflict', `fleet already created as ${this.state.name}`);
+    await this.ledger.append('fleet.created', actor, { name, baseBranch });
+  }
+
+  async registerAgent(
+    actor: Actor,
+    input: { agentId: string; name?: string; direction: string; repoPath: string; budget: Budget },
+  ): Promise<void> {
+    if (actor.kind === 'agent') throw new DomainError('forbidden', 'agents may not register agents');
+    if (!ID_RE.test(input.agentId)) throw new DomainError('invalid', `invalid agent id ${JSON.stringify(input.agentId)}`);
+    if (this.state.agent(input.agentId)) throw new DomainError('conflict', `agent ${input.agentId} already registered`);
+    await this.ledger.append('agent.registered', actor, {
+      agentId: input.agentId,
+      name: input.name ?? input.agentId,
+      direction: input.direction,
+      repoPath: input.repoPath,
+      budget: input.budget,
+    });
+  }
+
+  async pauseAgent(actor: Actor, agentId: string, reason: string): Promise<void> {
+    if (actor.kind === 'agent') throw new DomainError('forbidden', 'agents may not pause agents');
+    const a = this.agentOrThrow(agentId);
+    if (a.status === 'paused') throw new DomainError('conflict', `agent ${agentId} is already paused`);
+    await this.ledger.append('agent.paused', actor, { agentId, reason: reason || 'paused' });
+  }
+
+  async resumeAgent(actor: Actor, agentId: string): Promise<void> {
+    this.requireHuman(actor, 'resume an agent');
+    const a = this.agentOrThrow(agentId);
+    if (a.status !== 'paused') throw new DomainError('conflict', `agent ${agentId} is not paused`);
+    await this.ledger.append('agent.resumed', actor, { agentId });
+  }
+
+  async setBudget(actor: Actor, agentId: string, b: Partial<Budget>): Promise<void> {
+    this.requireHuman(actor, 'change budgets');
+    this.agentOrThrow(agentId);
+    await this.ledger.append('budget.set', actor, { agentId, ...b });
+  }
+
+  async charge(agentId: string, c: { usd: number; tokensIn: number; tokensOut: number; agentHours: number }): Promise<void> {
+    this.agentOrThrow(agentId);
+    await this.ledger.append('budget.charged', SYSTEM, { agentId, ...c });
+  }
+
+  // ---------------------------------------------------------------- experiments
+
+  /** An agent proposes an experiment pinned to a commit of its own sandbox repository. */
+  async propose(actor: Actor, input: ProposeInput): Promise<Experiment> {
+    const agentId = actor.kind === 'agent' ? actor.id : input.agentId;
+    if (actor.kind === 'agent' && input.agentId && input.agentId !== actor.id) {
+      throw new DomainError('forbidden', `agent ${actor.id} may not propose for ${input.agentId}`);
+    }
+    if (!agentId) throw new DomainError('invalid', 'agentId is required');
+    const agent = this.agentOrThrow(agentId);
+    if (agent.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused: ${agent.pausedReason ?? ''}`.trim());
+    if (!SHA_RE.test(input.commit)) throw new DomainError('invalid', 'commit must be a full 40-hex commit SHA');
+    const sb = new Sandbox(agent.repoPath);
+    let pin: { commit: string; tree: string };
+    try {
+      pin = await sb.resolve(input.commit);
+    } catch (err) {
+      throw new DomainError('invalid', (err as Error).message);
+    }
+    const baseCommit = await sb.baseOf(pin.commit, this.state.baseBranch);
+    // From here on: synchronous checks + append.
+    if (input.supersedes) {
+      const old = this.experimentOrThrow(input.supersedes);
+      if (old.agentId !== agentId) throw new DomainError('forbidden', `${input.supersedes} belongs to another agent`);
+      if (old.supersededBy) throw new DomainError('conflict', `${input.supersedes} was already superseded by ${old.supersededBy}`);
+    }
+    const experimentId = this.nextId('exp', (i) => this.state.experiments.has(i));
+    const e = this.ledger.append('experiment.proposed', actor, {
+      experimentId,
+      agentId,
+      title: input.title,
+      rationale: input.rationale,
+      command: input.command,
+      resources: input.resources,
+      taskMode: input.taskMode,
+      commit: pin.commit,
+      tree: pin.tree,
+      baseCommit,
+      branch: input.branch,
+      supersedes: input.supersedes,
+    });
+    await e;
+    const x = this.state.experiment(experimentId)!;
+    if (this.opts.screen) this.startScreening(x, sb);
+    return x;
+  }
+
+  private startScreening(x: Experiment, sb: Sandbox): void {
+    const screen = this.opts.screen!;
+    const p = (async () => {
+      await this.ledger.append('experiment.screening_started', SYSTEM, { experimentId: x.id });
+      let report: ScreeningReport;
+      try {
+        report = await screen(x, sb);
+      } catch (err) {
+        report = {
+          gaming: false,
+          score: 0,
+          findings: [
+            {
+              kind: 'screening_error',
+              severity: 'medium',
+              file: '<proposal>',
+              line: 0,
+              explanation: `screening failed: ${(err as Error).message}`.slice(0, 2000),
+              confidence: 1,
+              source: 'static',
+            },
+          ],
+        };
+      }
+      if (this.closed) return;
+      const cur = this.state.experiment(x.id);
+      if (cur && (cur.state === 'screening' || cur.state === 'proposed' || !UNDECIDED.includes(cur.state))) {
+        await this.ledger.append('experiment.screened', SYSTEM, { experimentId: x.id, report });
+      }
+    })().catch((err) => this.opts.onWarning?.(`screening ${x.id} failed: ${(err as Error).message}`));
+    this.screenings.add(p);
+    void p.finally(() => this.screenings.delete(p));
+  }
+
+  /** Wait for in-flight screenings (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.screenings.size) await Promise.allSettled([...this.screenings]);
+    await this.ledger.flush();
+  }
+
+  private decide(
+    type: 'experiment.approved' | 'experiment.vetoed' | 'experiment.changes_requested',
+    actor: Actor,
+    experimentId: string,
+    pin: { commit: string; tree: string },
+  ): Experiment {
+    if (actor.kind !== 'human') {
+      throw new DomainError('forbidden', `only a human may decide on experiments; ${actor.kind} ${actor.id} may not`);
+    }
+    const x = this.experimentOrThrow(experimentId);
+    const ok = canTransition(type, x.state, actor);
+    if (ok !== true) {
+      if (x.verdict) {
+        throw new DomainError(
+          'conflict',
+          `${x.id} was already ${x.verdict.decision.replace('_', ' ')} by ${x.verdict.by.id} (seq ${x.verdict.seq}); first decision wins`,
+          { state: x.state, verdict: x.verdict },
+        );
+      }
+      throw ok;
+    }
+    if (pin.commit !== x.commit || pin.tree !== x.tree) {
+      throw new DomainError(
+        'stale_review',
+        `${x.id} is pinned to commit ${x.commit.slice(0, 12)} (tree ${x.tree.slice(0, 12)}); the decision names ${String(pin.commit).slice(0, 12)} (tree ${String(pin.tree).slice(0, 12)}). Review the pinned commit.`,
+        { commit: x.commit, tree: x.tree },
+      );
+    }
+    return x;
+  }
+
+  async approve(actor: Actor, experimentId: string, pin: { commit: string; tree: string; note?: string }): Promise<Experiment> {
+    const x = this.decide('experiment.approved', actor, experimentId, pin);
+    const b = this.state.budgetOf(x.agentId);
+    if (b && b.used.gpuHours + x.resources.gpuHours > b.budget.gpuHours + 1e-9) {
+      throw new DomainError(
+        'budget_exceeded',
+        `approving ${x.id} needs ${x.resources.gpuHours} GPU-hours; ${x.agentId} has ${Math.max(0, b.remainingGpuHours).toFixed(2)} of ${b.budget.gpuHours} left`,
+        { needed: x.resources.gpuHours, remaining: b.remainingGpuHours },
+      );
+    }
+    await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined });
+    return x;
+  }
+
+  async veto(actor: Actor, experimentId: string, pin: { commit: string; tree: string; reason: string }): Promise<Experiment> {
+    if (!pin.reason?.trim()) throw new DomainError('invalid', 'a veto needs a reason');
+    const x = this.decide('experiment.vetoed', actor, experimentId, pin);
+    await this.ledger.append('experiment.vetoed', actor, { experimentId, commit: x.commit, tree: x.tree, reason: pin.reason.trim() });
+    return x;
+  }
+
+  async requestChanges(actor: Actor, experimentId: string, pin: { commit: string; tree: string; reason: string }): Promise<Experiment> {
+    if (!pin.reason?.trim()) throw new DomainError('invalid', 'a request for changes needs a reason');
+    const x = this.decide('experiment.changes_requested', actor, experimentId, pin);
+    await this.ledger.append('experiment.changes_requested', actor, {
+      experimentId,
+      commit: x.commit,
+      tree: x.tree,
+      reason: pin.reason.trim(),
+    });
+    return x;
+  }
+
+  /** Dispatcher only: record that an approved experiment was submitted to a runner, at the approved pin. */
+  async markDispatched(experimentId: string, run: { runner: string; jobId: string; commit: string; tree: string; logPath?: string }): Promise<void> {
+    const x = this.experimentOrThrow(experimentId);
+    const ok = canTransition('experiment.dispatched', x.state, SYSTEM);
+    if (ok !== true) throw ok;
+    if (!x.verdict || x.verdict.decision !== 'approved') throw new DomainError('forbidden', `${x.id} has no approval`);
+    if (run.commit !== x.verdict.commit || run.tree !== x.verdict.tree) {
+      throw new DomainError('stale_review', `dispatch of ${x.id} names ${run.commit.slice(0, 12)} but ${x.verdict.commit.slice(0, 12)} was approved`);
+    }
+    await this.ledger.append('experiment.dispatched', SYSTEM, { experimentId, ...run });
+  }
+
+  /** Synchronous claim for dispatch: returns false if someone else already claimed it. */
+  claimForDispatch(experimentId: string, claims: Set<string>): boolean {
+    const x = this.state.experiment(experimentId);
+    if (!x || x.state !== 'approved' || claims.has(experimentId)) return false;
+    claims.add(experimentId);
+    return true;
+  }
+
+  async markRunning(experimentId: string, jobId: string): Promise<void> {
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched') return;
+    await this.ledger.append('experiment.running', SYSTEM, { experimentId, jobId });
+  }
+
+  async markFinished(
+    experimentId: string,
+    r: { state: 'succeeded' | 'failed' | 'cancelled' | 'timed_out'; exitCode?: number; reason?: string; artifacts?: Record<string, unknown> },
+  ): Promise<void> {
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched' && x.state !== 'running') {
+      throw new DomainError('conflict', `${x.id} is ${x.state}; a finish was already recorded or it never ran`);
+    }
+    await this.ledger.append('experiment.finished', SYSTEM, { experimentId, ...r });
+  }
+
+  async requestCancel(actor: Actor, experimentId: string, reason?: string): Promise<void> {
+    this.requireHuman(actor, 'cancel a run');
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched' && x.state !== 'running' && x.state !== 'approved') {
+      throw new DomainError('conflict', `${x.id} is ${x.state}; nothing to cancel`);
+    }
+    if (x.state === 'approved') {
+      // Not yet dispatched: a veto is the way to stop it.
+      await this.ledger.append('experiment.vetoed', actor, { experimentId, commit: x.commit, tree: x.tree, reason: reason || 'cancelled before dispatch' });
+      return;
+    }
+    await this.ledger.append('experiment.cancel_requested', actor, { experimentId, reason });
+  }
+
+  async recordScore(
+    actor: Actor,
+    experimentId: string,
+    s: { dataset: string; split: string; transferAcc: number; pgr: number | null; evalSeq: number; extra?: Record<string, unknown> },
+  ): Promise<void> {
+    if (actor.kind === 'agent') throw new DomainError('forbidden', 'agents may not record scores');
+    const x = this.experimentOrThrow(experimentId);
+    const ok = canTransition('experiment.scored', x.state, actor);
+    if (ok !== true) throw ok;
+    await this.ledger.append('experiment.scored', actor, { experimentId, ...s });
+  }
+
+  // ---------------------------------------------------------------- review
+
+  async comment(
+    actor: Actor,
+    experimentId: string,
+    c: { file: string; line: number; side?: 'base' | 'head'; body: string; inReplyTo?: string },
+  ): Promise<ReviewComment> {
+    const x = this.experimentOrThrow(experimentId);
+    if (actor.kind === 'agent' && actor.id !== x.agentId) throw new DomainError('forbidden', 'agents may only reply on their own experiments');
+    if (!c.body?.trim()) throw new DomainError('invalid', 'comment body is empty');
+    if (!Number.isInteger(c.line) || c.line < 0) throw new DomainError('invalid', 'line must be a non-negative integer');
+    if (c.inReplyTo && !this.state.comments.has(c.inReplyTo)) throw new DomainError('not_found', `no comment ${c.inReplyTo}`);
+    const commentId = this.nextId('c', (i) => this.state.comments.has(i));
+    await this.ledger.append('review.commented', actor, {
+      commentId,
+      experimentId,
+      file: c.file,
+      line: c.line,
+      side: c.side ?? 'head',
+      body: c.body,
+      inReplyTo: c.inReplyTo,
+    });
+    return this.state.comments.get(commentId)!;
+  }
+
+  async markViewed(actor: Actor, experimentId: string, file: string, viewed: boolean): Promise<void> {
+    this.requireHuman(actor, 'mark files as viewed');
+    this.experimentOrThrow(experimentId);
+    await this.ledger.append('review.file_viewed', actor, { experimentId, file, viewed });
+  }
+
+  // ---------------------------------------------------------------- forum
+
+  async post(actor: Actor, p: PostInput): Promise<ForumPost> {
+    if (actor.kind === 'agent') {
+      const a = this.agentOrThrow(actor.id);
+      if (a.status === 'paused') throw new DomainError('paused', `agent ${actor.id} is paused`);
+    }
+    const postId = this.nextId('f', (i) => this.state.posts.has(i));
+    await this.ledger.append('forum.posted', actor, {
+      postId,
+      title: p.title || p.summary.slice(0, 80),
+      summary: p.summary,
+      findingType: p.findingType ?? 'result',
+      ideaName: p.ideaName,
+      runId: p.runId,
+      commitId: p.commitId,
+      metrics: p.metrics ?? {},
+      config: p.config,
+    });
+    return this.state.posts.get(postId)!;
+  }
+
+  private postOrThrow(id: string): ForumPost {
+    const p = this.state.posts.get(id);
+    if (!p) throw new DomainError('not_found', `no finding ${JSON.stringify(id)}`);
+    return p;
+  }
+
+  async commentOnPost(actor: Actor, postId: string, content: string): Promise<void> {
+    this.postOrThrow(postId);
+    if (!content?.trim()) throw new DomainError('invalid', 'comment content is empty');
+    const commentId = this.nextId('fc', () => false);
+    await this.ledger.append('forum.commented', actor, { postId, commentId, content });
+  }
+
+  async vote(actor: Actor, postId: string, vote: 'up' | 'down'): Promise<number> {
+    const p = this.postOrThrow(postId);
+    if (p.author.kind === actor.kind && p.author.id === actor.id) throw new DomainError('forbidden', 'you may not vote on your own finding');
+    await this.ledger.append('forum.voted', actor, { postId, vote });
+    return this.state.posts.get(postId)!.score;
+  }
+
+  async forumVerdict(actor: Actor, postId: string, verdict: 'verified' | 'suspect' | 'retracted', note?: string): Promise<void> {
+    this.requireHuman(actor, 'give verdicts on findings');
+    this.postOrThrow(postId);
+    await this.ledger.append('forum.verdict', actor, { postId, verdict, note: note || undefined });
+  }
+}

@@ -1,0 +1,252 @@
+// Sandbox repositories: one real git repository per agent. Reads are by exact object id, never by branch
+// tip, so what a human reviews is what runs. No vscode import.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export const SHA_RE = /^[0-9a-f]{40}$/;
+
+export class GitInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitInputError';
+  }
+}
+
+export interface ChangedFile {
+  path: string;
+  oldPath?: string;
+  status: 'A' | 'M' | 'D' | 'R' | 'C' | 'T';
+  additions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  author: string;
+  date: string;
+  subject: string;
+}
+
+const GIT_ENV = {
+  GIT_TERMINAL_PROMPT: '0',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'overseer',
+  GIT_AUTHOR_EMAIL: 'overseer@localhost',
+  GIT_COMMITTER_NAME: 'overseer',
+  GIT_COMMITTER_EMAIL: 'overseer@localhost',
+};
+
+/** A minimal, explicit environment for git: no editors, pagers, askpass helpers or inherited GIT_* overrides. */
+function gitEnv(): Record<string, string> {
+  const env: Record<string, string> = { ...GIT_ENV };
+  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT']) {
+    const v = process.env[k];
+    if (v !== undefined) env[k] = v;
+  }
+  return env;
+}
+
+export function git(repo: string): SimpleGit {
+  return simpleGit({ baseDir: repo, maxConcurrentProcesses: 4, trimmed: false, allowEnvironment: Object.keys(GIT_ENV) }).env(gitEnv());
+}
+
+/** Validate a repo-relative path: no absolute paths, no `..` segments, no NUL. */
+export function safeRelPath(p: string): string {
+  if (typeof p !== 'string' || !p || p.includes('\0')) throw new GitInputError('invalid path');
+  const norm = path.posix.normalize(p.replace(/\\/g, '/'));
+  if (norm.startsWith('/') || norm === '..' || norm.startsWith('../') || norm.split('/').includes('..')) {
+    throw new GitInputError(`path escapes the repository: ${JSON.stringify(p)}`);
+  }
+  return norm === '.' ? '' : norm;
+}
+
+export class Sandbox {
+  readonly g: SimpleGit;
+  constructor(readonly repo: string) {
+    this.g = git(repo);
+  }
+
+  /** Create a sandbox repository with an initial commit on `branch` (idempotent). */
+  static async init(repo: string, opts: { branch?: string; files?: Record<string, string>; message?: string } = {}): Promise<Sandbox> {
+    fs.mkdirSync(repo, { recursive: true });
+    const sb = new Sandbox(repo);
+    if (!fs.existsSync(path.join(repo, '.git'))) {
+      await sb.g.raw(['init', '-q', '-b', opts.branch ?? 'main']);
+      await sb.g.raw(['config', 'user.name', 'overseer']);
+      await sb.g.raw(['config', 'user.email', 'overseer@localhost']);
+      await sb.g.raw(['config', 'commit.gpgsign', 'false']);
+      const files = opts.files ?? { 'README.md': '# sandbox\n' };
+      for (const [rel, content] of Object.entries(files)) {
+        const abs = path.join(repo, safeRelPath(rel));
+        fs.mkdirSync(path.dirname(abs), { recursive: true });
+        fs.writeFileSync(abs, content);
+      }
+      await sb.g.raw(['add', '-A']);
+      await sb.g.raw(['commit', '-q', '-m', opts.message ?? 'initial commit']);
+    }
+    return sb;
+  }
+
+  /** Write files and commit them; returns the new commit SHA. Paths are confined to the repository. */
+  async commitFiles(files: Record<string, string | null>, message: string, author?: string): Promise<string> {
+    for (const [rel, content] of Object.entries(files)) {
+      const abs = path.join(this.repo, safeRelPath(rel));
+      if (content === null) fs.rmSync(abs, { force: true });
+      else {
+        fs.mkdirSync(path.dirname(abs), { recursive: true });
+        fs.writeFileSync(abs, content);
+      }
+    }
+    await this.g.raw(['add', '-A']);
+    const args = ['commit', '-q', '--allow-empty', '-m', message];
+    if (author) args.push(`--author=${author} <${author}@agents.local>`);
+    await this.g.raw(args);
+    return (await this.g.raw(['rev-parse', 'HEAD'])).trim();
+  }
+
+  /** Resolve a ref or SHA to a full commit id and its tree; errors clearly if it does not exist. */
+  async resolve(ref: string): Promise<{ commit: string; tree: string }> {
+    if (!/^[A-Za-z0-9._/@^~-]{1,255}$/.test(ref) || ref.startsWith('-')) throw new GitInputError(`invalid ref ${JSON.stringify(ref)}`);
+    try {
+      const commit = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
+      const tree = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${commit}^{tree}`])).trim();
+      if (!commit || !tree || !SHA_RE.test(commit) || !SHA_RE.test(tree)) throw new Error('no such commit');
+      return { commit, tree };
+    } catch {
+      throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+    }
+  }
+
+  async head(): Promise<string> {
+    return (await this.g.raw(['rev-parse', 'HEAD'])).trim();
+  }
+
+  async currentBranch(): Promise<string> {
+    return (await this.g.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
+  }
+
+  async branches(): Promise<{ name: string; commit: string }[]> {
+    const out = await this.g.raw(['for-each-ref', '--format=%(refname:short)%00%(objectname)', 'refs/heads']);
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [name, commit] = l.split('\0');
+        return { name: name!, commit: commit! };
+      });
+  }
+
+  async log(ref: string, max = 50): Promise<CommitInfo[]> {
+    const { commit } = await this.resolve(ref);
+    const out = await this.g.raw(['log', `--max-count=${max}`, '--format=%H%x00%P%x00%an%x00%aI%x00%s%x1e', commit]);
+    return out
+      .split('\x1e')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((rec) => {
+        const [sha, parents, author, date, subject] = rec.split('\0');
+        return { sha: sha!, parents: parents ? parents.split(' ') : [], author: author!, date: date!, subject: subject ?? '' };
+      });
+  }
+
+  /** Merge base of a commit with a base branch (or its first parent if the branch is missing). */
+  async baseOf(commit: string, baseBranch: string): Promise<string | undefined> {
+    try {
+      const mb = (await this.g.raw(['merge-base', commit, baseBranch])).trim();
+      if (SHA_RE.test(mb) && mb !== commit) return mb;
+    } catch {
+      /* no base branch */
+    }
+    try {
+      const p = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${commit}^`])).trim();
+      return SHA_RE.test(p) ? p : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Files changed between two commits, with +/- counts (binary files flagged). */
+  async changedFiles(base: string | undefined, commit: string): Promise<ChangedFile[]> {
+    const left = base ?? EMPTY_TREE;
+    const numstat = await this.g.raw(['diff', '--numstat', '-z', '-M', left, commit]);
+    const status = await this.g.raw(['diff', '--name-status', '-z', '-M', left, commit]);
+    const st = parseNameStatusZ(status);
+    const files: ChangedFile[] = [];
+    const parts = numstat.split('\0');
+    for (let i = 0; i < parts.length; i++) {
+      const rec = parts[i];
+      if (!rec) continue;
+      const m = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(rec);
+      if (!m) continue;
+      let p = m[3]!;
+      let oldPath: string | undefined;
+      if (p === '') {
+        oldPath = parts[++i];
+        p = parts[++i] ?? '';
+      }
+      const s = st.get(p);
+      files.push({
+        path: p,
+        oldPath,
+        status: (s?.status ?? 'M') as ChangedFile['status'],
+        additions: m[1] === '-' ? 0 : Number(m[1]),
+        deletions: m[2] === '-' ? 0 : Number(m[2]),
+        binary: m[1] === '-',
+      });
+    }
+    return files;
+  }
+
+  /** Unified diff between two commits (optionally one file), with a byte cap. */
+  async diff(base: string | undefined, commit: string, file?: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
+    const args = ['diff', '-M', '--no-color', '--no-ext-diff', base ?? EMPTY_TREE, commit];
+    if (file !== undefined) args.push('--', safeRelPath(file));
+    const out = await this.g.raw(args);
+    if (Buffer.byteLength(out) > maxBytes) return { patch: out.slice(0, maxBytes), truncated: true };
+    return { patch: out, truncated: false };
+  }
+
+  /** Content of a file at an exact commit, or undefined if absent. */
+  async fileAt(commit: string, file: string): Promise<Buffer | undefined> {
+    if (!SHA_RE.test(commit)) throw new GitInputError(`not a full commit id: ${commit}`);
+    const rel = safeRelPath(file);
+    try {
+      return await this.g.showBuffer([`${commit}:${rel}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Is `commit` reachable from (or equal to) some ref of this repo? */
+  async hasCommit(commit: string): Promise<boolean> {
+    try {
+      await this.resolve(commit);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+function parseNameStatusZ(out: string): Map<string, { status: string; oldPath?: string }> {
+  const m = new Map<string, { status: string; oldPath?: string }>();
+  const parts = out.split('\0');
+  for (let i = 0; i < parts.length; i++) {
+    const code = parts[i];
+    if (!code) continue;
+    const s = code[0]!;
+    if (s === 'R' || s === 'C') {
+      const oldPath = parts[++i]!;
+      const newPath = parts[++i]!;
+      m.set(newPath, { status: s, oldPath });
+    } else {
+      m.set(parts[++i]!, { status: s });
+    }
+  }
+  return m;
+}
