@@ -132,6 +132,8 @@ export class Ledger {
   private readonly checkpoints = new Map<number, number>();
   private durableSeq = 0;
   private durableHash = GENESIS;
+  /** Counters for tests and benchmarks: how many events were written and how many fsyncs it took. */
+  readonly stats = { appended: 0, batches: 0, syncs: 0 };
 
   private constructor(
     readonly file: string,
@@ -287,8 +289,19 @@ export class Ledger {
             const { bytesWritten } = await this.fh.write(buf, written, buf.length - written, this.size + written);
             written += bytesWritten;
           }
-          if (!this.opts.noSync) await this.fh.datasync();
+          if (!this.opts.noSync) {
+            await this.fh.datasync();
+            this.stats.syncs++;
+          }
+          this.stats.batches++;
+          this.stats.appended += batch.length;
+          const batchStart = this.size;
           this.size += buf.length;
+          let off = batchStart;
+          for (const p of batch) {
+            if ((p.event.seq & 1023) === 0) this.checkpoints.set(p.event.seq, off);
+            off += Buffer.byteLength(p.line);
+          }
         } catch (err) {
           this.failed = err as Error;
           for (const p of batch) p.reject(err as Error);
@@ -297,7 +310,6 @@ export class Ledger {
           return;
         }
         for (const p of batch) {
-          if ((p.event.seq & 1023) === 0) this.checkpoints.set(p.event.seq, this.size - Buffer.byteLength(p.line));
           this.durableSeq = p.event.seq;
           this.durableHash = p.event.hash;
           p.resolve(p.event);

@@ -22,6 +22,8 @@ export interface FleetServiceOptions {
   /** Screening hook run on every proposal (static detectors + optional AI). */
   screen?: (x: Experiment, sandbox: Sandbox) => Promise<ScreeningReport>;
   noSync?: boolean;
+  /** Resolve a proposed commit in an agent's repository (default: real git via Sandbox). */
+  resolveCommit?: (repoPath: string, commit: string, baseBranch: string) => Promise<{ commit: string; tree: string; baseCommit?: string }>;
 }
 
 export interface ProposeInput {
@@ -230,13 +232,16 @@ export class FleetService {
     if (agent.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused: ${agent.pausedReason ?? ''}`.trim());
     if (!SHA_RE.test(input.commit)) throw new DomainError('invalid', 'commit must be a full 40-hex commit SHA');
     const sb = new Sandbox(agent.repoPath);
-    let pin: { commit: string; tree: string };
+    let pin: { commit: string; tree: string; baseCommit?: string };
     try {
-      pin = await sb.resolve(input.commit);
+      pin = this.opts.resolveCommit
+        ? await this.opts.resolveCommit(agent.repoPath, input.commit, this.state.baseBranch)
+        : await sb.resolve(input.commit);
     } catch (err) {
       throw new DomainError('invalid', (err as Error).message);
     }
-    const baseCommit = await sb.baseOf(pin.commit, this.state.baseBranch);
+    const baseCommit = this.opts.resolveCommit ? pin.baseCommit : await sb.baseOf(pin.commit, this.state.baseBranch);
+    if (this.state.agent(agentId)?.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused`);
     // From here on: synchronous checks + append.
     if (input.supersedes) {
       const old = this.experimentOrThrow(input.supersedes);
@@ -377,7 +382,14 @@ export class FleetService {
     if (run.commit !== x.verdict.commit || run.tree !== x.verdict.tree) {
       throw new DomainError('stale_review', `dispatch of ${x.id} names ${run.commit.slice(0, 12)} but ${x.verdict.commit.slice(0, 12)} was approved`);
     }
-    await this.ledger.append('experiment.dispatched', SYSTEM, { experimentId, ...run });
+    await this.ledger.append('experiment.dispatched', SYSTEM, {
+      experimentId,
+      runner: run.runner,
+      jobId: run.jobId,
+      commit: run.commit,
+      tree: run.tree,
+      logPath: run.logPath,
+    });
   }
 
   /** Synchronous claim for dispatch: returns false if someone else already claimed it. */

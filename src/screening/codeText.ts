@@ -117,6 +117,7 @@ export function isTestPath(path: string): boolean {
 
 export function isScoringPath(path: string): boolean {
   const p = path.toLowerCase();
+  if (isResultArtifactPath(p) || /\.(json|jsonl|csv|tsv|log|txt|md|png|jpg|pdf|npy|npz|pt|bin|parquet)$/.test(p)) return false;
   const base = p.split('/').pop() ?? p;
   return (
     /(^|\/)(eval|evals|evaluation|evaluator|scoring|scorer|scorers|grader|grading|judge|baselines?|metrics)\//.test(p) ||

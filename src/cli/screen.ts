@@ -1,0 +1,152 @@
+// `overseer screen --repo R [--patch P] --experiment E.json [--base B] [--ai] [--base-url U] [--model M]`
+// Prints the screening report as JSON on stdout. Exit 0 on success, 1 on bad input (message on stderr).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { simpleGit } from 'simple-git';
+import { z } from 'zod';
+import { decodeLenient } from '../screening/patchModel';
+import { screenProposal } from '../screening/screen';
+
+const USAGE = `usage: overseer screen --repo <git repo> --experiment <experiment.json> [--patch <file.diff>] [--base <rev>]
+                       [--ai] [--base-url <url>] [--model <id>] [--allow-host <host>]... [--pretty]
+  experiment.json: {"title", "rationale", "command", "taskMode": "normal"|"no-testing", "commit"?}
+  Without --patch the diff is computed as git diff <base>..<commit> (base defaults to commit^).
+  --ai uses ANTHROPIC_API_KEY from the environment.`;
+
+const experimentSchema = z.object({
+  title: z.string(),
+  rationale: z.string().default(''),
+  command: z.string(),
+  taskMode: z.enum(['normal', 'no-testing']).default('normal'),
+  commit: z.string().min(1).optional(),
+});
+
+// git's well-known empty tree object, used as the base of a root commit.
+const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
+class InputError extends Error {}
+
+function fail(msg: string): number {
+  process.stderr.write(`overseer screen: ${msg}\n`);
+  return 1;
+}
+
+function readFileOrThrow(p: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read ${what} ${p}${code ? ` (${code})` : ''}`);
+  }
+}
+
+export async function screenCommand(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        repo: { type: 'string' },
+        patch: { type: 'string' },
+        experiment: { type: 'string' },
+        base: { type: 'string' },
+        ai: { type: 'boolean', default: false },
+        'base-url': { type: 'string' },
+        model: { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
+        pretty: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (e) {
+    return fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    if (!args.repo) throw new InputError('--repo is required');
+    if (!args.experiment) throw new InputError('--experiment is required');
+    const repo = path.resolve(args.repo);
+    if (!fs.existsSync(repo) || !fs.statSync(repo).isDirectory()) throw new InputError(`repo ${repo} is not a directory`);
+
+    let expJson: unknown;
+    const expText = readFileOrThrow(args.experiment, 'experiment file').toString('utf8');
+    try {
+      expJson = JSON.parse(expText);
+    } catch (e) {
+      throw new InputError(`experiment file ${args.experiment} is not valid JSON: ${(e as Error).message}`);
+    }
+    const exp = experimentSchema.safeParse(expJson);
+    if (!exp.success) {
+      const issues = exp.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new InputError(`experiment file ${args.experiment} is invalid: ${issues}`);
+    }
+
+    const git = simpleGit({ baseDir: repo });
+    let isRepo = false;
+    try {
+      isRepo = (await git.revparse(['--is-inside-work-tree'])).trim() === 'true' || (await git.revparse(['--is-bare-repository'])).trim() === 'true';
+    } catch {
+      isRepo = false;
+    }
+    if (!isRepo) throw new InputError(`${repo} is not a git repository`);
+
+    const rev = exp.data.commit ?? 'HEAD';
+    let commit: string;
+    try {
+      commit = (await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`])).trim();
+    } catch {
+      throw new InputError(`commit ${rev} not found in ${repo}`);
+    }
+
+    let diff: string;
+    if (args.patch) {
+      diff = decodeLenient(readFileOrThrow(args.patch, 'patch file'));
+    } else {
+      const baseRev = args.base ?? `${commit}^`;
+      let base: string;
+      try {
+        base = (await git.revparse(['--verify', '--end-of-options', `${baseRev}^{commit}`])).trim();
+      } catch {
+        if (args.base) throw new InputError(`base ${baseRev} not found in ${repo}`);
+        base = EMPTY_TREE; // root commit: everything is new
+      }
+      diff = await git.raw(['diff', '--no-color', '--no-ext-diff', '-M', '--full-index', base, commit, '--']);
+    }
+
+    let ai;
+    if (args.ai) {
+      const apiKey = process.env['ANTHROPIC_API_KEY'];
+      if (!apiKey) throw new InputError('--ai needs ANTHROPIC_API_KEY in the environment');
+      ai = { apiKey, baseURL: args['base-url'], model: args.model };
+    }
+
+    const report = await screenProposal({
+      diff,
+      files: async (p) => {
+        try {
+          return await git.show([`${commit}:${p}`]);
+        } catch {
+          return undefined;
+        }
+      },
+      command: exp.data.command,
+      taskMode: exp.data.taskMode,
+      title: exp.data.title,
+      rationale: exp.data.rationale,
+      allowedHosts: args['allow-host'] && args['allow-host'].length > 0 ? [...args['allow-host'], 'localhost', '127.0.0.1', '::1'] : undefined,
+      ai,
+    });
+    const out = { commit, ...report };
+    process.stdout.write(`${JSON.stringify(out, null, args.pretty ? 2 : undefined)}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof InputError) return fail(e.message);
+    return fail(`unexpected error: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,207 @@
+// Verified leaderboard. An entry is verified only when its numbers come from evaluation calls the hub
+// logged itself, bound (by the hub, not by the agent's say-so) to a run it dispatched from an approved
+// commit. Metrics agents post to the forum are listed as self-reported and never ranked as verified.
+import { summarizeSeeds } from './stats';
+
+/** One logged evaluation (projection of an `eval.query` ledger event). */
+export interface EvalRecord {
+  seq: number;
+  ts: string;
+  agentId: string;
+  actorKind: 'agent' | 'human' | 'system';
+  dataset: string;
+  split: string;
+  weakModel?: string;
+  strongModel?: string;
+  transferAcc: number;
+  pgr: number | null;
+  /** 'ladder' (ad-hoc agent query), 'run' (bound to a dispatched experiment), 'exact' (human or train_label). */
+  mode: string;
+  newBest: boolean;
+  runId?: string;
+  experimentId?: string;
+  predHash: string;
+}
+
+/** Metrics an agent claimed in a forum post (AAR `findings/share`). */
+export interface SelfReport {
+  postId: string;
+  agentId: string;
+  title: string;
+  ideaName?: string;
+  runId?: string;
+  commitId?: string;
+  pgr?: number;
+  transferAcc?: number;
+  numSeeds?: number;
+  dataset?: string;
+  humanVerdict?: string;
+  seq: number;
+  ts: string;
+}
+
+export interface FixedBaselines {
+  weak_model: string;
+  strong_model: string;
+  weak_acc: number;
+  strong_acc: number;
+  weak_se?: number;
+  strong_se?: number;
+}
+
+export interface LeaderboardQuery {
+  dataset?: string;
+  split?: string;
+  weak_model?: string;
+  strong_model?: string;
+}
+
+export interface LeaderboardEntry {
+  rank: number | null;
+  verified: boolean;
+  source: 'verified_eval' | 'self_reported' | 'unbound_eval';
+  agent_id: string;
+  experiment_id?: string;
+  post_id?: string;
+  title?: string;
+  idea_name?: string;
+  run_ids?: string[];
+  pgr: number | null;
+  pgr_ci?: [number, number] | null;
+  transfer_acc: number | null;
+  transfer_acc_ci?: [number, number] | null;
+  num_seeds: number;
+  preliminary: boolean;
+  human_verdict?: string;
+  eval_seqs?: number[];
+  updated_at: string;
+}
+
+export interface LeaderboardResponse {
+  experiments: LeaderboardEntry[];
+  total: number;
+  fixed_baselines: FixedBaselines | null;
+}
+
+export interface LeaderboardInput {
+  records: readonly EvalRecord[];
+  selfReports: readonly SelfReport[];
+  /** True when the experiment was dispatched by the hub from the commit a human approved. */
+  isApprovedRun: (experimentId: string) => boolean;
+  baselines: FixedBaselines | null;
+  query: LeaderboardQuery;
+  /** Fewer seeds than this → preliminary (default 3). */
+  minSeeds?: number;
+  /** Bootstrap seed for CIs over seeds. */
+  seed?: number;
+}
+
+function matches(r: EvalRecord, q: LeaderboardQuery, split: string): boolean {
+  if (q.dataset !== undefined && r.dataset !== q.dataset) return false;
+  if (r.split !== split) return false;
+  if (q.weak_model !== undefined && r.weakModel !== undefined && r.weakModel !== q.weak_model) return false;
+  if (q.strong_model !== undefined && r.strongModel !== undefined && r.strongModel !== q.strong_model) return false;
+  return true;
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+const ci = (c?: { lo: number; hi: number }): [number, number] | null =>
+  c && Number.isFinite(c.lo) && Number.isFinite(c.hi) ? [round4(c.lo), round4(c.hi)] : null;
+
+/** Pure: the AAR-shaped `GET /api/leaderboard` response. */
+export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
+  const q = input.query;
+  const split = q.split ?? 'test';
+  const minSeeds = input.minSeeds ?? 3;
+  const verified: LeaderboardEntry[] = [];
+  const unverified: LeaderboardEntry[] = [];
+
+  // Verified: run-bound (or human-run exact) evaluations of approved, dispatched experiments.
+  const byExp = new Map<string, EvalRecord[]>();
+  for (const r of input.records) {
+    if (!r.experimentId || !matches(r, q, split)) continue;
+    if (r.mode !== 'run' && !(r.mode === 'exact' && r.actorKind === 'human')) continue;
+    if (!input.isApprovedRun(r.experimentId)) continue;
+    const list = byExp.get(r.experimentId) ?? [];
+    list.push(r);
+    byExp.set(r.experimentId, list);
+  }
+  for (const [experimentId, list] of byExp) {
+    // One value per seed: the last evaluation of each run id (records without one count separately).
+    const seeds = new Map<string, EvalRecord>();
+    for (const r of list) seeds.set(r.runId ?? `#${r.seq}`, r);
+    const rs = [...seeds.values()];
+    const accs = rs.map((r) => r.transferAcc);
+    const pgrs = rs.map((r) => r.pgr).filter((x): x is number => x !== null);
+    const sa = summarizeSeeds(accs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 });
+    const sp = pgrs.length ? summarizeSeeds(pgrs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 }) : undefined;
+    verified.push({
+      rank: null,
+      verified: true,
+      source: 'verified_eval',
+      agent_id: rs[0].agentId,
+      experiment_id: experimentId,
+      run_ids: rs.map((r) => r.runId).filter((x): x is string => !!x),
+      pgr: sp ? round4(sp.mean) : null,
+      pgr_ci: ci(sp?.ci),
+      transfer_acc: round4(sa.mean),
+      transfer_acc_ci: ci(sa.ci),
+      num_seeds: rs.length,
+      preliminary: rs.length < minSeeds,
+      eval_seqs: rs.map((r) => r.seq),
+      updated_at: rs.reduce((a, r) => (r.ts > a ? r.ts : a), rs[0].ts),
+    });
+  }
+
+  // Unbound: each agent's best released ad-hoc score (server-computed, but not tied to an approved run).
+  const bestByAgent = new Map<string, EvalRecord>();
+  for (const r of input.records) {
+    if (r.mode !== 'ladder' || !r.newBest || !matches(r, q, split)) continue;
+    const cur = bestByAgent.get(r.agentId);
+    if (!cur || r.transferAcc > cur.transferAcc) bestByAgent.set(r.agentId, r);
+  }
+  for (const r of bestByAgent.values()) {
+    unverified.push({
+      rank: null,
+      verified: false,
+      source: 'unbound_eval',
+      agent_id: r.agentId,
+      pgr: r.pgr === null ? null : round4(r.pgr),
+      transfer_acc: r.transferAcc,
+      num_seeds: 1,
+      preliminary: true,
+      eval_seqs: [r.seq],
+      updated_at: r.ts,
+    });
+  }
+
+  // Self-reported: forum claims, shown for context, never verified.
+  for (const s of input.selfReports) {
+    if (s.pgr === undefined && s.transferAcc === undefined) continue;
+    if (q.dataset !== undefined && s.dataset !== undefined && s.dataset !== q.dataset) continue;
+    unverified.push({
+      rank: null,
+      verified: false,
+      source: 'self_reported',
+      agent_id: s.agentId,
+      post_id: s.postId,
+      title: s.title,
+      idea_name: s.ideaName,
+      pgr: s.pgr ?? null,
+      transfer_acc: s.transferAcc ?? null,
+      num_seeds: s.numSeeds ?? 0,
+      preliminary: (s.numSeeds ?? 0) < minSeeds,
+      human_verdict: s.humanVerdict,
+      updated_at: s.ts,
+    });
+  }
+
+  const byPgr = (a: LeaderboardEntry, b: LeaderboardEntry) =>
+    (b.pgr ?? -Infinity) - (a.pgr ?? -Infinity) || (b.transfer_acc ?? -Infinity) - (a.transfer_acc ?? -Infinity);
+  // Verified entries backed by enough seeds first, then preliminary verified ones, then everything else.
+  verified.sort((a, b) => Number(a.preliminary) - Number(b.preliminary) || byPgr(a, b));
+  verified.forEach((e, i) => (e.rank = i + 1));
+  unverified.sort(byPgr);
+  const experiments = [...verified, ...unverified];
+  return { experiments, total: experiments.length, fixed_baselines: input.baselines };
+}

@@ -1,0 +1,241 @@
+// Queue view: experiments grouped by state (awaiting review first), each expandable into its changed files.
+// Refreshes node by node from ledger events: a state move refreshes the two group nodes involved, an
+// in-place change refreshes the experiment's node, a viewed toggle refreshes its file list.
+import * as vscode from 'vscode';
+import type { AnyEvent } from '../../core/events';
+import type { Experiment, ExperimentState } from '../../core/model';
+import type { ChangedFileView } from '../../hub/api';
+import { DisposableBase } from '../disposable';
+import type { HubConnection } from '../hubConnection';
+import { plain } from '../text';
+import { GROUP_LABEL, QueueModel, experimentView, type QueueDelta } from './queueModel';
+
+export type QueueNode = GroupNode | ExperimentNode | FileNode | MessageNode;
+
+export class GroupNode {
+  readonly kind = 'group';
+  constructor(readonly state: ExperimentState) {}
+}
+export class ExperimentNode {
+  readonly kind = 'experiment';
+  constructor(readonly experimentId: string) {}
+}
+export class FileNode {
+  readonly kind = 'file';
+  constructor(
+    readonly experimentId: string,
+    public file: ChangedFileView,
+  ) {}
+}
+export class MessageNode {
+  readonly kind = 'message';
+  constructor(readonly text: string) {}
+}
+
+const FILE_STATUS: Record<string, string> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', C: 'copied', T: 'type changed' };
+
+export class QueueTreeProvider extends DisposableBase implements vscode.TreeDataProvider<QueueNode> {
+  readonly model = new QueueModel();
+  private readonly emitter = new vscode.EventEmitter<QueueNode | undefined | void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly countEmitter = new vscode.EventEmitter<number>();
+  /** Fires with the awaiting-review count whenever it may have changed. */
+  readonly onDidChangeAwaiting = this.countEmitter.event;
+  private readonly groupNodes = new Map<ExperimentState, GroupNode>();
+  private readonly expNodes = new Map<string, ExperimentNode>();
+  private readonly files = new Map<string, Promise<FileNode[]>>();
+  private loadedPromise: Promise<void> | undefined;
+  private error: string | undefined;
+  private dirty = new Set<string>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly conn: HubConnection) {
+    super();
+    this._register(this.emitter);
+    this._register(this.countEmitter);
+    this._register(conn.onEvent((e) => this.onEvent(e)));
+    this._register(conn.onDidChangeStatus((s) => s.state === 'connected' && !this.model.size && this.reload()));
+  }
+
+  /** Initial load (or full resync) from GET /api/fleet. */
+  reload(): Promise<void> {
+    this.loadedPromise = (async () => {
+      try {
+        const client = await this.conn.ready;
+        const f = await client.fleet();
+        this.model.reset(f.queue.flatMap((g) => g.experiments));
+        this.files.clear();
+        this.error = undefined;
+      } catch (err) {
+        this.error = (err as Error).message;
+      }
+      this.emitter.fire();
+      this.countEmitter.fire(this.model.awaitingCount());
+    })();
+    return this.loadedPromise;
+  }
+
+  /** Resolves once the first load finished. */
+  get loaded(): Promise<void> {
+    return this.loadedPromise ?? this.reload();
+  }
+
+  private onEvent(e: AnyEvent): void {
+    const d = e.data as { experimentId?: string; supersedes?: string };
+    if (e.type === 'review.file_viewed') {
+      const x = e.data;
+      const cached = this.files.get(x.experimentId);
+      if (cached) {
+        void cached.then((nodes) => {
+          const n = nodes.find((f) => f.file.path === x.file);
+          if (n) {
+            n.file = { ...n.file, viewed: x.viewed };
+            this.emitter.fire(n);
+          }
+        });
+      }
+      return;
+    }
+    if (!e.type.startsWith('experiment.') || !d.experimentId) return;
+    this.dirty.add(d.experimentId);
+    if (d.supersedes) this.dirty.add(d.supersedes);
+    // Batch the refetches of one burst of events.
+    this.flushTimer ??= setTimeout(() => void this.flush(), 15);
+  }
+
+  /** Refetch the experiments touched by recent events and refresh only their nodes. */
+  async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    if (!ids.length) return;
+    let client;
+    try {
+      client = await this.conn.ready;
+    } catch {
+      return;
+    }
+    const got = await Promise.all(ids.map((id) => client.getExperiment(id).catch(() => undefined)));
+    this.apply(got.filter((x): x is Experiment => !!x));
+  }
+
+  /** Apply updated experiments to the model and fire the minimal set of node changes. */
+  apply(experiments: Experiment[]): QueueDelta {
+    const total: QueueDelta = { root: false, groups: [], items: [] };
+    for (const x of experiments) {
+      const delta = this.model.upsert(x);
+      total.root ||= delta.root;
+      total.groups.push(...delta.groups);
+      total.items.push(...delta.items);
+    }
+    if (total.root) this.emitter.fire();
+    else {
+      for (const s of new Set(total.groups)) this.emitter.fire(this.groupNode(s));
+      for (const id of new Set(total.items)) this.emitter.fire(this.expNode(id));
+    }
+    this.countEmitter.fire(this.model.awaitingCount());
+    return total;
+  }
+
+  private groupNode(s: ExperimentState): GroupNode {
+    let n = this.groupNodes.get(s);
+    if (!n) this.groupNodes.set(s, (n = new GroupNode(s)));
+    return n;
+  }
+
+  expNode(id: string): ExperimentNode {
+    let n = this.expNodes.get(id);
+    if (!n) this.expNodes.set(id, (n = new ExperimentNode(id)));
+    return n;
+  }
+
+  getChildren(node?: QueueNode): vscode.ProviderResult<QueueNode[]> {
+    if (!node) {
+      if (!this.loadedPromise) {
+        if (!this.conn.isConnected) return [];
+        return this.loaded.then(() => this.rootChildren());
+      }
+      return this.rootChildren();
+    }
+    if (node instanceof GroupNode) return this.model.children(node.state).map((x) => this.expNode(x.id));
+    if (node instanceof ExperimentNode) return this.fileNodes(node.experimentId);
+    return [];
+  }
+
+  private rootChildren(): QueueNode[] {
+    if (this.error && !this.model.size) return [new MessageNode(`Cannot load the queue: ${plain(this.error, 200)}`)];
+    return this.model.groupList().map((g) => this.groupNode(g.state));
+  }
+
+  fileNodes(experimentId: string): Promise<FileNode[]> {
+    let p = this.files.get(experimentId);
+    if (!p) {
+      p = (async () => {
+        const client = await this.conn.ready;
+        const r = await client.experimentFiles(experimentId);
+        return r.files.map((f) => new FileNode(experimentId, f));
+      })();
+      p.catch(() => this.files.delete(experimentId));
+      this.files.set(experimentId, p);
+    }
+    return p;
+  }
+
+  getTreeItem(node: QueueNode): vscode.TreeItem {
+    if (node instanceof GroupNode) {
+      const n = this.model.children(node.state).length;
+      const item = new vscode.TreeItem(
+        GROUP_LABEL[node.state],
+        node.state === 'awaiting_review' || node.state === 'running' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+      );
+      item.id = `group:${node.state}`;
+      item.description = String(n);
+      item.contextValue = `group.${node.state}`;
+      return item;
+    }
+    if (node instanceof ExperimentNode) {
+      const x = this.model.get(node.experimentId);
+      if (!x) return new vscode.TreeItem(node.experimentId);
+      const v = experimentView(x);
+      const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `exp:${x.id}`;
+      item.description = v.description;
+      item.tooltip = v.tooltip;
+      item.contextValue = v.contextValue;
+      item.iconPath = new vscode.ThemeIcon(v.icon, v.iconColor ? new vscode.ThemeColor(v.iconColor) : undefined);
+      item.command = { command: 'overseer.openReview', title: 'Open Review', arguments: [x.id] };
+      item.accessibilityInformation = { label: `${v.label}, ${x.state.replace('_', ' ')}${x.screening?.gaming ? ', gaming suspected' : ''}` };
+      return item;
+    }
+    if (node instanceof FileNode) {
+      const f = node.file;
+      const name = f.path.split('/').pop() ?? f.path;
+      const item = new vscode.TreeItem(plain(name, 120), vscode.TreeItemCollapsibleState.None);
+      item.id = `file:${node.experimentId}:${f.path}`;
+      const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
+      item.description = `${f.viewed ? '✓ viewed · ' : ''}${f.binary ? 'binary' : `+${f.additions} −${f.deletions}`}${dir ? ` · ${plain(dir, 80)}` : ''}`;
+      item.tooltip = `${plain(f.path, 500)} (${FILE_STATUS[f.status] ?? f.status}${f.oldPath ? ` from ${plain(f.oldPath, 300)}` : ''})`;
+      item.contextValue = f.viewed ? 'file.viewed' : 'file.unviewed';
+      item.iconPath = new vscode.ThemeIcon(f.viewed ? 'pass-filled' : f.status === 'A' ? 'diff-added' : f.status === 'D' ? 'diff-removed' : f.status === 'R' ? 'diff-renamed' : 'diff-modified');
+      item.command = { command: 'overseer.openDiff', title: 'Open Diff', arguments: [{ experimentId: node.experimentId, file: f.path }] };
+      return item;
+    }
+    const item = new vscode.TreeItem(node.text);
+    item.iconPath = new vscode.ThemeIcon('info');
+    return item;
+  }
+
+  getParent(node: QueueNode): QueueNode | undefined {
+    if (node instanceof ExperimentNode) {
+      const x = this.model.get(node.experimentId);
+      return x ? this.groupNode(x.state) : undefined;
+    }
+    if (node instanceof FileNode) return this.expNode(node.experimentId);
+    return undefined;
+  }
+
+  override dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    super.dispose();
+  }
+}

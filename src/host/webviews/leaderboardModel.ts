@@ -1,0 +1,74 @@
+// Leaderboard rows from the fleet's scored experiments. Pure (no vscode): unit-tested and benchable.
+import type { Agent, AuditEntry, Experiment } from '../../core/model';
+import { bootstrapSeeds } from '../../evaluation/stats';
+import type { LeaderRow, ProbeAlert, ScoredRun } from '../../shared/leaderboardProtocol';
+
+export function firstLine(s: string, max = 140): string {
+  const line = (s ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line.trim();
+}
+
+/** One row per agent with at least one scored run; agents without scores follow with n = 0. */
+export function buildLeaderboard(agents: readonly Agent[], experiments: readonly Experiment[], alerts: readonly ProbeAlert[] = []): LeaderRow[] {
+  const runsByAgent = new Map<string, ScoredRun[]>();
+  for (const x of experiments) {
+    if (!x.score) continue;
+    const r: ScoredRun = {
+      experimentId: x.id,
+      title: x.title,
+      pgr: typeof x.score.pgr === 'number' && Number.isFinite(x.score.pgr) ? x.score.pgr : null,
+      transferAcc: x.score.transferAcc,
+      verified: x.score.verified === true,
+      dataset: x.score.dataset,
+      split: x.score.split,
+    };
+    const list = runsByAgent.get(x.agentId) ?? [];
+    list.push(r);
+    runsByAgent.set(x.agentId, list);
+  }
+  const probing = new Map<string, number>();
+  for (const a of alerts) probing.set(a.agentId, (probing.get(a.agentId) ?? 0) + 1);
+  const ids = new Set([...agents.map((a) => a.id), ...runsByAgent.keys()]);
+  const byId = new Map(agents.map((a) => [a.id, a]));
+  const rows: LeaderRow[] = [];
+  for (const agentId of ids) {
+    const a = byId.get(agentId);
+    const runs = (runsByAgent.get(agentId) ?? []).sort((p, q) => (q.pgr ?? -Infinity) - (p.pgr ?? -Infinity));
+    const pgrs = runs.map((r) => r.pgr).filter((p): p is number => p !== null);
+    const mean = pgrs.length ? pgrs.reduce((s, v) => s + v, 0) / pgrs.length : null;
+    let ci: LeaderRow['ci'] = null;
+    if (pgrs.length >= 2) {
+      const iv = bootstrapSeeds(pgrs, { seed: 1, iterations: 2000 });
+      ci = { lo: iv.lo, hi: iv.hi };
+    } else if (pgrs.length === 1) ci = { lo: pgrs[0], hi: pgrs[0] };
+    rows.push({
+      agentId,
+      name: a?.name ?? agentId,
+      method: firstLine(a?.direction ?? ''),
+      n: runs.length,
+      meanPgr: mean,
+      ci,
+      best: pgrs.length ? Math.max(...pgrs) : null,
+      verified: runs.filter((r) => r.verified).length,
+      unverified: runs.filter((r) => !r.verified).length,
+      runs,
+      probing: probing.get(agentId) ?? 0,
+    });
+  }
+  // Verified evidence first: rank by mean PGR of rows with scores, then by name.
+  rows.sort((p, q) => (q.meanPgr ?? -Infinity) - (p.meanPgr ?? -Infinity) || p.name.localeCompare(q.name));
+  return rows;
+}
+
+/** Probing alerts from the audit trail (`eval.probing_suspected` entries). */
+export function probeAlerts(entries: readonly AuditEntry[], agentIds: readonly string[]): ProbeAlert[] {
+  const out: ProbeAlert[] = [];
+  for (const e of entries) {
+    if (e.type !== 'eval.probing_suspected') continue;
+    // The audit summary is "probing suspected <agentId>[: ...]" (fleet.ts auditSummary).
+    const named = /^probing suspected (\S+?)(?::|$|\s)/.exec(e.summary)?.[1];
+    const agentId = named && agentIds.includes(named) ? named : e.actor.kind === 'agent' ? e.actor.id : (named ?? '');
+    out.push({ seq: e.seq, ts: e.ts, agentId, summary: e.summary });
+  }
+  return out.sort((a, b) => b.seq - a.seq);
+}

@@ -1,0 +1,155 @@
+// Review panel: one experiment (reused panel), decisions pinned to the commit/tree shown, queue triage.
+import * as vscode from 'vscode';
+import type { AnyEvent } from '../../core/events';
+import type { Experiment } from '../../core/model';
+import type { HubClient } from '../../hub/client';
+import {
+  BatchApprove,
+  Decide,
+  OpenDiff,
+  REVIEW_SURFACE,
+  ReviewStateNote,
+  ShowExperiment,
+  type BatchResult,
+  type FileDiff,
+  type QueueItem,
+  type ReviewState,
+} from '../../shared/reviewProtocol';
+import { SurfacePanel, errorMessage, type WebviewConnection } from './panel';
+
+/** Inline diffs only for small text files; larger ones open in the native diff editor. */
+export const SMALL_FILE_LINES = 300;
+export const MAX_INLINE_FILES = 12;
+export const MAX_INLINE_PATCH = 40_000;
+
+const UNDECIDED = new Set(['proposed', 'screening', 'awaiting_review']);
+
+export function toQueueItem(x: Experiment): QueueItem {
+  return {
+    id: x.id,
+    title: x.title,
+    agentId: x.agentId,
+    gaming: x.screening?.gaming ?? false,
+    score: x.screening?.score,
+    gpuHours: x.resources.gpuHours,
+    commit: x.commit,
+    tree: x.tree,
+  };
+}
+
+export class ReviewPanel extends SurfacePanel<ReviewState> {
+  protected readonly stateNote = ReviewStateNote;
+  private _experimentId: string;
+
+  constructor(extensionUri: vscode.Uri, conn: WebviewConnection, experimentId: string) {
+    super(REVIEW_SURFACE, `Review ${experimentId}`, extensionUri, conn);
+    this._experimentId = experimentId;
+    this.rpc.onRequest(Decide, (p) => this.decide(p));
+    this.rpc.onRequest(BatchApprove, (p) => this.batchApprove(p.items));
+    this.rpc.onRequest(OpenDiff, async (p) => {
+      await vscode.commands.executeCommand('overseer.openDiff', { experimentId: p.experimentId, file: p.file, line: p.line });
+    });
+    this.rpc.onRequest(ShowExperiment, async (p) => this.show(p.experimentId));
+    this.disposables.push(
+      this.panel.onDidChangeViewState((e) => conn.setActiveReview?.(e.webviewPanel.active ? this._experimentId : undefined)),
+      { dispose: () => conn.setActiveReview?.(undefined) },
+    );
+    conn.setActiveReview?.(experimentId);
+  }
+
+  get experimentId(): string {
+    return this._experimentId;
+  }
+
+  show(experimentId: string): void {
+    this._experimentId = experimentId;
+    this.panel.title = `Review ${experimentId}`;
+    if (this.panel.active) this.conn.setActiveReview?.(experimentId);
+    this.refresh(0);
+  }
+
+  protected relevant(e: AnyEvent): boolean {
+    if (e.type.startsWith('experiment.')) return true; // the queue changes with any experiment
+    if (e.type === 'review.commented' || e.type === 'review.file_viewed') return e.data.experimentId === this._experimentId;
+    return e.type.startsWith('budget.') || e.type.startsWith('agent.');
+  }
+
+  protected async load(client: HubClient): Promise<ReviewState> {
+    return loadReviewState(client, this._experimentId, this.conn.human);
+  }
+
+  private async decide(p: { experimentId: string; decision: 'approve' | 'veto' | 'requestChanges'; commit: string; tree: string; reason?: string }) {
+    const client = this.conn.client;
+    const pin = { commit: p.commit, tree: p.tree };
+    let x: Experiment;
+    if (p.decision === 'approve') x = await client.approve(p.experimentId, { ...pin, note: p.reason });
+    else if (p.decision === 'veto') x = await client.veto(p.experimentId, { ...pin, reason: p.reason ?? '' });
+    else x = await client.requestChanges(p.experimentId, { ...pin, reason: p.reason ?? '' });
+    this.refresh(0);
+    return { state: x.state };
+  }
+
+  private async batchApprove(items: { experimentId: string; commit: string; tree: string }[]): Promise<{ results: BatchResult[] }> {
+    const results: BatchResult[] = [];
+    // Sequential on purpose: each approval charges the budget, so order decides which ones fit.
+    for (const it of items) {
+      try {
+        await this.conn.client.approve(it.experimentId, { commit: it.commit, tree: it.tree });
+        results.push({ experimentId: it.experimentId, ok: true });
+      } catch (err) {
+        results.push({ experimentId: it.experimentId, ok: false, error: errorMessage(err) });
+      }
+    }
+    this.refresh(0);
+    return { results };
+  }
+}
+
+export async function loadReviewState(client: HubClient, experimentId: string, human: string): Promise<ReviewState> {
+  const warnings: string[] = [];
+  const soft = <T>(what: string, p: Promise<T>, fallback: T): Promise<T> =>
+    p.catch((err) => {
+      warnings.push(`${what}: ${errorMessage(err)}`);
+      return fallback;
+    });
+  const experiment = await client.getExperiment(experimentId);
+  const [agent, files, comments, all] = await Promise.all([
+    soft('agent', client.agent(experiment.agentId).then((d) => d), undefined),
+    soft('files', client.experimentFiles(experimentId).then((f) => f.files), []),
+    soft('comments', client.experimentComments(experimentId).then((c) => c.comments), []),
+    soft('queue', client.listExperiments().then((l) => l.experiments), [] as Experiment[]),
+  ]);
+  const small = files.filter((f) => !f.binary && f.additions + f.deletions <= SMALL_FILE_LINES).slice(0, MAX_INLINE_FILES);
+  const diffs: FileDiff[] = [];
+  let budget = MAX_INLINE_PATCH;
+  const patches = await Promise.all(small.map((f) => soft(`diff of ${f.path}`, client.experimentDiff(experimentId, f.path), undefined)));
+  for (let i = 0; i < small.length; i++) {
+    const d = patches[i];
+    if (!d) continue;
+    if (d.patch.length > budget) break;
+    budget -= d.patch.length;
+    diffs.push({ file: small[i].path, patch: d.patch, truncated: d.truncated });
+  }
+  const queue = all
+    .filter((x) => UNDECIDED.has(x.state))
+    .sort((a, b) => a.proposedSeq - b.proposedSeq)
+    .map(toQueueItem);
+  return {
+    human,
+    experiment,
+    agent: agent && {
+      id: agent.agent.id,
+      name: agent.agent.name,
+      direction: agent.agent.direction,
+      budget: agent.agent.budget,
+      used: agent.agent.used,
+      status: agent.agent.status,
+      remainingGpuHours: agent.budget.remainingGpuHours,
+    },
+    files,
+    diffs,
+    comments,
+    queue,
+    warnings,
+  };
+}

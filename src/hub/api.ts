@@ -1,0 +1,318 @@
+// Wire types of the hub HTTP API (shared by the hub, HubClient, the extension and the fleet runtime).
+// Types only: no runtime imports, no vscode, no DOM.
+import type { AnyEvent } from '../core/events';
+import type {
+  Actor,
+  Agent,
+  AuditEntry,
+  Budget,
+  Experiment,
+  ExperimentState,
+  InboxItem,
+  Resources,
+  ReviewComment,
+  TaskMode,
+  HumanVerdictValue,
+} from '../core/model';
+
+export type { AnyEvent };
+
+/** Every error body: `{"error": {"code", "message"}}`. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+// ------------------------------------------------------------------ agent-facing (ours)
+
+export interface WhoAmI {
+  actor: Actor;
+  agent?: Agent;
+  fleet: string;
+}
+
+export interface ProposeRequest {
+  commit: string;
+  command: string;
+  title: string;
+  rationale: string;
+  resources: Resources;
+  taskMode: TaskMode;
+  branch?: string;
+  supersedes?: string;
+  /** Humans proposing on behalf of an agent must name it; agents may omit it (or name themselves). */
+  agentId?: string;
+}
+
+export interface ExperimentList {
+  experiments: Experiment[];
+}
+
+export interface InboxResponse {
+  items: InboxItem[];
+  /** Highest seq in the ledger when the inbox was read (pass as `after` next time). */
+  lastSeq: number;
+}
+
+// ------------------------------------------------------------------ AAR-compatible forum
+
+export interface AarComment {
+  id: string;
+  post_id: string;
+  content: string;
+  author: string;
+  author_kind: Actor['kind'];
+  created_at: string;
+  seq: number;
+}
+
+/** A finding in the shape AAR agents read (snake_case), plus our verification fields. */
+export interface AarFinding {
+  id: string;
+  finding_id: string;
+  post_id: string;
+  title: string;
+  summary: string;
+  finding_type: string;
+  idea_name: string | null;
+  run_id: string | null;
+  commit_id: string | null;
+  pgr: number | null;
+  transfer_acc: number | null;
+  num_seeds: number | null;
+  worked: boolean | null;
+  config: Record<string, unknown> | null;
+  author: string;
+  author_kind: Actor['kind'];
+  agent_id: string | null;
+  score: number;
+  upvotes: number;
+  downvotes: number;
+  num_comments: number;
+  created_at: string;
+  seq: number;
+  /** Metrics are self-reported unless a human verified the finding. */
+  self_reported: boolean;
+  human_verdict: HumanVerdictValue | null;
+  human_verdict_note: string | null;
+}
+
+export interface ShareFindingRequest {
+  summary: string;
+  title?: string;
+  finding_type?: string;
+  idea_name?: string;
+  run_id?: string;
+  pgr?: number;
+  transfer_acc?: number;
+  num_seeds?: number;
+  worked?: boolean;
+  commit_id?: string;
+  config?: Record<string, unknown>;
+}
+
+export interface ShareFindingResponse {
+  message: string;
+  finding_id: string;
+  post_id: string;
+  finding: AarFinding;
+}
+
+export interface FindingsQuery {
+  query?: string;
+  finding_type?: string;
+  sort?: 'new' | 'top' | 'discussed';
+  limit?: number;
+  offset?: number;
+}
+
+export interface FindingsPage {
+  findings: AarFinding[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface FindingDetail extends AarFinding {
+  comments: AarComment[];
+}
+
+export interface VoteResponse {
+  message: string;
+  finding_id: string;
+  score: number;
+  upvotes: number;
+  downvotes: number;
+}
+
+export interface CommentResponse {
+  message: string;
+  comment_id: string;
+  comment: AarComment;
+}
+
+export interface LeaderboardQuery {
+  dataset?: string;
+  weak_model?: string;
+  strong_model?: string;
+}
+
+export interface LeaderboardEntry {
+  experiment_id?: string;
+  agent_id?: string;
+  [k: string]: unknown;
+}
+
+export interface LeaderboardResponse {
+  experiments: LeaderboardEntry[];
+  total: number;
+  fixed_baselines: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+export interface SnapshotResponse {
+  commit_id: string;
+  agent_id: string;
+  finding_ids: string[];
+  subject: string;
+  files: { path: string; size: number; is_binary: boolean; content?: string }[];
+  truncated: boolean;
+}
+
+export interface EvaluatePredictionsRequest {
+  predictions: number[];
+  dataset: string;
+  split?: string;
+  weak_model?: string;
+  strong_model?: string;
+  run_id?: string;
+  experiment_id?: string;
+}
+
+/** AAR shape (fields may be coarsened by the evaluation service). */
+export interface EvaluatePredictionsResponse {
+  transfer_acc: number | null;
+  pgr: number | null;
+  correct?: number | null;
+  total: number;
+  fixed_weak_acc?: number | null;
+  fixed_strong_acc?: number | null;
+  [k: string]: unknown;
+}
+
+// ------------------------------------------------------------------ human-facing
+
+export interface FleetOverview {
+  name: string;
+  baseBranch: string;
+  lastSeq: number;
+  counts: { agents: number; experiments: number; awaitingReview: number; findings: number; running: number };
+  agents: Agent[];
+  queue: { state: ExperimentState; experiments: Experiment[] }[];
+}
+
+export interface AgentList {
+  agents: Agent[];
+}
+
+export interface AgentDetail {
+  agent: Agent;
+  branches: { name: string; commit: string }[];
+  budget: { budget: Budget; used: Agent['used']; remainingGpuHours: number };
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  author: string;
+  date: string;
+  subject: string;
+}
+
+export interface CommitList {
+  commits: CommitInfo[];
+}
+
+export interface ChangedFileView {
+  path: string;
+  oldPath?: string;
+  status: 'A' | 'M' | 'D' | 'R' | 'C' | 'T';
+  additions: number;
+  deletions: number;
+  binary: boolean;
+  viewed: boolean;
+}
+
+export interface ExperimentFiles {
+  experimentId: string;
+  base: string | null;
+  commit: string;
+  files: ChangedFileView[];
+}
+
+export interface DiffResponse {
+  experimentId: string;
+  file: string | null;
+  patch: string;
+  truncated: boolean;
+}
+
+export interface ContentResponse {
+  experimentId: string;
+  path: string;
+  side: 'base' | 'head';
+  commit: string | null;
+  exists: boolean;
+  isBinary: boolean;
+  size: number;
+  base64: string;
+}
+
+export interface ReviewCommentList {
+  comments: ReviewComment[];
+}
+
+export interface DecisionRequest {
+  commit: string;
+  tree: string;
+}
+
+export interface ReviewCommentRequest {
+  file: string;
+  line: number;
+  side: 'base' | 'head';
+  body: string;
+  inReplyTo?: string;
+}
+
+export interface BudgetRequest {
+  gpuHours?: number;
+  usd?: number;
+  evalQueries?: number;
+}
+
+export interface AuditResponse {
+  entries: AuditEntry[];
+}
+
+export interface RunLogResponse {
+  experimentId: string;
+  offset: number;
+  nextOffset: number;
+  size: number;
+  text: string;
+  eof: boolean;
+}
+
+export interface OkResponse {
+  ok: true;
+}
+
+export type EvaluationStatus = Record<string, unknown>;
+export interface EvaluationFinalRequest {
+  dataset: string;
+  split?: string;
+  experiment_id?: string;
+  predictions?: number[];
+  [k: string]: unknown;
+}
+export type EvaluationFinalResponse = Record<string, unknown>;

@@ -1,0 +1,65 @@
+// Mapping of every error the hub can meet to a JSON body `{"error": {"code", "message"}}` and a status.
+// Bad input is always 4xx; only genuine faults are 5xx.
+import { ZodError } from 'zod';
+import { EventValidationError } from '../core/events';
+import { DomainError } from '../core/lifecycle';
+import { GitInputError } from '../git/sandbox';
+import { AuthError } from './auth';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const unauthorized = () => new HttpError(401, 'unauthorized', 'missing or invalid bearer token (Authorization: Bearer <token>)');
+export const forbidden = (msg: string) => new HttpError(403, 'forbidden', msg);
+export const notFound = (msg: string) => new HttpError(404, 'not_found', msg);
+export const badRequest = (msg: string) => new HttpError(400, 'invalid', msg);
+
+export function zodMessage(err: ZodError, where: string): string {
+  return err.issues
+    .slice(0, 10)
+    .map((i) => {
+      const p = i.path.length ? i.path.join('.') : where;
+      if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      return `${p}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+const FASTIFY_CODES: Record<string, [number, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_BAD_URL: [400, 'invalid'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, 'invalid'],
+};
+
+export function toHttp(err: unknown): { status: number; body: { error: { code: string; message: string; details?: Record<string, unknown> } } } {
+  const mk = (status: number, code: string, message: string, details?: Record<string, unknown>) => ({
+    status,
+    body: { error: details ? { code, message, details } : { code, message } },
+  });
+  if (err instanceof HttpError) return mk(err.status, err.code, err.message, err.details);
+  if (err instanceof DomainError) return mk(err.status, err.code, err.message, err.details);
+  if (err instanceof ZodError) return mk(400, 'invalid', zodMessage(err, 'body'));
+  if (err instanceof GitInputError || err instanceof EventValidationError || err instanceof AuthError) return mk(400, 'invalid', err.message);
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (e && typeof e.code === 'string' && FASTIFY_CODES[e.code]) {
+    const [s, c] = FASTIFY_CODES[e.code]!;
+    return mk(s, c, e.message ?? c);
+  }
+  if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return mk(e.statusCode, typeof e.code === 'string' ? e.code.toLowerCase() : 'invalid', e.message ?? 'bad request');
+  }
+  return mk(500, 'internal', 'internal error');
+}

@@ -1,0 +1,290 @@
+// Operations behind the hub's routes and MCP tools: authorization (who may see/do what) and shaping of
+// responses. One implementation shared by HTTP and MCP so both surfaces enforce the same rules.
+import * as fs from 'node:fs';
+import type { z } from 'zod';
+import type { Actor, Experiment } from '../core/model';
+import type { FleetService } from '../core/service';
+import { DomainError } from '../core/lifecycle';
+import type {
+  AarFinding,
+  CommentResponse,
+  EvaluatePredictionsResponse,
+  FindingDetail,
+  FindingsPage,
+  InboxResponse,
+  LeaderboardResponse,
+  RunLogResponse,
+  ShareFindingResponse,
+  SnapshotResponse,
+  VoteResponse,
+} from './api';
+import { HttpError, forbidden, notFound } from './errors';
+import { listFindings, searchFindings, toAarComment, toAarFinding } from './forum';
+import type { EvaluationLike } from './integrations';
+import type * as S from './schemas';
+
+export interface HubContext {
+  service: FleetService;
+  fleetDir: string;
+  evaluation?: EvaluationLike;
+}
+
+/** Experiments as an agent may see them: its own only, without the screening report (detector details
+ * would teach an agent how to evade screening); humans see everything. */
+export function viewExperiment(actor: Actor, x: Experiment): Experiment {
+  if (actor.kind !== 'agent') return x;
+  const { screening, ...rest } = x;
+  return screening ? { ...rest, screening: undefined } : x;
+}
+
+export function experimentFor(ctx: HubContext, actor: Actor, id: string): Experiment {
+  const x = ctx.service.state.experiment(id);
+  if (!x) throw notFound(`no experiment ${JSON.stringify(id)}`);
+  if (actor.kind === 'agent' && x.agentId !== actor.id) throw forbidden(`experiment ${id} belongs to another agent`);
+  return x;
+}
+
+export function requireHuman(actor: Actor, what: string): void {
+  if (actor.kind !== 'human') throw forbidden(`only a human may ${what}`);
+}
+
+export async function propose(ctx: HubContext, actor: Actor, b: z.infer<typeof S.proposeBody>): Promise<Experiment> {
+  if (actor.kind === 'agent' && b.agentId && b.agentId !== actor.id) throw forbidden(`agent ${actor.id} may not propose for ${b.agentId}`);
+  if (actor.kind !== 'agent' && !b.agentId) throw new HttpError(400, 'invalid', 'agentId is required when a human proposes');
+  const x = await ctx.service.propose(actor, { ...b, agentId: b.agentId ?? actor.id });
+  return viewExperiment(actor, x);
+}
+
+export function listExperiments(ctx: HubContext, actor: Actor, q: { agentId?: string; state?: string }): { experiments: Experiment[] } {
+  if (actor.kind === 'agent' && q.agentId && q.agentId !== actor.id) throw forbidden('agents may only list their own experiments');
+  const agentId = actor.kind === 'agent' ? actor.id : q.agentId;
+  let xs = agentId ? ctx.service.state.experimentsOf(agentId) : [...ctx.service.state.experiments.values()];
+  if (q.state) xs = xs.filter((x) => x.state === q.state);
+  return { experiments: xs.map((x) => viewExperiment(actor, x)) };
+}
+
+export function inbox(ctx: HubContext, actor: Actor, after = 0, agentId?: string): InboxResponse {
+  let who: string;
+  if (actor.kind === 'agent') {
+    if (agentId && agentId !== actor.id) throw forbidden('agents may only read their own inbox');
+    who = actor.id;
+  } else {
+    if (!agentId) throw new HttpError(400, 'invalid', 'humans have no inbox; name an agentId to read one');
+    who = agentId;
+  }
+  if (!ctx.service.state.agent(who)) throw notFound(`no agent ${JSON.stringify(who)}`);
+  return { items: ctx.service.state.inboxOf(who, after), lastSeq: ctx.service.ledger.lastSeq };
+}
+
+// ---------------------------------------------------------------- forum (AAR shapes)
+
+export async function share(ctx: HubContext, actor: Actor, b: z.infer<typeof S.shareBody>): Promise<ShareFindingResponse> {
+  const metrics: { pgr?: number; transferAcc?: number; numSeeds?: number; worked?: boolean } = {};
+  if (typeof b.pgr === 'number') metrics.pgr = b.pgr;
+  if (typeof b.transfer_acc === 'number') metrics.transferAcc = b.transfer_acc;
+  if (typeof b.num_seeds === 'number') metrics.numSeeds = b.num_seeds;
+  if (typeof b.worked === 'boolean') metrics.worked = b.worked;
+  const p = await ctx.service.post(actor, {
+    title: b.title?.trim() || firstLine(b.summary),
+    summary: b.summary,
+    findingType: b.finding_type || 'result',
+    ideaName: b.idea_name,
+    runId: b.run_id,
+    commitId: b.commit_id,
+    metrics,
+    config: b.config,
+  });
+  const finding = toAarFinding(p);
+  return { message: 'Finding shared successfully', finding_id: p.id, post_id: p.id, finding };
+}
+
+function firstLine(s: string): string {
+  const l = s.trim().split('\n')[0] ?? '';
+  return l.length > 80 ? `${l.slice(0, 77)}...` : l;
+}
+
+export function findings(ctx: HubContext, q: z.infer<typeof S.findingsQuery>): FindingsPage {
+  return listFindings(ctx.service.state.threads(q.sort ?? 'new'), q);
+}
+
+export function allFindings(ctx: HubContext): { findings: AarFinding[] } {
+  return { findings: ctx.service.state.threads('new').map(toAarFinding) };
+}
+
+export function search(ctx: HubContext, query: string, limit?: number): FindingsPage {
+  return searchFindings(ctx.service.state.threads('new'), query, limit ?? 20);
+}
+
+function postOrThrow(ctx: HubContext, id: string) {
+  const p = ctx.service.state.posts.get(id);
+  if (!p) throw notFound(`no finding ${JSON.stringify(id)}`);
+  return p;
+}
+
+export function finding(ctx: HubContext, id: string): FindingDetail {
+  const p = postOrThrow(ctx, id);
+  return { ...toAarFinding(p), comments: p.comments.map(toAarComment) };
+}
+
+export async function vote(ctx: HubContext, actor: Actor, id: string, v: 'up' | 'down'): Promise<VoteResponse> {
+  postOrThrow(ctx, id);
+  await ctx.service.vote(actor, id, v);
+  const f = toAarFinding(postOrThrow(ctx, id));
+  return { message: `Voted ${v}`, finding_id: id, score: f.score, upvotes: f.upvotes, downvotes: f.downvotes };
+}
+
+export async function commentOnFinding(ctx: HubContext, actor: Actor, id: string, content: string): Promise<CommentResponse> {
+  postOrThrow(ctx, id);
+  if (actor.kind === 'agent' && ctx.service.state.agent(actor.id)?.status === 'paused') {
+    throw new DomainError('paused', `agent ${actor.id} is paused`);
+  }
+  const before = postOrThrow(ctx, id).comments.length;
+  await ctx.service.commentOnPost(actor, id, content);
+  const after = postOrThrow(ctx, id).comments;
+  const c = after.slice(before).find((x) => x.author.id === actor.id && x.author.kind === actor.kind) ?? after[after.length - 1]!;
+  return { message: 'Comment added', comment_id: c.id, comment: toAarComment(c) };
+}
+
+// ---------------------------------------------------------------- evaluation
+
+function evaluationOrThrow(ctx: HubContext): EvaluationLike {
+  if (!ctx.evaluation) throw new HttpError(503, 'evaluation_unavailable', 'the evaluation service is not configured on this hub');
+  return ctx.evaluation;
+}
+
+export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<typeof S.leaderboardQuery>): Promise<LeaderboardResponse> {
+  if (ctx.evaluation) return (await ctx.evaluation.leaderboard({ ...q, actor })) as LeaderboardResponse;
+  // Without an evaluation service: verified scores recorded in the ledger (experiment.scored).
+  const rows = [...ctx.service.state.experiments.values()]
+    .filter((x) => x.score && (!q.dataset || x.score.dataset === q.dataset))
+    .map((x) => ({
+      experiment_id: x.id,
+      agent_id: x.agentId,
+      title: x.title,
+      dataset: x.score!.dataset,
+      split: x.score!.split,
+      transfer_acc: x.score!.transferAcc,
+      pgr: x.score!.pgr,
+      verified: true,
+      commit_id: x.commit,
+    }))
+    .sort((a, b) => (b.pgr ?? -Infinity) - (a.pgr ?? -Infinity));
+  return { experiments: rows, total: rows.length, fixed_baselines: {} };
+}
+
+export async function evaluatePredictions(ctx: HubContext, actor: Actor, b: z.infer<typeof S.evaluateBody>): Promise<EvaluatePredictionsResponse> {
+  const ev = evaluationOrThrow(ctx);
+  if (actor.kind === 'agent' && ctx.service.state.agent(actor.id)?.status === 'paused') {
+    throw new DomainError('paused', `agent ${actor.id} is paused`);
+  }
+  return (await ev.evaluate(actor, { ...b })) as EvaluatePredictionsResponse;
+}
+
+export async function evaluationStatus(ctx: HubContext): Promise<Record<string, unknown>> {
+  const ev = evaluationOrThrow(ctx);
+  return ev.status ? await ev.status() : { available: true };
+}
+
+export async function evaluationFinal(ctx: HubContext, actor: Actor, b: Record<string, unknown>): Promise<Record<string, unknown>> {
+  requireHuman(actor, 'run the final evaluation');
+  const ev = evaluationOrThrow(ctx);
+  if (!ev.final) throw new HttpError(501, 'not_implemented', 'the evaluation service has no final evaluation');
+  return await ev.final(actor, b);
+}
+
+// ---------------------------------------------------------------- snapshots & logs
+
+const SNAPSHOT_MAX_FILES = 500;
+const SNAPSHOT_MAX_TEXT = 256 * 1024;
+const SNAPSHOT_MAX_TOTAL = 4 * 1024 * 1024;
+
+/** Code snapshot of a commit that was shared on the forum (or is the caller's own). */
+export async function snapshot(ctx: HubContext, actor: Actor, commitId: string): Promise<SnapshotResponse> {
+  const st = ctx.service.state;
+  const posts = [...st.posts.values()].filter((p) => {
+    const c = p.commitId?.toLowerCase();
+    return !!c && c.length >= 4 && (commitId.startsWith(c) || c.startsWith(commitId));
+  });
+  const candidates = new Set<string>();
+  for (const p of posts) if (p.author.kind === 'agent') candidates.add(p.author.id);
+  if (actor.kind === 'agent') candidates.add(actor.id);
+  else for (const a of st.agents.keys()) candidates.add(a);
+  for (const agentId of candidates) {
+    if (!st.agent(agentId)) continue;
+    const sb = ctx.service.sandbox(agentId);
+    let pin: { commit: string; tree: string };
+    try {
+      pin = await sb.resolve(commitId);
+    } catch {
+      continue;
+    }
+    const shared = posts.filter((p) => p.author.kind === 'agent' && p.author.id === agentId);
+    if (actor.kind === 'agent' && agentId !== actor.id && !shared.length) continue;
+    const [info] = await sb.log(pin.commit, 1);
+    const listing = await sb.g.raw(['ls-tree', '-r', '-l', '-z', pin.commit]);
+    const files: SnapshotResponse['files'] = [];
+    let total = 0;
+    let truncated = false;
+    for (const rec of listing.split('\0')) {
+      if (!rec) continue;
+      const m = /^\d+ blob [0-9a-f]+\s+(\d+|-)\t(.*)$/s.exec(rec);
+      if (!m) continue;
+      if (files.length >= SNAPSHOT_MAX_FILES) {
+        truncated = true;
+        break;
+      }
+      const size = Number(m[1]);
+      const file: SnapshotResponse['files'][number] = { path: m[2]!, size, is_binary: false };
+      if (size <= SNAPSHOT_MAX_TEXT && total + size <= SNAPSHOT_MAX_TOTAL) {
+        const buf = await sb.fileAt(pin.commit, m[2]!);
+        if (buf) {
+          file.is_binary = buf.subarray(0, 8000).includes(0);
+          if (!file.is_binary) {
+            file.content = buf.toString('utf8');
+            total += size;
+          }
+        }
+      } else truncated = true;
+      files.push(file);
+    }
+    return { commit_id: pin.commit, agent_id: agentId, finding_ids: shared.map((p) => p.id), subject: info?.subject ?? '', files, truncated };
+  }
+  throw notFound(`no shared snapshot for commit ${JSON.stringify(commitId)}`);
+}
+
+const LOG_CHUNK = 256 * 1024;
+
+export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0): Promise<RunLogResponse> {
+  const x = experimentFor(ctx, actor, id);
+  const logPath = x.run?.logPath;
+  if (!logPath) throw notFound(`${id} has no run log (state ${x.state})`);
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(logPath, 'r');
+  } catch {
+    return { experimentId: id, offset, nextOffset: offset, size: 0, text: '', eof: x.state !== 'running' && x.state !== 'dispatched' };
+  }
+  try {
+    const { size } = await fh.stat();
+    const start = Math.min(offset, size);
+    const len = Math.min(LOG_CHUNK, size - start);
+    const buf = Buffer.alloc(len);
+    if (len > 0) await fh.read(buf, 0, len, start);
+    // Do not split a UTF-8 sequence: stop before an incomplete trailing character.
+    let end = len;
+    if (start + len < size) {
+      let i = len - 1;
+      while (i >= 0 && i >= len - 4 && (buf[i]! & 0xc0) === 0x80) i--;
+      if (i >= 0 && buf[i]! >= 0xc0) {
+        const need = buf[i]! >= 0xf0 ? 4 : buf[i]! >= 0xe0 ? 3 : 2;
+        if (len - i < need) end = i;
+      }
+    }
+    const text = buf.subarray(0, end).toString('utf8');
+    const nextOffset = start + end;
+    const finished = x.state !== 'running' && x.state !== 'dispatched';
+    return { experimentId: id, offset: start, nextOffset, size, text, eof: finished && nextOffset >= size };
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,179 @@
+// The hub's JSON routes (agent-facing AAR-compatible + ours, and human-facing). See /api contract in the
+// design notes; every body and query is validated by a strict zod schema.
+import type { Experiment } from '../core/model';
+import type { ContentResponse, DiffResponse, ExperimentFiles, FleetOverview } from './api';
+import { forbidden, notFound } from './errors';
+import type { Router } from './http';
+import * as ops from './ops';
+import type { HubContext } from './ops';
+import * as S from './schemas';
+import { toAarFinding } from './forum';
+
+const DIFF_CAP = 2 * 1024 * 1024;
+const CONTENT_CAP = 8 * 1024 * 1024;
+
+export function registerRoutes(r: Router, ctx: HubContext): void {
+  const st = () => ctx.service.state;
+  const svc = ctx.service;
+
+  // ---------------------------------------------------------------- agent-facing, AAR-compatible forum
+  r.route('POST', '/api/findings/share', { body: S.shareBody, query: S.noQuery }, ({ actor, body }) => ops.share(ctx, actor, body));
+  r.route('GET', '/api/findings/all', { query: S.noQuery }, () => ops.allFindings(ctx));
+  r.route('GET', '/api/findings', { query: S.findingsQuery }, ({ query }) => ops.findings(ctx, query));
+  r.route('POST', '/api/findings/search', { body: S.searchBody, query: S.noQuery }, ({ body }) => ops.search(ctx, body.query, body.limit));
+  r.route('GET', '/api/findings/:id', { params: S.idParams, query: S.noQuery }, ({ params }) => ops.finding(ctx, params.id));
+  r.route('POST', '/api/findings/:id/vote', { params: S.idParams, body: S.voteBody, query: S.noQuery }, ({ actor, params, body }) =>
+    ops.vote(ctx, actor, params.id, body.vote),
+  );
+  r.route('GET', '/api/findings/:id/comments', { params: S.idParams, query: S.noQuery }, ({ params }) => ({
+    comments: ops.finding(ctx, params.id).comments,
+  }));
+  r.route('POST', '/api/findings/:id/comments', { params: S.idParams, body: S.contentBody, query: S.noQuery }, ({ actor, params, body }) =>
+    ops.commentOnFinding(ctx, actor, params.id, body.content),
+  );
+  r.route('POST', '/api/findings/:id/verdict', { who: 'human', params: S.idParams, body: S.verdictBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.forumVerdict(actor, params.id, body.verdict, body.note);
+    return toAarFinding(st().posts.get(params.id)!);
+  });
+  r.route('GET', '/api/leaderboard', { query: S.leaderboardQuery }, ({ actor, query }) => ops.leaderboard(ctx, actor, query));
+  r.route('GET', '/api/snapshots/:commit_id', { params: S.commitParams, query: S.noQuery }, ({ actor, params }) =>
+    ops.snapshot(ctx, actor, params.commit_id),
+  );
+  r.route('POST', '/api/evaluate-predictions', { body: S.evaluateBody, query: S.noQuery }, ({ actor, body }) => ops.evaluatePredictions(ctx, actor, body));
+
+  // ---------------------------------------------------------------- agent-facing, ours
+  r.route('GET', '/api/whoami', { query: S.noQuery }, ({ actor }) => ({
+    actor,
+    agent: actor.kind === 'agent' ? st().agent(actor.id) : undefined,
+    fleet: st().name,
+  }));
+  r.route('POST', '/api/experiments', { body: S.proposeBody, query: S.noQuery }, async ({ actor, body, reply }) => {
+    const x = await ops.propose(ctx, actor, body);
+    reply.code(201);
+    return x;
+  });
+  r.route('GET', '/api/experiments', { query: S.listExperimentsQuery }, ({ actor, query }) => ops.listExperiments(ctx, actor, query));
+  r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, ({ actor, params }) =>
+    ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id)),
+  );
+  r.route('GET', '/api/inbox', { query: S.inboxQuery.extend({ agentId: S.idParam.optional() }) }, ({ actor, query }) =>
+    ops.inbox(ctx, actor, query.after ?? 0, query.agentId),
+  );
+
+  // ---------------------------------------------------------------- human-facing: fleet & agents
+  r.route('GET', '/api/fleet', { who: 'human', query: S.noQuery }, (): FleetOverview => {
+    const s = st();
+    const xs = [...s.experiments.values()];
+    return {
+      name: s.name,
+      baseBranch: s.baseBranch,
+      lastSeq: svc.ledger.lastSeq,
+      counts: {
+        agents: s.agents.size,
+        experiments: xs.length,
+        awaitingReview: s.awaitingReviewCount(),
+        findings: s.posts.size,
+        running: xs.filter((x) => x.state === 'dispatched' || x.state === 'running').length,
+      },
+      agents: [...s.agents.values()],
+      queue: s.queue(),
+    };
+  });
+  r.route('GET', '/api/agents', { who: 'human', query: S.noQuery }, () => ({ agents: [...st().agents.values()] }));
+  r.route('GET', '/api/agents/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params }) => {
+    const a = agentVisible(actor, params.id);
+    return { agent: a, branches: await svc.sandbox(a.id).branches(), budget: st().budgetOf(a.id)! };
+  });
+  r.route('GET', '/api/agents/:id/commits', { params: S.idParams, query: S.commitsQuery }, async ({ actor, params, query }) => {
+    const a = agentVisible(actor, params.id);
+    return { commits: await svc.sandbox(a.id).log(query.ref ?? 'HEAD', query.max ?? 50) };
+  });
+  r.route('POST', '/api/agents/:id/budget', { who: 'human', params: S.idParams, body: S.budgetBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.setBudget(actor, params.id, body);
+    return st().agent(params.id);
+  });
+  r.route('POST', '/api/agents/:id/pause', { who: 'human', params: S.idParams, body: S.pauseBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.pauseAgent(actor, params.id, body.reason);
+    return st().agent(params.id);
+  });
+  r.route('POST', '/api/agents/:id/resume', { who: 'human', params: S.idParams, body: S.emptyBody, query: S.noQuery }, async ({ actor, params }) => {
+    await svc.resumeAgent(actor, params.id);
+    return st().agent(params.id);
+  });
+
+  function agentVisible(actor: { kind: string; id: string }, id: string) {
+    if (actor.kind === 'agent' && actor.id !== id) throw forbidden('agents may only look at their own agent record');
+    const a = st().agent(id);
+    if (!a) throw notFound(`no agent ${JSON.stringify(id)}`);
+    return a;
+  }
+
+  // ---------------------------------------------------------------- review (humans; agents only on their own)
+  r.route('GET', '/api/experiments/:id/files', { params: S.idParams, query: S.noQuery }, async ({ actor, params }): Promise<ExperimentFiles> => {
+    const x = ops.experimentFor(ctx, actor, params.id);
+    const files = await svc.sandbox(x.agentId).changedFiles(x.baseCommit, x.commit);
+    const viewed = st().viewed.get(x.id);
+    return { experimentId: x.id, base: x.baseCommit ?? null, commit: x.commit, files: files.map((f) => ({ ...f, viewed: !!viewed?.has(f.path) })) };
+  });
+  r.route('GET', '/api/experiments/:id/diff', { params: S.idParams, query: S.diffQuery }, async ({ actor, params, query }): Promise<DiffResponse> => {
+    const x = ops.experimentFor(ctx, actor, params.id);
+    const d = await svc.sandbox(x.agentId).diff(x.baseCommit, x.commit, query.file, DIFF_CAP);
+    return { experimentId: x.id, file: query.file ?? null, patch: d.patch, truncated: d.truncated };
+  });
+  r.route('GET', '/api/experiments/:id/content', { params: S.idParams, query: S.contentQuery }, async ({ actor, params, query }): Promise<ContentResponse & { truncated: boolean }> => {
+    const x = ops.experimentFor(ctx, actor, params.id);
+    const commit = query.side === 'head' ? x.commit : (x.baseCommit ?? null);
+    const buf = commit ? await svc.sandbox(x.agentId).fileAt(commit, query.path) : undefined;
+    const size = buf?.length ?? 0;
+    const truncated = size > CONTENT_CAP;
+    return {
+      experimentId: x.id,
+      path: query.path,
+      side: query.side,
+      commit,
+      exists: !!buf,
+      isBinary: !!buf && buf.subarray(0, 8000).includes(0),
+      size,
+      base64: buf && !truncated ? buf.toString('base64') : '',
+      truncated,
+    };
+  });
+  r.route('GET', '/api/experiments/:id/comments', { params: S.idParams, query: S.noQuery }, ({ actor, params }) => {
+    const x = ops.experimentFor(ctx, actor, params.id);
+    return { comments: st().commentsFor(x.id) };
+  });
+  r.route('POST', '/api/experiments/:id/comments', { params: S.idParams, body: S.reviewCommentBody, query: S.noQuery }, async ({ actor, params, body, reply }) => {
+    ops.experimentFor(ctx, actor, params.id);
+    const c = await svc.comment(actor, params.id, body);
+    reply.code(201);
+    return c;
+  });
+  const decision = (x: Experiment) => ops.viewExperiment({ kind: 'human', id: '' }, st().experiment(x.id)!);
+  r.route('POST', '/api/experiments/:id/approve', { params: S.idParams, body: S.approveBody, query: S.noQuery }, async ({ actor, params, body }) =>
+    decision(await svc.approve(actor, params.id, body)),
+  );
+  r.route('POST', '/api/experiments/:id/veto', { params: S.idParams, body: S.vetoBody, query: S.noQuery }, async ({ actor, params, body }) =>
+    decision(await svc.veto(actor, params.id, body)),
+  );
+  r.route('POST', '/api/experiments/:id/request-changes', { params: S.idParams, body: S.vetoBody, query: S.noQuery }, async ({ actor, params, body }) =>
+    decision(await svc.requestChanges(actor, params.id, body)),
+  );
+  r.route('POST', '/api/experiments/:id/viewed', { who: 'human', params: S.idParams, body: S.viewedBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.markViewed(actor, params.id, body.file, body.viewed);
+    return { ok: true as const };
+  });
+  r.route('POST', '/api/experiments/:id/cancel', { who: 'human', params: S.idParams, body: S.cancelBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.requestCancel(actor, params.id, body.reason);
+    return st().experiment(params.id);
+  });
+
+  // ---------------------------------------------------------------- audit, evaluation, runs
+  r.route('GET', '/api/audit', { who: 'human', query: S.auditQuery }, ({ query }) => ({ entries: st().auditTrail(query.limit ?? 200) }));
+  r.route('GET', '/api/evaluation/status', { who: 'human', query: S.noQuery }, () => ops.evaluationStatus(ctx));
+  r.route('POST', '/api/evaluation/final', { who: 'human', body: S.evaluationFinalBody, query: S.noQuery }, ({ actor, body }) =>
+    ops.evaluationFinal(ctx, actor, body),
+  );
+  r.route('GET', '/api/runs/:id/log', { params: S.idParams, query: S.runLogQuery }, ({ actor, params, query }) =>
+    ops.runLog(ctx, actor, params.id, query.offset ?? 0),
+  );
+}

@@ -1,0 +1,124 @@
+// zod schemas for every request body and query of the hub. Objects are strict: unknown fields are a 400.
+// String limits mirror the ledger event schemas so that nothing valid here fails at append time.
+import { z } from 'zod';
+import { ID_RE, SHA_RE, resourcesSchema } from '../core/events';
+
+export const idParam = z.string().regex(ID_RE, 'expected an id of letters, digits, . _ - (max 64)');
+export const shaParam = z.string().regex(SHA_RE, 'expected a full 40-hex git object id');
+const str = (max: number) => z.string().max(max);
+const nonEmpty = (max: number) => z.string().trim().min(1).max(max);
+/** Query numbers arrive as strings. */
+const qInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const idParams = z.strictObject({ id: idParam });
+export const commitParams = z.strictObject({ commit_id: z.string().regex(/^[0-9a-f]{4,40}$/, 'expected a hex commit id') });
+
+export const proposeBody = z.strictObject({
+  commit: shaParam,
+  command: nonEmpty(4000),
+  title: nonEmpty(300),
+  rationale: str(20_000),
+  resources: resourcesSchema,
+  taskMode: z.enum(['normal', 'no-testing']),
+  branch: str(255).optional(),
+  supersedes: idParam.optional(),
+  agentId: idParam.optional(),
+});
+
+export const listExperimentsQuery = z.strictObject({
+  agentId: idParam.optional(),
+  state: str(32).optional(),
+});
+
+export const inboxQuery = z.strictObject({ after: qInt(0, Number.MAX_SAFE_INTEGER).optional() });
+
+export const shareBody = z.strictObject({
+  summary: nonEmpty(5000),
+  title: str(300).optional(),
+  finding_type: str(64).optional(),
+  idea_name: str(200).optional(),
+  run_id: str(200).optional(),
+  pgr: z.number().finite().nullable().optional(),
+  transfer_acc: z.number().finite().nullable().optional(),
+  num_seeds: z.number().int().nonnegative().max(1_000_000).nullable().optional(),
+  worked: z.boolean().nullable().optional(),
+  commit_id: str(200).optional(),
+  config: z.record(z.string().max(200), z.unknown()).optional(),
+});
+
+export const findingsQuery = z.strictObject({
+  query: str(500).optional(),
+  finding_type: str(64).optional(),
+  sort: z.enum(['new', 'top', 'discussed']).optional(),
+  limit: qInt(1, 500).optional(),
+  offset: qInt(0, 1_000_000).optional(),
+});
+
+export const searchBody = z.strictObject({ query: str(500), limit: z.number().int().min(1).max(500).optional() });
+export const voteBody = z.strictObject({ vote: z.enum(['up', 'down']) });
+export const contentBody = z.strictObject({ content: nonEmpty(5000) });
+export const leaderboardQuery = z.strictObject({
+  dataset: str(200).optional(),
+  weak_model: str(200).optional(),
+  strong_model: str(200).optional(),
+});
+
+export const evaluateBody = z.strictObject({
+  predictions: z.array(z.number().int().min(-1_000_000).max(1_000_000)).max(2_000_000),
+  dataset: nonEmpty(200),
+  split: str(64).optional(),
+  weak_model: str(200).optional(),
+  strong_model: str(200).optional(),
+  run_id: str(200).optional(),
+  experiment_id: idParam.optional(),
+});
+
+export const evaluationFinalBody = z.strictObject({
+  dataset: nonEmpty(200),
+  split: str(64).optional(),
+  experiment_id: idParam.optional(),
+  predictions: z.array(z.number().int().min(-1_000_000).max(1_000_000)).max(2_000_000).optional(),
+  weak_model: str(200).optional(),
+  strong_model: str(200).optional(),
+});
+
+export const commitsQuery = z.strictObject({
+  ref: z
+    .string()
+    .regex(/^[A-Za-z0-9._/@^~-]{1,255}$/, 'invalid ref')
+    .refine((r) => !r.startsWith('-'), 'invalid ref')
+    .optional(),
+  max: qInt(1, 1000).optional(),
+});
+
+export const diffQuery = z.strictObject({ file: str(4096).min(1).optional() });
+export const contentQuery = z.strictObject({ path: str(4096).min(1), side: z.enum(['base', 'head']) });
+
+const pin = { commit: shaParam, tree: shaParam };
+export const approveBody = z.strictObject({ ...pin, note: str(2000).optional() });
+export const vetoBody = z.strictObject({ ...pin, reason: nonEmpty(4000) });
+
+export const reviewCommentBody = z.strictObject({
+  file: str(4096).min(1),
+  line: z.number().int().nonnegative().max(10_000_000),
+  side: z.enum(['base', 'head']),
+  body: nonEmpty(10_000),
+  inReplyTo: idParam.optional(),
+});
+
+export const viewedBody = z.strictObject({ file: str(4096).min(1), viewed: z.boolean() });
+export const cancelBody = z.strictObject({ reason: str(2000).optional() });
+export const budgetBody = z
+  .strictObject({
+    gpuHours: z.number().nonnegative().finite().max(1e9).optional(),
+    usd: z.number().nonnegative().finite().max(1e9).optional(),
+    evalQueries: z.number().int().nonnegative().max(1e9).optional(),
+  })
+  .refine((b) => b.gpuHours !== undefined || b.usd !== undefined || b.evalQueries !== undefined, 'name at least one of gpuHours, usd, evalQueries');
+export const pauseBody = z.strictObject({ reason: nonEmpty(2000) });
+export const emptyBody = z.strictObject({});
+export const verdictBody = z.strictObject({ verdict: z.enum(['verified', 'suspect', 'retracted']), note: str(2000).optional() });
+export const auditQuery = z.strictObject({ limit: qInt(1, 10_000).optional() });
+export const eventsQuery = z.strictObject({ after: qInt(0, Number.MAX_SAFE_INTEGER).optional() });
+export const runLogQuery = z.strictObject({ offset: qInt(0, Number.MAX_SAFE_INTEGER).optional() });
+export const noQuery = z.strictObject({});

@@ -1,0 +1,245 @@
+// The Fleet hub: HTTP API for agents (AAR-compatible + MCP) and humans, bearer-token auth, live events.
+// Embeddable (`startHub`) and standalone (`overseer hub`). Binds 127.0.0.1 by default.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Actor } from '../core/model';
+import { FleetService } from '../core/service';
+import type { AiReviewOptions } from '../screening/aiReviewer';
+import { TokenStore, validatePrincipal } from './auth';
+import { toHttp } from './errors';
+import { Router } from './http';
+import { type DispatcherHandle, type EvaluationLike, loadDispatcher, loadEvaluation, makeScreenHook } from './integrations';
+import type { HubContext } from './ops';
+import { registerRoutes } from './routes';
+import { SseHub } from './sse';
+import { readFleetConfig } from './fleetSetup';
+import { registerMcp } from './mcp';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const HUB_LOCK_FILE = 'hub.json';
+
+export interface HubOptions {
+  fleetDir: string;
+  host?: string;
+  port?: number;
+  /** Use an already open FleetService (the extension's in-process one); the hub will not close it. */
+  service?: FleetService;
+  /** Start the runner dispatcher when fleet.json declares runners (default false). */
+  dispatch?: boolean;
+  /** Construct the evaluation service if available (default true). */
+  evaluation?: boolean;
+  /** Screening on every proposal (default true when the hub opens the service). */
+  screen?: boolean;
+  /** AI reviewer for screening (static detectors only when absent). */
+  screeningAi?: AiReviewOptions;
+  /** Maximum request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** SSE heartbeat interval (default 15 s). */
+  heartbeatMs?: number;
+  /** Skip fsync (tests of logic only). */
+  noSync?: boolean;
+  onWarning?: (msg: string) => void;
+  /** Log requests (fastify logger). */
+  logger?: boolean;
+}
+
+export interface Hub {
+  url: string;
+  host: string;
+  port: number;
+  service: FleetService;
+  tokens: TokenStore;
+  evaluation?: EvaluationLike;
+  /** Create a bearer token for an agent or human; returns the secret (store it, it is not kept). */
+  createToken(actor: Actor): string;
+  /** Resolves once every token_created event appended so far is durable. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HubLock {
+  pid: number;
+  url: string;
+  startedAt: string;
+}
+
+/** The running hub holding this fleet, if any (a lock file naming a live process). */
+export function runningHub(fleetDir: string): HubLock | undefined {
+  const f = path.join(fleetDir, HUB_LOCK_FILE);
+  try {
+    const j = JSON.parse(fs.readFileSync(f, 'utf8')) as HubLock;
+    if (typeof j.pid !== 'number') return undefined;
+    try {
+      process.kill(j.pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return undefined;
+    }
+    return j;
+  } catch {
+    return undefined;
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function buildApp(bodyLimit: number, logger: boolean): FastifyInstance {
+  const app = Fastify({ bodyLimit, logger, maxParamLength: 200, forceCloseConnections: true, return503OnClosing: true });
+  // JSON bodies: strict UTF-8, clear 400s. Bodies of other types are refused (415) by fastify.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+    if (body.length === 0) return done(null, undefined);
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return done(Object.assign(new Error('request body is not valid UTF-8'), { statusCode: 400, code: 'invalid_encoding' }), undefined);
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(Object.assign(new Error(`malformed JSON: ${(err as Error).message}`), { statusCode: 400, code: 'invalid_json' }), undefined);
+    }
+  });
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = toHttp(err);
+    if (status >= 500) req.log.error({ err }, 'hub request failed');
+    if (status >= 500 && !logger) process.emitWarning(`hub: ${req.method} ${req.url} failed: ${(err as Error)?.stack ?? String(err)}`);
+    void reply.code(status).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
+  });
+  return app;
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const fleetDir = path.resolve(opts.fleetDir);
+  const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m));
+  const ownsService = !opts.service;
+  const service =
+    opts.service ??
+    (await FleetService.open(fleetDir, {
+      onWarning: warn,
+      noSync: opts.noSync,
+      screen: opts.screen === false ? undefined : makeScreenHook(opts.screeningAi),
+    }));
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    const tokens = new TokenStore(fleetDir);
+
+    // Tokens created by other processes (the CLI) while the hub runs are recorded by the hub.
+    const recorded = new Set<string>();
+    for (const e of await service.ledger.readAfter(0)) if (e.type === 'auth.token_created') recorded.add(e.data.tokenId);
+    const pendingRecords = new Set<Promise<unknown>>();
+    const recordMissing = () => {
+      for (const t of tokens.records()) {
+        if (recorded.has(t.id)) continue;
+        recorded.add(t.id);
+        const p = service
+          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: t.principal, tokenId: t.id })
+          .catch((err) => warn(`recording token ${t.id} failed: ${(err as Error).message}`));
+        pendingRecords.add(p);
+        void p.finally(() => pendingRecords.delete(p));
+      }
+    };
+    recordMissing();
+    const tokenPoll = setInterval(recordMissing, 1000);
+    tokenPoll.unref();
+    cleanups.push(() => clearInterval(tokenPoll));
+
+    let evaluation: EvaluationLike | undefined;
+    if (opts.evaluation !== false) {
+      evaluation = await loadEvaluation({
+        dataRoot: path.join(fleetDir, 'datasets'),
+        labelsRoot: path.join(fleetDir, 'labels'),
+        append: (t, a, d) => service.append(t, a, d),
+        service,
+      });
+      if (evaluation) {
+        const ev = evaluation;
+        const replay = await service.ledger.readAfter(0);
+        let replayedTo = 0;
+        for (const e of replay) ev.ingest(e), (replayedTo = e.seq);
+        const off = service.onEvent((e) => {
+          if (e.seq > replayedTo) ev.ingest(e);
+        });
+        cleanups.push(off);
+        if (ev.close) cleanups.push(() => ev.close!());
+      }
+    }
+
+    let dispatcher: DispatcherHandle | undefined;
+    if (opts.dispatch) {
+      const cfg = readFleetConfig(fleetDir);
+      if (Array.isArray(cfg.runners) && cfg.runners.length) {
+        dispatcher = await loadDispatcher(service, cfg);
+        if (!dispatcher) warn('fleet.json declares runners but no dispatcher module is available');
+      }
+    }
+
+    const ctx: HubContext = { service, fleetDir, evaluation };
+    const app = buildApp(opts.bodyLimit ?? DEFAULT_BODY_LIMIT, !!opts.logger);
+    const router = new Router(app, tokens);
+    registerRoutes(router, ctx);
+    const sse = new SseHub(service, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
+    sse.register(router);
+    registerMcp(app, tokens, ctx);
+
+    const host = opts.host ?? '127.0.0.1';
+    await app.listen({ host, port: opts.port ?? 0 });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+    const lockFile = path.join(fleetDir, HUB_LOCK_FILE);
+    fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies HubLock) + '\n');
+
+    let closing: Promise<void> | undefined;
+    const hub: Hub = {
+      url,
+      host,
+      port,
+      service,
+      tokens,
+      evaluation,
+      createToken(actor: Actor): string {
+        const p = validatePrincipal(actor);
+        const { token, record } = tokens.create(p);
+        recorded.add(record.id);
+        const ap = service
+          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: p, tokenId: record.id })
+          .catch((err) => warn(`recording token ${record.id} failed: ${(err as Error).message}`));
+        pendingRecords.add(ap);
+        void ap.finally(() => pendingRecords.delete(ap));
+        return token;
+      },
+      async idle() {
+        await Promise.allSettled([...pendingRecords]);
+        await service.idle();
+      },
+      close() {
+        closing ??= (async () => {
+          sse.closeAll();
+          await app.close();
+          if (dispatcher) await dispatcher.stop();
+          for (const c of cleanups.reverse()) await c();
+          await Promise.allSettled([...pendingRecords]);
+          try {
+            const cur = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as HubLock;
+            if (cur.pid === process.pid && cur.url === url) fs.rmSync(lockFile, { force: true });
+          } catch {
+            /* already gone */
+          }
+          if (ownsService) await service.close();
+        })();
+        return closing;
+      },
+    };
+    return hub;
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c();
+    if (ownsService) await service.close();
+    throw err;
+  }
+}

@@ -1,0 +1,30 @@
+// The job environment is explicit: nothing of the hub's environment leaks into a job except PATH and LANG.
+export interface JobEnvInput {
+  workdir: string;
+  experimentId: string;
+  evalUrl?: string;
+  /** Job-scoped token minted by the caller (never the hub's own credentials). */
+  token?: string;
+  /** Device ids for CUDA_VISIBLE_DEVICES (local runner; Slurm sets it from the gres allocation). */
+  gpuIds?: readonly number[];
+  path?: string;
+  lang?: string;
+}
+
+export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+export function buildJobEnv(i: JobEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: i.path ?? process.env.PATH ?? DEFAULT_PATH,
+    HOME: i.workdir,
+    LANG: i.lang ?? process.env.LANG ?? 'C.UTF-8',
+    OVERSEER_EXPERIMENT_ID: i.experimentId,
+  };
+  if (i.evalUrl) env.OVERSEER_EVAL_URL = i.evalUrl;
+  if (i.token) env.OVERSEER_TOKEN = i.token;
+  if (i.gpuIds && i.gpuIds.length) env.CUDA_VISIBLE_DEVICES = i.gpuIds.join(',');
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || v.includes('\0')) throw new Error(`invalid job environment entry ${k}`);
+  }
+  return env;
+}

@@ -1,0 +1,168 @@
+// Slurm runner: sbatch --parsable (no shell; optionally through `ssh host --`), state from squeue --json
+// (filtered here), scontrol show job -o, and sacct -c after the job left the controller; scancel confirmed by
+// state. The batch script starts the approved command with an explicit environment (`env -i`).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readArtifacts, parseResults } from './artifacts';
+import type { SlurmRunnerConfig } from './config';
+import { type CommandTarget, CommandError, runCommand, runChecked, shQuote } from './exec';
+import { readLogFile } from './logs';
+import { parseSbatchParsable, parseSqueueJson, slurmTimeMinutes, statusFromSacct, statusFromScontrol } from './slurmStates';
+import type { JobRef, JobResult, JobSpec, JobStatus, LogChunk, Runner } from './types';
+import { MAX_RESULTS_BYTES, RESULTS_FILE, isTerminalPhase } from './types';
+
+export const BATCH_SCRIPT = 'job.sbatch';
+
+export function slurmJobName(experimentId: string): string {
+  return `ovs-${experimentId}`;
+}
+
+/** The batch script: cd into the worktree, then exec the approved command under exactly the given environment. */
+export function buildBatchScript(job: Pick<JobSpec, 'experimentId' | 'workdir' | 'command' | 'env'>): string {
+  const envWords = Object.entries(job.env)
+    .filter(([k]) => k !== 'CUDA_VISIBLE_DEVICES')
+    .map(([k, v]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`invalid environment variable name ${JSON.stringify(k)}`);
+      return shQuote(`${k}=${v}`);
+    });
+  return [
+    '#!/bin/bash',
+    `# Overseer job for experiment ${job.experimentId.replace(/[^A-Za-z0-9._-]/g, '?')} (generated; the command is the approved text).`,
+    `cd ${shQuote(job.workdir)} || exit 97`,
+    'extra=()',
+    '[ -n "${CUDA_VISIBLE_DEVICES+x}" ] && extra+=("CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES")',
+    '[ -n "${SLURM_JOB_ID+x}" ] && extra+=("SLURM_JOB_ID=$SLURM_JOB_ID")',
+    `exec /usr/bin/env -i ${envWords.join(' ')} "\${extra[@]}" /bin/bash -c ${shQuote(job.command)}`,
+    '',
+  ].join('\n');
+}
+
+/** sbatch argv (without the `sbatch` word). */
+export function buildSbatchArgs(cfg: Pick<SlurmRunnerConfig, 'partition' | 'account' | 'gresName'>, job: JobSpec, scriptPath: string): string[] {
+  const args = [
+    '--parsable',
+    `--job-name=${slurmJobName(job.experimentId)}`,
+    `--output=${job.logPath}`,
+    '--open-mode=append',
+    `--chdir=${job.workdir}`,
+    '--export=NONE',
+    `--time=${slurmTimeMinutes(job.timeLimitSeconds)}`,
+  ];
+  if (job.gpus > 0) args.push(`--gres=${cfg.gresName || 'gpu'}:${job.gpus}`);
+  if (cfg.partition) args.push(`--partition=${cfg.partition}`);
+  if (cfg.account) args.push(`--account=${cfg.account}`);
+  args.push(scriptPath);
+  return args;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SlurmRunnerOptions {
+  /** How long one squeue --json snapshot is reused by status() calls (default: half of pollMs). */
+  squeueCacheMs?: number;
+}
+
+export class SlurmRunner implements Runner {
+  readonly type = 'slurm' as const;
+  readonly name: string;
+  readonly target: CommandTarget;
+  private snapshot: { at: number; jobs: Promise<Map<string, JobStatus> & { names?: Map<string, string> }> } | undefined;
+  private readonly cacheMs: number;
+
+  constructor(
+    readonly cfg: SlurmRunnerConfig,
+    opts: SlurmRunnerOptions = {},
+  ) {
+    this.name = cfg.name;
+    this.target = { sshHost: cfg.sshHost, env: cfg.slurmConf ? { SLURM_CONF: cfg.slurmConf } : undefined };
+    this.cacheMs = opts.squeueCacheMs ?? Math.floor((cfg.pollMs ?? 2000) / 2);
+  }
+
+  private squeue(fresh = false): Promise<Map<string, JobStatus>> {
+    const now = Date.now();
+    if (!fresh && this.snapshot && now - this.snapshot.at < this.cacheMs) return this.snapshot.jobs;
+    const jobs = runChecked(this.target, 'squeue', ['--json'], { timeoutMs: 30_000 }).then((out) => parseSqueueJson(out));
+    this.snapshot = { at: now, jobs };
+    jobs.catch(() => {
+      if (this.snapshot?.jobs === jobs) this.snapshot = undefined;
+    });
+    return jobs;
+  }
+
+  async submit(job: JobSpec): Promise<JobRef> {
+    fs.mkdirSync(job.runDir, { recursive: true });
+    const script = path.join(job.runDir, BATCH_SCRIPT);
+    fs.writeFileSync(script, buildBatchScript(job), { mode: 0o700 });
+    const out = await runChecked(this.target, 'sbatch', buildSbatchArgs(this.cfg, job, script), { timeoutMs: 60_000 });
+    const jobId = parseSbatchParsable(out);
+    fs.writeFileSync(path.join(job.runDir, 'job.json'), JSON.stringify({ jobId, runner: this.name, submittedAt: new Date().toISOString() }));
+    this.snapshot = undefined;
+    return { jobId, runDir: job.runDir, workdir: job.workdir, logPath: job.logPath };
+  }
+
+  /** Find a job submitted for this run directory by an earlier process (e.g. crash right after sbatch). */
+  async find(runDir: string, experimentId: string): Promise<string | undefined> {
+    try {
+      const rec = JSON.parse(fs.readFileSync(path.join(runDir, 'job.json'), 'utf8')) as { jobId?: unknown; runner?: unknown };
+      if (typeof rec.jobId === 'string' && rec.runner === this.name) return rec.jobId;
+    } catch {
+      /* none recorded */
+    }
+    const out = await runChecked(this.target, 'squeue', ['--json'], { timeoutMs: 30_000 });
+    const doc = JSON.parse(out) as { jobs?: Array<Record<string, unknown>> };
+    const want = slurmJobName(experimentId);
+    const log = path.join(runDir, 'job.log');
+    const hit = (doc.jobs ?? []).find((j) => j.name === want && j.standard_output === log);
+    return hit ? String(hit.job_id) : undefined;
+  }
+
+  async status(job: JobRef): Promise<JobStatus> {
+    const fromQueue = (await this.squeue()).get(job.jobId);
+    if (fromQueue) return fromQueue;
+    const sc = await runCommand(this.target, 'scontrol', ['show', 'job', '-o', job.jobId], { timeoutMs: 30_000 });
+    if (sc.code === 0) {
+      const st = statusFromScontrol(sc.stdout);
+      if (st) return st;
+    } else if (!/Invalid job id/i.test(sc.stderr + sc.stdout)) {
+      throw new CommandError(['scontrol', 'show', 'job', '-o', job.jobId], sc);
+    }
+    const sa = await runCommand(this.target, 'sacct', ['-c', '-P', '-n', '-j', job.jobId, '-o', 'jobid,state,exitcode,start,end'], { timeoutMs: 30_000 });
+    if (sa.code === 0) {
+      const st = statusFromSacct(sa.stdout, job.jobId);
+      if (st) return st;
+    }
+    return { phase: 'unknown', reason: `Slurm has no record of job ${job.jobId}` };
+  }
+
+  async cancel(job: JobRef, timeoutMs = 60_000): Promise<JobStatus> {
+    let st = await this.status(job);
+    if (isTerminalPhase(st.phase)) return st;
+    await runChecked(this.target, 'scancel', [job.jobId], { timeoutMs: 30_000 }); // exits 0 even for unknown ids
+    const start = Date.now();
+    for (;;) {
+      this.snapshot = undefined;
+      st = await this.status(job);
+      if (isTerminalPhase(st.phase) || Date.now() - start > timeoutMs) return st;
+      await sleep(250);
+    }
+  }
+
+  async result(job: JobRef): Promise<JobResult> {
+    const st = await this.status(job);
+    if (!this.cfg.sshHost) return { ...st, artifacts: readArtifacts(job.workdir) };
+    const file = path.posix.join(job.workdir, RESULTS_FILE);
+    const r = await runCommand(this.target, 'head', ['-c', String(MAX_RESULTS_BYTES + 1), file], { timeoutMs: 30_000 });
+    if (r.code !== 0) return { ...st, artifacts: {} };
+    return { ...st, artifacts: parseResults(r.stdout, Buffer.byteLength(r.stdout)) };
+  }
+
+  async logs(job: JobRef, offset: number, max?: number): Promise<LogChunk> {
+    if (!this.cfg.sshHost) return readLogFile(job.logPath, offset, max);
+    const start = Math.max(0, offset);
+    const cap = Math.max(4, Math.min(max ?? 64 * 1024, 4 * 1024 * 1024));
+    const r = await runCommand(this.target, 'tail', ['-c', `+${start + 1}`, job.logPath], { timeoutMs: 30_000, maxBuffer: cap * 2 + 1024 } as never);
+    const buf = Buffer.from(r.code === 0 ? r.stdout : '', 'utf8').subarray(0, cap);
+    const data = buf.toString('utf8');
+    return { data, offset: start, nextOffset: start + Buffer.byteLength(data), size: start + Buffer.byteLength(r.stdout) };
+  }
+}

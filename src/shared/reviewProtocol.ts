@@ -1,0 +1,96 @@
+// Review webview protocol: one experiment under review + the awaiting-review queue for keyboard triage.
+import type { ChangedFileView } from '../hub/api';
+import type { Agent, Experiment, ReviewComment } from '../core/model';
+import { defineNotification, defineRequest, id, int, obj, oneOf, ProtocolError, sha, str } from './protocol';
+
+export const REVIEW_SURFACE = 'review';
+
+export interface QueueItem {
+  id: string;
+  title: string;
+  agentId: string;
+  gaming: boolean;
+  /** Screening score 0..1, if screened. */
+  score?: number;
+  gpuHours: number;
+  commit: string;
+  tree: string;
+}
+
+export interface FileDiff {
+  file: string;
+  patch: string;
+  truncated: boolean;
+}
+
+export interface ReviewState {
+  human: string;
+  experiment: Experiment;
+  agent?: Pick<Agent, 'id' | 'name' | 'direction' | 'budget' | 'used' | 'status'> & { remainingGpuHours: number };
+  files: ChangedFileView[];
+  /** Rendered inline: diffs of the small text files only (the rest open in the native diff). */
+  diffs: FileDiff[];
+  comments: ReviewComment[];
+  queue: QueueItem[];
+  /** Set when part of the state could not be loaded (the rest is still shown). */
+  warnings: string[];
+}
+
+export type Decision = 'approve' | 'veto' | 'requestChanges';
+export const DECISIONS: readonly Decision[] = ['approve', 'veto', 'requestChanges'];
+
+export interface DecideParams {
+  experimentId: string;
+  decision: Decision;
+  /** The pin the human saw; the hub refuses a decision on anything else (stale_review). */
+  commit: string;
+  tree: string;
+  reason?: string;
+}
+
+export const MAX_REASON = 4000;
+
+export const ReviewStateNote = defineNotification<ReviewState>('review/state');
+
+export const Decide = defineRequest<DecideParams, { state: string }>('review/decide', (p) => {
+  const o = obj(p);
+  const decision = oneOf(o.decision, 'decision', DECISIONS);
+  const reason = o.reason === undefined || o.reason === null ? undefined : str(o.reason, 'reason', MAX_REASON, { allowEmpty: true }).trim();
+  if (decision !== 'approve' && !reason) throw new ProtocolError('invalid', `a ${decision === 'veto' ? 'veto' : 'request for changes'} needs a reason`);
+  return { experimentId: id(o.experimentId, 'experimentId'), decision, commit: sha(o.commit, 'commit'), tree: sha(o.tree, 'tree'), reason: reason || undefined };
+});
+
+export interface BatchItem {
+  experimentId: string;
+  commit: string;
+  tree: string;
+}
+export interface BatchResult {
+  experimentId: string;
+  ok: boolean;
+  error?: string;
+}
+
+export const BatchApprove = defineRequest<{ items: BatchItem[] }, { results: BatchResult[] }>('review/batchApprove', (p) => {
+  const o = obj(p);
+  if (!Array.isArray(o.items) || o.items.length === 0 || o.items.length > 500) throw new ProtocolError('invalid', 'items must be a list of 1..500 experiments');
+  return {
+    items: o.items.map((x, i) => {
+      const it = obj(x, `items[${i}]`);
+      return { experimentId: id(it.experimentId, `items[${i}].experimentId`), commit: sha(it.commit, `items[${i}].commit`), tree: sha(it.tree, `items[${i}].tree`) };
+    }),
+  };
+});
+
+export interface OpenDiffParams {
+  experimentId: string;
+  file: string;
+  line: number;
+}
+export const OpenDiff = defineRequest<OpenDiffParams, void>('review/openDiff', (p) => {
+  const o = obj(p);
+  return { experimentId: id(o.experimentId, 'experimentId'), file: str(o.file, 'file', 4096), line: int(o.line, 'line', 0, 10_000_000) };
+});
+
+/** Show another experiment in the same panel (j/k navigation, clicking a queue entry). */
+export const ShowExperiment = defineRequest<{ experimentId: string }, void>('review/show', (p) => ({ experimentId: id(obj(p).experimentId, 'experimentId') }));

@@ -1,0 +1,189 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { DomainError } from '../../../src/core/lifecycle';
+import { FleetService } from '../../../src/core/service';
+import { Sandbox } from '../../../src/git/sandbox';
+import { HUMAN, agentActor, tmpDir } from '../../support/tmp';
+
+const RES = { gpus: 1, gpuHours: 2, timeLimitMinutes: 30 };
+const isDomain = (code: string) => (err: unknown) => err instanceof DomainError && err.code === code;
+
+describe('FleetService (real git sandboxes)', () => {
+  let t: ReturnType<typeof tmpDir>;
+  let svc: FleetService;
+  let sb: Sandbox;
+  const aar1 = agentActor('aar-1');
+
+  beforeEach(async () => {
+    t = tmpDir();
+    svc = await FleetService.open(t.dir);
+    await svc.createFleet(HUMAN, 'unit');
+    sb = await Sandbox.init(path.join(t.dir, 'repos', 'aar-1'), { files: { 'train.py': 'weak = load_weak()\n' } });
+    await svc.registerAgent(HUMAN, { agentId: 'aar-1', direction: 'confidence weighting', repoPath: sb.repo, budget: { gpuHours: 5, usd: 10, evalQueries: 50 } });
+    await svc.registerAgent(HUMAN, { agentId: 'aar-2', direction: 'auxiliary loss', repoPath: sb.repo, budget: { gpuHours: 5, usd: 10, evalQueries: 50 } });
+  });
+  afterEach(async () => {
+    await svc.close();
+    t.cleanup();
+  });
+
+  async function propose(files: Record<string, string> = { 'train.py': 'weak = load_weak()\nfit(weak)\n' }, extra = {}) {
+    const commit = await sb.commitFiles(files, 'experiment');
+    return svc.propose(aar1, { title: 'Fit on weak labels', rationale: 'because', command: 'python train.py', resources: RES, taskMode: 'normal', commit, ...extra });
+  }
+
+  it('pins a proposal to the commit and its tree, with the base commit for diffs', async () => {
+    const x = await propose();
+    const pin = await sb.resolve(x.commit);
+    assert.equal(x.tree, pin.tree);
+    assert.ok(x.baseCommit && x.baseCommit !== x.commit);
+    assert.equal(x.state, 'proposed');
+    const files = await sb.changedFiles(x.baseCommit, x.commit);
+    assert.deepEqual(files.map((f) => [f.path, f.additions, f.deletions]), [['train.py', 1, 0]]);
+  });
+
+  it('rejects a commit that is not in the agent repository, and short SHAs', async () => {
+    await assert.rejects(svc.propose(aar1, { title: 't', rationale: 'r', command: 'c', resources: RES, taskMode: 'normal', commit: 'a'.repeat(40) }), isDomain('invalid'));
+    const head = await sb.head();
+    await assert.rejects(svc.propose(aar1, { title: 't', rationale: 'r', command: 'c', resources: RES, taskMode: 'normal', commit: head.slice(0, 12) }), isDomain('invalid'));
+    assert.equal(svc.state.experiments.size, 0);
+  });
+
+  it('never lets an agent decide, not even on another agent experiment', async () => {
+    const x = await propose();
+    await assert.rejects(svc.approve(aar1, x.id, x), isDomain('forbidden'));
+    await assert.rejects(svc.approve(agentActor('aar-2'), x.id, x), isDomain('forbidden'));
+    await assert.rejects(svc.veto(aar1, x.id, { ...x, reason: 'mine' }), isDomain('forbidden'));
+    assert.equal(svc.state.experiment(x.id)!.state, 'proposed');
+  });
+
+  it('requires the approval to name the exact pinned commit and tree', async () => {
+    const x = await propose();
+    const moved = await sb.commitFiles({ 'train.py': 'labels = open("labels.json")\n' }, 'sneaky follow-up');
+    const movedTree = (await sb.resolve(moved)).tree;
+    await assert.rejects(svc.approve(HUMAN, x.id, { commit: moved, tree: movedTree }), isDomain('stale_review'));
+    await assert.rejects(svc.approve(HUMAN, x.id, { commit: x.commit, tree: movedTree }), isDomain('stale_review'));
+    await svc.approve(HUMAN, x.id, { commit: x.commit, tree: x.tree });
+    const after = svc.state.experiment(x.id)!;
+    assert.equal(after.state, 'approved');
+    assert.equal(after.verdict!.commit, x.commit);
+    assert.notEqual(after.verdict!.commit, await sb.head());
+  });
+
+  it('first decision wins under concurrency; the loser gets a conflict naming the winner', async () => {
+    const x = await propose();
+    const results = await Promise.allSettled([
+      svc.approve({ kind: 'human', id: 'alice' }, x.id, x),
+      svc.veto({ kind: 'human', id: 'bob' }, x.id, { ...x, reason: 'probing' }),
+      svc.approve({ kind: 'human', id: 'carol' }, x.id, x),
+    ]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    assert.equal(losers.length, 2);
+    for (const l of losers) {
+      assert.ok(isDomain('conflict')(l.reason));
+      assert.match((l.reason as Error).message, /already approved by alice/);
+    }
+    assert.equal(svc.state.audit.filter((a) => a.type.startsWith('experiment.') && a.summary.includes(x.id)).length, 1);
+  });
+
+  it('checks the GPU-hour budget at approval and refunds nothing silently', async () => {
+    const a = await propose({ 'a.py': '1\n' }, { resources: { ...RES, gpuHours: 4 } });
+    const b = await propose({ 'b.py': '2\n' }, { resources: { ...RES, gpuHours: 2 } });
+    await svc.approve(HUMAN, a.id, a);
+    await assert.rejects(svc.approve(HUMAN, b.id, b), (e: unknown) => isDomain('budget_exceeded')(e) && /has 1.00 of 5 left/.test((e as Error).message));
+    await svc.setBudget(HUMAN, 'aar-1', { gpuHours: 6 });
+    await svc.approve(HUMAN, b.id, b);
+    assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 6);
+    await assert.rejects(svc.setBudget(aar1, 'aar-1', { gpuHours: 100 }), isDomain('forbidden'));
+  });
+
+  it('requires reasons for veto and request-changes, and delivers verdicts and comments to the agent inbox only', async () => {
+    const x = await propose();
+    await assert.rejects(svc.veto(HUMAN, x.id, { ...x, reason: '  ' }), isDomain('invalid'));
+    await svc.comment(HUMAN, x.id, { file: 'train.py', line: 2, body: 'Where is the weak teacher?' });
+    await svc.requestChanges(HUMAN, x.id, { ...x, reason: 'use the weak labels' });
+    const inbox = svc.state.inboxOf('aar-1');
+    assert.deepEqual(inbox.map((i) => i.kind), ['review_comment', 'verdict']);
+    assert.match(inbox[1]!.text, /changes requested — use the weak labels/);
+    assert.deepEqual(svc.state.inboxOf('aar-2'), []);
+  });
+
+  it('a follow-up commit is a new proposal that supersedes the old one', async () => {
+    const x = await propose();
+    await svc.requestChanges(HUMAN, x.id, { ...x, reason: 'fix' });
+    const y = await propose({ 'train.py': 'weak = load_weak()\nfit(weak, epochs=2)\n' }, { supersedes: x.id });
+    assert.equal(svc.state.experiment(x.id)!.state, 'superseded');
+    assert.equal(svc.state.experiment(x.id)!.supersededBy, y.id);
+    await assert.rejects(propose({ 'z.py': '' }, { supersedes: x.id }), isDomain('conflict'));
+  });
+
+  it('dispatch only at the approved pin, exactly once', async () => {
+    const x = await propose();
+    await assert.rejects(svc.markDispatched(x.id, { runner: 'local', jobId: '1', commit: x.commit, tree: x.tree }), isDomain('conflict'));
+    await svc.approve(HUMAN, x.id, x);
+    const tip = await sb.commitFiles({ 'evil.py': '' }, 'moved');
+    await assert.rejects(svc.markDispatched(x.id, { runner: 'local', jobId: '1', commit: tip, tree: x.tree }), isDomain('stale_review'));
+    await svc.markDispatched(x.id, { runner: 'local', jobId: '1', commit: x.commit, tree: x.tree });
+    await assert.rejects(svc.markDispatched(x.id, { runner: 'local', jobId: '2', commit: x.commit, tree: x.tree }), isDomain('conflict'));
+    await svc.markRunning(x.id, '1');
+    await svc.markFinished(x.id, { state: 'failed', exitCode: 3 });
+    await assert.rejects(svc.markFinished(x.id, { state: 'succeeded', exitCode: 0 }), isDomain('conflict'));
+    assert.equal(svc.state.experiment(x.id)!.run!.exitCode, 3);
+  });
+
+  it('paused agents cannot propose or post; humans resume them', async () => {
+    await svc.pauseAgent(HUMAN, 'aar-1', 'budget cap');
+    await assert.rejects(propose(), isDomain('paused'));
+    await assert.rejects(svc.post(aar1, { title: 'x', summary: 'y' }), isDomain('paused'));
+    await assert.rejects(svc.resumeAgent(aar1, 'aar-1'), isDomain('forbidden'));
+    await svc.resumeAgent(HUMAN, 'aar-1');
+    await propose();
+  });
+
+  it('forum: posts, votes (not on your own), comments, and human verdicts reach the author', async () => {
+    const p = await svc.post(aar1, { title: 'PGR 0.8', summary: 'we **did** it', metrics: { pgr: 0.8, numSeeds: 1 } });
+    await assert.rejects(svc.vote(aar1, p.id, 'up'), isDomain('forbidden'));
+    assert.equal(await svc.vote(agentActor('aar-2'), p.id, 'up'), 1);
+    assert.equal(await svc.vote(agentActor('aar-2'), p.id, 'down'), -1);
+    await svc.commentOnPost(agentActor('aar-2'), p.id, 'seeds?');
+    await assert.rejects(svc.forumVerdict(aar1, p.id, 'verified'), isDomain('forbidden'));
+    await svc.forumVerdict(HUMAN, p.id, 'suspect', 'one seed only');
+    const post = svc.state.posts.get(p.id)!;
+    assert.equal(post.comments.length, 1);
+    assert.equal(post.humanVerdict!.verdict, 'suspect');
+    assert.match(svc.state.inboxOf('aar-1').at(-1)!.text, /marked suspect: one seed only/);
+    await assert.rejects(svc.vote(HUMAN, 'f-nope', 'up'), isDomain('not_found'));
+  });
+
+  it('restarts from its snapshot to the same state', async () => {
+    const x = await propose();
+    await svc.approve(HUMAN, x.id, x);
+    await svc.close();
+    svc = await FleetService.open(t.dir);
+    const y = svc.state.experiment(x.id)!;
+    assert.equal(y.state, 'approved');
+    assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 2);
+    await propose({ 'more.py': '' });
+    await svc.close();
+    svc = await FleetService.open(t.dir, { onWarning: () => undefined });
+    assert.equal(svc.state.experiments.size, 2);
+  });
+
+  it('runs screening on proposals when a screener is configured', async () => {
+    await svc.close();
+    svc = await FleetService.open(t.dir, {
+      screen: async (x) => ({
+        gaming: x.command.includes('majority'),
+        score: 0.9,
+        findings: [{ kind: 'weak_label_bypass', severity: 'high', file: 'train.py', line: 2, explanation: 'majority vote', confidence: 0.9, source: 'static' }],
+      }),
+    });
+    const commit = await sb.commitFiles({ 'train.py': 'x\nmajority\n' }, 'm');
+    const x = await svc.propose(aar1, { title: 't', rationale: 'r', command: 'python majority.py', resources: RES, taskMode: 'normal', commit });
+    await svc.idle();
+    const after = svc.state.experiment(x.id)!;
+    assert.equal(after.state, 'awaiting_review');
+    assert.equal(after.screening!.gaming, true);
+  });
+});
