@@ -84,7 +84,7 @@ export function runningHub(fleetDir: string): HubLock | undefined {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function buildApp(bodyLimit: number, logger: boolean): FastifyInstance {
-  const app = Fastify({ bodyLimit, logger, maxParamLength: 200, forceCloseConnections: true, return503OnClosing: true });
+  const app = Fastify({ bodyLimit, logger, routerOptions: { maxParamLength: 200 }, forceCloseConnections: true, return503OnClosing: true });
   // JSON bodies: strict UTF-8, clear 400s. Bodies of other types are refused (415) by fastify.
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {

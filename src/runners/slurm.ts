@@ -160,7 +160,7 @@ export class SlurmRunner implements Runner {
     if (!this.cfg.sshHost) return readLogFile(job.logPath, offset, max);
     const start = Math.max(0, offset);
     const cap = Math.max(4, Math.min(max ?? 64 * 1024, 4 * 1024 * 1024));
-    const r = await runCommand(this.target, 'tail', ['-c', `+${start + 1}`, job.logPath], { timeoutMs: 30_000, maxBuffer: cap * 2 + 1024 } as never);
+    const r = await runCommand(this.target, 'tail', ['-c', `+${start + 1}`, job.logPath], { timeoutMs: 30_000, maxBuffer: cap * 2 + 1024 });
     const buf = Buffer.from(r.code === 0 ? r.stdout : '', 'utf8').subarray(0, cap);
     const data = buf.toString('utf8');
     return { data, offset: start, nextOffset: start + Buffer.byteLength(data), size: start + Buffer.byteLength(r.stdout) };

@@ -6,9 +6,9 @@ import { isSafeHref, plain } from './text';
 
 export const MAX_MARKDOWN = 50_000;
 
-let md: MarkdownIt | undefined;
+let md: InstanceType<typeof MarkdownIt> | undefined;
 
-function instance(): MarkdownIt {
+function instance(): InstanceType<typeof MarkdownIt> {
   if (md) return md;
   const m = new MarkdownIt('commonmark', { html: false, linkify: false, typographer: false, breaks: false });
   m.disable(['image']);
