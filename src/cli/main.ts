@@ -7,6 +7,8 @@ const COMMANDS: Record<string, Command> = {
     summary: 'ledger verify <fleet-dir>    verify the hash chain of a fleet ledger',
     load: async () => (await import('./ledger')).ledgerCommand,
   },
+  hub: { summary: 'hub --fleet <dir> [--port P] [--host H] [--init --name N]    run the fleet hub', load: async () => (await import('./hub')).hubCommand },
+  token: { summary: 'token create --fleet <dir> (--agent ID | --human ID)    print a new bearer token once', load: async () => (await import('./token')).tokenCommand },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

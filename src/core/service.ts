@@ -231,16 +231,17 @@ export class FleetService {
     const agent = this.agentOrThrow(agentId);
     if (agent.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused: ${agent.pausedReason ?? ''}`.trim());
     if (!SHA_RE.test(input.commit)) throw new DomainError('invalid', 'commit must be a full 40-hex commit SHA');
-    const sb = new Sandbox(agent.repoPath);
+    let sandbox: Sandbox | undefined;
+    const sb = () => (sandbox ??= new Sandbox(agent.repoPath));
     let pin: { commit: string; tree: string; baseCommit?: string };
     try {
       pin = this.opts.resolveCommit
         ? await this.opts.resolveCommit(agent.repoPath, input.commit, this.state.baseBranch)
-        : await sb.resolve(input.commit);
+        : await sb().resolve(input.commit);
     } catch (err) {
       throw new DomainError('invalid', (err as Error).message);
     }
-    const baseCommit = this.opts.resolveCommit ? pin.baseCommit : await sb.baseOf(pin.commit, this.state.baseBranch);
+    const baseCommit = this.opts.resolveCommit ? pin.baseCommit : await sb().baseOf(pin.commit, this.state.baseBranch);
     if (this.state.agent(agentId)?.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused`);
     // From here on: synchronous checks + append.
     if (input.supersedes) {
@@ -265,7 +266,7 @@ export class FleetService {
     });
     await e;
     const x = this.state.experiment(experimentId)!;
-    if (this.opts.screen) this.startScreening(x, sb);
+    if (this.opts.screen) this.startScreening(x, sb());
     return x;
   }
 

@@ -462,7 +462,8 @@ export class EvaluationService {
     const preds = predictions as number[];
     let correct = 0;
     for (let i = 0; i < sp.n; i++) if (preds[i] === sp.labels[i]) correct++;
-    return { ds, split, pair, preds, correct, n: sp.n, predHash: sha256Hex(canonicalJson(preds)) };
+    // For an array of integers JSON.stringify is exactly canonicalJson, and much faster on 10^4+ items.
+    return { ds, split, pair, preds, correct, n: sp.n, predHash: sha256Hex(JSON.stringify(preds)) };
   }
 
   private dataset(name: string): LoadedDataset {

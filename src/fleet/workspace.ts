@@ -214,7 +214,7 @@ export class Workspace {
     await g.raw(['add', '-A']);
     const staged = (await g.raw(['diff', '--cached', '--name-only', '-z'])).split('\0').filter(Boolean);
     if (staged.length === 0) return { commit: await this.sandbox.head(), changed: false, files: [] };
-    await g.raw(['-c', 'core.hooksPath=/dev/null', 'commit', '-q', '--no-verify', '-m', msg, `--author=${author} <${author}@agents.local>`]);
+    await g.raw(['commit', '-q', '--no-verify', '-m', msg, `--author=${author} <${author}@agents.local>`]);
     return { commit: await this.sandbox.head(), changed: true, files: staged };
   }
 

@@ -64,11 +64,8 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
   }
 
   private onEvent(e: AnyEvent): void {
-    const d = e.data as { agentId?: string; experimentId?: string };
-    let agentId = d.agentId;
-    if (!agentId && d.experimentId && /^experiment\.(approved|vetoed|proposed)$/.test(e.type)) {
-      agentId = (e.data as { agentId?: string }).agentId;
-    }
+    const d = e.data as { agentId?: string };
+    const agentId = d.agentId;
     if (e.type === 'agent.registered') {
       void this.reload();
       return;

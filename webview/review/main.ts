@@ -1,0 +1,368 @@
+// Review webview: one experiment in full, the awaiting-review queue, and keyboard triage
+// (a approve · r request changes · v veto · j/k next/previous · x select for batch · Ctrl+Enter submit).
+import '../common/elements';
+import { connect, errorText, showNotice } from '../common/ipc';
+import { button, h, replace, type Child } from '../common/dom';
+import { markdownElement } from '../common/sanitize';
+import { parseUnifiedDiff } from '../common/diff';
+import { fmtNum, fmtTime, oneLine, plain } from '../common/text';
+import { BatchApprove, Decide, OpenDiff, REVIEW_SURFACE, ReviewStateNote, ShowExperiment, type Decision, type ReviewState } from '../../src/shared/reviewProtocol';
+import type { Experiment, ScreeningFinding } from '../../src/core/model';
+
+const { rpc } = connect(REVIEW_SURFACE);
+const app = document.getElementById('app')!;
+let state: ReviewState | undefined;
+let pending: Exclude<Decision, 'approve'> | undefined;
+const selected = new Set<string>();
+let busy = false;
+
+const UNDECIDED = new Set(['proposed', 'screening', 'awaiting_review']);
+const SEV_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
+
+rpc.onNotification(ReviewStateNote, (s) => {
+  const switched = state?.experiment.id !== s.experiment.id;
+  state = s;
+  for (const id of [...selected]) if (!s.queue.some((q) => q.id === id)) selected.delete(id);
+  if (switched) pending = undefined;
+  render(switched);
+});
+
+function x(): Experiment {
+  return state!.experiment;
+}
+
+function undecided(): boolean {
+  return UNDECIDED.has(x().state);
+}
+
+// ------------------------------------------------------------------ rendering
+
+function render(scrollTop: boolean): void {
+  const s = state!;
+  const e = s.experiment;
+  app.setAttribute('aria-busy', 'false');
+  const reasonValue = (document.getElementById('reason') as HTMLTextAreaElement | null)?.value ?? '';
+  replace(
+    app,
+    h('div', { class: 'layout' },
+      renderQueue(s),
+      h('div', { class: 'main' },
+        h('header', { class: 'head' },
+          h('h1', { id: 'title' }, oneLine(e.title, 300)),
+          h('div', { class: 'meta' },
+            h('vscode-badge', { class: `state state-${e.state}`, id: 'state' }, e.state.replace('_', ' ')),
+            e.screening?.gaming ? h('vscode-badge', { class: 'badge-danger', id: 'gaming' }, 'possible gaming') : null,
+            h('span', null, ' by '),
+            h('strong', { id: 'agent' }, oneLine(s.agent?.name ?? e.agentId, 100)),
+            h('span', { class: 'muted' }, ` · ${e.id} · pinned ${e.commit.slice(0, 12)} · ${fmtTime(e.proposedAt)}`),
+            e.branch ? h('span', { class: 'muted' }, ` · ${oneLine(e.branch, 100)}`) : null,
+          ),
+        ),
+        s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
+        section('Direction', s.agent ? h('p', { class: 'direction' }, plain(s.agent.direction, 2000)) : h('p', { class: 'muted' }, 'unknown agent')),
+        section('Rationale', markdownElement(e.rationale)),
+        section('Command and resources', renderCommand(e)),
+        section('Cost vs budget', renderBudget(s)),
+        section(`Screening findings (${e.screening?.findings.length ?? 0})`, renderScreening(e)),
+        section(`Files (${s.files.length})`, renderFiles(s)),
+        s.diffs.length ? section('Diff (small files)', h('div', null, s.diffs.map((d) => renderDiff(d.file, d.patch, d.truncated)))) : null,
+        s.comments.length ? section(`Review comments (${s.comments.length})`, renderComments(s)) : null,
+        section('History', renderHistory(e)),
+        e.verdict ? section('Decision', h('p', { id: 'verdict' }, `${e.verdict.decision.replace('_', ' ')} by ${oneLine(e.verdict.by.id, 64)} at ${fmtTime(e.verdict.ts)}`, e.verdict.reason ? h('span', null, ` — ${oneLine(e.verdict.reason, 2000)}`) : null)) : null,
+      ),
+    ),
+    renderDecisionBar(reasonValue),
+  );
+  if (scrollTop) window.scrollTo(0, 0);
+}
+
+function section(title: string, ...body: Child[]): HTMLElement {
+  const id = `sec-${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
+  return h('section', { class: 'card', aria: { labelledby: id } }, h('h2', { id }, title), ...body);
+}
+
+function renderQueue(s: ReviewState): HTMLElement {
+  const items = s.queue.map((q, i) =>
+    h('li', { class: `q-item${q.id === s.experiment.id ? ' current' : ''}`, dataset: { id: q.id } },
+      h('input', { type: 'checkbox', class: 'q-check', aria: { label: `select ${q.id} for batch approval` }, checked: selected.has(q.id), on: { change: (ev) => toggleSelect(q.id, (ev.target as HTMLInputElement).checked) } }),
+      h('button', { class: 'q-link', title: oneLine(q.title, 300), on: { click: () => void show(q.id) } },
+        h('span', { class: 'q-idx' }, `${i + 1}.`),
+        h('span', { class: 'q-title' }, oneLine(q.title, 120)),
+        h('span', { class: 'q-sub muted' }, `${oneLine(q.agentId, 64)} · ${fmtNum(q.gpuHours, 1)} GPU-h`),
+        q.gaming ? h('span', { class: 'q-flag', title: 'screening flagged possible evaluation gaming' }, '⚠') : null,
+      ),
+    ),
+  );
+  return h('nav', { class: 'queue', aria: { label: 'Awaiting review' } },
+    h('h2', null, `Queue (${s.queue.length})`),
+    s.queue.length ? h('ul', { id: 'queue' }, items) : h('p', { class: 'muted' }, 'Nothing awaits review.'),
+    h('div', { class: 'batch' },
+      button(`Approve selected (${selected.size})`, () => void batchApprove(), { id: 'batch-approve', disabled: selected.size === 0, secondary: true }),
+    ),
+    h('p', { class: 'keys muted' }, 'Keys: a approve · r request changes · v veto · j/k next/previous · x select · Ctrl+Enter submit'),
+  );
+}
+
+function renderCommand(e: Experiment): HTMLElement {
+  return h('div', null,
+    h('pre', { class: 'command', id: 'command' }, plain(e.command, 10_000)),
+    h('dl', { class: 'kv' },
+      h('dt', null, 'GPUs'), h('dd', null, String(e.resources.gpus)),
+      h('dt', null, 'GPU-hours (estimate)'), h('dd', null, fmtNum(e.resources.gpuHours, 2)),
+      h('dt', null, 'Time limit'), h('dd', null, `${e.resources.timeLimitMinutes} min`),
+      h('dt', null, 'Task mode'), h('dd', null, e.taskMode),
+    ),
+  );
+}
+
+function renderBudget(s: ReviewState): HTMLElement {
+  const a = s.agent;
+  const need = s.experiment.resources.gpuHours;
+  if (!a) return h('p', { class: 'muted' }, `needs ${fmtNum(need)} GPU-hours; budget unknown`);
+  const total = a.budget.gpuHours;
+  const used = a.used.gpuHours;
+  const over = used + need > total + 1e-9;
+  const pct = (v: number) => (total > 0 ? Math.max(0, Math.min(100, (v / total) * 100)) : 100);
+  const bar = h('div', { class: 'bar', role: 'img', aria: { label: `used ${fmtNum(used)} plus this ${fmtNum(need)} of ${fmtNum(total)} GPU-hours` } });
+  const usedEl = h('div', { class: 'bar-used' });
+  const needEl = h('div', { class: `bar-need${over ? ' over' : ''}` });
+  usedEl.style.width = `${pct(used)}%`;
+  needEl.style.width = `${Math.min(pct(need), 100 - pct(used))}%`;
+  bar.append(usedEl, needEl);
+  return h('div', { id: 'budget' },
+    bar,
+    h('p', { class: over ? 'danger' : '' },
+      `This run: ${fmtNum(need)} GPU-h · used ${fmtNum(used)} of ${fmtNum(total)} · ${fmtNum(a.remainingGpuHours)} left`,
+      over ? ' — approving would exceed the budget (the hub will refuse)' : '',
+    ),
+    h('p', { class: 'muted' }, `Model spend $${fmtNum(a.used.usd)} of $${fmtNum(a.budget.usd)} · eval queries ${a.used.evalQueries} of ${a.budget.evalQueries} · agent ${a.status}`),
+  );
+}
+
+function renderScreening(e: Experiment): HTMLElement {
+  const r = e.screening;
+  if (!r) return h('p', { class: 'muted' }, e.state === 'screening' || e.state === 'proposed' ? 'Screening in progress…' : 'Not screened.');
+  const findings = [...r.findings].sort((p, q) => SEV_ORDER.indexOf(p.severity) - SEV_ORDER.indexOf(q.severity) || q.confidence - p.confidence);
+  return h('div', { id: 'screening' },
+    h('p', null, `Gaming score ${fmtNum(r.score, 2)}${r.gaming ? ' — flagged as possible evaluation gaming' : ''}`,
+      r.ai ? h('span', { class: 'muted' }, ` · AI reviewer ${oneLine(r.ai.model, 80)}${r.ai.error ? ` (error: ${oneLine(r.ai.error, 300)})` : ''}`) : null),
+    findings.length
+      ? h('ul', { class: 'findings' }, findings.map((f) => renderFinding(e, f)))
+      : h('p', { class: 'muted' }, 'No findings.'),
+  );
+}
+
+function renderFinding(e: Experiment, f: ScreeningFinding): HTMLElement {
+  const loc = `${oneLine(f.file, 300)}${f.line ? `:${f.line}` : ''}`;
+  const isFile = !f.file.startsWith('<');
+  return h('li', { class: `finding sev-${f.severity}` },
+    h('span', { class: `sev sev-${f.severity}` }, f.severity),
+    h('span', { class: 'kind' }, oneLine(f.kind, 64)),
+    isFile
+      ? h('button', { class: 'link file-link', title: `Open the diff of ${loc}`, on: { click: () => void openDiff(e.id, f.file, f.line) } }, loc)
+      : h('span', { class: 'muted' }, loc),
+    h('span', { class: 'muted' }, ` ${f.source} · confidence ${fmtNum(f.confidence, 2)}`),
+    h('div', { class: 'explanation' }, plain(f.explanation, 2000)),
+  );
+}
+
+function renderFiles(s: ReviewState): HTMLElement {
+  if (!s.files.length) return h('p', { class: 'muted' }, 'No changed files.');
+  return h('table', { class: 'files', id: 'files' },
+    h('thead', null, h('tr', null, h('th', null, ''), h('th', null, 'File'), h('th', { class: 'num' }, '+'), h('th', { class: 'num' }, '−'), h('th', null, 'Viewed'))),
+    h('tbody', null, s.files.map((f) =>
+      h('tr', null,
+        h('td', { class: `status st-${f.status}` }, f.status),
+        h('td', null,
+          h('button', { class: 'link file-link', title: 'Open the native diff', on: { click: () => void openDiff(s.experiment.id, f.path, 1) } }, oneLine(f.path, 400)),
+          f.oldPath ? h('span', { class: 'muted' }, ` (from ${oneLine(f.oldPath, 300)})`) : null,
+          f.binary ? h('span', { class: 'muted' }, ' binary') : null,
+        ),
+        h('td', { class: 'num add' }, f.binary ? '' : `+${f.additions}`),
+        h('td', { class: 'num del' }, f.binary ? '' : `−${f.deletions}`),
+        h('td', null, f.viewed ? '✓' : ''),
+      ),
+    )),
+  );
+}
+
+function renderDiff(file: string, patch: string, truncated: boolean): HTMLElement {
+  const rows = parseUnifiedDiff(patch, 2000).filter((r) => r.kind !== 'meta');
+  return h('details', { class: 'diff', open: true },
+    h('summary', null, oneLine(file, 400), truncated ? h('span', { class: 'muted' }, ' (truncated)') : null),
+    h('table', { class: 'diff-table' },
+      h('tbody', null, rows.map((r) =>
+        h('tr', { class: `d-${r.kind}` },
+          h('td', { class: 'ln' }, r.oldNo === undefined ? '' : String(r.oldNo)),
+          h('td', { class: 'ln' }, r.newNo === undefined ? '' : String(r.newNo)),
+          h('td', { class: 'code' },
+            r.kind === 'add' || r.kind === 'del' || r.kind === 'ctx'
+              ? h('button', { class: 'code-line', title: 'Open in the native diff', on: { click: () => void openDiff(x().id, file, r.newNo ?? r.oldNo ?? 1) } }, (r.kind === 'add' ? '+' : r.kind === 'del' ? '−' : ' ') + plain(r.text, 2000))
+              : plain(r.text, 2000),
+          ),
+        ),
+      )),
+    ),
+  );
+}
+
+function renderComments(s: ReviewState): HTMLElement {
+  return h('ul', { class: 'comments' }, s.comments.map((c) =>
+    h('li', null,
+      h('div', { class: 'muted' },
+        h('button', { class: 'link file-link', on: { click: () => void openDiff(s.experiment.id, c.file, c.line) } }, `${oneLine(c.file, 300)}:${c.line}`),
+        ` · ${c.author.kind} ${oneLine(c.author.id, 64)} · ${fmtTime(c.ts)}`),
+      markdownElement(c.body),
+    ),
+  ));
+}
+
+function renderHistory(e: Experiment): HTMLElement {
+  return h('ol', { class: 'history', id: 'history' }, e.history.map((it) =>
+    h('li', null, h('span', { class: 'muted' }, `#${it.seq} ${fmtTime(it.ts)} `), h('strong', null, it.type.replace(/^experiment\./, '')), ` — ${oneLine(it.actor.id, 64)}: ${oneLine(it.summary, 500)}`),
+  ));
+}
+
+function renderDecisionBar(reasonValue: string): HTMLElement {
+  const open = undecided();
+  const reason = h('vscode-textarea', {
+    id: 'reason',
+    rows: 2,
+    placeholder: pending ? `Reason (required to ${pending === 'veto' ? 'veto' : 'request changes'}) — Ctrl+Enter to submit` : 'Reason / note (required for veto and request changes)',
+    aria: { label: 'Reason' },
+    disabled: !open || busy,
+  }) as HTMLElement & { value: string };
+  reason.value = reasonValue;
+  reason.addEventListener('keydown', (ev: KeyboardEvent) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      void decide(pending ?? 'approve');
+    } else if (ev.key === 'Escape') {
+      pending = undefined;
+      (ev.target as HTMLElement).blur();
+    }
+  });
+  return h('footer', { class: 'decision' },
+    reason,
+    h('div', { class: 'buttons' },
+      button('Approve (a)', () => void decide('approve'), { id: 'approve', disabled: !open || busy, title: 'Approve the pinned commit' }),
+      button('Request changes (r)', () => void decide('requestChanges'), { id: 'request-changes', secondary: true, disabled: !open || busy }),
+      button('Veto (v)', () => void decide('veto'), { id: 'veto', secondary: true, disabled: !open || busy }),
+      !open ? h('span', { class: 'muted' }, `Decided: ${x().state.replace('_', ' ')}`) : null,
+    ),
+  );
+}
+
+// ------------------------------------------------------------------ actions
+
+function reasonEl(): (HTMLElement & { value: string }) | null {
+  return document.getElementById('reason') as (HTMLElement & { value: string }) | null;
+}
+
+async function decide(decision: Decision): Promise<void> {
+  if (!state || busy) return;
+  if (!undecided()) return showNotice(`${x().id} is already ${x().state.replace('_', ' ')}`, 'error');
+  const reason = reasonEl()?.value.trim() ?? '';
+  if (decision !== 'approve' && !reason) {
+    pending = decision;
+    render(false);
+    reasonEl()?.focus();
+    return showNotice(`Type a reason, then press Ctrl+Enter to ${decision === 'veto' ? 'veto' : 'request changes'}.`, 'info');
+  }
+  const e = x();
+  busy = true;
+  try {
+    const r = await rpc.request(Decide, { experimentId: e.id, decision, commit: e.commit, tree: e.tree, reason: reason || undefined });
+    pending = undefined;
+    const el = reasonEl();
+    if (el) el.value = '';
+    showNotice(`${e.id}: ${r.state.replace('_', ' ')}`, 'info');
+    const next = neighbour(1, e.id) ?? neighbour(-1, e.id);
+    if (next) await rpc.request(ShowExperiment, { experimentId: next });
+  } catch (err) {
+    showNotice(errorText(err), 'error');
+  } finally {
+    busy = false;
+    if (state) render(false);
+  }
+}
+
+function neighbour(dir: 1 | -1, from = x().id): string | undefined {
+  const q = state?.queue ?? [];
+  const i = q.findIndex((it) => it.id === from);
+  if (i < 0) return q[0]?.id;
+  return q[i + dir]?.id;
+}
+
+async function show(id: string): Promise<void> {
+  try {
+    await rpc.request(ShowExperiment, { experimentId: id });
+  } catch (err) {
+    showNotice(errorText(err), 'error');
+  }
+}
+
+async function openDiff(experimentId: string, file: string, line: number): Promise<void> {
+  try {
+    await rpc.request(OpenDiff, { experimentId, file, line: Math.max(0, line) });
+  } catch (err) {
+    showNotice(errorText(err), 'error');
+  }
+}
+
+function toggleSelect(id: string, on: boolean): void {
+  if (on) selected.add(id);
+  else selected.delete(id);
+  render(false);
+}
+
+async function batchApprove(): Promise<void> {
+  if (!state || busy || selected.size === 0) return;
+  const items = state.queue.filter((q) => selected.has(q.id)).map((q) => ({ experimentId: q.id, commit: q.commit, tree: q.tree }));
+  busy = true;
+  try {
+    const { results } = await rpc.request(BatchApprove, { items });
+    const failed = results.filter((r) => !r.ok);
+    for (const r of results) if (r.ok) selected.delete(r.experimentId);
+    showNotice(
+      failed.length ? `Approved ${results.length - failed.length}; failed ${failed.length}: ${failed.map((f) => `${f.experimentId} (${f.error})`).join('; ')}` : `Approved ${results.length} experiments`,
+      failed.length ? 'error' : 'info',
+    );
+  } catch (err) {
+    showNotice(errorText(err), 'error');
+  } finally {
+    busy = false;
+    render(false);
+  }
+}
+
+// ------------------------------------------------------------------ keyboard triage
+
+function typing(ev: KeyboardEvent): boolean {
+  for (const t of ev.composedPath()) {
+    if (!(t instanceof HTMLElement)) continue;
+    const tag = t.tagName;
+    if (tag === 'INPUT' && (t as HTMLInputElement).type !== 'checkbox') return true;
+    if (tag === 'TEXTAREA' || tag === 'VSCODE-TEXTAREA' || tag === 'VSCODE-TEXTFIELD' || t.isContentEditable) return true;
+  }
+  return false;
+}
+
+document.addEventListener('keydown', (ev) => {
+  if (!state || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) return;
+  const key = ev.key;
+  let handled = true;
+  if (key === 'a') void decide('approve');
+  else if (key === 'v') void decide('veto');
+  else if (key === 'r') void decide('requestChanges');
+  else if (key === 'j') {
+    const n = neighbour(1);
+    if (n) void show(n);
+  } else if (key === 'k') {
+    const n = neighbour(-1);
+    if (n) void show(n);
+  } else if (key === 'x') {
+    if (state.queue.some((q) => q.id === x().id)) toggleSelect(x().id, !selected.has(x().id));
+  } else handled = false;
+  if (handled) ev.preventDefault();
+});
