@@ -8,7 +8,8 @@ const AREAS: [name: string, file: string, fn: string][] = [
   ['hub', 'hub', 'benchHub'],
   ['runners', 'runners', 'benchRunners'],
   ['screening', 'screening', 'benchScreening'],
-  ['evaluation', 'attack', 'benchAttack'],
+  ['evaluation', 'evaluation', 'benchEvaluation'],
+  ['attack', 'attack', 'benchAttack'],
   ['extension', 'extension', 'benchExtension'],
   ['fleet', 'fleet', 'benchFleet'],
 ];

@@ -9,6 +9,10 @@ const COMMANDS: Record<string, Command> = {
   },
   hub: { summary: 'hub --fleet <dir> [--port P] [--host H] [--init --name N]    run the fleet hub', load: async () => (await import('./hub')).hubCommand },
   token: { summary: 'token create --fleet <dir> (--agent ID | --human ID)    print a new bearer token once', load: async () => (await import('./token')).tokenCommand },
+  screen: {
+    summary: 'screen --repo R --patch P --experiment E.json [--ai]    screen a proposal for evaluation gaming (JSON report)',
+    load: async () => (await import('./screen')).screenCommand,
+  },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

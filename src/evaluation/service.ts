@@ -363,8 +363,8 @@ export class EvaluationService {
     // History first, so a restart can rebuild detection for every logged query.
     this.remember(s.predHash, s.preds, s.ds.meta.numClasses);
     const actor: Actor = { kind: principal.kind, id: principal.id };
-    await this.commit('eval.query', actor, data);
-    const obs = this.applyQuery(actor, data, this.now().toISOString(), -1);
+    const appended = await this.commit('eval.query', actor, data);
+    const obs = this.applyQuery(actor, data, appended.ts ?? this.now().toISOString(), appended.seq ?? -1);
 
     if (obs?.suspected && !this.flagged.has(lk)) {
       const lim = Math.max(this.settings.detector.minPositions, Math.floor(this.settings.detector.nearFraction * n));
@@ -493,11 +493,16 @@ export class EvaluationService {
     }
   }
 
-  private async commit<T extends EventType>(type: T, actor: Actor, data: EventData<T>): Promise<void> {
+  /** Appends an event this service applies itself; returns its seq/ts when the append function reports them. */
+  private async commit<T extends EventType>(type: T, actor: Actor, data: EventData<T>): Promise<{ seq?: number; ts?: string }> {
     const k = key(type, actor.kind, actor.id, canonicalJson(data));
     this.selfApplied.set(k, (this.selfApplied.get(k) ?? 0) + 1);
     try {
-      await this.append(type, actor, data);
+      const ev = (await this.append(type, actor, data)) as { seq?: unknown; ts?: unknown } | undefined;
+      return {
+        seq: typeof ev?.seq === 'number' ? ev.seq : undefined,
+        ts: typeof ev?.ts === 'string' ? ev.ts : undefined,
+      };
     } catch (err) {
       const c = (this.selfApplied.get(k) ?? 1) - 1;
       if (c > 0) this.selfApplied.set(k, c);

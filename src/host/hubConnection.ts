@@ -31,7 +31,17 @@ export interface EmbeddedHub {
   close(): Promise<void>;
 }
 
-export type StartEmbeddedHub = (opts: { fleetDir: string; host: string; port: number }) => Promise<EmbeddedHub>;
+export interface EmbeddedHubOptions {
+  fleetDir: string;
+  host: string;
+  port: number;
+  /** Dispatch approved experiments to the runners fleet.json declares. */
+  dispatch?: boolean;
+  screeningAi?: { apiKey: string; model?: string };
+  onWarning?: (msg: string) => void;
+}
+
+export type StartEmbeddedHub = (opts: EmbeddedHubOptions) => Promise<EmbeddedHub>;
 
 export interface HubConnectionOptions {
   /** Override how the embedded hub is started (tests). Default: `startHub` from src/hub/server. */
@@ -123,6 +133,23 @@ export class HubConnection implements vscode.Disposable {
     this.statusEmitter.fire(this._status);
   }
 
+  /** A team hub is configured, or the workspace already holds a fleet (no directory would be created). */
+  shouldConnectEagerly(): boolean {
+    const cfg = vscode.workspace.getConfiguration('overseer');
+    if ((cfg.get<string>('hubUrl') ?? '').trim()) return true;
+    const choice = this.fleetDirChoice();
+    return choice.reason !== 'default' || fs.existsSync(choice.dir);
+  }
+
+  private fleetDirChoice() {
+    return resolveFleetDir({
+      setting: vscode.workspace.getConfiguration('overseer').get<string>('fleetDir'),
+      folders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      globalStorage: this.opts.globalStorage ?? os.tmpdir(),
+      exists: (p) => fs.existsSync(p),
+    });
+  }
+
   /** Connect (or reconnect after settings changed). Never throws: failures land in `status`. */
   connect(): Promise<void> {
     if (this.connecting) return this.connecting;
@@ -147,16 +174,20 @@ export class HubConnection implements vscode.Disposable {
         if (who.actor.kind !== 'human') throw new HubError(403, 'forbidden', `the stored token belongs to ${who.actor.kind} ${who.actor.id}, not a human`);
         this.human = who.actor.id;
       } else {
-        const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-        const choice = resolveFleetDir({
-          setting: cfg.get<string>('fleetDir'),
-          folders,
-          globalStorage: this.opts.globalStorage ?? os.tmpdir(),
-          exists: (p) => fs.existsSync(p),
-        });
+        const choice = this.fleetDirChoice();
         this.setStatus({ state: 'connecting', mode: 'embedded', fleetDir: choice.dir, url: undefined });
         const start = this.opts.startHub ?? (await loadStartHub());
-        const hub = await start({ fleetDir: choice.dir, host: '127.0.0.1', port: 0 });
+        const apiKey = process.env.ANTHROPIC_API_KEY;
+        const ai = cfg.get<boolean>('aiScreening') && apiKey ? { apiKey, model: cfg.get<string>('anthropicModel') || undefined } : undefined;
+        if (cfg.get<boolean>('aiScreening') && !apiKey) this.opts.log?.warn('overseer.aiScreening is on but ANTHROPIC_API_KEY is not set: static screening only');
+        const hub = await start({
+          fleetDir: choice.dir,
+          host: '127.0.0.1',
+          port: 0,
+          dispatch: true,
+          screeningAi: ai,
+          onWarning: (m) => this.opts.log?.warn(m),
+        });
         if (this.disposed) {
           await hub.close();
           return;
@@ -249,12 +280,16 @@ async function loadStartHub(): Promise<StartEmbeddedHub> {
   return m.startHub as unknown as StartEmbeddedHub;
 }
 
+/** The human's principal id: the setting or the OS user, made a valid id (letters, digits, . _ -; max 64). */
 export function humanName(setting?: string): string {
-  const s = (setting ?? vscode.workspace.getConfiguration('overseer').get<string>('humanName') ?? '').trim();
-  if (s) return s.slice(0, 64);
-  try {
-    return os.userInfo().username.slice(0, 64) || 'human';
-  } catch {
-    return process.env.USER?.slice(0, 64) || 'human';
+  let s = (setting ?? vscode.workspace.getConfiguration('overseer').get<string>('humanName') ?? '').trim();
+  if (!s) {
+    try {
+      s = os.userInfo().username;
+    } catch {
+      s = process.env.USER ?? '';
+    }
   }
+  const id = s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  return id || 'human';
 }

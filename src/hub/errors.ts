@@ -5,6 +5,8 @@ import { EventValidationError } from '../core/events';
 import { DomainError } from '../core/lifecycle';
 import { GitInputError } from '../git/sandbox';
 import { AuthError } from './auth';
+import { EvalError } from '../evaluation/service';
+import { DatasetError } from '../evaluation/datasets';
 
 export class HttpError extends Error {
   constructor(
@@ -51,8 +53,9 @@ export function toHttp(err: unknown): { status: number; body: { error: { code: s
   });
   if (err instanceof HttpError) return mk(err.status, err.code, err.message, err.details);
   if (err instanceof DomainError) return mk(err.status, err.code, err.message, err.details);
+  if (err instanceof EvalError) return mk(err.status, err.code, err.message);
   if (err instanceof ZodError) return mk(400, 'invalid', zodMessage(err, 'body'));
-  if (err instanceof GitInputError || err instanceof EventValidationError || err instanceof AuthError) return mk(400, 'invalid', err.message);
+  if (err instanceof GitInputError || err instanceof EventValidationError || err instanceof AuthError || err instanceof DatasetError) return mk(400, 'invalid', err.message);
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (e && typeof e.code === 'string' && FASTIFY_CODES[e.code]) {
     const [s, c] = FASTIFY_CODES[e.code]!;

@@ -6,6 +6,9 @@ import type { FleetService } from '../core/service';
 import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
 import type { AiReviewOptions } from '../screening/aiReviewer';
+import { EvaluationService, type Principal } from '../evaluation/service';
+import type { LeaderboardQuery } from '../evaluation/leaderboard';
+import { HttpError } from './errors';
 
 /** The FleetService screening hook: diff base..pinned commit, file contents at the pinned commit. */
 export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbox) => Promise<ScreeningReport> {
@@ -26,22 +29,46 @@ export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbo
 /** What the hub needs from the evaluation service (src/evaluation/service.ts). */
 export interface EvaluationLike {
   ingest(e: AnyEvent): void;
-  evaluate(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown>;
-  leaderboard(q: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown>;
-  status?(): Promise<Record<string, unknown>> | Record<string, unknown>;
-  final?(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>> | Record<string, unknown>;
-  close?(): Promise<void> | void;
+  evaluate(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  leaderboard(q: Record<string, unknown>): Record<string, unknown>;
+  status(agentIds: string[]): Record<string, unknown>;
+  final(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 export interface EvaluationDeps {
   dataRoot: string;
   labelsRoot: string;
   append: <T extends EventType>(type: T, actor: Actor, data: EventData<T>) => Promise<LedgerEvent<T>>;
-  service: FleetService;
+}
+
+function principal(actor: Actor): Principal {
+  if (actor.kind === 'system') throw new HttpError(403, 'forbidden', 'system principals do not evaluate');
+  return { kind: actor.kind, id: actor.id };
+}
+
+/** Construct the EvaluationService (labels stay under <fleet>/labels, outside every sandbox). */
+export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
+  const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append });
+  return {
+    ingest: (e) => svc.ingest(e),
+    evaluate: async (actor, body) => ({ ...(await svc.evaluate(principal(actor), body)) }),
+    leaderboard: (q) => ({ ...svc.leaderboard(q as LeaderboardQuery) }),
+    status: (agentIds) => ({ agents: agentIds.map((a) => svc.status(a)) }),
+    final: async (actor, b) =>
+      ({
+        ...(await svc.finalEvaluation(principal(actor), {
+          dataset: String(b.dataset),
+          predictions: b.predictions,
+          split: b.split as string | undefined,
+          weak_model: b.weak_model as string | undefined,
+          strong_model: b.strong_model as string | undefined,
+          experimentId: b.experiment_id as string | undefined,
+        })),
+      }),
+  };
 }
 
 // A variable specifier keeps tsc and bundlers from requiring the module at build time; it is optional.
-const EVALUATION_MODULE = '../evaluation/service';
 const DISPATCHER_MODULE = '../runners/dispatcher';
 
 async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {
@@ -55,33 +82,6 @@ async function tryImport(spec: string): Promise<Record<string, unknown> | undefi
 }
 
 type AnyFn = (...a: unknown[]) => unknown;
-
-/** Load and construct the EvaluationService if its module exists; adapts its method names. */
-export async function loadEvaluation(deps: EvaluationDeps): Promise<EvaluationLike | undefined> {
-  const mod = await tryImport(EVALUATION_MODULE);
-  const Ctor = mod?.EvaluationService as (new (o: Record<string, unknown>) => Record<string, unknown>) | undefined;
-  if (typeof Ctor !== 'function') return undefined;
-  const svc = new Ctor({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append });
-  const pick = (...names: string[]): AnyFn | undefined => {
-    for (const n of names) if (typeof svc[n] === 'function') return (svc[n] as AnyFn).bind(svc);
-    return undefined;
-  };
-  const ingest = pick('ingest');
-  const evaluate = pick('evaluatePredictions', 'evaluate');
-  const leaderboard = pick('leaderboard', 'getLeaderboard');
-  if (!ingest || !evaluate || !leaderboard) return undefined;
-  const status = pick('status', 'getStatus');
-  const final = pick('finalEvaluation', 'final', 'evaluateFinal');
-  const close = pick('close');
-  return {
-    ingest: (e) => void ingest(e),
-    evaluate: (actor, body) => evaluate(actor, body) as Record<string, unknown>,
-    leaderboard: (q) => leaderboard(q) as Record<string, unknown>,
-    status: status ? () => status() as Record<string, unknown> : undefined,
-    final: final ? (actor, body) => final(actor, body) as Record<string, unknown> : undefined,
-    close: close ? async () => void (await close()) : undefined,
-  };
-}
 
 export interface DispatcherHandle {
   stop(): Promise<void> | void;

@@ -153,7 +153,7 @@ function evaluationOrThrow(ctx: HubContext): EvaluationLike {
 }
 
 export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<typeof S.leaderboardQuery>): Promise<LeaderboardResponse> {
-  if (ctx.evaluation) return (await ctx.evaluation.leaderboard({ ...q, actor })) as LeaderboardResponse;
+  if (ctx.evaluation) return ctx.evaluation.leaderboard({ ...q }) as unknown as LeaderboardResponse;
   // Without an evaluation service: verified scores recorded in the ledger (experiment.scored).
   const rows = [...ctx.service.state.experiments.values()]
     .filter((x) => x.score && (!q.dataset || x.score.dataset === q.dataset))
@@ -180,15 +180,13 @@ export async function evaluatePredictions(ctx: HubContext, actor: Actor, b: z.in
   return (await ev.evaluate(actor, { ...b })) as EvaluatePredictionsResponse;
 }
 
-export async function evaluationStatus(ctx: HubContext): Promise<Record<string, unknown>> {
-  const ev = evaluationOrThrow(ctx);
-  return ev.status ? await ev.status() : { available: true };
+export function evaluationStatus(ctx: HubContext): Record<string, unknown> {
+  return evaluationOrThrow(ctx).status([...ctx.service.state.agents.keys()]);
 }
 
 export async function evaluationFinal(ctx: HubContext, actor: Actor, b: Record<string, unknown>): Promise<Record<string, unknown>> {
   requireHuman(actor, 'run the final evaluation');
   const ev = evaluationOrThrow(ctx);
-  if (!ev.final) throw new HttpError(501, 'not_implemented', 'the evaluation service has no final evaluation');
   return await ev.final(actor, b);
 }
 

@@ -59,6 +59,7 @@ export const voteBody = z.strictObject({ vote: z.enum(['up', 'down']) });
 export const contentBody = z.strictObject({ content: nonEmpty(5000) });
 export const leaderboardQuery = z.strictObject({
   dataset: str(200).optional(),
+  split: str(64).optional(),
   weak_model: str(200).optional(),
   strong_model: str(200).optional(),
 });
@@ -70,7 +71,6 @@ export const evaluateBody = z.strictObject({
   weak_model: str(200).optional(),
   strong_model: str(200).optional(),
   run_id: str(200).optional(),
-  experiment_id: idParam.optional(),
 });
 
 export const evaluationFinalBody = z.strictObject({

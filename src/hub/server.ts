@@ -3,13 +3,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { AnyEvent } from '../core/events';
 import type { Actor } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import { TokenStore, validatePrincipal } from './auth';
 import { toHttp } from './errors';
 import { Router } from './http';
-import { type DispatcherHandle, type EvaluationLike, loadDispatcher, loadEvaluation, makeScreenHook } from './integrations';
+import { type DispatcherHandle, type EvaluationLike, loadDispatcher, makeEvaluation, makeScreenHook } from './integrations';
 import type { HubContext } from './ops';
 import { registerRoutes } from './routes';
 import { SseHub } from './sse';
@@ -86,7 +87,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function buildApp(bodyLimit: number, logger: boolean): FastifyInstance {
   const app = Fastify({ bodyLimit, logger, routerOptions: { maxParamLength: 200 }, forceCloseConnections: true, return503OnClosing: true });
   // JSON bodies: strict UTF-8, clear 400s. Bodies of other types are refused (415) by fastify.
-  app.removeContentTypeParser(['application/json']);
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
     if (body.length === 0) return done(null, undefined);
     let text: string;
@@ -150,23 +151,23 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
     let evaluation: EvaluationLike | undefined;
     if (opts.evaluation !== false) {
-      evaluation = await loadEvaluation({
+      const ev = (evaluation = makeEvaluation({
         dataRoot: path.join(fleetDir, 'datasets'),
         labelsRoot: path.join(fleetDir, 'labels'),
         append: (t, a, d) => service.append(t, a, d),
-        service,
+      }));
+      // Subscribe first, then replay: events durable during the replay are fed once, in order.
+      let replayedTo = -1;
+      const early: AnyEvent[] = [];
+      const off = service.onEvent((e) => {
+        if (replayedTo < 0) early.push(e);
+        else if (e.seq > replayedTo) ev.ingest(e);
       });
-      if (evaluation) {
-        const ev = evaluation;
-        const replay = await service.ledger.readAfter(0);
-        let replayedTo = 0;
-        for (const e of replay) ev.ingest(e), (replayedTo = e.seq);
-        const off = service.onEvent((e) => {
-          if (e.seq > replayedTo) ev.ingest(e);
-        });
-        cleanups.push(off);
-        if (ev.close) cleanups.push(() => ev.close!());
-      }
+      cleanups.push(off);
+      let last = 0;
+      for (const e of await service.ledger.readAfter(0)) ev.ingest(e), (last = e.seq);
+      for (const e of early) if (e.seq > last) ev.ingest(e), (last = e.seq);
+      replayedTo = last;
     }
 
     let dispatcher: DispatcherHandle | undefined;

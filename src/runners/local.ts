@@ -11,11 +11,14 @@ import type { JobRef, JobResult, JobSpec, JobStatus, LogChunk, Runner } from './
 import { isTerminalPhase } from './types';
 
 /**
- * $1 run dir, $2 time limit (s, 0 = none), $3 kill grace (s), $4 the approved command.
+ * $1 run dir, $2 time limit (s, 0 = none), $3 kill grace (s), $4 the approved command. The wrapper waits for
+ * job.json (written by submit) before starting anything.
  * `set -m` gives the job its own process group (pgid = $c) so cancel/timeout can signal all of it.
  */
 export const LOCAL_WRAPPER = `
 run=$1; limit=$2; grace=$3; cmd=$4
+# start only once the dispatcher has recorded the job (a dispatcher that dies before that never gets a twin)
+n=0; until [ -e "$run/job.json" ]; do n=$((n+1)); [ $n -gt 1000 ] && { echo "overseer: job was never recorded; not started" >&2; exit 0; }; sleep 0.005; done
 set -m
 bash -c "$cmd" </dev/null &
 c=$!
@@ -134,9 +137,14 @@ export class LocalRunner implements Runner {
     if (f && !fs.existsSync(path.join(job.runDir, 'exit.json'))) this.gpuInUse.set(job.runDir, f.gpuIds ?? []);
   }
 
+  async find(runDir: string): Promise<string | undefined> {
+    const f = readJson<LocalJobFile>(path.join(runDir, 'job.json'));
+    return f && typeof f.jobId === 'string' && typeof f.pid === 'number' ? f.jobId : undefined;
+  }
+
   async submit(job: JobSpec): Promise<JobRef> {
     fs.mkdirSync(job.runDir, { recursive: true });
-    for (const f of ['exit.json', 'exit.json.tmp', 'cancel.flag', 'timeout.flag', 'job.pgid']) fs.rmSync(path.join(job.runDir, f), { force: true });
+    for (const f of ['job.json', 'exit.json', 'exit.json.tmp', 'cancel.flag', 'timeout.flag', 'job.pgid']) fs.rmSync(path.join(job.runDir, f), { force: true });
     const gpuIds = this.allocateGpus(job.gpus);
     const env: Record<string, string> = { ...job.env };
     delete env.CUDA_VISIBLE_DEVICES;

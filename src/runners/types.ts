@@ -75,6 +75,10 @@ export interface Runner {
   cancel(job: JobRef, timeoutMs?: number): Promise<JobStatus>;
   /** Final result of a terminal job, with artifacts (results.json) read from its working directory. */
   result(job: JobRef): Promise<JobResult>;
+  /** Restore internal bookkeeping (e.g. GPU ids in use) for a job started by an earlier process. */
+  adopt?(job: JobRef): void;
+  /** The id of a job an earlier process submitted for this run directory, if the runner can find one. */
+  find?(runDir: string, experimentId: string): Promise<string | undefined>;
   /** Called with no arguments when the runner learns something changed (optional push, polling still works). */
   onChange?(listener: () => void): () => void;
   close?(): Promise<void>;

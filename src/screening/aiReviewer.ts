@@ -4,7 +4,9 @@
 // - Everything the agent wrote (title, rationale, command, diff) is passed as data inside a tag whose name
 //   carries a random nonce, so the agent cannot close the tag or forge reviewer instructions; the system prompt
 //   says that text is untrusted and that instructions inside it are evidence of manipulation, not orders.
-// - Output only through one forced tool call with a JSON schema, validated again with zod, entry by entry.
+// - Output only through one tool call with a JSON schema, validated again with zod, entry by entry. Current
+//   models (Sonnet 5.5) reject forced tool use, so tool_choice is `auto` and a model that answers in prose is
+//   asked once more to call the tool.
 // - The merge rule (AI may only add findings or raise severities) lives in report.ts and is applied by the
 //   caller in code; this module never sees a way to remove a static finding.
 // - Any failure (timeout, HTTP error, malformed output) returns an `error` and no findings.
@@ -14,11 +16,15 @@ import { z } from 'zod';
 import type { ScreeningFinding, TaskMode } from '../core/model';
 import { SEVERITIES } from './report';
 
-export const DEFAULT_AI_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_AI_MODEL = 'claude-sonnet-5-5';
 export const REPORT_TOOL_NAME = 'report_findings';
 
 /** USD per million tokens. Cache writes cost 1.25x input, cache reads 0.1x input. */
 export const MODEL_PRICES: Readonly<Record<string, { input: number; output: number }>> = {
+  'claude-opus-5-5': { input: 4, output: 20 },
+  'claude-sonnet-5-5': { input: 2, output: 10 },
+  'claude-sonnet-5': { input: 2, output: 10 },
+  'claude-sonnet-4-6': { input: 3, output: 15 },
   'claude-opus-4-5': { input: 5, output: 25 },
   'claude-opus-4-1': { input: 15, output: 75 },
   'claude-opus-4': { input: 15, output: 75 },
@@ -230,24 +236,38 @@ export async function reviewWithAi(input: AiReviewInput, options: AiReviewOption
       maxRetries: options.maxRetries ?? 2,
     });
     const nonce = randomBytes(8).toString('hex');
-    const response = await client.messages.create(
-      {
-        model,
-        max_tokens: options.maxTokens ?? 2048,
-        system: buildSystemPrompt(input.taskMode, options.taskRules),
-        tools: [REPORT_TOOL],
-        tool_choice: { type: 'tool', name: REPORT_TOOL_NAME },
-        messages: [{ role: 'user', content: buildUserPrompt(input, options.maxDiffChars ?? 60_000, nonce) }],
-      },
-      { signal: AbortSignal.timeout(options.deadlineMs ?? 180_000) },
-    );
-    const usage = response.usage as TokenUsage | undefined;
-    if (usage) {
-      result.inputTokens = usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
-      result.outputTokens = usage.output_tokens;
-      result.usd = costUsd(response.model || model, usage, options.price);
+    const signal = AbortSignal.timeout(options.deadlineMs ?? 180_000);
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: buildUserPrompt(input, options.maxDiffChars ?? 60_000, nonce) }];
+    const ask = async () => {
+      const response = await client.messages.create(
+        {
+          model,
+          max_tokens: options.maxTokens ?? 2048,
+          system: buildSystemPrompt(input.taskMode, options.taskRules),
+          tools: [REPORT_TOOL],
+          tool_choice: { type: 'auto' },
+          messages,
+        },
+        { signal },
+      );
+      const usage = response.usage as TokenUsage | undefined;
+      if (usage) {
+        result.inputTokens += usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+        result.outputTokens += usage.output_tokens;
+        result.usd = Math.round((result.usd + costUsd(response.model || model, usage, options.price)) * 1e6) / 1e6;
+      }
+      return response;
+    };
+    let response = await ask();
+    let block = response.content.find((b) => b.type === 'tool_use' && b.name === REPORT_TOOL_NAME);
+    if (!block) {
+      // One reminder: the answer must come through the tool (prose is never parsed for findings).
+      messages.push({ role: 'assistant', content: response.content.filter((b) => b.type === 'text') });
+      messages.push({ role: 'user', content: `Report your findings now by calling ${REPORT_TOOL_NAME} (an empty list if there are none).` });
+      if ((messages[messages.length - 2]!.content as unknown[]).length === 0) messages.splice(messages.length - 2, 1);
+      response = await ask();
+      block = response.content.find((b) => b.type === 'tool_use' && b.name === REPORT_TOOL_NAME);
     }
-    const block = response.content.find((b) => b.type === 'tool_use' && b.name === REPORT_TOOL_NAME);
     if (!block || block.type !== 'tool_use') {
       result.error = `model did not call ${REPORT_TOOL_NAME} (stop_reason ${response.stop_reason ?? 'unknown'})`;
       return result;

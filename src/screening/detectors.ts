@@ -261,7 +261,7 @@ const scoringEdit: Detector = (ctx) => {
     if (f.status === 'added' || f.status === 'copied') continue; // new analysis scripts are the agent's own code
     const line = f.added[0]?.line ?? f.removed[0]?.line ?? 0;
     const what = f.status === 'deleted' ? 'deletes' : f.status === 'renamed' ? 'renames' : 'edits';
-    out.push(finding('scoring-edit', 'high', f.status === 'deleted' ? f.path : f.path, f.status === 'deleted' ? 0 : line, `Proposal ${what} scoring/evaluation/baseline code (${f.oldPath && f.oldPath !== f.path ? `${f.oldPath} → ` : ''}${f.path})`, 0.8));
+    out.push(finding('scoring-edit', 'high', f.path, f.status === 'deleted' ? 0 : line, `Proposal ${what} scoring/evaluation/baseline code (${f.oldPath && f.oldPath !== f.path ? `${f.oldPath} → ` : ''}${f.path})`, 0.8));
   }
   return out;
 };

@@ -50,11 +50,11 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
       await vscode.commands.executeCommand('overseer.openDiff', { experimentId: p.experimentId, file: p.file, line: p.line });
     });
     this.rpc.onRequest(ShowExperiment, async (p) => this.show(p.experimentId));
-    this.disposables.push(
-      this.panel.onDidChangeViewState((e) => conn.setActiveReview?.(e.webviewPanel.active ? this._experimentId : undefined)),
-      { dispose: () => conn.setActiveReview?.(undefined) },
-    );
-    conn.setActiveReview?.(experimentId);
+    // Triage keys (a/v/r/j/k) are handled inside the webview, which knows when the reviewer is typing a
+    // reason. We deliberately do not set the `overseer.reviewFocused` context: VS Code forwards every
+    // keydown in a webview to the workbench keybinding service, so workbench keybindings on the same
+    // single letters would fire as well (twice-decided experiments, or a veto reason typed as "a..."
+    // approving). See the report to the host engineer.
   }
 
   get experimentId(): string {
@@ -64,7 +64,6 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
   show(experimentId: string): void {
     this._experimentId = experimentId;
     this.panel.title = `Review ${experimentId}`;
-    if (this.panel.active) this.conn.setActiveReview?.(experimentId);
     this.refresh(0);
   }
 

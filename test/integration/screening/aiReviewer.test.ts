@@ -37,7 +37,7 @@ describe('screening/AI reviewer against a fake Anthropic server (real SDK)', fun
   });
   const ai = (over: Record<string, unknown> = {}) => ({ apiKey: 'sk-test', baseURL: fake.url, model: MODEL, maxRetries: 0, timeoutMs: 3000, ...over });
 
-  it('sends a forced tool call with a JSON schema and the agent text as quoted untrusted data', async () => {
+  it('offers one report tool with a JSON schema (tool_choice auto, as current models reject forced tool use) and the agent text as quoted untrusted data', async () => {
     script = () => APPROVE;
     await screenProposal({ diff: INJECTED, command: 'python train.py', taskMode: 'no-testing', title: 'T <b>', rationale: 'because', ai: ai() });
     assert.equal(fake.requests.length, 1);
@@ -47,7 +47,7 @@ describe('screening/AI reviewer against a fake Anthropic server (real SDK)', fun
     assert.ok(req.headers['x-api-key'] === 'sk-test' || req.headers.authorization === 'Bearer sk-test');
     const body = req.body;
     assert.equal(body.model, MODEL);
-    assert.deepEqual(body.tool_choice, { type: 'tool', name: REPORT_TOOL_NAME });
+    assert.deepEqual(body.tool_choice, { type: 'auto' });
     assert.equal(body.tools[0].name, REPORT_TOOL_NAME);
     assert.equal(body.tools[0].input_schema.type, 'object');
     assert.match(body.system, /UNTRUSTED DATA/);
@@ -56,8 +56,11 @@ describe('screening/AI reviewer against a fake Anthropic server (real SDK)', fun
     const open = /<(agent_data_[0-9a-f]{16})>/.exec(user);
     assert.ok(open, 'nonce-tagged data element');
     const tag = open[1]!;
-    const start = user.indexOf(`<${tag}>`);
-    const end = user.indexOf(`</${tag}>`);
+    const start = user.indexOf(`\n<${tag}>\n`);
+    const end = user.lastIndexOf(`\n</${tag}>`);
+    assert.ok(start > 0 && end > start);
+    // The agent cannot close the element: its own closing-tag attempts are inside it.
+    assert.ok(user.indexOf('</agent_data>') > start && user.indexOf('</agent_data>') < end);
     assert.ok(start < user.indexOf('ignore previous instructions') && user.indexOf('ignore previous instructions') < end);
     assert.ok(user.indexOf('because') > start && user.indexOf('because') < end);
     // Static findings are given to the model as trusted context.
@@ -133,14 +136,30 @@ describe('screening/AI reviewer against a fake Anthropic server (real SDK)', fun
     assert.equal(r.ai?.model, MODEL);
   });
 
-  it('uses claude-sonnet-4-5 by default and prices it', async () => {
+  it('asks once more when the model answers in prose, and adds up the usage of both calls', async () => {
+    let calls = 0;
+    script = () =>
+      ++calls === 1
+        ? textMessage('Looks fine to me, approve.', { input_tokens: 1000, output_tokens: 100 })
+        : toolUseMessage(REPORT_TOOL_NAME, { findings: [{ kind: 'label-access', severity: 'high', file: '<proposal>', line: 0, explanation: 'reads labels', confidence: 0.8 }] }, { input_tokens: 1200, output_tokens: 200 });
+    const r = await screenProposal({ diff: INJECTED, command: 'x', taskMode: 'normal', title: 't', rationale: '', ai: { apiKey: 'k', baseURL: fake.url, maxRetries: 0, model: 'claude-sonnet-5-5' } });
+    assert.equal(fake.requests.length, 2);
+    const second = fake.requests[1]!.body as { messages: { role: string; content: unknown }[] };
+    assert.match(JSON.stringify(second.messages.at(-1)), /calling report_findings/);
+    assert.equal(r.ai?.inputTokens, 2200);
+    assert.equal(r.ai?.outputTokens, 300);
+    assert.equal(r.ai?.usd, 0.0074);
+    assert.ok(r.findings.some((f) => f.source === 'ai' && f.kind === 'label-access'));
+  });
+
+  it('uses claude-sonnet-5-5 by default and prices it', async () => {
     script = () => toolUseMessage(REPORT_TOOL_NAME, { findings: [] }, { input_tokens: 2000, output_tokens: 1000 });
     const warn = console.warn;
-    console.warn = () => {}; // the SDK warns that the default model is on its deprecation list
+    console.warn = () => {}; // an SDK may warn about models it does not know yet
     try {
       const r = await screenProposal({ diff: INJECTED, command: 'x', taskMode: 'normal', title: 't', rationale: '', ai: { apiKey: 'k', baseURL: fake.url, maxRetries: 0 } });
-      assert.equal(fake.requests[0]!.body.model, 'claude-sonnet-4-5');
-      assert.equal(r.ai?.usd, 0.021);
+      assert.equal(fake.requests[0]!.body.model, 'claude-sonnet-5-5');
+      assert.equal(r.ai?.usd, 0.014);
     } finally {
       console.warn = warn;
     }

@@ -1,0 +1,318 @@
+// Commands of the host (sidebar, diffs, triage). Every command accepts tree nodes, ids or nothing (then it
+// asks with a quick pick); decisions always send the experiment's pinned commit and tree.
+import * as vscode from 'vscode';
+import { ID_RE } from '../core/events';
+import type { Experiment } from '../core/model';
+import { HubError } from '../hub/client';
+import type { ReviewComments } from './review/comments';
+import { openChangesSinceLastReview, openExperimentDiff } from './review/diff';
+import { parseRevUri } from './review/revFs';
+import type { HubConnection } from './hubConnection';
+import { TOKEN_SECRET } from './hubConnection';
+import type { RunLogs } from './runLog';
+import type { AgentsTreeProvider } from './trees/agentsTree';
+import type { AuditTreeProvider } from './trees/auditTree';
+import type { ForumTreeProvider } from './trees/forumTree';
+import { ExperimentNode, FileNode, type QueueNode, type QueueTreeProvider } from './trees/queueTree';
+import { categoryOf } from './trees/queueModel';
+import { plain } from './text';
+
+export interface CommandDeps {
+  conn: HubConnection;
+  queue: QueueTreeProvider;
+  queueView: vscode.TreeView<QueueNode>;
+  agents: AgentsTreeProvider;
+  forum: ForumTreeProvider;
+  audit: AuditTreeProvider;
+  comments: ReviewComments;
+  runLogs: RunLogs;
+  secrets: vscode.SecretStorage;
+}
+
+/** Extract an experiment id from a command argument: id string, tree node, or `{experimentId}`. */
+export function experimentIdOf(arg: unknown): string | undefined {
+  let v: unknown = arg;
+  if (arg instanceof ExperimentNode || arg instanceof FileNode) v = arg.experimentId;
+  else if (arg && typeof arg === 'object') v = (arg as { experimentId?: unknown; id?: unknown }).experimentId ?? (arg as { id?: unknown }).id;
+  return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
+}
+
+function agentIdOf(arg: unknown): string | undefined {
+  const v = arg && typeof arg === 'object' ? (arg as { agentId?: unknown }).agentId : arg;
+  return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof HubError) return plain(err.message, 500);
+  return plain((err as Error)?.message ?? String(err), 500);
+}
+
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { conn, queue, queueView } = deps;
+  const reg = (id: string, fn: (...args: any[]) => unknown) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`Overseer: ${errorText(err)}`);
+        return undefined;
+      }
+    });
+
+  async function pickExperiment(placeHolder: string, filter: (x: Experiment) => boolean): Promise<string | undefined> {
+    await queue.loaded;
+    const items = queue.model
+      .triageOrder()
+      .concat(queue.model.children('approved'), queue.model.children('dispatched'), queue.model.children('running'))
+      .filter(filter)
+      .map((x) => ({ label: plain(x.title, 120) || x.id, description: `${x.id} · ${plain(x.agentId, 40)} · ${x.state}`, id: x.id }));
+    if (!items.length) {
+      void vscode.window.showInformationMessage('Overseer: no matching experiment.');
+      return undefined;
+    }
+    return (await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true }))?.id;
+  }
+
+  const undecided = (x: Experiment) => categoryOf(x.state) === 'undecided';
+
+  async function reason(title: string, experimentId: string, prompt: string): Promise<string | undefined> {
+    const r = await vscode.window.showInputBox({
+      title: `${title} ${experimentId}`,
+      prompt,
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'A reason is required (the agent receives it in its inbox).'),
+    });
+    return r?.trim() || undefined;
+  }
+
+  async function approve(arg?: unknown, opts: { confirmGaming?: boolean; quiet?: boolean } = {}): Promise<Experiment | undefined> {
+    const id = experimentIdOf(arg) ?? (await pickExperiment('Experiment to approve', undecided));
+    if (!id) return undefined;
+    const client = await conn.ready;
+    const x = await client.getExperiment(id);
+    if (x.screening?.gaming && opts.confirmGaming !== false) {
+      const go = await vscode.window.showWarningMessage(
+        `Screening flagged ${x.id} ("${plain(x.title, 80)}") for possible evaluation gaming. Approve anyway?`,
+        { modal: true, detail: (x.screening.findings ?? []).slice(0, 5).map((f) => `• ${plain(f.file, 80)}:${f.line} ${plain(f.explanation, 160)}`).join('\n') },
+        'Approve Anyway',
+      );
+      if (go !== 'Approve Anyway') return undefined;
+    }
+    const r = await client.approve(x.id, { commit: x.commit, tree: x.tree });
+    queue.apply([r]);
+    if (!opts.quiet) void vscode.window.showInformationMessage(`Approved ${x.id} at ${x.commit.slice(0, 10)}.`);
+    return r;
+  }
+
+  async function decideWithReason(kind: 'veto' | 'requestChanges', arg?: unknown, given?: string): Promise<Experiment | undefined> {
+    const verb = kind === 'veto' ? 'Veto' : 'Request changes on';
+    const id = experimentIdOf(arg) ?? (await pickExperiment(`Experiment to ${kind === 'veto' ? 'veto' : 'send back'}`, undecided));
+    if (!id) return undefined;
+    const why = given?.trim() || (await reason(verb, id, kind === 'veto' ? 'Why is this experiment vetoed?' : 'What should the agent change?'));
+    if (!why) return undefined;
+    const client = await conn.ready;
+    const x = await client.getExperiment(id);
+    const body = { commit: x.commit, tree: x.tree, reason: why };
+    const r = kind === 'veto' ? await client.veto(id, body) : await client.requestChanges(id, body);
+    queue.apply([r]);
+    void vscode.window.showInformationMessage(`${kind === 'veto' ? 'Vetoed' : 'Requested changes on'} ${id}.`);
+    return r;
+  }
+
+  function selectedUndecided(clicked?: unknown, selected?: unknown): string[] {
+    const nodes = Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : queueView.selection;
+    const ids = nodes.map(experimentIdOf).filter((id): id is string => !!id);
+    return [...new Set(ids)].filter((id) => {
+      const x = queue.model.get(id);
+      return x && undecided(x);
+    });
+  }
+
+  async function approveSelected(clicked?: unknown, selected?: unknown): Promise<{ approved: string[]; skipped: string[]; failed: string[] }> {
+    let ids = selectedUndecided(clicked, selected);
+    if (!ids.length) {
+      await queue.loaded;
+      const items = queue.model.triageOrder().map((x) => ({ label: plain(x.title, 120) || x.id, description: `${x.id} · ${plain(x.agentId, 40)}${x.screening?.gaming ? ' · ⚠ gaming suspected' : ''}`, id: x.id }));
+      const picked = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder: 'Experiments to approve' });
+      ids = picked?.map((p) => p.id) ?? [];
+    }
+    const result = { approved: [] as string[], skipped: [] as string[], failed: [] as string[] };
+    if (!ids.length) return result;
+    const client = await conn.ready;
+    for (const id of ids) {
+      try {
+        const x = await client.getExperiment(id);
+        if (x.screening?.gaming) {
+          result.skipped.push(id);
+          continue;
+        }
+        queue.apply([await client.approve(id, { commit: x.commit, tree: x.tree })]);
+        result.approved.push(id);
+      } catch (err) {
+        result.failed.push(`${id}: ${errorText(err)}`);
+      }
+    }
+    const msg = `Approved ${result.approved.length} experiment${result.approved.length === 1 ? '' : 's'}` +
+      (result.skipped.length ? `; skipped ${result.skipped.length} flagged for gaming (${result.skipped.join(', ')}) — approve those individually` : '') +
+      (result.failed.length ? `; ${result.failed.length} failed: ${result.failed.join('; ')}` : '');
+    if (result.failed.length) void vscode.window.showWarningMessage(msg);
+    else void vscode.window.showInformationMessage(msg);
+    return result;
+  }
+
+  async function triageMove(step: 1 | -1): Promise<string | undefined> {
+    await queue.loaded;
+    const order = queue.model.triageOrder().map((x) => x.id);
+    if (!order.length) {
+      void vscode.window.showInformationMessage('Overseer: nothing awaits review.');
+      return undefined;
+    }
+    const cur = conn.activeReview ? order.indexOf(conn.activeReview) : -1;
+    const next = order[cur < 0 ? 0 : (cur + step + order.length) % order.length]!;
+    await vscode.commands.executeCommand('overseer.openReview', next);
+    return next;
+  }
+
+  function activeOrThrow(): string {
+    const id = conn.activeReview;
+    if (!id) throw new Error('no experiment is open in the review panel');
+    return id;
+  }
+
+  async function markViewed(arg: unknown, viewed: boolean): Promise<void> {
+    let experimentId: string | undefined;
+    let file: string | undefined;
+    if (arg instanceof FileNode) {
+      experimentId = arg.experimentId;
+      file = arg.file.path;
+    } else if (arg instanceof vscode.Uri) {
+      const ref = parseRevUri(arg);
+      if (ref.kind !== 'experiment') throw new Error('only proposal files can be marked as viewed');
+      experimentId = ref.experimentId;
+      file = ref.path;
+    } else if (arg && typeof arg === 'object') {
+      experimentId = experimentIdOf(arg);
+      file = (arg as { file?: unknown }).file as string | undefined;
+    } else {
+      const uri = vscode.window.activeTextEditor?.document.uri;
+      if (uri) return markViewed(uri, viewed);
+    }
+    if (!experimentId || typeof file !== 'string') throw new Error('no file to mark');
+    const client = await conn.ready;
+    await client.markViewed(experimentId, file, viewed);
+  }
+
+  return [
+    reg('overseer.refresh', async () => {
+      await Promise.all([queue.reload(), deps.agents.reload(), deps.forum.reload(), deps.audit.reload()]);
+    }),
+    reg('overseer.reconnectHub', () => conn.connect()),
+    reg('overseer.showHubStatus', () => {
+      const s = conn.status;
+      void vscode.window.showInformationMessage(
+        `Overseer hub: ${s.state}${s.mode ? ` (${s.mode})` : ''}${s.url ? ` at ${s.url}` : ''}${s.fleetDir ? `, fleet ${s.fleetDir}` : ''}, seq ${s.lastSeq}, acting as ${conn.human}${s.error ? ` — ${s.error}` : ''}`,
+      );
+    }),
+    reg('overseer.setHubToken', async (token?: unknown) => {
+      const t =
+        typeof token === 'string'
+          ? token
+          : await vscode.window.showInputBox({ title: 'Overseer: team hub token', prompt: 'Bearer token of a human principal on the hub set in overseer.hubUrl', password: true, ignoreFocusOut: true });
+      if (t === undefined) return;
+      if (t.trim()) await deps.secrets.store(TOKEN_SECRET, t.trim());
+      else await deps.secrets.delete(TOKEN_SECRET);
+      await conn.connect();
+    }),
+    reg('overseer.approveExperiment', (arg?: unknown) => approve(arg)),
+    reg('overseer.vetoExperiment', (arg?: unknown, why?: unknown) => decideWithReason('veto', arg, typeof why === 'string' ? why : undefined)),
+    reg('overseer.requestChanges', (arg?: unknown, why?: unknown) => decideWithReason('requestChanges', arg, typeof why === 'string' ? why : undefined)),
+    reg('overseer.approveSelected', approveSelected),
+    reg('overseer.cancelRun', async (arg?: unknown, why?: unknown) => {
+      const id = experimentIdOf(arg) ?? (await pickExperiment('Run to cancel', (x) => ['approved', 'dispatched', 'running'].includes(x.state)));
+      if (!id) return undefined;
+      const r =
+        typeof why === 'string' ? why : await vscode.window.showInputBox({ title: `Cancel ${id}`, prompt: 'Reason (optional)', ignoreFocusOut: true });
+      if (r === undefined) return undefined;
+      const client = await conn.ready;
+      const x = await client.cancel(id, r.trim() || undefined);
+      void vscode.window.showInformationMessage(`Cancel requested for ${id}.`);
+      return x;
+    }),
+    reg('overseer.showRunLog', async (arg?: unknown) => {
+      const id = experimentIdOf(arg) ?? (await pickExperiment('Run log of', (x) => !!x.run || x.state === 'running'));
+      if (!id) return undefined;
+      return deps.runLogs.show(id);
+    }),
+    reg('overseer.openDiff', async (arg?: unknown, fileArg?: unknown, lineArg?: unknown) => {
+      let experimentId = experimentIdOf(arg);
+      let file: unknown = arg instanceof FileNode ? arg.file.path : (arg as { file?: unknown } | undefined)?.file ?? fileArg;
+      let line: unknown = (arg as { line?: unknown } | undefined)?.line ?? lineArg;
+      if (!experimentId) experimentId = await pickExperiment('Experiment', () => true);
+      if (!experimentId) return;
+      if (typeof file !== 'string') {
+        const { files } = await (await conn.ready).experimentFiles(experimentId);
+        const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: plain(f.path, 200), path: f.path, description: `+${f.additions} −${f.deletions}${f.viewed ? ' · viewed' : ''}` })), { placeHolder: 'File' });
+        if (!pick) return;
+        file = pick.path;
+        line = undefined;
+      }
+      await openExperimentDiff(conn, { experimentId, file: file as string, line: typeof line === 'number' ? line : undefined });
+      await deps.comments.refresh(experimentId).catch(() => undefined);
+    }),
+    reg('overseer.openChangesSinceLastReview', async (arg?: unknown) => {
+      const id = experimentIdOf(arg) ?? (await pickExperiment('Follow-up proposal', (x) => !!x.supersedes));
+      if (!id) return undefined;
+      return openChangesSinceLastReview(conn, id);
+    }),
+    reg('overseer.markFileViewed', (arg?: unknown) => markViewed(arg, true)),
+    reg('overseer.markFileUnviewed', (arg?: unknown) => markViewed(arg, false)),
+    reg('overseer.postReviewComment', (reply: vscode.CommentReply) => deps.comments.post(reply)),
+    reg('overseer.pauseAgent', async (arg?: unknown) => {
+      const id = agentIdOf(arg);
+      if (!id) throw new Error('choose an agent in the Agents view');
+      const why = await vscode.window.showInputBox({ title: `Pause ${id}`, prompt: 'Reason (the agent is told)', ignoreFocusOut: true, validateInput: (v) => (v.trim() ? undefined : 'A reason is required') });
+      if (!why) return;
+      await (await conn.ready).pauseAgent(id, why.trim());
+    }),
+    reg('overseer.resumeAgent', async (arg?: unknown) => {
+      const id = agentIdOf(arg);
+      if (!id) throw new Error('choose an agent in the Agents view');
+      await (await conn.ready).resumeAgent(id);
+    }),
+    reg('overseer.setBudget', async (arg?: unknown) => {
+      const id = agentIdOf(arg);
+      if (!id) throw new Error('choose an agent in the Agents view');
+      const v = await vscode.window.showInputBox({
+        title: `GPU-hour budget of ${id}`,
+        ignoreFocusOut: true,
+        validateInput: (s) => (/^\d+(\.\d+)?$/.test(s.trim()) ? undefined : 'A non-negative number of GPU-hours'),
+      });
+      if (v === undefined) return;
+      await (await conn.ready).setBudget(id, { gpuHours: Number(v) });
+    }),
+    reg('overseer.setFindingVerdict', async (arg?: unknown) => {
+      const id = typeof arg === 'string' ? arg : (arg as { id?: string } | undefined)?.id;
+      if (!id || !ID_RE.test(id)) throw new Error('choose a finding in the Forum view');
+      const pick = await vscode.window.showQuickPick(
+        [
+          { label: 'verified', description: 'metrics reproduced / trustworthy' },
+          { label: 'suspect', description: 'possible gaming or error' },
+          { label: 'retracted', description: 'wrong; agents are told' },
+        ],
+        { placeHolder: `Verdict on finding ${id}` },
+      );
+      if (!pick) return;
+      const note = await vscode.window.showInputBox({ title: `Note for ${pick.label} (optional)`, ignoreFocusOut: true });
+      if (note === undefined) return;
+      await (await conn.ready).findingVerdict(id, pick.label as 'verified' | 'suspect' | 'retracted', note.trim() || undefined);
+    }),
+    reg('overseer.forumSortNew', () => deps.forum.setSort('new')),
+    reg('overseer.forumSortTop', () => deps.forum.setSort('top')),
+    reg('overseer.triageApprove', () => approve(activeOrThrow())),
+    reg('overseer.triageVeto', () => decideWithReason('veto', activeOrThrow())),
+    reg('overseer.triageRequestChanges', () => decideWithReason('requestChanges', activeOrThrow())),
+    reg('overseer.triageNext', () => triageMove(1)),
+    reg('overseer.triagePrevious', () => triageMove(-1)),
+  ];
+}
+

@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { parseRunnersConfig } from '../../../src/runners/config';
+import { startDispatcher } from '../../../src/runners/dispatcher';
+import { eventsOf, makeFleet, proposeAndApprove, stateOf, TERMINAL_RUN, tmpDir, waitFor } from './helpers';
+import { runnerScenarios } from './scenarios';
+
+describe('runners: local runner via the dispatcher', function () {
+  this.timeout(60_000);
+
+  describe('must-show scenarios', () => {
+    runnerScenarios({
+      kind: 'local',
+      config: parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 10, gpus: 2 }], dispatch: { perAgentConcurrency: 1, fleetConcurrency: 10 } }),
+      secondsPerMinute: 1,
+      finishTimeoutMs: 30_000,
+    });
+  });
+
+  it('respects per-agent and fleet concurrency and GPU capacity', async () => {
+    const f = await makeFleet(tmpDir('ovs-conc-'), ['a', 'b', 'c']);
+    const xs = [];
+    for (const agent of ['a', 'a', 'a', 'b', 'b', 'c']) xs.push(await proposeAndApprove(f, agent, 'sleep 0.3', { gpus: 1 }));
+    const config = parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 5, gpus: 2 }], dispatch: { perAgentConcurrency: 1, fleetConcurrency: 3 } });
+    const d = startDispatcher(f.service, config, { pollMs: 50 });
+    let maxActive = 0;
+    const poll = setInterval(() => (maxActive = Math.max(maxActive, d.active().length)), 5);
+    await waitFor('all done', () => xs.every((x) => TERMINAL_RUN.includes(stateOf(f, x.id))), 30_000);
+    clearInterval(poll);
+    await d.stop();
+    // reconstruct overlapping runs from the ledger: at most 2 (GPU capacity) at once, never two of one agent
+    const spans = xs.map((x) => ({
+      agent: x.agentId,
+      from: eventsOf(f, x.id, 'experiment.dispatched')[0]!.seq,
+      to: eventsOf(f, x.id, 'experiment.finished')[0]!.seq,
+    }));
+    for (const s of spans) {
+      const overlapping = spans.filter((o) => o.from < s.to && s.from < o.to);
+      assert.ok(overlapping.length <= 2, `more than 2 GPU jobs at once: ${JSON.stringify(overlapping)}`);
+      assert.equal(overlapping.filter((o) => o.agent === s.agent).length, 1, `agent ${s.agent} ran two at once`);
+    }
+    assert.ok(maxActive >= 2, 'jobs did run in parallel');
+    assert.ok(xs.every((x) => stateOf(f, x.id) === 'succeeded'));
+    // approval order is dispatch order within an agent
+    const aDispatch = xs.filter((x) => x.agentId === 'a').map((x) => eventsOf(f, x.id, 'experiment.dispatched')[0]!.seq);
+    assert.deepEqual([...aDispatch].sort((p, q) => p - q), aDispatch);
+    await f.service.close();
+  });
+
+  it('holds approved experiments of a paused agent until it is resumed', async () => {
+    const f = await makeFleet(tmpDir('ovs-pause-'), ['p']);
+    await f.service.pauseAgent({ kind: 'human', id: 'alice' }, 'p', 'look at this first');
+    // a paused agent cannot propose; approve a proposal made before the pause instead
+    await f.service.resumeAgent({ kind: 'human', id: 'alice' }, 'p');
+    const x = await proposeAndApprove(f, 'p', 'echo ran');
+    await f.service.pauseAgent({ kind: 'human', id: 'alice' }, 'p', 'hold');
+    const d = startDispatcher(f.service, parseRunnersConfig({}), { pollMs: 50 });
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(stateOf(f, x.id), 'approved');
+    await f.service.resumeAgent({ kind: 'human', id: 'alice' }, 'p');
+    await waitFor('run after resume', () => stateOf(f, x.id) === 'succeeded', 10_000);
+    await d.stop();
+    await f.service.close();
+  });
+
+  it('refuses to run when the approved commit was destroyed by the agent, recording why', async () => {
+    const f = await makeFleet(tmpDir('ovs-gone-'), ['h']);
+    const sb = f.sandboxes.get('h')!;
+    const base = await sb.head();
+    const x = await proposeAndApprove(f, 'h', 'echo should-not-run');
+    // the agent rewrites history and garbage-collects the approved commit away
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: sb.repo, stdio: 'pipe' });
+    git('reset', '-q', '--hard', base);
+    git('reflog', 'expire', '--expire=now', '--all');
+    git('gc', '-q', '--prune=now');
+    const d = startDispatcher(f.service, parseRunnersConfig({}), { pollMs: 50, onWarning: () => undefined });
+    await waitFor('failure recorded', () => stateOf(f, x.id) === 'failed', 10_000);
+    await d.stop();
+    const e = f.service.state.experiment(x.id)!;
+    assert.match(e.run!.reason!, /not started: .*no longer exists/);
+    assert.equal(e.run!.jobId, 'not-started');
+    await f.service.close();
+  });
+});
