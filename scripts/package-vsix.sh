@@ -9,7 +9,7 @@ VERSION=$(node -p "require('./package.json').version")
 NAME=$(node -p "require('./package.json').name")
 OUT="${1:-$ROOT/dist-vsix/$NAME-$VERSION.vsix}"
 mkdir -p "$(dirname "$OUT")"
-rm -rf dist
+rm -rf dist/webview
 node esbuild.mjs --production
 for f in dist/extension.js dist/cli.js; do [ -s "$f" ] || { echo "missing $f after build" >&2; exit 1; }; done
 ls dist/webview/*.js >/dev/null

@@ -13,6 +13,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'screen --repo R --patch P --experiment E.json [--ai]    screen a proposal for evaluation gaming (JSON report)',
     load: async () => (await import('./screen')).screenCommand,
   },
+  runner: {
+    summary: 'runner list|test <name> --fleet D   list runners / submit a tiny job and report OK or the failure',
+    load: async () => (await import('./runner')).runnerCommand,
+  },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

@@ -48,6 +48,8 @@ export class TokenStore {
   private mtimeMs = -1;
   private size = -1;
   private lastCheck = 0;
+  /** Called after the file was (re)read with changed content. */
+  onReload?: () => void;
 
   constructor(fleetDir: string) {
     this.file = path.join(fleetDir, TOKENS_FILE);
@@ -68,6 +70,7 @@ export class TokenStore {
     this.byId = new Map(parsed.tokens.map((t) => [t.id, t]));
     this.mtimeMs = st.mtimeMs;
     this.size = st.size;
+    this.onReload?.();
   }
 
   records(): TokenRecord[] {

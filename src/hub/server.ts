@@ -145,6 +145,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       }
     };
     recordMissing();
+    tokens.onReload = recordMissing;
     const tokenPoll = setInterval(recordMissing, 1000);
     tokenPoll.unref();
     cleanups.push(() => clearInterval(tokenPoll));
@@ -206,13 +207,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       evaluation,
       createToken(actor: Actor): string {
         const p = validatePrincipal(actor);
-        const { token, record } = tokens.create(p);
-        recorded.add(record.id);
-        const ap = service
-          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: p, tokenId: record.id })
-          .catch((err) => warn(`recording token ${record.id} failed: ${(err as Error).message}`));
-        pendingRecords.add(ap);
-        void ap.finally(() => pendingRecords.delete(ap));
+        const { token } = tokens.create(p);
+        recordMissing();
         return token;
       },
       async idle() {
@@ -223,6 +219,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         closing ??= (async () => {
           sse.closeAll();
           await app.close();
+          recordMissing();
           if (dispatcher) await dispatcher.stop();
           for (const c of cleanups.reverse()) await c();
           await Promise.allSettled([...pendingRecords]);

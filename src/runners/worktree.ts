@@ -46,9 +46,8 @@ function withRepoLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
 /** Check that `dir` is a clean checkout of exactly `commit` with tree `tree`. Returns a reason if not. */
 export async function verifyWorktree(dir: string, commit: string, tree: string): Promise<string | undefined> {
   try {
-    const head = (await gitRun(dir, ['rev-parse', 'HEAD'])).trim();
+    const [head = '', t = ''] = (await gitRun(dir, ['rev-parse', 'HEAD', 'HEAD^{tree}'])).trim().split('\n');
     if (head !== commit) return `worktree HEAD is ${head.slice(0, 12)}, approved commit is ${commit.slice(0, 12)}`;
-    const t = (await gitRun(dir, ['rev-parse', 'HEAD^{tree}'])).trim();
     if (t !== tree) return `worktree tree is ${t.slice(0, 12)}, approved tree is ${tree.slice(0, 12)}`;
     const st = await gitRun(dir, ['status', '--porcelain', '--untracked-files=all', '--ignore-submodules=none']);
     if (st.trim()) return `worktree differs from the approved commit: ${st.trim().split('\n').slice(0, 3).join(', ')}`;
@@ -74,11 +73,15 @@ export async function prepareWorktree(repo: string, runDir: string, commit: stri
       await gitRun(repo, ['worktree', 'prune']).catch(() => undefined);
     }
     try {
-      await gitRun(repo, ['cat-file', '-e', `${commit}^{commit}`]);
-    } catch {
-      throw new WorktreeError(`approved commit ${commit.slice(0, 12)} no longer exists in ${path.basename(repo)}`);
+      await gitRun(repo, ['worktree', 'add', '--detach', '--force', wt, commit]);
+    } catch (err) {
+      const exists = await gitRun(repo, ['cat-file', '-e', `${commit}^{commit}`]).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) throw new WorktreeError(`approved commit ${commit.slice(0, 12)} no longer exists in ${path.basename(repo)}`);
+      throw err;
     }
-    await gitRun(repo, ['worktree', 'add', '--detach', '--force', wt, commit]);
     const why = await verifyWorktree(wt, commit, tree);
     if (why) throw new WorktreeError(`refusing to run: ${why}`);
     return wt;

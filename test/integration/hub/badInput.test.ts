@@ -30,7 +30,7 @@ describe('hub bad input', function () {
     const res = await fetch(`${fx.url}${url}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body,
+      body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body),
     });
     const text = await res.text();
     let json: { error?: { code: string; message: string } } | undefined;

@@ -147,7 +147,7 @@ describe('hub fuzz', function () {
       }
       const desc = `${method} ${url} ${typeof body === 'string' ? body.slice(0, 120) : body ? '<bytes>' : ''}`;
       try {
-        const res = await fetch(`${fx.url}${url}`, { method, headers, body, signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(`${fx.url}${url}`, { method, headers, body: typeof body === 'string' || body === undefined ? body : new Uint8Array(body), signal: AbortSignal.timeout(10_000) });
         await res.arrayBuffer();
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 500) fivexx.push(`${res.status} ${desc}`);

@@ -1,0 +1,155 @@
+// Crash test: the dispatcher runs in a child process, is SIGKILLed while jobs run, and is restarted. Every job
+// must be reattached and its finish recorded exactly once; none may be started twice.
+import * as assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AnyEvent } from '../../../src/core/events';
+import { FleetService } from '../../../src/core/service';
+import { parseRunnersConfig } from '../../../src/runners/config';
+import { startDispatcher } from '../../../src/runners/dispatcher';
+import { buildJobEnv } from '../../../src/runners/env';
+import { LocalRunner, procInfo } from '../../../src/runners/local';
+import { prepareWorktree } from '../../../src/runners/worktree';
+import { type Fleet, TERMINAL_RUN, eventsOf, logOf, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from './helpers';
+import { SLURM_ENABLED, useCiSlurmConf } from './slurmEnv';
+
+const CHILD = path.join(__dirname, 'crashChild.ts');
+
+function ledgerEvents(dir: string): AnyEvent[] {
+  const out: AnyEvent[] = [];
+  for (const l of fs.readFileSync(path.join(dir, 'ledger.jsonl'), 'utf8').split('\n')) {
+    try {
+      if (l) out.push(JSON.parse(l) as AnyEvent);
+    } catch {
+      /* torn line being written */
+    }
+  }
+  return out;
+}
+
+function stateFromLedger(dir: string, id: string): string | undefined {
+  let s: string | undefined;
+  for (const e of ledgerEvents(dir)) {
+    if ((e.data as { experimentId?: string }).experimentId !== id) continue;
+    if (e.type === 'experiment.approved') s = 'approved';
+    else if (e.type === 'experiment.dispatched') s = 'dispatched';
+    else if (e.type === 'experiment.running') s = 'running';
+    else if (e.type === 'experiment.finished') s = e.data.state;
+  }
+  return s;
+}
+
+function startChild(fleetDir: string, configFile: string): Promise<{ child: ChildProcess; out: string[] }> {
+  const child = spawn(process.execPath, ['--import=tsx', CHILD, fleetDir, configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const out: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean)));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean).map((l) => `stderr: ${l}`)));
+  return waitFor('child ready', () => out.some((l) => l.startsWith('ready')) && { child, out }, 30_000);
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((r) => {
+    if (child.exitCode !== null || child.signalCode !== null) r();
+    else child.once('exit', () => r());
+  });
+}
+
+async function crashScenario(kind: 'local' | 'slurm', runner: Record<string, unknown>, jobSeconds: number, n: number): Promise<void> {
+  const f: Fleet = await makeFleet(tmpDir(`ovs-crash-${kind}-`), Array.from({ length: n }, (_, i) => `ag${i}`));
+  const xs = [];
+  for (let i = 0; i < n; i++) xs.push(await proposeAndApprove(f, `ag${i}`, `echo "start $OVERSEER_EXPERIMENT_ID $$"; sleep ${jobSeconds}; echo "end $OVERSEER_EXPERIMENT_ID"`));
+  await f.service.close(); // the child process owns the fleet from now on
+  const configFile = path.join(f.dir, 'runners.json');
+  fs.writeFileSync(configFile, JSON.stringify({ runners: [runner], dispatch: { perAgentConcurrency: 1, fleetConcurrency: n } }));
+
+  const first = await startChild(f.dir, configFile);
+  try {
+    await waitFor('all jobs running', () => xs.every((x) => stateFromLedger(f.dir, x.id) === 'running'), 90_000, 100);
+  } catch (err) {
+    first.child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${first.out.join('\n')}`);
+  }
+  first.child.kill('SIGKILL');
+  await killed(first.child);
+  for (const x of xs) assert.equal(stateFromLedger(f.dir, x.id), 'running', 'still running while the hub is down');
+  // let at least one job finish while no dispatcher is watching
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const second = await startChild(f.dir, configFile);
+  const readyLine = second.out.find((l) => l.startsWith('ready'))!;
+  for (const x of xs) assert.ok(readyLine.includes(x.id), `restarted dispatcher reattached ${x.id}: ${readyLine}`);
+  try {
+    await waitFor('all jobs finished', () => xs.every((x) => TERMINAL_RUN.includes(stateFromLedger(f.dir, x.id) ?? '')), 120_000, 100);
+  } finally {
+    second.child.kill('SIGTERM');
+    await killed(second.child);
+  }
+
+  const service = await FleetService.open(f.dir, { noSync: true });
+  try {
+    for (const x of xs) {
+      const e = service.state.experiment(x.id)!;
+      assert.equal(e.state, 'succeeded', `${x.id}: ${e.run?.reason} ${second.out.join('\n')}`);
+      assert.equal(eventsOf(service, x.id, 'experiment.dispatched').length, 1, `${x.id} dispatched once`);
+      assert.equal(eventsOf(service, x.id, 'experiment.running').length, 1, `${x.id} running recorded once`);
+      assert.equal(eventsOf(service, x.id, 'experiment.finished').length, 1, `${x.id} finish recorded once`);
+      const log = logOf(f, x.id);
+      assert.equal(log.match(/^start /gm)?.length, 1, `${x.id} started exactly once:\n${log}`);
+      assert.equal(log.match(/^end /gm)?.length, 1, `${x.id} ran to the end once`);
+    }
+  } finally {
+    await service.close();
+  }
+}
+
+describe('runners: dispatcher crash and reattach', function () {
+  this.timeout(200_000);
+
+  it('local jobs survive a SIGKILLed dispatcher and are reattached, each finish recorded once', async () => {
+    await crashScenario('local', { name: 'box', type: 'local', maxConcurrent: 4, gpus: 0 }, 3, 3);
+  });
+
+  (SLURM_ENABLED ? it : it.skip)('Slurm jobs survive a SIGKILLed dispatcher and are reattached, each finish recorded once', async () => {
+    useCiSlurmConf();
+    await crashScenario('slurm', { name: 'cluster', type: 'slurm', maxConcurrent: 4, gpus: 0, pollMs: 300 }, 8, 2);
+  });
+
+  it('adopts a job submitted just before a crash (not yet in the ledger) instead of starting it again', async () => {
+    const f = await makeFleet(tmpDir('ovs-adopt-'), ['z']);
+    const x = await proposeAndApprove(f, 'z', 'echo "start $$"; sleep 1; echo end');
+    // what the dispatcher does up to the crash: worktree, intent file, submit, record the job id in the run dir
+    const runDir = path.join(f.dir, 'runs', x.id);
+    const wt = await prepareWorktree(f.service.state.agent('z')!.repoPath, runDir, x.commit, x.tree);
+    fs.writeFileSync(path.join(runDir, 'dispatch.json'), JSON.stringify({ runner: 'box' }));
+    const r = new LocalRunner({ name: 'box', type: 'local', maxConcurrent: 1, gpus: 0 });
+    const ref = await r.submit({ experimentId: x.id, runDir, workdir: wt, command: x.command, env: buildJobEnv({ workdir: wt, experimentId: x.id }), gpus: 0, timeLimitSeconds: 60, logPath: path.join(runDir, 'job.log') });
+    assert.equal(stateOf(f, x.id), 'approved');
+    const d = startDispatcher(f.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local' }] }), { pollMs: 50 });
+    await waitFor('finish', () => stateOf(f, x.id) === 'succeeded', 20_000);
+    await d.stop();
+    assert.equal(f.service.state.experiment(x.id)!.run!.jobId, ref.jobId, 'the pre-crash job was adopted');
+    assert.equal(logOf(f, x.id).match(/^start /gm)?.length, 1);
+    await f.service.close();
+  });
+
+  it('a job whose process vanished is declared lost: runner.lost then failed', async () => {
+    const f = await makeFleet(tmpDir('ovs-lost-'), ['l']);
+    const x = await proposeAndApprove(f, 'l', 'sleep 60');
+    const warnings: string[] = [];
+    const d = startDispatcher(f.service, parseRunnersConfig({}), { pollMs: 50, lostAfterMs: 300, onWarning: (m) => warnings.push(m) });
+    await waitFor('running', () => stateOf(f, x.id) === 'running', 10_000);
+    const job = JSON.parse(fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.json'), 'utf8')) as { pid: number };
+    const pgid = Number(fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.pgid'), 'utf8'));
+    process.kill(-job.pid, 'SIGKILL'); // the wrapper dies without recording an exit status
+    process.kill(-pgid, 'SIGKILL');
+    await waitFor('wrapper gone', () => !procInfo(job.pid) || procInfo(job.pid)!.state === 'Z', 5000);
+    await waitFor('failed', () => stateOf(f, x.id) === 'failed', 10_000);
+    await d.stop();
+    const lost = eventsOf(f, x.id, 'runner.lost');
+    assert.equal(lost.length, 1);
+    assert.match(f.service.state.experiment(x.id)!.run!.reason!, /runner lost: .*wrapper/);
+    assert.ok(f.service.state.auditTrail().some((a) => a.type === 'runner.lost'));
+    await f.service.close();
+  });
+});
