@@ -5,7 +5,7 @@
 # Usage: bash scripts/slurm.sh install | configure | start | stop | status | env
 #   install    apt-get the packages (does not start any daemon)
 #   configure  write slurm.conf/gres.conf under $OVERSEER_SLURM_BASE (default ${TMPDIR:-/tmp}/overseer-slurm)
-#   start      configure if needed, then start munged (unless already running), slurmctld, slurmd; waits for an idle node
+#   start      configure (unless already running), then start munged (unless already running), slurmctld, slurmd; waits for an idle node
 #   stop       cancel remaining jobs, stop the daemons this script started
 #   status     print sinfo/squeue
 #   env        print the `export SLURM_CONF=...` line for client commands
@@ -101,7 +101,8 @@ node_idle() { case "$(sinfo -h -n "$H" -o %t)" in idle|mix|alloc) return 0;; *) 
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 do_start() {
-  [ -s "$SLURM_CONF" ] || do_configure
+  # (re)write the config unless the cluster is already up (hostname/hardware may differ from an old config)
+  pid_alive "$BASE/run/slurmctld.pid" || do_configure
   if munge_ok >/dev/null 2>&1; then log "munged already running"
   else
     install -d -o munge -g munge -m 0755 /run/munge

@@ -10,26 +10,33 @@ export interface ModelPrice {
   cacheRead?: number;
 }
 
-/** Published list prices (USD per MTok) for the models the fleet is expected to run. Override with --prices. */
+/**
+ * List prices (USD per MTok) from the model pages on platform.claude.com (Models & pricing). Cache writes
+ * (5 min) are 1.25 × input and cache reads 0.1 × input there, which are the defaults. Override with --prices.
+ */
 export const PRICES: Record<string, ModelPrice> = {
+  'claude-fable-5-1': { input: 10, output: 50 },
+  'claude-opus-5-5': { input: 4, output: 20 },
+  'claude-opus-5': { input: 5, output: 25 },
   'claude-opus-4-5': { input: 5, output: 25 },
   'claude-opus-4-1': { input: 15, output: 75 },
-  'claude-opus-4': { input: 15, output: 75 },
+  'claude-sonnet-5-5': { input: 2, output: 10 },
+  'claude-sonnet-5': { input: 2, output: 10 },
+  'claude-sonnet-4-6': { input: 3, output: 15 },
   'claude-sonnet-4-5': { input: 3, output: 15 },
   'claude-sonnet-4': { input: 3, output: 15 },
-  'claude-3-7-sonnet': { input: 3, output: 15 },
   'claude-haiku-4-5': { input: 1, output: 5 },
-  'claude-3-5-haiku': { input: 0.8, output: 4 },
 };
 
-/** Used for unlisted models of a known family (flagged as estimated). */
+/** Used for unlisted models of a known family (flagged as estimated): the family's current price. */
 const FAMILY: Record<string, ModelPrice> = {
-  opus: { input: 5, output: 25 },
-  sonnet: { input: 3, output: 15 },
+  fable: { input: 10, output: 50 },
+  opus: { input: 4, output: 20 },
+  sonnet: { input: 2, output: 10 },
   haiku: { input: 1, output: 5 },
 };
 
-export const DEFAULT_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
 
 export interface UsageLike {
   input_tokens: number;

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { CatFile, parseCommit } from './catFile';
 
 export const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -110,14 +111,16 @@ export class Sandbox {
   /** Resolve a ref or SHA to a full commit id and its tree; errors clearly if it does not exist. */
   async resolve(ref: string): Promise<{ commit: string; tree: string }> {
     if (!/^[A-Za-z0-9._/@^~-]{1,255}$/.test(ref) || ref.startsWith('-')) throw new GitInputError(`invalid ref ${JSON.stringify(ref)}`);
+    let obj;
     try {
-      const commit = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
-      const tree = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${commit}^{tree}`])).trim();
-      if (!commit || !tree || !SHA_RE.test(commit) || !SHA_RE.test(tree)) throw new Error('no such commit');
-      return { commit, tree };
+      obj = await catFile(this.repo).read(`${ref}^{commit}`);
     } catch {
-      throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+      obj = undefined;
     }
+    if (!obj || obj.type !== 'commit') throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+    const { tree } = parseCommit(obj.content);
+    if (!SHA_RE.test(obj.sha) || !SHA_RE.test(tree)) throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+    return { commit: obj.sha, tree };
   }
 
   async head(): Promise<string> {
@@ -152,20 +155,68 @@ export class Sandbox {
       });
   }
 
-  /** Merge base of a commit with a base branch (or its first parent if the branch is missing). */
+  /**
+   * Merge base of a commit with a base branch (or its first parent if the commit is on the base branch or
+   * the branch is missing). Walks commit objects through the repository's cat-file process: the ancestor
+   * set of the base tip is cached per tip, so a proposal costs a few object reads, not git processes.
+   */
   async baseOf(commit: string, baseBranch: string): Promise<string | undefined> {
-    try {
-      const mb = (await this.g.raw(['merge-base', commit, baseBranch])).trim();
-      if (SHA_RE.test(mb) && mb !== commit) return mb;
-    } catch {
-      /* no base branch */
+    const cf = catFile(this.repo);
+    const parentsOf = async (sha: string): Promise<string[] | undefined> => {
+      const o = await cf.read(sha);
+      return o && o.type === 'commit' ? parseCommit(o.content).parents : undefined;
+    };
+    const firstParent = async () => (await parentsOf(commit))?.[0];
+    if (!/^[A-Za-z0-9._/-]{1,200}$/.test(baseBranch) || baseBranch.startsWith('-')) return firstParent();
+    const tip = await cf.read(`refs/heads/${baseBranch}^{commit}`);
+    if (!tip) return firstParent();
+    const ancestors = await this.ancestorsOf(tip.sha, parentsOf);
+    if (!ancestors) {
+      const mb = (await this.g.raw(['merge-base', commit, tip.sha]).catch(() => '')).trim();
+      return SHA_RE.test(mb) && mb !== commit ? mb : firstParent();
     }
-    try {
-      const p = (await this.g.raw(['rev-parse', '--verify', '--quiet', `${commit}^`])).trim();
-      return SHA_RE.test(p) ? p : undefined;
-    } catch {
-      return undefined;
+    if (ancestors.has(commit)) return firstParent();
+    // Breadth-first from the commit: the first commit that is also an ancestor of the base tip.
+    const seen = new Set<string>([commit]);
+    let frontier = [commit];
+    while (frontier.length) {
+      const next: string[] = [];
+      for (const c of frontier) {
+        for (const p of (await parentsOf(c)) ?? []) {
+          if (ancestors.has(p)) return p;
+          if (!seen.has(p)) {
+            seen.add(p);
+            next.push(p);
+          }
+        }
+      }
+      frontier = next;
     }
+    return firstParent();
+  }
+
+  private async ancestorsOf(tip: string, parentsOf: (sha: string) => Promise<string[] | undefined>): Promise<Set<string> | undefined> {
+    const key = `${this.repo}\0${tip}`;
+    const cached = ANCESTORS.get(key);
+    if (cached) return cached;
+    const set = new Set<string>([tip]);
+    let frontier = [tip];
+    while (frontier.length) {
+      if (set.size > 50_000) return undefined; // huge history: let git do it
+      const next: string[] = [];
+      for (const c of frontier) {
+        for (const p of (await parentsOf(c)) ?? []) {
+          if (!set.has(p)) {
+            set.add(p);
+            next.push(p);
+          }
+        }
+      }
+      frontier = next;
+    }
+    if (ANCESTORS.size > 256) ANCESTORS.clear();
+    ANCESTORS.set(key, set);
+    return set;
   }
 
   /** Files changed between two commits, with +/- counts (binary files flagged). */
@@ -229,6 +280,23 @@ export class Sandbox {
       return false;
     }
   }
+}
+
+const ANCESTORS = new Map<string, Set<string>>();
+const CAT_FILES = new Map<string, CatFile>();
+
+/** The shared cat-file process of a repository. */
+function catFile(repo: string): CatFile {
+  let cf = CAT_FILES.get(repo);
+  if (!cf) {
+    if (CAT_FILES.size > 512) {
+      for (const c of CAT_FILES.values()) c.close();
+      CAT_FILES.clear();
+    }
+    cf = new CatFile(repo, gitEnv());
+    CAT_FILES.set(repo, cf);
+  }
+  return cf;
 }
 
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

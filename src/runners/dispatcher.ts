@@ -35,6 +35,8 @@ export interface DispatcherOptions {
   lostAfterMs?: number;
   /** Submission attempts before an approved experiment is failed (transient runner errors). Default 3. */
   maxSubmitAttempts?: number;
+  /** Delay before retry n is n times this (default 2000 ms). */
+  retryBackoffMs?: number;
   localKillGraceSeconds?: number;
   onWarning?: (msg: string) => void;
 }
@@ -395,7 +397,7 @@ class DispatcherImpl implements Dispatcher {
       }
       if (!permanent) {
         this.warn(`dispatch of ${x.id} to ${runner.name} failed (attempt ${attempts}), will retry: ${msg}`);
-        this.retryAt.set(x.id, { at: Date.now() + 2000 * attempts, attempts });
+        this.retryAt.set(x.id, { at: Date.now() + (this.opts.retryBackoffMs ?? 2000) * attempts, attempts });
         this.release(x.id);
         return;
       }
@@ -509,6 +511,8 @@ class DispatcherImpl implements Dispatcher {
     const x = this.service.state.experiment(a.experimentId);
     if (!x || (x.state !== 'dispatched' && x.state !== 'running')) return;
     const why = `no status for ${Math.round((Date.now() - (a.unknownSince ?? Date.now())) / 1000)} s: ${reason}`.slice(0, 2000);
+    // best effort: if the job does still exist somewhere, it must not keep running as an orphan
+    if (a.runner && a.ref) await a.runner.cancel(a.ref, 5000).catch(() => undefined);
     await this.service.append('runner.lost', SYSTEM, { runner: a.runnerName, jobId: a.ref?.jobId ?? NOT_STARTED, experimentId: a.experimentId, reason: why });
     a.finishing = true;
     try {

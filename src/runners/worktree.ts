@@ -58,7 +58,8 @@ export async function verifyWorktree(dir: string, commit: string, tree: string):
 }
 
 /**
- * `git worktree add --detach <runDir>/wt <commit>` in the agent's repository, then verify HEAD and HEAD^{tree}.
+ * `git worktree add --detach --lock <runDir>/wt <commit>` (locked so a plain `git worktree remove/prune` in the
+ * agent's repository does not pull the files from under a running job) in the agent's repository, then verify HEAD and HEAD^{tree}.
  * A leftover worktree from an interrupted dispatch is reused only if it verifies, otherwise recreated.
  */
 export async function prepareWorktree(repo: string, runDir: string, commit: string, tree: string): Promise<string> {
@@ -68,12 +69,18 @@ export async function prepareWorktree(repo: string, runDir: string, commit: stri
     fs.mkdirSync(runDir, { recursive: true });
     if (fs.existsSync(wt)) {
       if ((await verifyWorktree(wt, commit, tree)) === undefined) return wt;
-      await gitRun(repo, ['worktree', 'remove', '--force', wt]).catch(() => undefined);
+      await gitRun(repo, ['worktree', 'remove', '--force', '--force', wt]).catch(() => undefined);
       fs.rmSync(wt, { recursive: true, force: true });
       await gitRun(repo, ['worktree', 'prune']).catch(() => undefined);
     }
+    // Checkout runs filter drivers named in .gitattributes if the repository's own config defines them: that
+    // would be agent-chosen code running on the hub. Refuse instead.
+    const drivers = await gitRun(repo, ['config', '--local', '--includes', '--get-regexp', '^filter\\..*\\.(smudge|process)$']).catch(() => '');
+    if (drivers.trim()) {
+      throw new WorktreeError(`the agent repository's config defines git filter drivers (${drivers.trim().split('\n')[0]!.split(' ')[0]}); refusing to check out on the hub`);
+    }
     try {
-      await gitRun(repo, ['worktree', 'add', '--detach', '--force', wt, commit]);
+      await gitRun(repo, ['worktree', 'add', '--detach', '--lock', '--force', wt, commit]);
     } catch (err) {
       const exists = await gitRun(repo, ['cat-file', '-e', `${commit}^{commit}`]).then(
         () => true,
@@ -91,7 +98,7 @@ export async function prepareWorktree(repo: string, runDir: string, commit: stri
 /** Remove a run's worktree registration and files (keeps job.log and results elsewhere in runDir). */
 export async function removeWorktree(repo: string, wt: string): Promise<void> {
   await withRepoLock(repo, async () => {
-    await gitRun(repo, ['worktree', 'remove', '--force', wt]).catch(() => undefined);
+    await gitRun(repo, ['worktree', 'remove', '--force', '--force', wt]).catch(() => undefined);
     fs.rmSync(wt, { recursive: true, force: true });
     await gitRun(repo, ['worktree', 'prune']).catch(() => undefined);
   });

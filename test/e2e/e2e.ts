@@ -73,6 +73,10 @@ async function main(): Promise<void> {
   page.setDefaultTimeout(30_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  const consoleLines: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`[${m.type()}] ${m.text()}`.slice(0, 500));
+  });
   let n = 0;
   const shot = async (name: string) => {
     const p = path.join(SHOTS, `${String(++n).padStart(2, '0')}-${name}.png`);
@@ -151,7 +155,10 @@ async function main(): Promise<void> {
     // Agent text stayed text: no live links to command:/javascript:, no injected elements.
     await wv.locator('.q-item', { hasText: 'LR sweep' }).locator('button').click();
     await wv.locator('#title', { hasText: 'LR sweep' }).waitFor();
-    assert.equal(await wv.locator('a[href^="command:"], a[href^="javascript:"], img, script:not([nonce])').count(), 0, 'hostile markup rendered live');
+    const live = await wv.locator('#app a[href^="command:"], #app a[href^="javascript:"], #app img, #app script, #app [onerror]').evaluateAll((els) => els.map((e) => e.outerHTML));
+    assert.deepEqual(live, [], 'hostile markup rendered live');
+    const scripts = await wv.locator('script').evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).src || e.outerHTML.slice(0, 120)));
+    log(`scripts in the review webview document: ${JSON.stringify(scripts)}`);
     assert.match((await wv.locator('#title').innerText()) ?? '', /<img src=x onerror=alert\(1\)>/);
     assert.match(await wv.locator('#title').innerText(), /⟦U\+202E⟧/);
     await shot('review-webview-hostile-text');
@@ -230,6 +237,7 @@ async function main(): Promise<void> {
   } catch (err) {
     await shot('FAILURE').catch(() => undefined);
     console.error(cs.log().slice(-3000));
+    console.error(`browser console (last 40):\n${consoleLines.slice(-40).join('\n')}`);
     throw err;
   } finally {
     await browser.close().catch(() => undefined);

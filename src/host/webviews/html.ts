@@ -27,7 +27,10 @@ export function escapeHtml(s: string): string {
 
 /** The Content-Security-Policy: nothing but our own nonce'd script and our own styles/fonts/images. */
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
-  if (/[;\s'"]/.test(cspSource.replace(/ /g, ''))) throw new Error(`unsafe cspSource ${JSON.stringify(cspSource)}`);
+  // VS Code: "https://*.vscode-cdn.net" / "vscode-webview://…"; code-server: "'self' https://*.vscode-cdn.net".
+  const tokens = cspSource.split(' ').filter(Boolean);
+  const ok = tokens.length > 0 && tokens.every((t) => t === "'self'" || /^[a-z][a-z0-9+.-]*:[^\s;,'"]*$/i.test(t) || /^\*\.[^\s;,'"]+$/.test(t));
+  if (!ok) throw new Error(`unsafe cspSource ${JSON.stringify(cspSource)}`);
   return [
     "default-src 'none'",
     `img-src ${cspSource} data:`,

@@ -13,7 +13,7 @@ import { Workspace } from '../../../src/fleet/workspace';
 import { startFakeAnthropic, textMessage, toolUseMessage, type FakeAnthropic, type FakeMessage, type FakeRequest } from '../../support/fakeAnthropic';
 import { startHubFixture, type HubFixture } from '../../support/hubFixture';
 
-const MODEL = 'claude-sonnet-4-5';
+const MODEL = 'claude-sonnet-5-5';
 const PRICE = priceFor(MODEL).price;
 
 /** A script that replays `steps` in order, then ends the turn. */
@@ -152,8 +152,8 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
 
   it('pauses itself at the dollar cap, and continues after a human raises the budget and resumes it', async () => {
     await fx.service.setBudget({ kind: 'human', id: 'alice' }, 'aar-1', { usd: 0.01 });
-    // Each call costs 1000×3/1e6 + 200×15/1e6 = $0.006: the second call crosses the $0.01 cap.
-    const u = { input_tokens: 1000, output_tokens: 200 };
+    // Each call costs 1000×2/1e6 + 400×10/1e6 = $0.006: the second call crosses the $0.01 cap.
+    const u = { input_tokens: 1000, output_tokens: 400 };
     fake = await startFakeAnthropic((req) =>
       req.index < 4 ? toolUseMessage('list_files', {}, u) : textMessage('done', { input_tokens: 1, output_tokens: 1 }),
     );

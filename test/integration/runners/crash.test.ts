@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnyEvent } from '../../../src/core/events';
 import { FleetService } from '../../../src/core/service';
+import type { Experiment } from '../../../src/core/model';
 import { parseRunnersConfig } from '../../../src/runners/config';
 import { startDispatcher } from '../../../src/runners/dispatcher';
 import { buildJobEnv } from '../../../src/runners/env';
@@ -57,7 +58,7 @@ function killed(child: ChildProcess): Promise<void> {
 
 async function crashScenario(kind: 'local' | 'slurm', runner: Record<string, unknown>, jobSeconds: number, n: number): Promise<void> {
   const f: Fleet = await makeFleet(tmpDir(`ovs-crash-${kind}-`), Array.from({ length: n }, (_, i) => `ag${i}`));
-  const xs = [];
+  const xs: Experiment[] = [];
   for (let i = 0; i < n; i++) xs.push(await proposeAndApprove(f, `ag${i}`, `echo "start $OVERSEER_EXPERIMENT_ID $$"; sleep ${jobSeconds}; echo "end $OVERSEER_EXPERIMENT_ID"`));
   await f.service.close(); // the child process owns the fleet from now on
   const configFile = path.join(f.dir, 'runners.json');

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import type { Experiment } from '../../../src/core/model';
 import { parseRunnersConfig } from '../../../src/runners/config';
 import { startDispatcher } from '../../../src/runners/dispatcher';
 import { eventsOf, makeFleet, proposeAndApprove, stateOf, TERMINAL_RUN, tmpDir, waitFor } from './helpers';
@@ -19,7 +20,7 @@ describe('runners: local runner via the dispatcher', function () {
 
   it('respects per-agent and fleet concurrency and GPU capacity', async () => {
     const f = await makeFleet(tmpDir('ovs-conc-'), ['a', 'b', 'c']);
-    const xs = [];
+    const xs: Experiment[] = [];
     for (const agent of ['a', 'a', 'a', 'b', 'b', 'c']) xs.push(await proposeAndApprove(f, agent, 'sleep 0.3', { gpus: 1 }));
     const config = parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 5, gpus: 2 }], dispatch: { perAgentConcurrency: 1, fleetConcurrency: 3 } });
     const d = startDispatcher(f.service, config, { pollMs: 50 });

@@ -56,7 +56,7 @@ describe('HubClient', () => {
       let out = `: hello\n\nid: ${Math.max(1, from)}\nevent: ledger\ndata: ${JSON.stringify({ seq: Math.max(1, from), type: 'x' })}\n\n`;
       for (let i = from + 1; i <= upto; i++) out += `id: ${i}\nevent: ledger\ndata: ${JSON.stringify({ seq: i, type: 'forum.posted' })}\n\n`;
       res.write(out);
-      if (conn === 1) res.destroy();
+      if (conn === 1) setTimeout(() => res.destroy(), 100);
     });
     try {
       const c = new HubClient(s.url, 't');

@@ -1,0 +1,65 @@
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { GitInputError, Sandbox, safeRelPath } from '../../../src/git/sandbox';
+import { tmpDir } from '../../support/tmp';
+
+describe('Sandbox (real git)', () => {
+  let t: ReturnType<typeof tmpDir>;
+  let sb: Sandbox;
+  beforeEach(async () => {
+    t = tmpDir();
+    sb = await Sandbox.init(path.join(t.dir, 'repo'), { files: { 'a.txt': 'a\n' } });
+  });
+  afterEach(() => t.cleanup());
+
+  it('resolves commits and trees exactly as git does, and refuses unknown or malformed refs', async () => {
+    const c = await sb.commitFiles({ 'b.bin': Buffer.from([0, 10, 255, 10, 10]).toString('latin1') }, 'binary with newlines');
+    const r = await sb.resolve(c);
+    assert.equal(r.commit, c);
+    assert.equal(r.tree, (await sb.g.raw(['rev-parse', `${c}^{tree}`])).trim());
+    assert.deepEqual(await sb.resolve('main'), r);
+    await assert.rejects(sb.resolve('f'.repeat(40)), GitInputError);
+    await assert.rejects(sb.resolve('--output=/tmp/x'), GitInputError);
+    await assert.rejects(sb.resolve('a\nb'), GitInputError);
+    // Many concurrent lookups through the shared cat-file process stay matched to their requests.
+    const many = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? sb.resolve(c) : sb.resolve(`${c}~1`))));
+    const parent = (await sb.g.raw(['rev-parse', `${c}~1`])).trim();
+    many.forEach((m, i) => assert.equal(m.commit, i % 2 ? c : parent));
+  });
+
+  it('finds the merge base with the base branch like git merge-base, across branches and merges', async () => {
+    const g = sb.g;
+    await sb.commitFiles({ 'm1.txt': '1' }, 'main 1');
+    await g.raw(['checkout', '-q', '-b', 'exp']);
+    const e1 = await sb.commitFiles({ 'e1.txt': '1' }, 'exp 1');
+    await g.raw(['checkout', '-q', 'main']);
+    await sb.commitFiles({ 'm2.txt': '2' }, 'main 2');
+    await g.raw(['checkout', '-q', 'exp']);
+    await g.raw(['merge', '-q', '--no-edit', 'main']);
+    const e2 = await sb.commitFiles({ 'e2.txt': '2' }, 'exp 2');
+    for (const c of [e1, e2]) {
+      const expected = (await g.raw(['merge-base', c, 'main'])).trim();
+      assert.equal(await sb.baseOf(c, 'main'), expected, `merge base of ${c}`);
+    }
+    // A commit on the base branch itself is diffed against its first parent.
+    const mainTip = (await g.raw(['rev-parse', 'main'])).trim();
+    assert.equal(await sb.baseOf(mainTip, 'main'), (await g.raw(['rev-parse', 'main~1'])).trim());
+    // A missing base branch falls back to the first parent.
+    assert.equal(await sb.baseOf(e2, 'no-such-branch'), (await g.raw(['rev-parse', `${e2}~1`])).trim());
+  });
+
+  it('confines paths to the repository', () => {
+    assert.equal(safeRelPath('src/x.py'), 'src/x.py');
+    for (const bad of ['../x', '/etc/passwd', 'a/../../b', 'a\0b', '']) assert.throws(() => safeRelPath(bad), GitInputError);
+  });
+
+  it('lists changed files with counts, renames and binaries', async () => {
+    const base = await sb.head();
+    await sb.commitFiles({ 'a.txt': null, 'renamed.txt': 'a\n', 'img.bin': '\0\x01\x02' }, 'rename + binary');
+    const files = await sb.changedFiles(base, await sb.head());
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    assert.equal(byPath.get('renamed.txt')!.status, 'R');
+    assert.equal(byPath.get('renamed.txt')!.oldPath, 'a.txt');
+    assert.equal(byPath.get('img.bin')!.binary, true);
+  });
+});
