@@ -33,6 +33,7 @@ export class CatFile {
     if (/[\n\r\0]/.test(rev)) return Promise.reject(new Error('invalid rev'));
     const p = this.start();
     return new Promise((resolve, reject) => {
+      if (!this.waiters.length) this.hold(p, true);
       this.waiters.push({ resolve, reject });
       p.stdin.write(rev + '\n');
     });
@@ -69,10 +70,18 @@ export class CatFile {
     p.on('error', fail);
     p.on('exit', () => fail(new Error('git cat-file exited')));
     p.stdin.on('error', () => undefined);
-    // Never hold the process open just for this helper.
-    (p as unknown as { unref(): void }).unref();
-    for (const s of [p.stdin, p.stdout, p.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
+    this.hold(p, false);
     return p;
+  }
+
+  /** Keep the event loop alive only while a read is pending; an idle process never holds it open. */
+  private hold(p: ChildProcessWithoutNullStreams, on: boolean): void {
+    const handles = [p, p.stdin, p.stdout, p.stderr] as unknown as { ref?: () => void; unref?: () => void }[];
+    for (const h of handles) (on ? h.ref : h.unref)?.call(h);
+  }
+
+  private settled(): void {
+    if (!this.waiters.length && this.proc) this.hold(this.proc, false);
   }
 
   private drain(): void {
@@ -83,6 +92,7 @@ export class CatFile {
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
         this.buf = this.buf.subarray(nl + 1);
         this.waiters.shift()?.resolve(undefined);
+        this.settled();
         continue;
       }
       const [sha, type, sizeStr] = header.split(' ');
@@ -90,12 +100,14 @@ export class CatFile {
       if (!sha || !type || !Number.isFinite(size)) {
         this.waiters.shift()?.reject(new Error(`unexpected cat-file output: ${header.slice(0, 100)}`));
         this.buf = this.buf.subarray(nl + 1);
+        this.settled();
         continue;
       }
       if (this.buf.length < nl + 1 + size + 1) return; // wait for the whole object and its trailing newline
       const content = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
       this.buf = this.buf.subarray(nl + 1 + size + 1);
       this.waiters.shift()?.resolve({ sha, type: type as GitObject['type'], content });
+      this.settled();
     }
   }
 }

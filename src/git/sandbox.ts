@@ -260,15 +260,13 @@ export class Sandbox {
     return { patch: out, truncated: false };
   }
 
-  /** Content of a file at an exact commit, or undefined if absent. */
+  /** Content of a file at an exact commit, or undefined if absent (read through the cat-file process). */
   async fileAt(commit: string, file: string): Promise<Buffer | undefined> {
     if (!SHA_RE.test(commit)) throw new GitInputError(`not a full commit id: ${commit}`);
     const rel = safeRelPath(file);
-    try {
-      return await this.g.showBuffer([`${commit}:${rel}`]);
-    } catch {
-      return undefined;
-    }
+    if (/[\n\r]/.test(rel)) throw new GitInputError('invalid path');
+    const o = await catFile(this.repo).read(`${commit}:${rel}`).catch(() => undefined);
+    return o && o.type === 'blob' ? o.content : undefined;
   }
 
   /** Is `commit` reachable from (or equal to) some ref of this repo? */

@@ -177,12 +177,12 @@ async function main(): Promise<void> {
     await wv.locator('#title:not(:has-text("Confidence-weighted auxiliary loss"))').waitFor();
     await shot('review-webview-approved');
 
-    // Keyboard triage: focus the webview and press j / k.
+    // Keyboard triage: focus the webview and press j (next in the queue).
     const before = await wv.locator('#title').innerText();
     await wv.locator('h1#title').click();
-    await page.keyboard.press('k');
+    await page.keyboard.press('j');
     await wv.locator(`#title:not(:has-text(${JSON.stringify(before)}))`).waitFor();
-    log(`keyboard k: "${before}" -> "${await wv.locator('#title').innerText()}"`);
+    log(`keyboard j: "${before}" -> "${await wv.locator('#title').innerText()}"`);
 
     // 7. Veto another experiment with a reason from the sidebar (inline action + input box).
     await gamingRow.hover();
@@ -196,7 +196,9 @@ async function main(): Promise<void> {
     await until('experiment.vetoed in the ledger', () =>
       ledger(fleetDir).find((e) => e.type === 'experiment.vetoed' && e.data.experimentId === demo.pending.gaming && e.data.reason === reason && e.actor.id === HUMAN),
     );
-    await page.getByRole('treeitem', { name: /Calibrated pooling v2.*vetoed/ }).first().waitFor();
+    await treeItem(/Vetoed\s*1/).waitFor();
+    // The open review webview follows the ledger live (SSE): it now shows the veto.
+    await wv.locator('#state', { hasText: 'vetoed' }).waitFor();
     await shot('vetoed');
 
     // 8. Hub state, through the hub's own record: the ledger of the fleet (hash-chained, durable).

@@ -48,6 +48,16 @@ describe('Sandbox (real git)', () => {
     assert.equal(await sb.baseOf(e2, 'no-such-branch'), (await g.raw(['rev-parse', `${e2}~1`])).trim());
   });
 
+  it('a pending object read keeps a process alive until it answers (and an idle reader does not)', async () => {
+    const c = await sb.head();
+    const script = `const { Sandbox } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/git/sandbox.ts'))});
+      new Sandbox(${JSON.stringify(sb.repo)}).resolve(${JSON.stringify(c)}).then((r) => console.log('resolved ' + r.commit));`;
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `resolved ${c}`);
+  });
+
   it('confines paths to the repository', () => {
     assert.equal(safeRelPath('src/x.py'), 'src/x.py');
     for (const bad of ['../x', '/etc/passwd', 'a/../../b', 'a\0b', '']) assert.throws(() => safeRelPath(bad), GitInputError);
