@@ -17,6 +17,9 @@ interface Waiter {
 
 const IDLE_MS = 15_000;
 
+/** The id of git's empty tree. */
+export const EMPTY_TREE_SHA = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+
 export class CatFile {
   private proc: ChildProcessWithoutNullStreams | undefined;
   private buf: Buffer = Buffer.alloc(0);

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { CatFile, parseCommit } from './catFile';
+import { unifiedDiff } from './treeDiff';
 
 export const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -258,6 +259,14 @@ export class Sandbox {
     const out = await this.g.raw(args);
     if (Buffer.byteLength(out) > maxBytes) return { patch: out.slice(0, maxBytes), truncated: true };
     return { patch: out, truncated: false };
+  }
+
+  /**
+   * The same unified diff computed in-process (no git process; renames show as delete + add). Used on hot
+   * paths such as screening every proposal.
+   */
+  async diffInProcess(base: string | undefined, commit: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
+    return unifiedDiff(catFile(this.repo), base, commit, maxBytes);
   }
 
   /** Content of a file at an exact commit, or undefined if absent (read through the cat-file process). */

@@ -13,7 +13,7 @@ import { HttpError } from './errors';
 /** The FleetService screening hook: diff base..pinned commit, file contents at the pinned commit. */
 export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbox) => Promise<ScreeningReport> {
   return async (x, sb) => {
-    const { patch } = await sb.diff(x.baseCommit, x.commit, undefined, 4 * 1024 * 1024);
+    const { patch } = await sb.diffInProcess(x.baseCommit, x.commit, 4 * 1024 * 1024);
     return screenProposal({
       diff: patch,
       files: async (p) => (await sb.fileAt(x.commit, p))?.toString('utf8'),

@@ -25,8 +25,12 @@ c=$!
 printf '%s\\n' "$c" > "$run/job.pgid"
 w=
 if [ "$limit" -gt 0 ]; then
-  ( sleep "$limit"; : > "$run/timeout.flag"; kill -TERM -- "-$c" 2>/dev/null; sleep "$grace"; kill -KILL -- "-$c" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
+  # the watchdog acts only while this wrapper is alive and the job has no exit status yet (no stale pgid kills)
+  ( sleep "$limit"; { kill -0 $$ && [ ! -e "$run/exit.json" ]; } 2>/dev/null || exit 0
+    : > "$run/timeout.flag"; kill -TERM -- "-$c" 2>/dev/null; sleep "$grace"
+    [ -e "$run/exit.json" ] || kill -KILL -- "-$c" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
   w=$!
+  printf '%s\n' "$w" > "$run/watchdog.pgid"
 fi
 set +m
 while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
@@ -144,7 +148,7 @@ export class LocalRunner implements Runner {
 
   async submit(job: JobSpec): Promise<JobRef> {
     fs.mkdirSync(job.runDir, { recursive: true });
-    for (const f of ['job.json', 'exit.json', 'exit.json.tmp', 'cancel.flag', 'timeout.flag', 'job.pgid']) fs.rmSync(path.join(job.runDir, f), { force: true });
+    for (const f of ['job.json', 'exit.json', 'exit.json.tmp', 'cancel.flag', 'timeout.flag', 'job.pgid', 'watchdog.pgid']) fs.rmSync(path.join(job.runDir, f), { force: true });
     const gpuIds = this.allocateGpus(job.gpus);
     const env: Record<string, string> = { ...job.env };
     delete env.CUDA_VISIBLE_DEVICES;
@@ -266,9 +270,19 @@ export class LocalRunner implements Runner {
         /* gone */
       }
     }
+    this.killGroupFromFile(job.runDir, 'watchdog.pgid'); // the wrapper died: its timer must not fire later
     const exitFile = path.join(job.runDir, 'exit.json');
     if (!fs.existsSync(exitFile)) writeFileDurable(exitFile, JSON.stringify({ exitCode: 137, endedAt: new Date().toISOString(), cancelled: true }));
     return this.status(job);
+  }
+
+  private killGroupFromFile(runDir: string, file: string): void {
+    try {
+      const v = fs.readFileSync(path.join(runDir, file), 'utf8').trim();
+      if (/^\d+$/.test(v) && Number(v) > 1) process.kill(-Number(v), 'SIGKILL');
+    } catch {
+      /* no such file or group */
+    }
   }
 
   async result(job: JobRef): Promise<JobResult> {

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     await until('review.commented in the ledger', () => ledger(fleetDir).find((e) => e.type === 'review.commented' && e.data.body === body), 20_000);
     await page.locator('.review-widget .comment-body', { hasText: 'seed variance' }).first().waitFor();
     await shot('inline-comment');
+    await palette('View: Close Panel'); // the Comments panel opened by the comment; keep later shots roomy
 
     // 5. Open the review webview of the gaming proposal (click in the queue).
     await gamingRow.click();

@@ -127,7 +127,7 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     const outside = path.join(fx.dir, 'outside');
     fs.mkdirSync(outside);
     fs.symlinkSync(outside, path.join(repo, 'escape'));
-    const before = fs.readdirSync(fx.dir).sort();
+    const before = fs.readdirSync(fx.dir).filter((f) => f !== 'agents').sort();
     const attempts = [
       { path: '../../labels/test.labels.jsonl', content: 'x' },
       { path: path.join(outside, 'abs.txt'), content: 'x' },
@@ -145,7 +145,7 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
       assert.match(results[0]!.content, /not allowed|symbolic link|off limits|outside/);
     }
     assert.deepEqual(fs.readdirSync(outside), []);
-    assert.deepEqual(fs.readdirSync(fx.dir).sort(), before);
+    assert.deepEqual(fs.readdirSync(fx.dir).filter((f) => f !== 'agents').sort(), before);
     assert.ok(!fs.existsSync(path.join(repo, '.git', 'hooks', 'post-commit')));
     assert.deepEqual(await new Workspace(repo).uncommitted(), ['escape']);
   });
@@ -167,15 +167,23 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     await new Promise((r) => setTimeout(r, 150)); // paused: no further calls
     assert.equal(fake.requests.length, 2);
     assert.ok(Math.abs(a.used.usd - 2 * costOf(u, PRICE)) < 1e-12);
-    // The paused agent's pending tool call was not executed.
-    assert.equal(loop.state.messages.length, 3);
+    // The paused agent's pending tool call was not executed: the conversation ends with the unexecuted call.
+    assert.equal(loop.state.messages.length, 4);
+    const last = loop.state.messages[3]!;
+    assert.equal(last.role, 'assistant');
+    assert.ok(Array.isArray(last.content) && last.content.some((b) => b.type === 'tool_use'));
 
     // A human grants more and resumes (through the hub, as the extension does).
     await fx.human.setBudget('aar-1', { usd: 1 });
     await fx.human.resumeAgent('aar-1');
     const r = await running;
     assert.equal(r.stopped, 'idle');
-    assert.equal(fake.requests.length, 5);
+    // Three more tool turns, then the agent ends its turn, is woken by its inbox notices, and ends again.
+    assert.equal(fake.requests.length, 6);
+    const wake = fake.requests[5]!.body.messages.at(-1).content as string;
+    assert.match(wake, /\[notice\] paused: model budget reached/);
+    assert.match(wake, /\[budget\] budget changed/);
+    assert.match(wake, /\[notice\] resumed/);
     await fx.service.idle();
     const paused = (await fx.service.ledger.readAfter(0)).filter((e) => e.type === 'agent.paused');
     assert.equal(paused.length, 1);
@@ -205,7 +213,7 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     fake = await startFakeAnthropic(() => textMessage('I will fix the threshold', { input_tokens: 5, output_tokens: 5 }));
     const second = await loopFor('aar-1', { maxCalls: 1 });
     const r2 = await second.run();
-    assert.equal(r2.stopped, 'max_calls');
+    assert.equal(r2.stopped, 'idle');
     const firstMsg = fake.requests[0]!.body.messages[0].content as string;
     assert.match(firstMsg, /resuming after a restart/);
     assert.ok(firstMsg.includes(x.id), firstMsg);

@@ -41,6 +41,22 @@ function stateFromLedger(dir: string, id: string): string | undefined {
   return s;
 }
 
+/** Live (non-zombie) processes whose process group is `pgid`. */
+function liveInGroup(pgid: number): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid && f[0] !== 'Z' && f[0] !== 'X') out.push(Number(d));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
 function startChild(fleetDir: string, configFile: string): Promise<{ child: ChildProcess; out: string[] }> {
   const child = spawn(process.execPath, ['--import=tsx', CHILD, fleetDir, configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   const out: string[] = [];
@@ -147,6 +163,10 @@ describe('runners: dispatcher crash and reattach', function () {
     await waitFor('wrapper gone', () => !procInfo(job.pid) || procInfo(job.pid)!.state === 'Z', 5000);
     await waitFor('failed', () => stateOf(f, x.id) === 'failed', 10_000);
     await d.stop();
+    const watchdog = Number(fs.readFileSync(path.join(f.dir, 'runs', x.id, 'watchdog.pgid'), 'utf8'));
+    // (killed processes may linger as zombies until init reaps them: count only live ones)
+    await waitFor('the time-limit watchdog of the lost job is cleaned up', () => liveInGroup(watchdog).length === 0, 5000);
+    assert.deepEqual(liveInGroup(pgid), [], 'nothing of the job is left running');
     const lost = eventsOf(f, x.id, 'runner.lost');
     assert.equal(lost.length, 1);
     assert.match(f.service.state.experiment(x.id)!.run!.reason!, /runner lost: .*wrapper/);

@@ -73,3 +73,33 @@ describe('Sandbox (real git)', () => {
     assert.equal(byPath.get('img.bin')!.binary, true);
   });
 });
+
+describe('in-process diff', () => {
+  let t: ReturnType<typeof tmpDir>;
+  before(() => (t = tmpDir()));
+  after(() => t.cleanup());
+
+  it('matches git diff line for line (without rename detection)', async () => {
+    const { parsePatch } = await import('diff');
+    const sb = await Sandbox.init(path.join(t.dir, 'r'), { files: { 'a.py': 'x = 1\ny = 2\nz = 3\n', 'dir/sub/b.txt': 'keep\n', 'gone.txt': 'bye\n', 'nonl.txt': 'no newline' } });
+    const base = await sb.head();
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i}`);
+    await sb.commitFiles({ 'big.txt': lines.join('\n') + '\n' }, 'big');
+    const mid = await sb.head();
+    lines[3] = 'changed 3';
+    lines.splice(30, 2);
+    const head = await sb.commitFiles(
+      { 'a.py': 'x = 1\ny = 20\nz = 3\nw = 4\n', 'dir/sub/new.py': 'print("hi")\n', 'gone.txt': null, 'nonl.txt': 'still no newline!', 'big.txt': lines.join('\n') + '\n', 'bin.dat': '\0\x01' },
+      'change',
+    );
+    for (const [from, to] of [[base, head], [mid, head], [undefined, head]] as const) {
+      const ours = parsePatch((await sb.diffInProcess(from, to)).patch);
+      const gits = parsePatch((await sb.g.raw(['diff', '--no-renames', from ?? '4b825dc642cb6eb9a060e54bf8d69288fbee4904', to])));
+      const norm = (ps: ReturnType<typeof parsePatch>) =>
+        ps.map((p) => ({ file: (p.newFileName === '/dev/null' ? p.oldFileName : p.newFileName)?.replace(/^[ab]\//, ''), hunks: p.hunks.map((h) => [h.oldStart, h.oldLines, h.newStart, h.newLines, h.lines.join('\n')]) })).sort((a, b) => String(a.file).localeCompare(String(b.file)));
+      assert.deepEqual(norm(ours), norm(gits));
+    }
+    const capped = await sb.diffInProcess(base, head, 100);
+    assert.equal(capped.truncated, true);
+  });
+});
