@@ -27,7 +27,8 @@ function findTests(dir) {
     return statSync(p).isDirectory() ? findTests(p) : n.endsWith('.test.ts') ? [p] : [];
   });
 }
-const tests = (files.length ? files.map((f) => resolve(ROOT, f)) : [...findTests(join(ROOT, 'test/exthost')), ...findTests(join(ROOT, 'test/e2e/exthost'))]).sort();
+// The host suites first, then the webview suite (it switches the fleet directory to its own demo fleet).
+const tests = files.length ? files.map((f) => resolve(ROOT, f)) : [...findTests(join(ROOT, 'test/exthost')).sort(), ...findTests(join(ROOT, 'test/e2e/exthost')).sort()];
 if (!tests.length) {
   console.error('no test/exthost/**/*.test.ts suites found');
   process.exit(1);

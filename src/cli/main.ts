@@ -17,6 +17,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'runner list|test <name> --fleet D   list runners / submit a tiny job and report OK or the failure',
     load: async () => (await import('./runner')).runnerCommand,
   },
+  fleet: {
+    summary: 'fleet start|simulate --fleet D [--agents 9] ...    run Claude research agents, or the deterministic simulator',
+    load: async () => (await import('./fleet')).fleetCommand,
+  },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

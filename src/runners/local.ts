@@ -22,7 +22,7 @@ n=0; until [ -e "$run/job.json" ]; do n=$((n+1)); [ $n -gt 1000 ] && { echo "ove
 set -m
 bash -c "$cmd" </dev/null &
 c=$!
-printf '%s\\n' "$c" > "$run/job.pgid"
+printf '%s\\n' "$c" > "$run/job.pgid.tmp"; mv -f "$run/job.pgid.tmp" "$run/job.pgid"
 w=
 if [ "$limit" -gt 0 ]; then
   # the watchdog acts only while this wrapper is alive and the job has no exit status yet (no stale pgid kills)
@@ -30,7 +30,7 @@ if [ "$limit" -gt 0 ]; then
     : > "$run/timeout.flag"; kill -TERM -- "-$c" 2>/dev/null; sleep "$grace"
     [ -e "$run/exit.json" ] || kill -KILL -- "-$c" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
   w=$!
-  printf '%s\n' "$w" > "$run/watchdog.pgid"
+  printf '%s\\n' "$w" > "$run/watchdog.pgid.tmp"; mv -f "$run/watchdog.pgid.tmp" "$run/watchdog.pgid"
 fi
 set +m
 while :; do wait "$c"; rc=$?; kill -0 "$c" 2>/dev/null || break; done
@@ -225,15 +225,17 @@ export class LocalRunner implements Runner {
     if (isTerminalPhase(st.phase)) return st;
     const f = readJson<LocalJobFile>(path.join(job.runDir, 'job.json'));
     fs.writeFileSync(path.join(job.runDir, 'cancel.flag'), new Date().toISOString());
-    const pgidText = (() => {
+    // re-read every time: the wrapper writes job.pgid just after forking the job
+    const jobPgid = (): number | undefined => {
       try {
-        return fs.readFileSync(path.join(job.runDir, 'job.pgid'), 'utf8').trim();
+        const t = fs.readFileSync(path.join(job.runDir, 'job.pgid'), 'utf8').trim();
+        return /^\d+$/.test(t) && Number(t) > 1 ? Number(t) : undefined;
       } catch {
-        return '';
+        return undefined;
       }
-    })();
-    const pgid = /^\d+$/.test(pgidText) ? Number(pgidText) : undefined;
+    };
     const signal = (sig: NodeJS.Signals) => {
+      const pgid = jobPgid();
       try {
         if (pgid) process.kill(-pgid, sig);
         else if (f && this.alive(f)) process.kill(-f.pid, sig); // the job has not forked yet: stop the wrapper
@@ -263,6 +265,7 @@ export class LocalRunner implements Runner {
         /* gone */
       }
     }
+    const pgid = jobPgid();
     if (pgid) {
       try {
         process.kill(-pgid, 'SIGKILL');

@@ -145,7 +145,8 @@ async function main(): Promise<void> {
     await until('review.commented in the ledger', () => ledger(fleetDir).find((e) => e.type === 'review.commented' && e.data.body === body), 20_000);
     await page.locator('.review-widget .comment-body', { hasText: 'seed variance' }).first().waitFor();
     await shot('inline-comment');
-    await palette('View: Close Panel'); // the Comments panel opened by the comment; keep later shots roomy
+    // The Comments panel opened with the comment; hide it (Ctrl+J toggles the panel) to keep later shots roomy.
+    if (await page.locator('.part.panel').isVisible()) await page.keyboard.press('Control+J');
 
     // 5. Open the review webview of the gaming proposal (click in the queue).
     await gamingRow.click();

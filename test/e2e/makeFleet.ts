@@ -4,6 +4,7 @@
 // usage: node --import=tsx test/e2e/makeFleet.ts <fleetDir>
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FleetService } from '../../src/core/service';
 import type { Actor, Experiment } from '../../src/core/model';
 import { SYSTEM } from '../../src/core/model';
@@ -273,7 +274,9 @@ export async function makeFleet(dir: string): Promise<DemoFleet> {
   }
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// CLI entry (also bundled as CJS into the extension-host tests, where import.meta.url is undefined).
+const selfPath = typeof import.meta.url === 'string' ? fileURLToPath(import.meta.url) : '';
+if (selfPath && process.argv[1] && path.resolve(process.argv[1]) === selfPath) {
   const dir = process.argv[2];
   if (!dir) {
     console.error('usage: makeFleet.ts <fleetDir>');

@@ -64,8 +64,9 @@ describe('Overseer webviews (extension host)', function () {
     assert.equal(opts.enableScripts, true);
     assert.equal(opts.enableCommandUris, false);
     assert.equal(opts.localResourceRoots?.length, 2);
-    assert.match(p.panel.webview.html, /default-src 'none'/);
-    assert.doesNotMatch(p.panel.webview.html, /unsafe-inline|unsafe-eval/);
+    const html = p.panel.webview.html.replace(/&#39;/g, "'");
+    assert.match(html, /default-src 'none'/);
+    assert.doesNotMatch(html, /unsafe-inline|unsafe-eval/);
     const s = await until('review state pushed after ready', () => p.lastState as ReviewState | undefined);
     assert.equal(s.experiment.id, demo.pending.gaming);
     assert.ok(s.experiment.screening?.gaming, 'screening flagged gaming');
@@ -82,17 +83,18 @@ describe('Overseer webviews (extension host)', function () {
   });
 
   it('opens the forum, leaderboard and agent panels', async () => {
+    // A hidden webview (retainContextWhenHidden off) only loads when shown: open and check one at a time.
     const forum = (await vscode.commands.executeCommand('overseer.openForum')) as PanelLike;
-    const board = (await vscode.commands.executeCommand('overseer.openLeaderboard')) as PanelLike;
-    const agent = (await vscode.commands.executeCommand('overseer.openAgent', 'alice')) as PanelLike;
-    await until('tabs', () => ['Overseer Forum', 'Overseer Leaderboard', 'Agent alice'].every((l) => tabLabels().includes(l)));
     const fs1 = await until('forum state', () => forum.lastState as { threads: { id: string }[] } | undefined);
     assert.deepEqual(new Set(fs1.threads.map((t) => t.id)), new Set(demo.posts));
+    const board = (await vscode.commands.executeCommand('overseer.openLeaderboard')) as PanelLike;
     const lb = await until('leaderboard state', () => board.lastState as { rows: { agentId: string; n: number }[]; alerts: { agentId: string }[] } | undefined);
     assert.equal(lb.rows[0].agentId, 'alice');
     assert.deepEqual(lb.alerts.map((a) => a.agentId), ['carol']);
+    const agent = (await vscode.commands.executeCommand('overseer.openAgent', 'alice')) as PanelLike;
     const ag = await until('agent state', () => agent.lastState as { detail: { agent: { id: string } }; commits: unknown[] } | undefined);
     assert.equal(ag.detail.agent.id, 'alice');
     assert.ok(ag.commits.length >= 2);
+    assert.ok(['Overseer Forum', 'Overseer Leaderboard', 'Agent alice'].every((l) => tabLabels().includes(l)), tabLabels().join(', '));
   });
 });

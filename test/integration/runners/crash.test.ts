@@ -156,6 +156,7 @@ describe('runners: dispatcher crash and reattach', function () {
     const warnings: string[] = [];
     const d = startDispatcher(f.service, parseRunnersConfig({}), { pollMs: 50, lostAfterMs: 300, onWarning: (m) => warnings.push(m) });
     await waitFor('running', () => stateOf(f, x.id) === 'running', 10_000);
+    await waitFor('the wrapper set up its watchdog', () => fs.existsSync(path.join(f.dir, 'runs', x.id, 'watchdog.pgid')), 5000);
     const job = JSON.parse(fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.json'), 'utf8')) as { pid: number };
     const pgid = Number(fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.pgid'), 'utf8'));
     process.kill(-job.pid, 'SIGKILL'); // the wrapper dies without recording an exit status
