@@ -34,16 +34,17 @@ if (!tests.length) {
   process.exit(1);
 }
 
-// 1. the extension itself (dev build, with source maps), 2. the suites bundled for the Node extension host.
+// The extension itself (dev build, with source maps); each group's suites are bundled for the Node extension host.
 execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' });
-const OUT = join(ROOT, '.e2e/exthost');
-rmSync(OUT, { recursive: true, force: true });
-mkdirSync(OUT, { recursive: true });
 const resultsDir = join(ROOT, 'test-results/exthost');
 mkdirSync(resultsDir, { recursive: true });
-const entry = `
-const Mocha = require('mocha');
-const path = require('path');
+async function runGroup(name, tests) {
+  const OUT = join(ROOT, '.e2e/exthost', name);
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  const entry = `
+  const Mocha = require('mocha');
+  const path = require('path');
 exports.run = function run() {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60000, reporter: 'spec'${grep ? `, grep: ${JSON.stringify(grep)}` : ''} });
   // Accept both interfaces: describe/it (bdd) and suite/test (tdd).
@@ -75,13 +76,13 @@ await Promise.all(
 // mocha resolves from the repo's node_modules: .e2e/exthost is inside the repo.
 console.log(`[${((Date.now() - T0) / 1000).toFixed(1)}s] bundled ${tests.length} suite(s): ${tests.map((t) => relative(ROOT, t)).join(', ')}`);
 
-const cs = await startCodeServer({
+  const cs = await startCodeServer({
   keep: !!process.env.KEEP,
   env: { OVERSEER_EXTHOST: '1', OVERSEER_RESULTS_DIR: resultsDir },
   settings: { 'overseer.humanName': 'exthost-human' },
 });
-const browser = await launchBrowser();
-let code = 'error';
+  const browser = await launchBrowser();
+  let code = 'error';
 try {
   const page = await browser.newPage();
   const remote = (p) => `vscode-remote://127.0.0.1:${cs.port}${p}`; // remote authority = the Host header code-server sees
@@ -94,8 +95,18 @@ try {
   code = await Promise.race([exit, new Promise((r) => setTimeout(() => r('timeout'), limit))]);
 } finally {
   await browser.close().catch(() => {});
-  console.log(`extension-host tests finished: exit code ${code} in ${((Date.now() - T0) / 1000).toFixed(1)}s`);
+  console.log(`extension-host tests [${name}] finished: exit code ${code} in ${((Date.now() - T0) / 1000).toFixed(1)}s`);
   if (code !== 0) console.error(cs.log().slice(-4000));
   cs.stop();
 }
-process.exit(code === 0 ? 0 : 1);
+  return code === 0;
+}
+
+// Each group runs in its own fresh code-server: suites that dispose the shared hub connection or switch
+// fleets cannot break the next group.
+const groups = files.length
+  ? [['selected', tests]]
+  : [['host', tests.filter((t) => t.startsWith(join(ROOT, 'test/exthost')))], ['webviews', tests.filter((t) => t.startsWith(join(ROOT, 'test/e2e/exthost')))]].filter(([, g]) => g.length);
+let ok = true;
+for (const [name, group] of groups) ok = (await runGroup(name, group)) && ok;
+process.exit(ok ? 0 : 1);

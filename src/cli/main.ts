@@ -21,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'fleet start|simulate --fleet D [--agents 9] ...    run Claude research agents, or the deterministic simulator',
     load: async () => (await import('./fleet')).fleetCommand,
   },
+  demo: {
+    summary: 'demo [--fresh] [--port 8787] [--cs-port 8080] [--vsix F]    demo fleet + hub + simulator + code-server (see scripts/demo.sh)',
+    load: async () => (await import('./demo')).demoCommand,
+  },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

@@ -150,7 +150,8 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   const rounds = o.steps ?? 6;
   const dataset = o.dataset ?? SIM_DATASET;
   const log = o.log ?? (() => undefined);
-  const directions = await prepareSimulatedFleet(fleetDir, { agents: n, seed: o.seed, directionsFile: o.directionsFile, dataset, noSync: o.noSync });
+  // With an external hub the fleet must already exist: its ledger belongs to that hub's process.
+  if (!o.hub) await prepareSimulatedFleet(fleetDir, { agents: n, seed: o.seed, directionsFile: o.directionsFile, dataset, noSync: o.noSync });
 
   let hub: Hub | undefined;
   let monitor: ReturnType<typeof startDiversityMonitor> | undefined;
@@ -210,15 +211,17 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     const client = new HubClient(url, token);
     const who = await client.whoami();
     if (!who.agent) throw new Error(`token for ${id} is not an agent token`);
+    // Against an existing hub (demo re-runs), only news from now on is answered.
+    const inboxAfter = o.hub ? (await client.inbox(0)).lastSeq : 0;
     agents.push({
       id,
-      title: directions[i]!.title,
+      title: who.agent.direction.split('\n')[0]!.trim().slice(0, 120) || id,
       client,
       ws: new Workspace(who.agent.repoPath),
       rng: mulberry32(seedFrom(`agent:${o.seed}:${id}`)),
       gaming: gaming[id],
       version: 0,
-      inboxAfter: 0,
+      inboxAfter,
       handled: new Set(),
     });
   }

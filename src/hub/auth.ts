@@ -10,6 +10,11 @@ export const TOKENS_FILE = 'tokens.json';
 const PREFIX = 'ovs';
 const TOKEN_RE = /^ovs_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
+/** A token restricted to one approved run: minted by the hub for a job (OVERSEER_TOKEN), revoked when it ends. */
+export interface TokenScope {
+  experimentId: string;
+}
+
 export interface TokenRecord {
   id: string;
   /** sha256 hex of the whole token string. */
@@ -17,6 +22,14 @@ export interface TokenRecord {
   principal: Actor;
   createdAt: string;
   revoked?: boolean;
+  /** Present on job-scoped tokens only. */
+  scope?: TokenScope;
+}
+
+/** The result of authenticating a bearer token: who, and (job tokens) what it is limited to. */
+export interface Authenticated {
+  actor: Actor;
+  scope?: TokenScope;
 }
 
 interface TokenFile {
@@ -78,12 +91,15 @@ export class TokenStore {
     return [...this.byId.values()];
   }
 
-  /** Create a token for a principal: returns the secret (shown once) and its record. */
-  create(principal: Actor): { token: string; record: TokenRecord } {
+  /** Create a token for a principal: returns the secret (shown once) and its record. With `scope`, the token
+   * is a job token limited to that experiment's run (see `authenticateScoped`). */
+  create(principal: Actor, scope?: TokenScope): { token: string; record: TokenRecord } {
     const p = validatePrincipal(principal);
+    if (scope !== undefined && !validScope(scope)) throw new AuthError(`invalid token scope ${JSON.stringify(scope)}`);
     const id = crypto.randomBytes(8).toString('hex');
     const token = `${PREFIX}_${id}_${crypto.randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = { id, hash: sha256(token).toString('hex'), principal: p, createdAt: new Date().toISOString() };
+    if (scope) record.scope = { experimentId: scope.experimentId };
     withFileLock(this.file, () => {
       const cur = readTokenFile(this.file);
       cur.tokens.push(record);
@@ -104,15 +120,44 @@ export class TokenStore {
     return found;
   }
 
-  /** Resolve an Authorization header value to a principal, or undefined. */
+  /** Revoke every live job token scoped to an experiment (one write); returns how many were revoked. */
+  revokeScope(experimentId: string): number {
+    if (![...this.byId.values()].some((t) => t.scope?.experimentId === experimentId && !t.revoked)) {
+      this.reload();
+      if (![...this.byId.values()].some((t) => t.scope?.experimentId === experimentId && !t.revoked)) return 0;
+    }
+    let n = 0;
+    withFileLock(this.file, () => {
+      const cur = readTokenFile(this.file);
+      for (const t of cur.tokens) if (t.scope?.experimentId === experimentId && !t.revoked) (t.revoked = true), n++;
+      if (n) writeTokenFile(this.file, cur);
+    });
+    this.reload(true);
+    return n;
+  }
+
+  /** Resolve an Authorization header value to a principal, or undefined. Job-scoped tokens are refused here
+   * (fail closed for callers that do not know about scopes): use `authenticateScoped`. */
   authenticate(header: string | undefined): Actor | undefined {
+    const a = this.authenticateScoped(header);
+    return a && !a.scope ? a.actor : undefined;
+  }
+
+  /** Resolve an Authorization header value to a principal and, for job tokens, its scope. */
+  authenticateScoped(header: string | undefined): Authenticated | undefined {
     if (!header) return undefined;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m) return undefined;
-    return this.verify(m[1]!);
+    return this.verifyScoped(m[1]!);
   }
 
+  /** The principal of an unscoped token (job-scoped tokens give undefined: use `verifyScoped`). */
   verify(token: string): Actor | undefined {
+    const a = this.verifyScoped(token);
+    return a && !a.scope ? a.actor : undefined;
+  }
+
+  verifyScoped(token: string): Authenticated | undefined {
     const m = TOKEN_RE.exec(token);
     if (!m) return undefined;
     let rec = this.byId.get(m[1]!);
@@ -129,8 +174,13 @@ export class TokenStore {
     const expected = rec ? Buffer.from(rec.hash, 'hex') : Buffer.alloc(32);
     const same = expected.length === 32 && crypto.timingSafeEqual(given, expected);
     if (!rec || !same || rec.revoked) return undefined;
-    return rec.principal;
+    return rec.scope ? { actor: rec.principal, scope: { experimentId: rec.scope.experimentId } } : { actor: rec.principal };
   }
+}
+
+function validScope(s: unknown): s is TokenScope {
+  const o = s as TokenScope | undefined;
+  return !!o && typeof o === 'object' && typeof o.experimentId === 'string' && ID_RE.test(o.experimentId);
 }
 
 export function readTokenFile(file: string): TokenFile {
@@ -157,7 +207,9 @@ export function readTokenFile(file: string): TokenFile {
       /^[0-9a-f]{64}$/.test(t.hash) &&
       !!t.principal &&
       (t.principal.kind === 'agent' || t.principal.kind === 'human') &&
-      typeof t.principal.id === 'string',
+      typeof t.principal.id === 'string' &&
+      // A malformed scope must never turn a job token into an unrestricted one: drop the record.
+      (t.scope === undefined || validScope(t.scope)),
   );
   return { version: 1, tokens };
 }

@@ -3,12 +3,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Actor } from '../core/model';
-import type { TokenStore } from './auth';
+import type { TokenScope, TokenStore } from './auth';
 import { HttpError, forbidden, unauthorized, zodMessage } from './errors';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
+    /** Set when the request was made with a job-scoped token. */
+    tokenScope?: TokenScope;
   }
 }
 
@@ -26,6 +28,8 @@ export interface RouteArgs<P, Q, B> {
   params: P;
   query: Q;
   body: B;
+  /** The scope of a job token (the only routes it reaches are SCOPED_ROUTES). */
+  scope?: TokenScope;
   req: FastifyRequest;
   reply: FastifyReply;
 }
@@ -37,11 +41,30 @@ function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where
   return r.data;
 }
 
+/** What a job-scoped token (OVERSEER_TOKEN of a run) may call: evaluate predictions, read its own experiment,
+ * share findings. Everything else (propose, vote, comments, MCP, SSE, ...) is refused with 403. */
+export const SCOPED_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/evaluate-predictions',
+  'GET /api/experiments/:id',
+  'POST /api/findings/share',
+]);
+
+function checkScope(req: FastifyRequest, scope: TokenScope): void {
+  const route = `${req.method} ${req.routeOptions?.url ?? ''}`;
+  const what = `this token is scoped to the run of experiment ${scope.experimentId}: it may only evaluate predictions, read that experiment and share findings`;
+  if (!SCOPED_ROUTES.has(route)) throw forbidden(`${what} (not ${req.method} ${req.routeOptions?.url ?? req.url.split('?')[0]})`);
+  if (route === 'GET /api/experiments/:id' && (req.params as { id?: unknown } | undefined)?.id !== scope.experimentId) {
+    throw forbidden(`${what}; it may not read another experiment`);
+  }
+}
+
 export function authHook(tokens: TokenStore) {
   return async (req: FastifyRequest): Promise<void> => {
-    const actor = tokens.authenticate(req.headers.authorization);
-    if (!actor) throw unauthorized();
-    req.actor = actor;
+    const a = tokens.authenticateScoped(req.headers.authorization);
+    if (!a) throw unauthorized();
+    if (a.scope) checkScope(req, a.scope);
+    req.actor = a.actor;
+    req.tokenScope = a.scope;
   };
 }
 
@@ -68,7 +91,7 @@ export class Router {
         const params = parse(spec.params, req.params, 'path');
         const query = parse(spec.query, req.query, 'query');
         const body = parse(spec.body, req.body, 'body');
-        const out = await handler({ actor, params, query, body, req, reply } as RouteArgs<z.infer<P>, z.infer<Q>, z.infer<B>>);
+        const out = await handler({ actor, params, query, body, scope: req.tokenScope, req, reply } as RouteArgs<z.infer<P>, z.infer<Q>, z.infer<B>>);
         if (reply.sent) return reply;
         return out;
       },

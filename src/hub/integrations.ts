@@ -1,13 +1,18 @@
-// Adapters to modules other engineers own: screening (static import), evaluation and runner dispatch
-// (loaded when present). The hub only depends on the small interfaces declared here.
+// Adapters to modules other engineers own: screening, evaluation and runner dispatch (all static imports, so
+// the extension and CLI bundles contain them). The hub only depends on the small interfaces declared here.
+// Also the glue between them: job-scoped tokens for dispatched runs and verified scores.
 import type { AnyEvent, EventData, EventType, LedgerEvent } from '../core/events';
-import type { Actor, Experiment, ScreeningReport } from '../core/model';
+import { DomainError } from '../core/lifecycle';
+import { type Actor, type Experiment, type ScreeningReport, SYSTEM } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
 import type { AiReviewOptions } from '../screening/aiReviewer';
-import { EvaluationService, type Principal } from '../evaluation/service';
+import { EvaluationService, type Principal, type RunContext } from '../evaluation/service';
 import type { LeaderboardQuery } from '../evaluation/leaderboard';
+import { type FleetRunnersConfig, loadRunnersConfig, parseRunnersConfig } from '../runners/config';
+import { type Dispatcher, startDispatcher } from '../runners/dispatcher';
+import type { TokenStore } from './auth';
 import { HttpError } from './errors';
 
 /** The FleetService screening hook: diff base..pinned commit, file contents at the pinned commit. */
@@ -29,7 +34,8 @@ export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbo
 /** What the hub needs from the evaluation service (src/evaluation/service.ts). */
 export interface EvaluationLike {
   ingest(e: AnyEvent): void;
-  evaluate(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** `run` comes from a job-scoped token (never from the request body): the result is bound to that run. */
+  evaluate(actor: Actor, body: Record<string, unknown>, run?: RunContext): Promise<Record<string, unknown>>;
   leaderboard(q: Record<string, unknown>): Record<string, unknown>;
   status(agentIds: string[]): Record<string, unknown>;
   final(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
@@ -51,7 +57,7 @@ export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
   const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append });
   return {
     ingest: (e) => svc.ingest(e),
-    evaluate: async (actor, body) => ({ ...(await svc.evaluate(principal(actor), body)) }),
+    evaluate: async (actor, body, run) => ({ ...(await svc.evaluate(principal(actor), body, run ? { experimentId: run.experimentId, runId: run.runId } : {})) }),
     leaderboard: (q) => ({ ...svc.leaderboard(q as LeaderboardQuery) }),
     status: (agentIds) => ({ agents: agentIds.map((a) => svc.status(a)) }),
     final: async (actor, b) =>
@@ -68,35 +74,223 @@ export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
   };
 }
 
-// A variable specifier keeps tsc and bundlers from requiring the module at build time; it is optional.
-const DISPATCHER_MODULE = '../runners/dispatcher';
-
-async function tryImport(spec: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return (await import(spec)) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
-}
-
-type AnyFn = (...a: unknown[]) => unknown;
-
 export interface DispatcherHandle {
   stop(): Promise<void> | void;
 }
 
-/** Start the runner dispatcher if its module exists; returns a handle to stop it. */
-export async function loadDispatcher(service: FleetService, fleetConfig: Record<string, unknown>): Promise<DispatcherHandle | undefined> {
-  const mod = await tryImport(DISPATCHER_MODULE);
-  const start = mod?.startDispatcher as ((s: FleetService, c: Record<string, unknown>) => unknown) | undefined;
-  if (typeof start !== 'function') return undefined;
-  const h = (await start(service, fleetConfig)) as Record<string, unknown> | (() => unknown) | undefined;
-  if (typeof h === 'function') return { stop: async () => void (await h()) };
-  for (const n of ['stop', 'close', 'dispose']) {
-    const f = h?.[n];
-    if (typeof f === 'function') return { stop: async () => void (await (f as AnyFn).call(h)) };
+/** The runner configuration for a hub that dispatches: fleet.json's `runners`/`dispatch`; a fleet that declares
+ * no runners (createFleet writes `runners: []`) gets the default single local runner. Throws RunnerConfigError. */
+export function hubRunnersConfig(fleetDir: string): FleetRunnersConfig {
+  const cfg = loadRunnersConfig(fleetDir);
+  if (cfg.runners.length) return cfg;
+  return { ...cfg, runners: parseRunnersConfig({}).runners };
+}
+
+export interface HubDispatcherOptions {
+  config: FleetRunnersConfig;
+  fleetDir: string;
+  /** The hub's URL (OVERSEER_EVAL_URL of every job). */
+  evalUrl: string;
+  /** Mints the job-scoped OVERSEER_TOKEN. */
+  tokenFor: (x: Experiment) => string;
+  onWarning?: (msg: string) => void;
+}
+
+/** Start the runner dispatcher (after the hub listens: jobs are given its URL). */
+export function startHubDispatcher(service: FleetService, o: HubDispatcherOptions): Dispatcher {
+  return startDispatcher(service, o.config, {
+    fleetDir: o.fleetDir,
+    evalUrl: o.evalUrl,
+    tokenFor: o.tokenFor,
+    onWarning: o.onWarning ? (m) => o.onWarning!(`dispatcher: ${m}`) : undefined,
+  });
+}
+
+// ---------------------------------------------------------------- job tokens and verified scores
+
+/** States in which an experiment's job token may still be needed (approved: dispatch in progress). */
+const LIVE_RUN_STATES = new Set(['approved', 'dispatched', 'running']);
+
+interface RunEval {
+  seq: number;
+  dataset: string;
+  split: string;
+  transferAcc: number;
+  pgr: number | null;
+  runId?: string;
+}
+
+/**
+ * Job tokens and scores, driven by ledger events:
+ * - `tokenFor(x)` mints a token for x's agent scoped to x (hashed in tokens.json like every token);
+ *   tokens are revoked when the experiment finishes (or is vetoed/scored), and at start for experiments no
+ *   longer running, so a restarted hub keeps honouring the tokens of jobs it reattaches to, and nothing else.
+ * - the last run-bound (verified) evaluation of each experiment is remembered; when the experiment has
+ *   succeeded, `experiment.scored` is recorded with it (whichever of the two comes last triggers it).
+ */
+export class RunIntegration {
+  private readonly lastEval = new Map<string, RunEval>();
+  /** Per experiment, the last verified evaluation of each run id (seeds). */
+  private readonly seeds = new Map<string, Map<string, RunEval>>();
+  private readonly scoring = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private off?: () => void;
+  private closed = false;
+
+  constructor(
+    private readonly service: FleetService,
+    private readonly tokens: TokenStore,
+    private readonly opts: {
+      evaluation?: EvaluationLike;
+      onTokenCreated?: () => void;
+      warn: (msg: string) => void;
+    },
+  ) {}
+
+  /** Subscribe, then replay the ledger (an event seen twice is harmless: both steps are idempotent). */
+  async start(): Promise<void> {
+    this.off = this.service.onEvent((e) => this.onEvent(e));
+    for (const e of await this.service.ledger.readAfter(0)) if (e.type === 'eval.query') this.noteEval(e);
+    // Tokens of runs that ended while no hub was listening (or before a crash let us revoke them).
+    const stale = new Set<string>();
+    for (const t of this.tokens.records()) {
+      if (!t.scope || t.revoked) continue;
+      const x = this.service.state.experiment(t.scope.experimentId);
+      if (!x || !LIVE_RUN_STATES.has(x.state)) stale.add(t.scope.experimentId);
+    }
+    for (const id of stale) this.revoke(id);
+    for (const x of this.service.state.experiments.values()) if (x.state === 'succeeded') this.maybeScore(x.id);
   }
-  return { stop: () => undefined };
+
+  tokenFor = (x: Experiment): string => {
+    if (this.closed) throw new Error('hub is closing');
+    const { token } = this.tokens.create({ kind: 'agent', id: x.agentId }, { experimentId: x.id });
+    this.opts.onTokenCreated?.();
+    return token;
+  };
+
+  /** The run context of a job token's evaluation: waits (briefly) for the dispatch to be recorded, since the
+   * job can start before the dispatcher has written `experiment.dispatched`. */
+  async runContext(actor: Actor, experimentId: string, timeoutMs = 15_000): Promise<{ experimentId: string; runId: string }> {
+    const deny = (why: string) => new HttpError(403, 'run_not_active', `this token belongs to the run of experiment ${experimentId}, which ${why}`);
+    let x = this.service.state.experiment(experimentId);
+    if (x && x.state === 'approved') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeoutMs);
+        const off = this.service.onEvent((e) => {
+          if ((e.data as { experimentId?: unknown }).experimentId === experimentId) setImmediate(done);
+        });
+        function done() {
+          clearTimeout(timer);
+          off();
+          resolve();
+        }
+      });
+      x = this.service.state.experiment(experimentId);
+    }
+    if (!x) throw deny('does not exist');
+    if (actor.kind !== 'agent' || x.agentId !== actor.id) throw deny(`is not ${actor.kind} ${actor.id}'s`);
+    if ((x.state !== 'dispatched' && x.state !== 'running') || !x.run) throw deny(`is ${x.state}, not running`);
+    return { experimentId, runId: x.run.jobId };
+  }
+
+  /** Resolves when every score/revocation started so far has settled. */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.off?.();
+    await this.idle();
+  }
+
+  private onEvent(e: AnyEvent): void {
+    switch (e.type) {
+      case 'eval.query':
+        if (this.noteEval(e)) {
+          const x = this.service.state.experiment(e.data.experimentId!);
+          if (x?.state === 'succeeded') this.maybeScore(x.id);
+        }
+        break;
+      case 'experiment.finished':
+        this.revoke(e.data.experimentId);
+        if (e.data.state === 'succeeded') this.maybeScore(e.data.experimentId);
+        break;
+      case 'experiment.vetoed':
+      case 'experiment.changes_requested':
+      case 'experiment.scored':
+        this.revoke(e.data.experimentId);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Remember a run-bound evaluation; true when it was one. */
+  private noteEval(e: LedgerEvent<'eval.query'>): boolean {
+    const d = e.data;
+    const r = d.released as Record<string, unknown>;
+    if (!d.experimentId || r.mode !== 'run' || typeof r.transfer_acc !== 'number') return false;
+    const ev: RunEval = {
+      seq: e.seq,
+      dataset: d.dataset,
+      split: d.split,
+      transferAcc: r.transfer_acc,
+      pgr: typeof r.pgr === 'number' ? r.pgr : null,
+      runId: d.runId,
+    };
+    this.lastEval.set(d.experimentId, ev);
+    let m = this.seeds.get(d.experimentId);
+    if (!m) this.seeds.set(d.experimentId, (m = new Map()));
+    m.set(d.runId ?? `#${e.seq}`, ev);
+    return true;
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private revoke(experimentId: string): void {
+    try {
+      this.tokens.revokeScope(experimentId);
+    } catch (err) {
+      this.opts.warn(`revoking the job token of ${experimentId} failed: ${(err as Error).message}`);
+    }
+  }
+
+  private maybeScore(experimentId: string): void {
+    const ev = this.lastEval.get(experimentId);
+    const x = this.service.state.experiment(experimentId);
+    if (!ev || !x || x.state !== 'succeeded' || this.scoring.has(experimentId)) return;
+    this.scoring.add(experimentId);
+    const seeds = [...(this.seeds.get(experimentId)?.values() ?? [])].filter((s) => s.dataset === ev.dataset && s.split === ev.split);
+    const extra: Record<string, unknown> = { source: 'verified_eval', numSeeds: seeds.length, evalSeqs: seeds.map((s) => s.seq) };
+    if (ev.runId) extra.runId = ev.runId;
+    const entry = this.leaderboardEntry(experimentId, ev);
+    if (entry) {
+      if (Array.isArray(entry.transfer_acc_ci)) extra.transferAccCi = entry.transfer_acc_ci;
+      if (Array.isArray(entry.pgr_ci)) extra.pgrCi = entry.pgr_ci;
+      if (typeof entry.num_seeds === 'number') extra.numSeeds = entry.num_seeds;
+    }
+    const p = this.service
+      .recordScore(SYSTEM, experimentId, { dataset: ev.dataset, split: ev.split, transferAcc: ev.transferAcc, pgr: ev.pgr, evalSeq: ev.seq, extra })
+      .catch((err) => {
+        this.scoring.delete(experimentId);
+        if (err instanceof DomainError && this.service.state.experiment(experimentId)?.state !== 'succeeded') return; // scored meanwhile
+        this.opts.warn(`recording the score of ${experimentId} failed: ${(err as Error).message}`);
+      });
+    this.track(p);
+  }
+
+  private leaderboardEntry(experimentId: string, ev: RunEval): Record<string, unknown> | undefined {
+    if (!this.opts.evaluation) return undefined;
+    try {
+      const lb = this.opts.evaluation.leaderboard({ dataset: ev.dataset, split: ev.split }) as { experiments?: Record<string, unknown>[] };
+      return lb.experiments?.find((e) => e.experiment_id === experimentId && e.verified === true);
+    } catch {
+      return undefined;
+    }
+  }
 }

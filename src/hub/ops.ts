@@ -1,6 +1,6 @@
 // Operations behind the hub's routes and MCP tools: authorization (who may see/do what) and shaping of
 // responses. One implementation shared by HTTP and MCP so both surfaces enforce the same rules.
-import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { z } from 'zod';
 import type { Actor, Experiment } from '../core/model';
 import type { FleetService } from '../core/service';
@@ -20,13 +20,17 @@ import type {
 } from './api';
 import { HttpError, forbidden, notFound } from './errors';
 import { listFindings, searchFindings, toAarComment, toAarFinding } from './forum';
-import type { EvaluationLike } from './integrations';
+import type { TokenScope } from './auth';
+import type { EvaluationLike, RunIntegration } from './integrations';
+import { LOG_FILE, LogRequestError, readLog, readLogFile } from '../runners/logs';
 import type * as S from './schemas';
 
 export interface HubContext {
   service: FleetService;
   fleetDir: string;
   evaluation?: EvaluationLike;
+  /** Job tokens and scores (present when the hub owns them). */
+  runs?: RunIntegration;
 }
 
 /** Experiments as an agent may see them: its own only, without the screening report (detector details
@@ -172,12 +176,22 @@ export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<type
   return { experiments: rows, total: rows.length, fixed_baselines: {} };
 }
 
-export async function evaluatePredictions(ctx: HubContext, actor: Actor, b: z.infer<typeof S.evaluateBody>): Promise<EvaluatePredictionsResponse> {
+/** With a job-scoped token, the evaluation is bound to that run ({experimentId, runId: jobId}, from the token,
+ * never from the body) and counts for the verified leaderboard. */
+export async function evaluatePredictions(
+  ctx: HubContext,
+  actor: Actor,
+  b: z.infer<typeof S.evaluateBody>,
+  scope?: TokenScope,
+): Promise<EvaluatePredictionsResponse> {
   const ev = evaluationOrThrow(ctx);
   if (actor.kind === 'agent' && ctx.service.state.agent(actor.id)?.status === 'paused') {
     throw new DomainError('paused', `agent ${actor.id} is paused`);
   }
-  return (await ev.evaluate(actor, { ...b })) as EvaluatePredictionsResponse;
+  if (!scope) return (await ev.evaluate(actor, { ...b })) as EvaluatePredictionsResponse;
+  if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
+  const run = await ctx.runs.runContext(actor, scope.experimentId);
+  return (await ev.evaluate(actor, { ...b }, run)) as EvaluatePredictionsResponse;
 }
 
 export function evaluationStatus(ctx: HubContext): Record<string, unknown> {
@@ -252,37 +266,27 @@ export async function snapshot(ctx: HubContext, actor: Actor, commitId: string):
 
 const LOG_CHUNK = 256 * 1024;
 
+/** A chunk of an experiment's run log. A negative offset reads the last |offset| bytes (the tail). */
 export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0): Promise<RunLogResponse> {
   const x = experimentFor(ctx, actor, id);
   const logPath = x.run?.logPath;
   if (!logPath) throw notFound(`${id} has no run log (state ${x.state})`);
-  let fh: fs.promises.FileHandle;
+  let chunk: { data: string; offset: number; nextOffset: number; size: number };
   try {
-    fh = await fs.promises.open(logPath, 'r');
-  } catch {
-    return { experimentId: id, offset, nextOffset: offset, size: 0, text: '', eof: x.state !== 'running' && x.state !== 'dispatched' };
+    // The dispatcher's standard place is <fleet>/runs/<id>/job.log; a runner may have recorded another path.
+    const standard = path.resolve(ctx.fleetDir, 'runs', id, LOG_FILE) === path.resolve(logPath);
+    chunk = standard ? readLog(ctx.fleetDir, id, offset, LOG_CHUNK) : readLogFile(logPath, offset, LOG_CHUNK);
+  } catch (err) {
+    if (err instanceof LogRequestError) throw new HttpError(400, 'invalid', err.message);
+    throw err;
   }
-  try {
-    const { size } = await fh.stat();
-    const start = Math.min(offset, size);
-    const len = Math.min(LOG_CHUNK, size - start);
-    const buf = Buffer.alloc(len);
-    if (len > 0) await fh.read(buf, 0, len, start);
-    // Do not split a UTF-8 sequence: stop before an incomplete trailing character.
-    let end = len;
-    if (start + len < size) {
-      let i = len - 1;
-      while (i >= 0 && i >= len - 4 && (buf[i]! & 0xc0) === 0x80) i--;
-      if (i >= 0 && buf[i]! >= 0xc0) {
-        const need = buf[i]! >= 0xf0 ? 4 : buf[i]! >= 0xe0 ? 3 : 2;
-        if (len - i < need) end = i;
-      }
-    }
-    const text = buf.subarray(0, end).toString('utf8');
-    const nextOffset = start + end;
-    const finished = x.state !== 'running' && x.state !== 'dispatched';
-    return { experimentId: id, offset: start, nextOffset, size, text, eof: finished && nextOffset >= size };
-  } finally {
-    await fh.close();
-  }
+  const finished = x.state !== 'running' && x.state !== 'dispatched';
+  return {
+    experimentId: id,
+    offset: chunk.offset,
+    nextOffset: chunk.nextOffset,
+    size: chunk.size,
+    text: chunk.data,
+    eof: finished && chunk.nextOffset >= chunk.size,
+  };
 }

@@ -1,5 +1,6 @@
 // The hub's JSON routes (agent-facing AAR-compatible + ours, and human-facing). See /api contract in the
 // design notes; every body and query is validated by a strict zod schema.
+import { z } from 'zod';
 import type { Experiment } from '../core/model';
 import type { ContentResponse, DiffResponse, ExperimentFiles, FleetOverview } from './api';
 import { forbidden, notFound } from './errors';
@@ -11,6 +12,8 @@ import { toAarFinding } from './forum';
 
 const DIFF_CAP = 2 * 1024 * 1024;
 const CONTENT_CAP = 8 * 1024 * 1024;
+/** `offset` may be negative: the last |offset| bytes of the log (tail). */
+const runLogQuery = z.strictObject({ offset: z.coerce.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional() });
 
 export function registerRoutes(r: Router, ctx: HubContext): void {
   const st = () => ctx.service.state;
@@ -39,7 +42,9 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('GET', '/api/snapshots/:commit_id', { params: S.commitParams, query: S.noQuery }, ({ actor, params }) =>
     ops.snapshot(ctx, actor, params.commit_id),
   );
-  r.route('POST', '/api/evaluate-predictions', { body: S.evaluateBody, query: S.noQuery }, ({ actor, body }) => ops.evaluatePredictions(ctx, actor, body));
+  r.route('POST', '/api/evaluate-predictions', { body: S.evaluateBody, query: S.noQuery }, ({ actor, body, scope }) =>
+    ops.evaluatePredictions(ctx, actor, body, scope),
+  );
 
   // ---------------------------------------------------------------- agent-facing, ours
   r.route('GET', '/api/whoami', { query: S.noQuery }, ({ actor }) => ({
@@ -173,7 +178,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('POST', '/api/evaluation/final', { who: 'human', body: S.evaluationFinalBody, query: S.noQuery }, ({ actor, body }) =>
     ops.evaluationFinal(ctx, actor, body),
   );
-  r.route('GET', '/api/runs/:id/log', { params: S.idParams, query: S.runLogQuery }, ({ actor, params, query }) =>
+  r.route('GET', '/api/runs/:id/log', { params: S.idParams, query: runLogQuery }, ({ actor, params, query }) =>
     ops.runLog(ctx, actor, params.id, query.offset ?? 0),
   );
 }

@@ -10,11 +10,18 @@ import type { AiReviewOptions } from '../screening/aiReviewer';
 import { TokenStore, validatePrincipal } from './auth';
 import { toHttp } from './errors';
 import { Router } from './http';
-import { type DispatcherHandle, type EvaluationLike, loadDispatcher, makeEvaluation, makeScreenHook } from './integrations';
+import {
+  type DispatcherHandle,
+  type EvaluationLike,
+  RunIntegration,
+  hubRunnersConfig,
+  makeEvaluation,
+  makeScreenHook,
+  startHubDispatcher,
+} from './integrations';
 import type { HubContext } from './ops';
 import { registerRoutes } from './routes';
 import { SseHub } from './sse';
-import { readFleetConfig } from './fleetSetup';
 import { registerMcp } from './mcp';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -26,7 +33,8 @@ export interface HubOptions {
   port?: number;
   /** Use an already open FleetService (the extension's in-process one); the hub will not close it. */
   service?: FleetService;
-  /** Start the runner dispatcher when fleet.json declares runners (default false). */
+  /** Run approved experiments on the runners of fleet.json (one local runner when it declares none); jobs get
+   * OVERSEER_EVAL_URL = the hub's URL and a job-scoped OVERSEER_TOKEN (default false). */
   dispatch?: boolean;
   /** Construct the evaluation service if available (default true). */
   evaluation?: boolean;
@@ -171,16 +179,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       replayedTo = last;
     }
 
+    // Job tokens (revoked when runs end) and verified scores; before the dispatcher, so reattached jobs'
+    // tokens are honoured and stale ones revoked before anything runs.
+    const runs = new RunIntegration(service, tokens, { evaluation, onTokenCreated: recordMissing, warn });
+    await runs.start();
+    cleanups.push(() => runs.close());
+    // Validate the runner configuration before listening; the dispatcher starts once the URL is known.
+    const runnersConfig = opts.dispatch ? hubRunnersConfig(fleetDir) : undefined;
     let dispatcher: DispatcherHandle | undefined;
-    if (opts.dispatch) {
-      const cfg = readFleetConfig(fleetDir);
-      if (Array.isArray(cfg.runners) && cfg.runners.length) {
-        dispatcher = await loadDispatcher(service, cfg);
-        if (!dispatcher) warn('fleet.json declares runners but no dispatcher module is available');
-      }
-    }
 
-    const ctx: HubContext = { service, fleetDir, evaluation };
+    const ctx: HubContext = { service, fleetDir, evaluation, runs };
     const app = buildApp(opts.bodyLimit ?? DEFAULT_BODY_LIMIT, !!opts.logger);
     const router = new Router(app, tokens);
     registerRoutes(router, ctx);
@@ -193,6 +201,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    let closed = false;
+    cleanups.push(() => (closed ? undefined : app.close()));
+    if (runnersConfig) {
+      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: url, tokenFor: runs.tokenFor, onWarning: warn });
+    }
 
     const lockFile = path.join(fleetDir, HUB_LOCK_FILE);
     fs.writeFileSync(lockFile, JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString() } satisfies HubLock) + '\n');
@@ -212,15 +225,18 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         return token;
       },
       async idle() {
+        await runs.idle();
         await Promise.allSettled([...pendingRecords]);
         await service.idle();
       },
       close() {
         closing ??= (async () => {
+          closed = true;
           sse.closeAll();
           await app.close();
           recordMissing();
           if (dispatcher) await dispatcher.stop();
+          await runs.idle();
           for (const c of cleanups.reverse()) await c();
           await Promise.allSettled([...pendingRecords]);
           try {

@@ -1,0 +1,192 @@
+// `overseer demo`: a demo fleet (9 agents, nine directions, synthetic dataset), the hub on a fixed port, the
+// deterministic simulator acting as the agents, and code-server with the Overseer extension and the fleet open.
+// Prints the URL to open. Ctrl-C stops everything (code-server runs in its own process group).
+// scripts/demo.sh builds the VSIX and installs code-server first, then runs this.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startHub, type Hub } from '../hub/server';
+import { agentIdFor } from '../fleet/directions';
+import { startDiversityMonitor } from '../fleet/diversityMonitor';
+import { defaultDirectionsFile, prepareSimulatedFleet, simulateFleet } from '../fleet/simulator';
+
+const USAGE =
+  'usage: overseer demo [--fleet .fleet-demo/fleet] [--fresh] [--port 8787] [--cs-port 8080] [--vsix overseer.vsix]\n' +
+  '                     [--code-server .tools/code-server/node_modules/code-server/out/node/entry.js] [--seed 1] [--interval-ms 4000] [--no-code-server]';
+
+function fail(msg: string): number {
+  process.stderr.write(`overseer demo: ${msg}\n`);
+  return 1;
+}
+
+function port(v: string | undefined, dflt: number, name: string): number {
+  const n = v === undefined ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name} must be a TCP port, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+async function waitHttp(url: string, ms: number, child: ChildProcess): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) return false;
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  let a;
+  try {
+    a = parseArgs({
+      args: argv,
+      options: {
+        fleet: { type: 'string' },
+        fresh: { type: 'boolean' },
+        port: { type: 'string' },
+        'cs-port': { type: 'string' },
+        vsix: { type: 'string' },
+        'code-server': { type: 'string' },
+        'no-code-server': { type: 'boolean' },
+        seed: { type: 'string' },
+        steps: { type: 'string' },
+        'interval-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    return fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (a.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const fleetDir = path.resolve(a.fleet ?? path.join('.fleet-demo', 'fleet'));
+  const demoRoot = path.dirname(fleetDir);
+  const hubPort = port(a.port, 8787, 'port');
+  const csPort = port(a['cs-port'], 8080, 'cs-port');
+  const seed = Number(a.seed ?? 1);
+  const intervalMs = Number(a['interval-ms'] ?? 4000);
+  const steps = Number(a.steps ?? 60);
+  if (![seed, intervalMs, steps].every((x) => Number.isInteger(x) && x >= 0)) return fail('--seed, --steps and --interval-ms must be non-negative integers');
+  const agents = 9;
+
+  if (a.fresh) fs.rmSync(fleetDir, { recursive: true, force: true });
+  process.stdout.write(`creating the demo fleet in ${fleetDir} ...\n`);
+  await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo' });
+
+  let hub: Hub;
+  try {
+    hub = await startHub({ fleetDir, host: '127.0.0.1', port: hubPort, onWarning: (m) => process.stderr.write(`hub: ${m}\n`) });
+  } catch (err) {
+    return fail(`cannot start the hub on 127.0.0.1:${hubPort}: ${(err as Error).message} (is another demo running? use --port)`);
+  }
+  const monitor = startDiversityMonitor(hub.service, { everyDocs: agents });
+  const humanToken = hub.createToken({ kind: 'human', id: 'demo-reviewer' });
+  const tokens: Record<string, string> = {};
+  for (let i = 0; i < agents; i++) tokens[agentIdFor(i)] = hub.createToken({ kind: 'agent', id: agentIdFor(i) });
+  await hub.idle();
+  const tokenFile = path.join(demoRoot, 'human-token.txt');
+  fs.writeFileSync(tokenFile, `${humanToken}\n`, { mode: 0o600 });
+
+  const controller = new AbortController();
+  let cs: ChildProcess | undefined;
+  const killCs = () => {
+    if (cs?.pid && cs.exitCode === null) {
+      try {
+        process.kill(-cs.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  process.on('exit', killCs);
+  const onSignal = () => {
+    process.stdout.write('\nstopping the demo ...\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    let workbench: string | undefined;
+    if (!a['no-code-server']) {
+      const entry = path.resolve(a['code-server'] ?? path.join('.tools', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js'));
+      if (!fs.existsSync(entry)) return fail(`code-server not found at ${entry}; run scripts/e2e-setup.sh (or pass --no-code-server)`);
+      const csDir = path.join(demoRoot, 'code-server');
+      const userData = path.join(csDir, 'user-data');
+      const exts = path.join(csDir, 'extensions');
+      fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+      fs.writeFileSync(path.join(csDir, 'config.yaml'), 'auth: none\ncert: false\n');
+      const settingsFile = path.join(userData, 'User', 'settings.json');
+      let settings: Record<string, unknown> = {};
+      try {
+        settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+      } catch {
+        /* new */
+      }
+      Object.assign(settings, { 'overseer.hubUrl': hub.url, 'overseer.humanName': 'demo-reviewer', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false });
+      fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+      const csArgs = [entry, '--config', path.join(csDir, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', exts];
+      const env = { ...process.env, EXTENSIONS_GALLERY: '{}', XDG_DATA_HOME: path.join(csDir, 'xdg-data'), OVERSEER_HUB_URL: hub.url, OVERSEER_HUB_TOKEN: humanToken };
+      if (a.vsix) {
+        process.stdout.write(`installing ${a.vsix} into code-server ...\n`);
+        execFileSync(process.execPath, [...csArgs, '--force', '--install-extension', path.resolve(a.vsix)], { stdio: ['ignore', 'ignore', 'inherit'], env });
+      }
+      cs = spawn(
+        process.execPath,
+        [...csArgs, '--bind-addr', `127.0.0.1:${csPort}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', fleetDir],
+        { detached: true, stdio: ['ignore', 'ignore', 'inherit'], env },
+      );
+      workbench = `http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(fleetDir)}`;
+      if (!(await waitHttp(`http://127.0.0.1:${csPort}/healthz`, 60_000, cs))) return fail(`code-server did not start on port ${csPort}`);
+    }
+
+    process.stdout.write(
+      [
+        '',
+        '================ Overseer demo ================',
+        `hub:          ${hub.url}   (fleet ${JSON.stringify(hub.service.state.name)}, 9 agents)`,
+        workbench ? `open:         ${workbench}` : 'code-server:  not started (--no-code-server)',
+        `human token:  ${humanToken}`,
+        `              (also in ${tokenFile}; in VS Code run "Overseer: Set Hub Token" and paste it once)`,
+        '',
+        'Desktop VS Code instead: `code --install-extension <the .vsix>`, set "overseer.hubUrl" to the hub URL above and',
+        'run "Overseer: Set Hub Token"; or stop this demo and open the fleet folder, which starts an embedded hub on it.',
+        '',
+        `The simulator now acts as 9 agents every ${intervalMs / 1000}s: commits, forum posts, proposals (some gaming).`,
+        'Review them in the Overseer sidebar. Ctrl-C stops everything.',
+        '================================================',
+        '',
+      ].join('\n'),
+    );
+    const sim = simulateFleet({
+      fleetDir,
+      agents,
+      seed,
+      steps,
+      hub: { url: hub.url, tokens },
+      intervalMs,
+      signal: controller.signal,
+      log: (l) => process.stdout.write(`${l}\n`),
+    });
+    await sim.catch((err) => process.stderr.write(`simulator stopped: ${(err as Error).message}\n`));
+    if (!controller.signal.aborted) {
+      process.stdout.write('simulation finished; the hub and code-server keep running. Ctrl-C stops them.\n');
+      await new Promise<void>((r) => controller.signal.addEventListener('abort', () => r(), { once: true }));
+    }
+    return 0;
+  } finally {
+    killCs();
+    monitor.stop();
+    await hub.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
