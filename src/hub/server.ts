@@ -62,7 +62,7 @@ export interface Hub {
   evaluation?: EvaluationLike;
   /** Create a bearer token for an agent or human; returns the secret (store it, it is not kept). */
   createToken(actor: Actor): string;
-  /** Resolves once every token_created event appended so far is durable. */
+  /** Resolves once every event appended so far is durable, with the token records and scores it triggered. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -225,6 +225,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         return token;
       },
       async idle() {
+        // Durable events may start work (scores, token records) that appends more events.
+        await service.idle();
         await runs.idle();
         await Promise.allSettled([...pendingRecords]);
         await service.idle();
