@@ -162,7 +162,12 @@ export const eventSchemas = {
     verdict: z.enum(['verified', 'suspect', 'retracted']),
     note: text(2000).optional(),
   }),
-  'auth.token_created': z.strictObject({ principal: actorSchema, tokenId: text(64) }),
+  'auth.token_created': z.strictObject({
+    principal: actorSchema,
+    tokenId: text(64),
+    /** Job-scoped tokens name the experiment whose run they belong to. */
+    scope: z.strictObject({ experimentId: id }).optional(),
+  }),
   'auth.token_revoked': z.strictObject({ tokenId: text(64) }),
   /** Evaluation: every query is logged with a hash of the prediction vector, never the vector. */
   'eval.query': z.strictObject({
