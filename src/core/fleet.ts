@@ -1,6 +1,6 @@
 // Fleet state: a fold over ledger events, with the queries the hub and the UI need. Pure.
 import type { AnyEvent, LedgerEvent } from './events';
-import { UNDECIDED } from './lifecycle';
+import { QUEUE_ORDER, UNDECIDED } from './lifecycle';
 import type {
   Actor,
   Agent,
@@ -381,22 +381,7 @@ export class FleetState {
 
   /** Experiments grouped by state, awaiting review first, each group oldest first. */
   queue(): { state: ExperimentState; experiments: Experiment[] }[] {
-    const order: ExperimentState[] = [
-      'awaiting_review',
-      'screening',
-      'proposed',
-      'approved',
-      'dispatched',
-      'running',
-      'changes_requested',
-      'succeeded',
-      'scored',
-      'failed',
-      'timed_out',
-      'cancelled',
-      'vetoed',
-      'superseded',
-    ];
+    const order = QUEUE_ORDER;
     const groups = new Map<ExperimentState, Experiment[]>(order.map((s) => [s, []]));
     for (const x of this.experiments.values()) groups.get(x.state)!.push(x);
     return order.map((state) => ({ state, experiments: groups.get(state)! })).filter((g) => g.experiments.length);

@@ -32,6 +32,23 @@ export const DECIDED: readonly ExperimentState[] = [
   'scored',
 ];
 export const UNDECIDED: readonly ExperimentState[] = ['proposed', 'screening', 'awaiting_review'];
+/** Display order of the queue: what needs a human first, then work in flight, then the finished. */
+export const QUEUE_ORDER: readonly ExperimentState[] = [
+  'awaiting_review',
+  'screening',
+  'proposed',
+  'approved',
+  'dispatched',
+  'running',
+  'changes_requested',
+  'succeeded',
+  'scored',
+  'failed',
+  'timed_out',
+  'cancelled',
+  'vetoed',
+  'superseded',
+];
 export const ACTIVE_RUN: readonly ExperimentState[] = ['dispatched', 'running'];
 
 /** Error codes map to HTTP statuses in the hub. */

@@ -14,8 +14,9 @@ import type {
   TaskMode,
   HumanVerdictValue,
 } from '../core/model';
+import type { ChangedFile, CommitInfo } from '../git/sandbox';
 
-export type { AnyEvent };
+export type { AnyEvent, CommitInfo };
 
 /** Every error body: `{"error": {"code", "message"}}`. */
 export interface ApiErrorBody {
@@ -220,25 +221,11 @@ export interface AgentDetail {
   budget: { budget: Budget; used: Agent['used']; remainingGpuHours: number };
 }
 
-export interface CommitInfo {
-  sha: string;
-  parents: string[];
-  author: string;
-  date: string;
-  subject: string;
-}
-
 export interface CommitList {
   commits: CommitInfo[];
 }
 
-export interface ChangedFileView {
-  path: string;
-  oldPath?: string;
-  status: 'A' | 'M' | 'D' | 'R' | 'C' | 'T';
-  additions: number;
-  deletions: number;
-  binary: boolean;
+export interface ChangedFileView extends ChangedFile {
   viewed: boolean;
 }
 

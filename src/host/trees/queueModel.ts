@@ -2,25 +2,10 @@
 // Pure (no vscode) so it can be unit-tested and benchmarked under plain node. The tree provider asks it
 // which group nodes changed after an update and refreshes only those.
 import type { Experiment, ExperimentState } from '../../core/model';
-import { UNDECIDED } from '../../core/lifecycle';
+import { QUEUE_ORDER, UNDECIDED } from '../../core/lifecycle';
 import { plain } from '../text';
 
-export const GROUP_ORDER: readonly ExperimentState[] = [
-  'awaiting_review',
-  'screening',
-  'proposed',
-  'approved',
-  'dispatched',
-  'running',
-  'changes_requested',
-  'succeeded',
-  'scored',
-  'failed',
-  'timed_out',
-  'cancelled',
-  'vetoed',
-  'superseded',
-];
+export const GROUP_ORDER: readonly ExperimentState[] = QUEUE_ORDER;
 
 export const GROUP_LABEL: Record<ExperimentState, string> = {
   awaiting_review: 'Awaiting review',
