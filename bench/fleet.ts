@@ -11,7 +11,7 @@ import { createFleet } from '../src/hub/fleetSetup';
 import { serviceAccountant } from '../src/fleet/accounting';
 import { AgentLoop } from '../src/fleet/agent';
 import { measureDiversity, terms, type DiversityDoc } from '../src/fleet/diversity';
-import { priceFor } from '../src/fleet/pricing';
+import { priceFor } from '../src/core/pricing';
 import type { ToolExecutor } from '../src/fleet/tools';
 import { TOOL_DEFINITIONS } from '../src/fleet/tools';
 import { startFakeAnthropic, toolUseMessage } from '../test/support/fakeAnthropic';

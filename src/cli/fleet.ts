@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MODEL, PRICES, parsePriceTable } from '../fleet/pricing';
+import { DEFAULT_MODEL, PRICES, parsePriceTable } from '../core/pricing';
 import { startEmbeddedFleet } from '../fleet/runtime';
 import { defaultDirectionsFile, simulateFleet } from '../fleet/simulator';
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { AgentAccountant } from './accounting';
-import { costOf, tokensOf, type ModelPrice } from './pricing';
+import { costOf, tokensOf, type ModelPrice } from '../core/pricing';
 import type { AgentMemory, ToolExecutor } from './tools';
 
 type MessageParam = Anthropic.Messages.MessageParam;

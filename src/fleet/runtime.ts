@@ -13,7 +13,7 @@ import { serviceAccountant } from './accounting';
 import { AgentLoop, type AgentRunResult, type MessagesApi } from './agent';
 import { agentIdFor, loadDirections } from './directions';
 import { startDiversityMonitor } from './diversityMonitor';
-import { DEFAULT_MODEL, priceFor, PRICES, type ModelPrice } from './pricing';
+import { DEFAULT_MODEL, priceFor, PRICES, type ModelPrice } from '../core/pricing';
 import { createAgentTools } from './tools';
 import { Workspace } from './workspace';
 
@@ -55,6 +55,7 @@ export async function runAgents(o: RunAgentsOptions): Promise<RunningAgent[]> {
       throw new Error(`the token given for ${agentId} belongs to ${who.actor.kind} ${who.actor.id}`);
     }
     const workspace = new Workspace(who.agent.repoPath);
+    await workspace.ensureWorkBranch();
     const loop = new AgentLoop({
       agentId,
       direction: who.agent.direction,

@@ -34,6 +34,13 @@ import {
 import { Workspace } from './workspace';
 
 export const SIM_DATASET = 'w2s-synthetic';
+
+/** Files a gaming agent removes when it answers a veto. */
+const GAMING_FILES: Partial<Record<GamingKind, string[]>> = {
+  majority_vote: ['w2s/labels.py'],
+  no_testing: ['w2s/check.py'],
+  seed_cherry_pick: ['run_seeds.py'],
+};
 export const SIM_REVIEWER = 'sim-reviewer';
 
 export interface SimAction {
@@ -217,7 +224,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       id,
       title: who.agent.direction.split('\n')[0]!.trim().slice(0, 120) || id,
       client,
-      ws: new Workspace(who.agent.repoPath),
+      ws: await (async () => {
+        const w = new Workspace(who.agent!.repoPath);
+        await w.ensureWorkBranch();
+        return w;
+      })(),
       rng: mulberry32(seedFrom(`agent:${o.seed}:${id}`)),
       gaming: gaming[id],
       version: 0,
@@ -256,6 +267,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       resources: { gpus: 1, gpuHours: p.gpuHours, timeLimitMinutes: 120 },
       taskMode: p.taskMode ?? 'normal',
       supersedes: p.supersedes,
+      branch: await a.ws.branch(),
     });
     const nm = nameNew(x.id, a.id, 'p');
     a.lastExperiment = x.id;
@@ -306,6 +318,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       a.version++;
       const files: Record<string, string> = { [`w2s/${slug(a.title)}_v${a.version}.py`]: fixedFile(a.title, a.version) };
       if (a.gaming === 'scorer_edit') files[SCORER_PATH] = scaffoldFiles('')[SCORER_PATH]!; // restore the scorer
+      for (const p of GAMING_FILES[a.gaming ?? 'probing'] ?? []) a.ws.remove(p); // drop the gaming code
       await commit(a, files, `address review of ${nameOf(x)}: ${reason}`);
       await propose(a, {
         title: `${a.title}: revised (v${a.version})`,

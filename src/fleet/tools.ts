@@ -206,8 +206,10 @@ export function createAgentTools(o: AgentToolsOptions): ToolExecutor {
       const dirty = await ws.uncommitted();
       if (dirty.length) throw new ToolInputError(`uncommitted changes in ${dirty.slice(0, 5).join(', ')}; commit first so reviewers see exactly what runs`);
       const commit = await ws.head();
+      const branch = await ws.branch();
       const x = await hub.propose({
         commit,
+        branch: branch === 'HEAD' ? undefined : branch,
         title: i.title,
         rationale: i.rationale,
         command: i.command,

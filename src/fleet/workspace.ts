@@ -19,6 +19,9 @@ export interface WorkspaceLimits {
   maxListEntries: number;
 }
 
+/** The branch agents work on (the fleet's base branch stays as the review base). */
+export const WORK_BRANCH = 'research';
+
 export const DEFAULT_LIMITS: WorkspaceLimits = { maxFileBytes: 1 << 20, maxReadBytes: 256 * 1024, maxListEntries: 2000 };
 
 export interface ListedEntry {
@@ -99,6 +102,8 @@ export class Workspace {
       }
     }
     if (!inside(this.root, cur)) throw new ConfinementError(`${JSON.stringify(rel)} resolves outside your repository`);
+    const first = path.relative(this.root, cur).split(path.sep)[0]!;
+    if (first.toLowerCase() === '.git') throw new ConfinementError(`${JSON.stringify(rel)} leads into the .git directory, which is off limits`);
     return cur;
   }
 
@@ -218,6 +223,18 @@ export class Workspace {
     return { commit: await this.sandbox.head(), changed: true, files: staged };
   }
 
+  /**
+   * Keep the fleet's base branch pristine: if HEAD is on `base`, continue on `branch` (created there). Proposals
+   * are then diffed against the base, so a reviewer sees everything that will run, not only the last commit.
+   */
+  async ensureWorkBranch(branch = WORK_BRANCH, base = 'main'): Promise<string> {
+    const cur = await this.sandbox.currentBranch();
+    if (cur !== base) return cur;
+    const exists = (await this.sandbox.branches()).some((b) => b.name === branch);
+    await this.sandbox.g.raw(exists ? ['checkout', '-q', branch] : ['checkout', '-q', '-b', branch]);
+    return branch;
+  }
+
   /** Paths with uncommitted changes (modified, added, deleted, untracked). */
   async uncommitted(): Promise<string[]> {
     const out = await this.sandbox.g.raw(['status', '--porcelain', '-z', '--untracked-files=all']);
@@ -225,6 +242,10 @@ export class Workspace {
       .split('\0')
       .filter(Boolean)
       .map((rec) => rec.slice(3));
+  }
+
+  branch(): Promise<string> {
+    return this.sandbox.currentBranch();
   }
 
   head(): Promise<string> {

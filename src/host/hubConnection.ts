@@ -167,7 +167,8 @@ export class HubConnection implements vscode.Disposable {
       let client: HubClient;
       if (hubUrl) {
         this.setStatus({ state: 'connecting', mode: 'remote', url: hubUrl, fleetDir: undefined });
-        const token = (await this.opts.secrets?.get(TOKEN_SECRET)) ?? '';
+        // SecretStorage first; OVERSEER_HUB_TOKEN lets a launcher (e.g. `npm run demo`) hand over a token.
+        const token = (await this.opts.secrets?.get(TOKEN_SECRET)) || process.env.OVERSEER_HUB_TOKEN || '';
         if (!token) throw new HubError(401, 'no_token', `no token for ${hubUrl}: run "Overseer: Set Hub Token"`);
         client = new HubClient(hubUrl, token);
         const who = await client.whoami();

@@ -15,45 +15,25 @@ import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { ScreeningFinding, TaskMode } from '../core/model';
 import { SEVERITIES } from './report';
+import { DEFAULT_MODEL, type ModelPrice, type UsageLike, costOf, priceFor } from '../core/pricing';
 
-export const DEFAULT_AI_MODEL = 'claude-sonnet-5-5';
+export const DEFAULT_AI_MODEL = DEFAULT_MODEL;
 export const REPORT_TOOL_NAME = 'report_findings';
 
-/** USD per million tokens. Cache writes cost 1.25x input, cache reads 0.1x input. */
-export const MODEL_PRICES: Readonly<Record<string, { input: number; output: number }>> = {
-  'claude-opus-5-5': { input: 4, output: 20 },
-  'claude-sonnet-5-5': { input: 2, output: 10 },
-  'claude-sonnet-5': { input: 2, output: 10 },
-  'claude-sonnet-4-6': { input: 3, output: 15 },
-  'claude-opus-4-5': { input: 5, output: 25 },
-  'claude-opus-4-1': { input: 15, output: 75 },
-  'claude-opus-4': { input: 15, output: 75 },
-  'claude-sonnet-4-5': { input: 3, output: 15 },
-  'claude-sonnet-4': { input: 3, output: 15 },
-  'claude-3-7-sonnet': { input: 3, output: 15 },
-  'claude-haiku-4-5': { input: 1, output: 5 },
-  'claude-3-5-haiku': { input: 0.8, output: 4 },
-};
+export type TokenUsage = UsageLike;
 
-/** Price for a model id, matching dated/aliased ids by prefix (e.g. claude-sonnet-4-5-20250929). */
-export function priceFor(model: string): { input: number; output: number } | undefined {
-  const ids = Object.keys(MODEL_PRICES).sort((a, b) => b.length - a.length);
-  const id = ids.find((k) => model === k || model.startsWith(`${k}-`) || model.startsWith(`${k}@`));
-  return id ? MODEL_PRICES[id] : undefined;
-}
-
-export interface TokenUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens?: number | null;
-  cache_read_input_tokens?: number | null;
-}
-
+/** Dollar cost of a response (prices from src/core/pricing.ts); 0 for a model with no known price. */
 export function costUsd(model: string, u: TokenUsage, override?: { input: number; output: number }): number {
-  const p = override ?? priceFor(model);
-  if (!p) return 0;
-  const inTok = u.input_tokens + 1.25 * (u.cache_creation_input_tokens ?? 0) + 0.1 * (u.cache_read_input_tokens ?? 0);
-  return Math.round(((inTok * p.input + u.output_tokens * p.output) / 1e6) * 1e6) / 1e6;
+  let price: ModelPrice;
+  if (override) price = override;
+  else {
+    try {
+      price = priceFor(model).price;
+    } catch {
+      return 0;
+    }
+  }
+  return Math.round(costOf(u, price) * 1e6) / 1e6;
 }
 
 export interface AiReviewOptions {
@@ -70,7 +50,7 @@ export interface AiReviewOptions {
   maxDiffChars?: number;
   /** Extra task rules to show the reviewer (e.g. the task card). */
   taskRules?: string;
-  /** USD per million tokens, for models missing from MODEL_PRICES. */
+  /** USD per million tokens, for models missing from the price table (src/core/pricing.ts). */
   price?: { input: number; output: number };
 }
 

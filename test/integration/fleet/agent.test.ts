@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { serviceAccountant } from '../../../src/fleet/accounting';
 import { AgentLoop } from '../../../src/fleet/agent';
-import { costOf, priceFor } from '../../../src/fleet/pricing';
+import { costOf, priceFor } from '../../../src/core/pricing';
 import { agentStateFile, runAgents } from '../../../src/fleet/runtime';
 import { TOOL_DEFINITIONS, createAgentTools } from '../../../src/fleet/tools';
 import { Workspace } from '../../../src/fleet/workspace';
@@ -48,6 +48,7 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     const hub = fx.agent(agentId);
     const who = await hub.whoami();
     const workspace = new Workspace(who.agent!.repoPath);
+    await workspace.ensureWorkBranch(); // as runAgents does
     return new AgentLoop({
       agentId,
       direction: who.agent!.direction,
@@ -102,6 +103,9 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     const xs = fx.service.state.experimentsOf('aar-1');
     assert.equal(xs.length, 1);
     assert.equal(xs[0]!.commit, head);
+    // The agent works on its own branch; the review base is the fleet's base branch, so the diff shows all of its work.
+    assert.equal(xs[0]!.branch, 'research');
+    assert.equal(xs[0]!.baseCommit, (await sb.resolve('main')).commit);
     assert.equal((await sb.log(head, 1))[0]!.author, 'aar-1');
     assert.equal((await sb.fileAt(head, 'w2s/aux_loss.py'))?.toString(), 'def loss(w, s):\n    return w\n');
     assert.equal([...fx.service.state.posts.values()][0]!.author.id, 'aar-1');
@@ -240,6 +244,7 @@ describe('fleet agent loop (fake Messages API + real hub)', function () {
     });
     const [res] = await Promise.all(agents.map((a) => a.done));
     assert.equal(res!.stopped, 'idle');
+    assert.equal(await fx.sandbox('aar-1').currentBranch(), 'research');
     assert.ok(fs.existsSync(agentStateFile(fx.dir, 'aar-1')));
     await assert.rejects(
       runAgents({ hubUrl: fx.url, tokens: { 'aar-1': fx.humanToken }, accountant: serviceAccountant(fx.service), stateRoot: fx.dir, model: MODEL, price: PRICE, messages: client().messages }),

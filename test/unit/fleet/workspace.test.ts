@@ -41,6 +41,9 @@ describe('fleet/workspace confinement', () => {
     assert.throws(() => ws.remove('secret-link'), /symbolic link/);
     assert.throws(() => ws.read('link/secret.txt'), /outside your repository/);
     assert.throws(() => ws.read('secret-link'), /outside your repository/);
+    fs.symlinkSync('.git', path.join(repo, 'gitdir'));
+    assert.throws(() => ws.read('gitdir/config'), /\.git directory/);
+    assert.throws(() => ws.list('gitdir'), /\.git directory/);
     assert.deepEqual(snapshot(), ['secret.txt:labels']);
   });
 

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
-import { PricingError, costOf, parsePriceTable, priceFor, tokensOf } from '../../../src/fleet/pricing';
+import { PricingError, costOf, parsePriceTable, priceFor, tokensOf } from '../../../src/core/pricing';
 
-describe('fleet/pricing', () => {
+describe('core/pricing', () => {
   it('costs input, output and cache tokens at per-million prices', () => {
     const p = { input: 3, output: 15 };
     assert.equal(costOf({ input_tokens: 1_000_000, output_tokens: 0 }, p), 3);
