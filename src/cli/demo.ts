@@ -131,7 +131,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       } catch {
         /* new */
       }
-      Object.assign(settings, { 'overseer.hubUrl': hub.url, 'overseer.humanName': 'demo-reviewer', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false });
+      Object.assign(settings, { 'overseer.hubUrl': hub.url, 'overseer.humanName': 'demo-reviewer', 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'git.openRepositoryInParentFolders': 'never' });
       fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
       const csArgs = [entry, '--config', path.join(csDir, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', exts];
       const env = { ...process.env, EXTENSIONS_GALLERY: '{}', XDG_DATA_HOME: path.join(csDir, 'xdg-data'), OVERSEER_HUB_URL: hub.url, OVERSEER_HUB_TOKEN: humanToken };

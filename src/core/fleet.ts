@@ -32,6 +32,46 @@ const AUDITED = new Set([
   'runner.lost',
 ]);
 
+/** One point of the fleet's diversity history (from a `diversity.measured` event). */
+export interface DiversityPoint {
+  seq: number;
+  ts: string;
+  /** Mean pairwise similarity of the agents' work over everything so far (null: fewer than two agents wrote). */
+  meanSimilarity: number | null;
+  /** Same over the most recent window: what the fleet is doing now. */
+  currentMeanSimilarity: number | null;
+  converged: boolean;
+}
+
+/** The latest diversity measurement. `flags` and the pair agent ids derive from agent-written text: render as text. */
+export interface DiversityMeasurement extends DiversityPoint {
+  agents: number;
+  documents: number;
+  /** Mean similarity at or above which the fleet counts as converged (null if not recorded). */
+  threshold: number | null;
+  topPairs: { a: string; b: string; similarity: number }[];
+  flags: string[];
+}
+
+/** A final (held-out) evaluation run by a human (`eval.final`). */
+export interface FinalEvaluation {
+  seq: number;
+  ts: string;
+  by: Actor;
+  dataset: string;
+  split: string;
+  experimentId?: string;
+  transferAcc: number | null;
+  pgr: number | null;
+  transferAccCi: [number, number] | null;
+  pgrCi: [number, number] | null;
+  correct: number | null;
+  total: number | null;
+}
+
+export const DIVERSITY_HISTORY_MAX = 50;
+export const FINALS_MAX = 500;
+
 export interface FleetSnapshotState {
   name: string;
   baseBranch: string;
@@ -43,6 +83,10 @@ export interface FleetSnapshotState {
   viewed: [string, string[]][];
   inbox: [string, InboxItem[]][];
   audit: AuditEntry[];
+  /** Absent in snapshots written before these projections existed (fromJSON then asks for a replay). */
+  diversity?: DiversityMeasurement | null;
+  diversityHistory?: DiversityPoint[];
+  finals?: FinalEvaluation[];
 }
 
 export class FleetState {
@@ -57,6 +101,11 @@ export class FleetState {
   readonly viewed = new Map<string, Set<string>>();
   readonly inbox = new Map<string, InboxItem[]>();
   readonly audit: AuditEntry[] = [];
+  /** Latest `diversity.measured`, and the last DIVERSITY_HISTORY_MAX points (oldest first). */
+  diversity: DiversityMeasurement | undefined;
+  readonly diversityHistory: DiversityPoint[] = [];
+  /** Final (held-out) evaluations, oldest first (the last FINALS_MAX). */
+  readonly finals: FinalEvaluation[] = [];
 
   apply(e: AnyEvent): void {
     this.lastSeq = e.seq;
@@ -339,6 +388,18 @@ export class FleetState {
         }
         break;
       }
+      case 'diversity.measured': {
+        const m = parseDiversity(e.data.data, e.seq, e.ts);
+        this.diversity = m;
+        this.diversityHistory.push({ seq: m.seq, ts: m.ts, meanSimilarity: m.meanSimilarity, currentMeanSimilarity: m.currentMeanSimilarity, converged: m.converged });
+        if (this.diversityHistory.length > DIVERSITY_HISTORY_MAX) this.diversityHistory.splice(0, this.diversityHistory.length - DIVERSITY_HISTORY_MAX);
+        break;
+      }
+      case 'eval.final': {
+        this.finals.push(parseFinal(e.data, e.actor, e.seq, e.ts));
+        if (this.finals.length > FINALS_MAX) this.finals.splice(0, this.finals.length - FINALS_MAX);
+        break;
+      }
       case 'eval.query': {
         const a = this.agents.get(e.data.agentId);
         if (a) a.used.evalQueries += 1;
@@ -437,10 +498,17 @@ export class FleetState {
       viewed: [...this.viewed].map(([k, v]) => [k, [...v]]),
       inbox: [...this.inbox],
       audit: this.audit,
+      diversity: this.diversity ?? null,
+      diversityHistory: this.diversityHistory,
+      finals: this.finals,
     };
   }
 
   static fromJSON(s: FleetSnapshotState): FleetState {
+    if (s.lastSeq > 0 && (!Array.isArray(s.diversityHistory) || !Array.isArray(s.finals))) {
+      // A SyntaxError: FleetService.open then ignores the snapshot and replays the whole ledger once.
+      throw new SyntaxError('snapshot predates the diversity and final-evaluation projections');
+    }
     const f = new FleetState();
     f.name = s.name;
     f.baseBranch = s.baseBranch;
@@ -452,8 +520,59 @@ export class FleetState {
     for (const [k, v] of s.viewed) f.viewed.set(k, new Set(v));
     for (const [k, v] of s.inbox) f.inbox.set(k, v);
     f.audit.push(...s.audit);
+    f.diversity = s.diversity ?? undefined;
+    f.diversityHistory.push(...(s.diversityHistory ?? []));
+    f.finals.push(...(s.finals ?? []));
     return f;
   }
+}
+
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const shortText = (v: unknown, max: number): string => (typeof v === 'string' ? v.slice(0, max) : '');
+function interval(v: unknown): [number, number] | null {
+  if (!Array.isArray(v) || v.length !== 2) return null;
+  const lo = finiteOrNull(v[0]);
+  const hi = finiteOrNull(v[1]);
+  return lo === null || hi === null ? null : [lo, hi];
+}
+
+/** `diversity.measured` data is a free-form record: keep only well-typed fields, bounded. */
+function parseDiversity(d: Record<string, unknown>, seq: number, ts: string): DiversityMeasurement {
+  const pairs = Array.isArray(d.topPairs) ? d.topPairs : [];
+  const flags = Array.isArray(d.flags) ? d.flags : [];
+  return {
+    seq,
+    ts,
+    meanSimilarity: finiteOrNull(d.meanSimilarity),
+    currentMeanSimilarity: finiteOrNull(d.currentMeanSimilarity),
+    converged: d.converged === true,
+    agents: finiteOrNull(d.agents) ?? 0,
+    documents: finiteOrNull(d.documents) ?? 0,
+    threshold: finiteOrNull(d.threshold),
+    topPairs: pairs
+      .filter((p): p is Record<string, unknown> => !!p && typeof p === 'object')
+      .map((p) => ({ a: shortText(p.a, 64), b: shortText(p.b, 64), similarity: finiteOrNull(p.similarity) ?? 0 }))
+      .slice(0, 5),
+    flags: flags.filter((f): f is string => typeof f === 'string').slice(0, 10).map((f) => f.slice(0, 300)),
+  };
+}
+
+function parseFinal(d: { dataset: string; split: string; result: Record<string, unknown>; experimentId?: string }, by: Actor, seq: number, ts: string): FinalEvaluation {
+  const r = d.result;
+  return {
+    seq,
+    ts,
+    by,
+    dataset: d.dataset,
+    split: d.split,
+    ...(d.experimentId ? { experimentId: d.experimentId } : {}),
+    transferAcc: finiteOrNull(r.transfer_acc),
+    pgr: finiteOrNull(r.pgr),
+    transferAccCi: interval(r.transfer_acc_ci),
+    pgrCi: interval(r.pgr_ci),
+    correct: finiteOrNull(r.correct),
+    total: finiteOrNull(r.total),
+  };
 }
 
 function auditSummary(e: AnyEvent): string {

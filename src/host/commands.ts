@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { ID_RE } from '../core/events';
 import type { Experiment } from '../core/model';
 import { HubError } from '../hub/client';
+import { HELDOUT, finalCandidates, finalDatasets, finalSummary, parsePredictions, runPredictions } from '../shared/leaderboardFinal';
 import type { ReviewComments } from './review/comments';
 import { openChangesSinceLastReview, openExperimentDiff } from './review/diff';
 import { parseRevUri } from './review/revFs';
@@ -41,6 +42,14 @@ function agentIdOf(arg: unknown): string | undefined {
   const v = arg && typeof arg === 'object' ? (arg as { agentId?: unknown }).agentId : arg;
   return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
 }
+
+/** Quick pick labels render `$(icon)` syntax: agent-written text must not. */
+function noIcons(s: string): string {
+  return s.replace(/\$\(/g, '$\u2009(');
+}
+
+const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const MAX_PREDICTIONS_FILE = 64 * 1024 * 1024;
 
 export function errorText(err: unknown): string {
   if (err instanceof HubError) return plain(err.message, 500);
@@ -202,7 +211,85 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     await client.markViewed(experimentId, file, viewed);
   }
 
+  /** Final evaluation on the held-out split (human action): experiment, dataset, predictions, modal confirm. */
+  async function runFinalEvaluation(arg?: unknown, datasetArg?: unknown): Promise<Record<string, unknown> | undefined> {
+    const client = await conn.ready;
+    const { experiments } = await client.listExperiments();
+    let id = experimentIdOf(arg);
+    if (!id) {
+      const candidates = finalCandidates(experiments);
+      if (!candidates.length) {
+        void vscode.window.showInformationMessage('Overseer: no scored or succeeded experiment to evaluate on the held-out split.');
+        return undefined;
+      }
+      const items = candidates.map((x) => ({
+        label: noIcons(plain(x.title, 120)) || x.id,
+        description: noIcons(`${x.id} · ${plain(x.agentId, 40)} · ${x.state}${x.score ? ` · ${plain(x.score.dataset, 40)} PGR ${x.score.pgr === null ? 'n/a' : x.score.pgr.toFixed(3)}` : ''}`),
+        detail: runPredictions(x) ? 'held-out predictions recorded by the run (results.json)' : 'no held-out predictions recorded by the run: you will choose a predictions file',
+        id: x.id,
+      }));
+      id = (await vscode.window.showQuickPick(items, { placeHolder: 'Experiment to evaluate on the held-out split', matchOnDescription: true }))?.id;
+      if (!id) return undefined;
+    }
+    const x = experiments.find((y) => y.id === id) ?? (await client.getExperiment(id));
+    const title = plain(x.title, 80);
+
+    const given = typeof datasetArg === 'string' ? datasetArg : arg && typeof arg === 'object' ? (arg as { dataset?: unknown }).dataset : undefined;
+    let dataset: string | undefined = typeof given === 'string' && DATASET_RE.test(given) ? given : undefined;
+    if (!dataset) {
+      const OTHER = 'Other dataset…';
+      const known = finalDatasets(x, experiments);
+      const pick = known.length
+        ? await vscode.window.showQuickPick([...known.map((d) => ({ label: noIcons(plain(d, 64)), dataset: d })), { label: OTHER, dataset: '' }], { placeHolder: `Dataset for the final evaluation of ${x.id}` })
+        : { label: OTHER, dataset: '' };
+      if (!pick) return undefined;
+      dataset =
+        pick.dataset ||
+        (
+          await vscode.window.showInputBox({
+            title: `Dataset for the final evaluation of ${x.id}`,
+            ignoreFocusOut: true,
+            validateInput: (v) => (DATASET_RE.test(v.trim()) ? undefined : 'A dataset name: letters, digits, . _ - (max 64)'),
+          })
+        )?.trim();
+      if (!dataset) return undefined;
+    }
+
+    let predictions: number[] | undefined;
+    if (!runPredictions(x)) {
+      const uris = await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        openLabel: 'Use Predictions',
+        filters: { JSON: ['json'] },
+        title: `Held-out predictions of ${x.id} (a JSON array of integer labels)`,
+      });
+      if (!uris?.length) return undefined;
+      const st = await vscode.workspace.fs.stat(uris[0]!);
+      if (st.size > MAX_PREDICTIONS_FILE) throw new Error(`the predictions file is ${st.size} bytes (limit ${MAX_PREDICTIONS_FILE})`);
+      predictions = parsePredictions(Buffer.from(await vscode.workspace.fs.readFile(uris[0]!)).toString('utf8'));
+    }
+
+    const go = await vscode.window.showWarningMessage(
+      `Run the final evaluation of ${x.id} ("${title}") on the held-out split of ${plain(dataset, 64)}?`,
+      {
+        modal: true,
+        detail:
+          'Held-out queries are limited: every final evaluation is recorded in the ledger and each extra look at the held-out split ' +
+          'makes its scores less trustworthy. Evaluate only final candidates, once.' +
+          (predictions ? `\n\nPredictions: ${predictions.length} from the chosen file.` : '\n\nPredictions: recorded by the run (results.json).'),
+      },
+      'Run Final Evaluation',
+    );
+    if (go !== 'Run Final Evaluation') return undefined;
+    const r = await client.evaluationFinal({ dataset, split: HELDOUT, experiment_id: x.id, ...(predictions ? { predictions } : {}) });
+    void vscode.window
+      .showInformationMessage(`Final evaluation of ${x.id} on ${plain(dataset, 64)} (held-out): ${finalSummary(r)}`, 'Open Leaderboard')
+      .then((choice) => (choice ? vscode.commands.executeCommand('overseer.openLeaderboard') : undefined));
+    return r;
+  }
+
   return [
+    reg('overseer.runFinalEvaluation', (arg?: unknown, dataset?: unknown) => runFinalEvaluation(arg, dataset)),
     reg('overseer.refresh', async () => {
       await Promise.all([queue.reload(), deps.agents.reload(), deps.forum.reload(), deps.audit.reload()]);
     }),

@@ -1,6 +1,7 @@
 // Wire types of the hub HTTP API (shared by the hub, HubClient, the extension and the fleet runtime).
 // Types only: no runtime imports, no vscode, no DOM.
 import type { AnyEvent } from '../core/events';
+import type { DiversityMeasurement, DiversityPoint, FinalEvaluation } from '../core/fleet';
 import type {
   Actor,
   Agent,
@@ -16,7 +17,7 @@ import type {
 } from '../core/model';
 import type { ChangedFile, CommitInfo } from '../git/sandbox';
 
-export type { AnyEvent, CommitInfo };
+export type { AnyEvent, CommitInfo, DiversityMeasurement, DiversityPoint, FinalEvaluation };
 
 /** Every error body: `{"error": {"code", "message"}}`. */
 export interface ApiErrorBody {
@@ -303,3 +304,14 @@ export interface EvaluationFinalRequest {
   [k: string]: unknown;
 }
 export type EvaluationFinalResponse = Record<string, unknown>;
+
+/** `GET /api/diversity` (human): the latest `diversity.measured` and a short history (oldest first). */
+export interface DiversityResponse {
+  latest: DiversityMeasurement | null;
+  history: DiversityPoint[];
+}
+
+/** `GET /api/evaluation/finals` (human): final (held-out) evaluations from `eval.final`, newest first. */
+export interface FinalEvaluationList {
+  finals: FinalEvaluation[];
+}

@@ -13,6 +13,7 @@ import type {
   ContentResponse,
   DecisionRequest,
   DiffResponse,
+  DiversityResponse,
   EvaluatePredictionsRequest,
   EvaluatePredictionsResponse,
   EvaluationFinalRequest,
@@ -20,6 +21,7 @@ import type {
   EvaluationStatus,
   ExperimentFiles,
   ExperimentList,
+  FinalEvaluationList,
   FindingDetail,
   FindingsPage,
   FindingsQuery,
@@ -258,6 +260,14 @@ export class HubClient {
   }
   evaluationFinal(body: EvaluationFinalRequest): Promise<EvaluationFinalResponse> {
     return this.post('/api/evaluation/final', body);
+  }
+  /** Final (held-out) evaluations recorded in the ledger, newest first (human). */
+  evaluationFinals(): Promise<FinalEvaluationList> {
+    return this.get('/api/evaluation/finals');
+  }
+  /** Latest diversity measurement of the fleet and its recent history (human). */
+  diversity(): Promise<DiversityResponse> {
+    return this.get('/api/diversity');
   }
   runLog(experimentId: string, offset?: number): Promise<RunLogResponse> {
     return this.get(`/api/runs/${enc(experimentId)}/log`, { offset });

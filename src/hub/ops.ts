@@ -24,6 +24,7 @@ import type { TokenScope } from './auth';
 import type { EvaluationLike, RunIntegration } from './integrations';
 import { LOG_FILE, LogRequestError, readLog, readLogFile } from '../runners/logs';
 import type * as S from './schemas';
+import { HELDOUT, runPredictions } from '../shared/leaderboardFinal';
 
 export interface HubContext {
   service: FleetService;
@@ -198,10 +199,29 @@ export function evaluationStatus(ctx: HubContext): Record<string, unknown> {
   return evaluationOrThrow(ctx).status([...ctx.service.state.agents.keys()]);
 }
 
+/** Human only. With `experiment_id` and no `predictions`, the predictions come from that experiment's run
+ * (its results.json, see shared/leaderboardFinal runPredictions); the experiment must exist. */
 export async function evaluationFinal(ctx: HubContext, actor: Actor, b: Record<string, unknown>): Promise<Record<string, unknown>> {
   requireHuman(actor, 'run the final evaluation');
   const ev = evaluationOrThrow(ctx);
-  return await ev.final(actor, b);
+  let body = b;
+  if (typeof b.experiment_id === 'string') {
+    const x = ctx.service.state.experiment(b.experiment_id);
+    if (!x) throw notFound(`no experiment ${JSON.stringify(b.experiment_id)}`);
+    if (b.predictions === undefined) {
+      const split = typeof b.split === 'string' && b.split ? b.split : HELDOUT;
+      const predictions = runPredictions(x, split);
+      if (!predictions) {
+        throw new HttpError(
+          400,
+          'predictions_missing',
+          `experiment ${x.id} left no ${split} predictions in its results.json (expected "${split}_predictions": [int, ...]); send predictions explicitly`,
+        );
+      }
+      body = { ...b, predictions };
+    }
+  }
+  return await ev.final(actor, body);
 }
 
 // ---------------------------------------------------------------- snapshots & logs

@@ -2,7 +2,7 @@
 // design notes; every body and query is validated by a strict zod schema.
 import { z } from 'zod';
 import type { Experiment } from '../core/model';
-import type { ContentResponse, DiffResponse, ExperimentFiles, FleetOverview } from './api';
+import type { ContentResponse, DiffResponse, DiversityResponse, ExperimentFiles, FinalEvaluationList, FleetOverview } from './api';
 import { forbidden, notFound } from './errors';
 import type { Router } from './http';
 import * as ops from './ops';
@@ -175,6 +175,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   // ---------------------------------------------------------------- audit, evaluation, runs
   r.route('GET', '/api/audit', { who: 'human', query: S.auditQuery }, ({ query }) => ({ entries: st().auditTrail(query.limit ?? 200) }));
   r.route('GET', '/api/evaluation/status', { who: 'human', query: S.noQuery }, () => ops.evaluationStatus(ctx));
+  r.route('GET', '/api/evaluation/finals', { who: 'human', query: S.noQuery }, (): FinalEvaluationList => ({ finals: [...st().finals].reverse() }));
+  r.route('GET', '/api/diversity', { who: 'human', query: S.noQuery }, (): DiversityResponse => ({
+    latest: st().diversity ?? null,
+    history: [...st().diversityHistory],
+  }));
   r.route('POST', '/api/evaluation/final', { who: 'human', body: S.evaluationFinalBody, query: S.noQuery }, ({ actor, body }) =>
     ops.evaluationFinal(ctx, actor, body),
   );

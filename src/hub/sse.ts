@@ -23,6 +23,8 @@ const OVERSIGHT_TYPES = new Set([
   'auth.token_revoked',
   'fleet.agent_stats',
   'diversity.measured',
+  // Held-out results are for humans only, even when they name an agent's experiment.
+  'eval.final',
 ]);
 
 /** May this principal see this event? Humans: everything. Agents: public forum events and their own. */

@@ -35,10 +35,54 @@ export interface ProbeAlert {
   summary: string;
 }
 
+/** "Diversity of ideas": how similar the agents' proposals and posts are (from `diversity.measured`). */
+export interface DiversityView {
+  seq: number;
+  ts: string;
+  /** Mean pairwise similarity (0..1) over everything so far; null when fewer than two agents wrote. */
+  meanSimilarity: number | null;
+  /** Same over the most recent window. */
+  currentMeanSimilarity: number | null;
+  converged: boolean;
+  /** Convergence threshold of the mean similarity (null if not recorded). */
+  threshold: number | null;
+  agents: number;
+  documents: number;
+  /** Most similar agent pairs (ids are agent-chosen: render as text). */
+  topPairs: { a: string; b: string; similarity: number }[];
+  /** Derived from agent-written text: render with textContent only. */
+  flags: string[];
+  /** Oldest first. */
+  history: { seq: number; ts: string; meanSimilarity: number | null; currentMeanSimilarity: number | null; converged: boolean }[];
+}
+
+/** One final (held-out) evaluation (`eval.final`), with the experiment it scored when known. */
+export interface FinalResultView {
+  seq: number;
+  ts: string;
+  by: string;
+  dataset: string;
+  split: string;
+  experimentId: string | null;
+  /** Agent-written title of the experiment (render as text). */
+  title: string | null;
+  agentId: string | null;
+  transferAcc: number | null;
+  pgr: number | null;
+  transferAccCi: [number, number] | null;
+  pgrCi: [number, number] | null;
+  correct: number | null;
+  total: number | null;
+}
+
 export interface LeaderboardState {
   human: string;
   rows: LeaderRow[];
   alerts: ProbeAlert[];
+  /** Null when the fleet has no diversity measurement yet (or the hub predates /api/diversity). */
+  diversity: DiversityView | null;
+  /** Newest first. */
+  finals: FinalResultView[];
   /** Optional extra rows from the evaluation service's AAR-shaped leaderboard. */
   warnings: string[];
 }
@@ -46,3 +90,8 @@ export interface LeaderboardState {
 export const LeaderboardStateNote = defineNotification<LeaderboardState>('leaderboard/state');
 export const OpenAgent = defineRequest<{ agentId: string }, void>('leaderboard/openAgent', (p) => ({ agentId: id(obj(p).agentId, 'agentId') }));
 export const OpenExperiment = defineRequest<{ experimentId: string }, void>('leaderboard/openReview', (p) => ({ experimentId: id(obj(p).experimentId, 'experimentId') }));
+/** Asks the host to run `overseer.runFinalEvaluation` (it asks for the experiment, dataset and confirmation). */
+export const RunFinalEvaluation = defineRequest<{ experimentId?: string }, void>('leaderboard/runFinalEvaluation', (p) => {
+  const o = p === undefined || p === null ? {} : obj(p);
+  return o.experimentId === undefined ? {} : { experimentId: id(o.experimentId, 'experimentId') };
+});

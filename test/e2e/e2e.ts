@@ -4,45 +4,16 @@
 // Screenshots of every step go to test-results/e2e/.
 // usage: node --import=tsx test/e2e/e2e.ts        (env: KEEP=1 keeps temp dirs, E2E_VSIX=path skips packaging)
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FrameLocator, Locator } from 'playwright-core';
 import { ROOT, checkTools, launchBrowser, startCodeServer } from '../../scripts/codeServer.mjs';
+import { ledger, packageVsix, stopwatch, until, workbench } from './harness';
 import { makeFleet } from './makeFleet';
 
-const T0 = Date.now();
-const t = () => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
-const log = (m: string) => console.log(`[${t()}] ${m}`);
+const log = stopwatch();
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const HUMAN = 'e2e-reviewer';
-const EXT_ID = 'overseer-dev.overseer';
-
-interface LedgerLine {
-  seq: number;
-  type: string;
-  actor: { kind: string; id: string };
-  data: Record<string, unknown>;
-}
-
-function ledger(fleetDir: string): LedgerLine[] {
-  return fs
-    .readFileSync(path.join(fleetDir, 'ledger.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as LedgerLine);
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function main(): Promise<void> {
   checkTools();
@@ -53,12 +24,7 @@ async function main(): Promise<void> {
   const demo = await makeFleet(fleetDir);
   log(`demo fleet ${fleetDir}: pending ${JSON.stringify(demo.pending)}`);
 
-  const vsix =
-    process.env.E2E_VSIX ??
-    execFileSync('bash', [path.join(ROOT, 'scripts/package-vsix.sh'), path.join(tmp, 'overseer.vsix')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
-      .trim()
-      .split('\n')
-      .pop()!;
+  const vsix = await packageVsix(path.join(tmp, 'overseer.vsix'));
   log(`VSIX ${vsix} (${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB)`);
 
   const cs = await startCodeServer({
@@ -77,25 +43,7 @@ async function main(): Promise<void> {
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`[${m.type()}] ${m.text()}`.slice(0, 500));
   });
-  let n = 0;
-  const shot = async (name: string) => {
-    const p = path.join(SHOTS, `${String(++n).padStart(2, '0')}-${name}.png`);
-    await page.screenshot({ path: p, animations: 'disabled' });
-    log(`shot ${path.relative(ROOT, p)}`);
-  };
-  const toast = (text: string | RegExp) => page.locator('.notifications-toasts .notification-list-item-message', { hasText: text });
-  const palette = async (command: string) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor();
-    await input.fill(`>${command}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
-  const webview = (): FrameLocator =>
-    page.frameLocator(`iframe.webview.ready[src*="extensionId=${EXT_ID}"]:visible`).frameLocator('#active-frame');
-  /** A row of a sidebar tree, by its visible text (labels + descriptions). */
-  const treeItem = (text: RegExp): Locator => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first();
+  const { shot, palette, webview, treeItem } = workbench(page, SHOTS, log);
 
   try {
     await page.goto(`${cs.base}/?folder=${encodeURIComponent(cs.ws)}`);

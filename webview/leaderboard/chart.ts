@@ -53,3 +53,39 @@ function niceStep(raw: number): number {
   const f = raw / p;
   return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
+
+export interface SparkInput {
+  seq: number;
+  value: number | null;
+  converged: boolean;
+}
+
+export interface SparkLayout {
+  width: number;
+  height: number;
+  /** SVG polyline `points` through the finite values (empty when fewer than one). */
+  points: string;
+  dots: { x: number; y: number; value: number; seq: number; converged: boolean }[];
+  /** y of the convergence threshold line, when given. */
+  thresholdY: number | null;
+}
+
+/** Sparkline of a similarity series on a fixed [0, 1] scale (values are clamped), oldest left. Pure. */
+export function sparklineLayout(series: readonly SparkInput[], width = 320, height = 64, threshold?: number): SparkLayout {
+  const pad = 4;
+  const n = series.length;
+  const x = (i: number) => (n <= 1 ? width / 2 : pad + (i / (n - 1)) * (width - 2 * pad));
+  const y = (v: number) => pad + (1 - Math.min(1, Math.max(0, v))) * (height - 2 * pad);
+  const round = (v: number) => Math.round(v * 100) / 100;
+  const dots: SparkLayout['dots'] = [];
+  series.forEach((p, i) => {
+    if (typeof p.value === 'number' && Number.isFinite(p.value)) dots.push({ x: round(x(i)), y: round(y(p.value)), value: p.value, seq: p.seq, converged: p.converged });
+  });
+  return {
+    width,
+    height,
+    points: dots.map((d) => `${d.x},${d.y}`).join(' '),
+    dots,
+    thresholdY: typeof threshold === 'number' && Number.isFinite(threshold) ? round(y(threshold)) : null,
+  };
+}

@@ -2,10 +2,20 @@
 // verified vs self-reported badges, probing alerts.
 import '../common/elements';
 import { connect, errorText, showNotice } from '../common/ipc';
-import { h, replace } from '../common/dom';
+import { button, h, replace } from '../common/dom';
 import { fmtNum, fmtPct, fmtTime, oneLine } from '../common/text';
-import { LEADERBOARD_SURFACE, LeaderboardStateNote, OpenAgent, OpenExperiment, type LeaderRow, type LeaderboardState } from '../../src/shared/leaderboardProtocol';
-import { chartLayout } from './chart';
+import {
+  LEADERBOARD_SURFACE,
+  LeaderboardStateNote,
+  OpenAgent,
+  OpenExperiment,
+  RunFinalEvaluation,
+  type DiversityView,
+  type FinalResultView,
+  type LeaderRow,
+  type LeaderboardState,
+} from '../../src/shared/leaderboardProtocol';
+import { chartLayout, sparklineLayout } from './chart';
 
 const { rpc } = connect(LEADERBOARD_SURFACE);
 const app = document.getElementById('app')!;
@@ -53,6 +63,88 @@ function chart(rows: LeaderRow[]): SVGElement {
   return root;
 }
 
+/** Mean pairwise similarity over time (0..1, fixed scale); every label is a text node. */
+function sparkline(d: DiversityView): SVGElement {
+  const L = sparklineLayout(d.history.map((p) => ({ seq: p.seq, value: p.meanSimilarity, converged: p.converged })), 320, 64, d.threshold ?? undefined);
+  const root = svg('svg', { class: 'chart', id: 'diversity-sparkline', viewBox: `0 0 ${L.width} ${L.height}`, width: L.width, height: L.height, role: 'img', 'aria-label': 'Mean pairwise similarity of the agents over time' });
+  root.append(svg('line', { class: 'axis', x1: 0, x2: L.width, y1: L.height - 1, y2: L.height - 1 }));
+  if (L.thresholdY !== null) {
+    const t = svg('line', { class: 'zero', x1: 0, x2: L.width, y1: L.thresholdY, y2: L.thresholdY });
+    t.append(svg('title', {}, `convergence threshold ${fmtNum(d.threshold, 2)}`));
+    root.append(t);
+  }
+  if (L.dots.length > 1) root.append(svg('polyline', { class: 'ci', fill: 'none', points: L.points }));
+  for (const p of L.dots) {
+    const dot = svg('circle', { class: `mean${p.converged ? ' unverified' : ''}`, cx: p.x, cy: p.y, r: 2.5 });
+    dot.append(svg('title', {}, `#${p.seq}: mean similarity ${fmtNum(p.value, 3)}${p.converged ? ' (converged)' : ''}`));
+    root.append(dot);
+  }
+  return root;
+}
+
+function diversitySection(d: DiversityView | null): HTMLElement {
+  if (!d) {
+    return h('section', { class: 'card', id: 'diversity' },
+      h('h2', null, 'Diversity of ideas'),
+      h('p', { class: 'muted' }, 'No diversity measurement yet: the fleet records one as agents propose experiments and post findings.'),
+    );
+  }
+  return h('section', { class: 'card', id: 'diversity' },
+    h('h2', null, 'Diversity of ideas'),
+    d.converged
+      ? h('div', { class: 'danger', id: 'diversity-warning', role: 'alert' }, '⚠ The agents are converging: their proposals and findings are becoming similar. Consider redirecting some agents to different directions.')
+      : null,
+    h('p', null,
+      h('span', { id: 'diversity-mean' }, `Mean pairwise similarity ${fmtNum(d.meanSimilarity, 3)}`),
+      h('span', { class: 'muted' }, ` · recent window ${fmtNum(d.currentMeanSimilarity, 3)} · ${d.agents} agents, ${d.documents} documents · measured ${fmtTime(d.ts)}`),
+    ),
+    h('p', { class: 'muted' }, 'TF-IDF cosine similarity of each agent\'s proposals and posts (0 = unrelated, 1 = identical).'),
+    d.history.length ? sparkline(d) : null,
+    d.topPairs.length
+      ? h('table', { id: 'diversity-pairs' },
+          h('thead', null, h('tr', null, h('th', null, 'Most similar agents'), h('th', { class: 'num' }, 'Similarity'))),
+          h('tbody', null, d.topPairs.map((p) =>
+            h('tr', null, h('td', null, `${oneLine(p.a, 64)} ↔ ${oneLine(p.b, 64)}`), h('td', { class: 'num' }, fmtNum(p.similarity, 3))),
+          )),
+        )
+      : null,
+    d.flags.length ? h('ul', { class: 'alerts', id: 'diversity-flags' }, d.flags.map((f) => h('li', null, oneLine(f, 300)))) : null,
+  );
+}
+
+function ci(c: [number, number] | null): string {
+  return c ? ` [${fmtNum(c[0], 3)}, ${fmtNum(c[1], 3)}]` : '';
+}
+
+function finalsSection(finals: FinalResultView[]): HTMLElement {
+  return h('section', { class: 'card', id: 'finals' },
+    h('h2', null, 'Final evaluation (held-out split)'),
+    h('p', { class: 'muted' }, 'Exact held-out scores with 95% bootstrap intervals, run by a human. Held-out queries are limited: evaluate only final candidates.'),
+    button('Run Final Evaluation…', () => void call(rpc.request(RunFinalEvaluation, {})), { id: 'run-final', title: 'Choose an experiment and dataset, then confirm' }),
+    finals.length
+      ? h('table', { id: 'finals-table' },
+          h('thead', null, h('tr', null,
+            h('th', null, 'When'), h('th', null, 'Experiment'), h('th', null, 'Agent'), h('th', null, 'Dataset'), h('th', { class: 'num' }, 'transfer_acc'), h('th', { class: 'num' }, 'PGR'), h('th', { class: 'num' }, 'n'), h('th', null, 'By'),
+          )),
+          h('tbody', null, finals.map((f) =>
+            h('tr', { dataset: { seq: String(f.seq) } },
+              h('td', null, fmtTime(f.ts)),
+              h('td', null, f.experimentId
+                ? h('button', { class: 'link', title: oneLine(f.title ?? '', 200), on: { click: () => void call(rpc.request(OpenExperiment, { experimentId: f.experimentId! })) } }, oneLine(f.title || f.experimentId, 80))
+                : h('span', { class: 'muted' }, '—')),
+              h('td', null, oneLine(f.agentId ?? '—', 64)),
+              h('td', null, `${oneLine(f.dataset, 80)} / ${oneLine(f.split, 32)}`),
+              h('td', { class: 'num' }, `${fmtNum(f.transferAcc, 3)}${ci(f.transferAccCi)}`),
+              h('td', { class: 'num' }, `${fmtNum(f.pgr, 3)}${ci(f.pgrCi)}`),
+              h('td', { class: 'num' }, f.total === null ? '—' : String(f.total)),
+              h('td', { class: 'muted' }, oneLine(f.by, 64)),
+            ),
+          )),
+        )
+      : h('p', { class: 'muted', id: 'finals-empty' }, 'No final evaluation yet.'),
+  );
+}
+
 function render(): void {
   const s = state!;
   app.setAttribute('aria-busy', 'false');
@@ -92,5 +184,7 @@ function render(): void {
         )),
       ),
     ),
+    finalsSection(s.finals ?? []),
+    diversitySection(s.diversity ?? null),
   );
 }

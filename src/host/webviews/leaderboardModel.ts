@@ -1,7 +1,8 @@
 // Leaderboard rows from the fleet's scored experiments. Pure (no vscode): unit-tested and benchable.
+import type { DiversityResponse, FinalEvaluation } from '../../hub/api';
 import type { Agent, AuditEntry, Experiment } from '../../core/model';
 import { bootstrapSeeds } from '../../evaluation/stats';
-import type { LeaderRow, ProbeAlert, ScoredRun } from '../../shared/leaderboardProtocol';
+import type { DiversityView, FinalResultView, LeaderRow, ProbeAlert, ScoredRun } from '../../shared/leaderboardProtocol';
 
 export function firstLine(s: string, max = 140): string {
   const line = (s ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '';
@@ -71,4 +72,49 @@ export function probeAlerts(entries: readonly AuditEntry[], agentIds: readonly s
     out.push({ seq: e.seq, ts: e.ts, agentId, summary: e.summary });
   }
   return out.sort((a, b) => b.seq - a.seq);
+}
+
+/** The "Diversity of ideas" section from `GET /api/diversity`; null before the first measurement. */
+export function diversityView(d: DiversityResponse | null | undefined): DiversityView | null {
+  const m = d?.latest;
+  if (!m) return null;
+  return {
+    seq: m.seq,
+    ts: m.ts,
+    meanSimilarity: m.meanSimilarity,
+    currentMeanSimilarity: m.currentMeanSimilarity,
+    converged: m.converged,
+    threshold: m.threshold ?? null,
+    agents: m.agents,
+    documents: m.documents,
+    topPairs: [...m.topPairs].sort((p, q) => q.similarity - p.similarity).slice(0, 5),
+    flags: m.flags.slice(0, 10),
+    history: (d?.history ?? []).map((h) => ({ ...h })),
+  };
+}
+
+/** Final (held-out) results, newest first, joined with the experiment they scored. */
+export function finalResults(finals: readonly FinalEvaluation[], experiments: readonly Experiment[]): FinalResultView[] {
+  const byId = new Map(experiments.map((x) => [x.id, x]));
+  return [...finals]
+    .sort((a, b) => b.seq - a.seq)
+    .map((f) => {
+      const x = f.experimentId ? byId.get(f.experimentId) : undefined;
+      return {
+        seq: f.seq,
+        ts: f.ts,
+        by: f.by.id,
+        dataset: f.dataset,
+        split: f.split,
+        experimentId: f.experimentId ?? null,
+        title: x ? firstLine(x.title, 200) : null,
+        agentId: x?.agentId ?? null,
+        transferAcc: f.transferAcc,
+        pgr: f.pgr,
+        transferAccCi: f.transferAccCi,
+        pgrCi: f.pgrCi,
+        correct: f.correct,
+        total: f.total,
+      };
+    });
 }
