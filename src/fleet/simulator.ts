@@ -468,7 +468,10 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     if (monitor) await monitor.measure().catch(() => undefined);
   } finally {
     monitor?.stop();
-    if (hub) await hub.close();
+    if (hub) {
+      await hub.idle().catch(() => undefined); // let screening of the last proposals land before closing
+      await hub.close();
+    }
   }
   return { url, actions, normalized, gaming, rounds: round };
 }

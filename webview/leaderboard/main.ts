@@ -17,6 +17,12 @@ import {
 } from '../../src/shared/leaderboardProtocol';
 import { chartLayout, sparklineLayout } from './chart';
 
+/** Chart labels sit in a 160 px column: cut to fit, with an ellipsis (the table shows the full name). */
+function chartLabel(name: string): string {
+  const t = oneLine(name, 200);
+  return t.length > 22 ? `${t.slice(0, 21)}…` : t;
+}
+
 const { rpc } = connect(LEADERBOARD_SURFACE);
 const app = document.getElementById('app')!;
 let state: LeaderboardState | undefined;
@@ -43,7 +49,7 @@ function svg(tag: string, attrs: Record<string, string | number>, text?: string)
 }
 
 function chart(rows: LeaderRow[]): SVGElement {
-  const L = chartLayout(rows.map((r) => ({ label: oneLine(r.name, 40), mean: r.meanPgr, lo: r.ci?.lo ?? null, hi: r.ci?.hi ?? null, verified: r.verified > 0 && r.unverified === 0 })));
+  const L = chartLayout(rows.map((r) => ({ label: chartLabel(r.name), mean: r.meanPgr, lo: r.ci?.lo ?? null, hi: r.ci?.hi ?? null, verified: r.verified > 0 && r.unverified === 0 })));
   const root = svg('svg', { class: 'chart', id: 'chart', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': 'Mean PGR with 95% confidence interval per agent' });
   root.append(svg('line', { class: 'axis', x1: L.plotLeft, x2: L.plotRight, y1: L.axisY, y2: L.axisY }));
   for (const t of L.ticks) {
