@@ -264,16 +264,19 @@ export class FleetService {
       branch: input.branch,
       supersedes: input.supersedes,
     });
+    // Sequenced in the same tick, so both events share one group commit (one fsync per proposal).
+    const started = this.opts.screen ? this.ledger.append('experiment.screening_started', SYSTEM, { experimentId }) : undefined;
+    started?.catch(() => undefined); // a write failure surfaces through `e` below; never as an unhandled rejection
     await e;
     const x = this.state.experiment(experimentId)!;
-    if (this.opts.screen) this.startScreening(x, sb());
+    if (started) this.startScreening(x, sb(), started);
     return x;
   }
 
-  private startScreening(x: Experiment, sb: Sandbox): void {
+  private startScreening(x: Experiment, sb: Sandbox, started: Promise<unknown>): void {
     const screen = this.opts.screen!;
     const p = (async () => {
-      await this.ledger.append('experiment.screening_started', SYSTEM, { experimentId: x.id });
+      await started;
       let report: ScreeningReport;
       try {
         report = await screen(x, sb);
