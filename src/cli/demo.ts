@@ -5,11 +5,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { startHub, type Hub } from '../hub/server';
 import { agentIdFor } from '../fleet/directions';
 import { startDiversityMonitor } from '../fleet/diversityMonitor';
 import { defaultDirectionsFile, prepareSimulatedFleet, simulateFleet } from '../fleet/simulator';
+import { parseCommand } from './args';
 
 const USAGE =
   'usage: overseer demo [--fleet .fleet-demo/fleet] [--fresh] [--port 8787] [--cs-port 8080] [--vsix overseer.vsix]\n' +
@@ -41,32 +41,24 @@ async function waitHttp(url: string, ms: number, child: ChildProcess): Promise<b
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        fleet: { type: 'string' },
-        fresh: { type: 'boolean' },
-        port: { type: 'string' },
-        'cs-port': { type: 'string' },
-        vsix: { type: 'string' },
-        'code-server': { type: 'string' },
-        'no-code-server': { type: 'boolean' },
-        seed: { type: 'string' },
-        steps: { type: 'string' },
-        'interval-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    return fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (a.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      fleet: { type: 'string' },
+      fresh: { type: 'boolean' },
+      port: { type: 'string' },
+      'cs-port': { type: 'string' },
+      vsix: { type: 'string' },
+      'code-server': { type: 'string' },
+      'no-code-server': { type: 'boolean' },
+      seed: { type: 'string' },
+      steps: { type: 'string' },
+      'interval-ms': { type: 'string' },
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const a = parsed.values;
   const fleetDir = path.resolve(a.fleet ?? path.join('.fleet-demo', 'fleet'));
   const demoRoot = path.dirname(fleetDir);
   const hubPort = port(a.port, 8787, 'port');

@@ -1,10 +1,10 @@
 // `overseer fleet start|simulate`: run Claude research agents (one direction each) or the deterministic simulator.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL, PRICES, parsePriceTable } from '../core/pricing';
 import { startEmbeddedFleet } from '../fleet/runtime';
 import { defaultDirectionsFile, simulateFleet } from '../fleet/simulator';
+import { parseCommand } from './args';
 
 const USAGE = [
   'usage: overseer fleet start --fleet <dir> [--agents 9] [--directions directions.md] [--model M] [--max-usd X]',
@@ -50,44 +50,32 @@ export async function fleetCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return sub === '--help' || sub === '-h' ? 0 : 1;
   }
-  let a;
-  try {
-    a = parseArgs({
-      args: rest,
-      options: {
-        fleet: { type: 'string' },
-        agents: { type: 'string' },
-        directions: { type: 'string' },
-        model: { type: 'string' },
-        'max-usd': { type: 'string' },
-        'base-url': { type: 'string' },
-        prices: { type: 'string' },
-        port: { type: 'string' },
-        'max-calls': { type: 'string' },
-        seed: { type: 'string' },
-        steps: { type: 'string' },
-        hub: { type: 'string' },
-        tokens: { type: 'string' },
-        'human-token': { type: 'string' },
-        reviewer: { type: 'boolean' },
-        'interval-ms': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 1;
-  }
-  if (a.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (!a.fleet) {
-    process.stderr.write(`--fleet is required\n${USAGE}\n`);
-    return 1;
-  }
+  const parsed = parseCommand(
+    rest,
+    {
+      fleet: { type: 'string' },
+      agents: { type: 'string' },
+      directions: { type: 'string' },
+      model: { type: 'string' },
+      'max-usd': { type: 'string' },
+      'base-url': { type: 'string' },
+      prices: { type: 'string' },
+      port: { type: 'string' },
+      'max-calls': { type: 'string' },
+      seed: { type: 'string' },
+      steps: { type: 'string' },
+      hub: { type: 'string' },
+      tokens: { type: 'string' },
+      'human-token': { type: 'string' },
+      reviewer: { type: 'boolean' },
+      'interval-ms': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    USAGE,
+    { required: ['fleet'] },
+  );
+  if (typeof parsed === 'number') return parsed;
+  const a = parsed.values;
   const agents = positiveInt(a.agents, 'agents', 9);
   if (agents < 1) throw new Error('--agents must be at least 1');
   const directionsFile = a.directions ? path.resolve(a.directions) : defaultDirectionsFile();

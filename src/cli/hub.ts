@@ -2,43 +2,31 @@
 // standalone until SIGINT/SIGTERM, then close cleanly (ledger flushed, snapshot written).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { LEDGER_FILE } from '../core/ledger';
 import { createFleet } from '../hub/fleetSetup';
 import { runningHub, startHub } from '../hub/server';
+import { parseCommand } from './args';
 
 const USAGE = 'usage: overseer hub --fleet <dir> [--port <p>] [--host <h>] [--init --name <fleet-name> [--agents id1,id2]] [--dispatch] [--no-screen]';
 
 export async function hubCommand(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs({
-      args: argv,
-      options: {
-        fleet: { type: 'string' },
-        port: { type: 'string' },
-        host: { type: 'string' },
-        init: { type: 'boolean' },
-        name: { type: 'string' },
-        agents: { type: 'string' },
-        dispatch: { type: 'boolean' },
-        'no-screen': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    return 1;
-  }
-  if (a.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (!a.fleet) {
-    process.stderr.write(`--fleet is required\n${USAGE}\n`);
-    return 1;
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      fleet: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      init: { type: 'boolean' },
+      name: { type: 'string' },
+      agents: { type: 'string' },
+      dispatch: { type: 'boolean' },
+      'no-screen': { type: 'boolean' },
+    },
+    USAGE,
+    { required: ['fleet'] },
+  );
+  if (typeof parsed === 'number') return parsed;
+  const a = parsed.values;
   const port = a.port === undefined ? 0 : Number(a.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`invalid --port ${JSON.stringify(a.port)}\n`);

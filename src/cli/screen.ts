@@ -2,11 +2,11 @@
 // Prints the screening report as JSON on stdout. Exit 0 on success, 1 on bad input (message on stderr).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { z } from 'zod';
 import { decodeLenient } from '../screening/patchModel';
 import { screenProposal } from '../screening/screen';
+import { parseCommand } from './args';
 
 const USAGE = `usage: overseer screen --repo <git repo> --experiment <experiment.json> [--patch <file.diff>] [--base <rev>]
                        [--ai] [--base-url <url>] [--model <id>] [--allow-host <host>]... [--pretty]
@@ -42,32 +42,23 @@ function readFileOrThrow(p: string, what: string): Buffer {
 }
 
 export async function screenCommand(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      options: {
-        repo: { type: 'string' },
-        patch: { type: 'string' },
-        experiment: { type: 'string' },
-        base: { type: 'string' },
-        ai: { type: 'boolean', default: false },
-        'base-url': { type: 'string' },
-        model: { type: 'string' },
-        'allow-host': { type: 'string', multiple: true },
-        pretty: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (e) {
-    return fail(`${(e as Error).message}\n${USAGE}`);
-  }
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      repo: { type: 'string' },
+      patch: { type: 'string' },
+      experiment: { type: 'string' },
+      base: { type: 'string' },
+      ai: { type: 'boolean', default: false },
+      'base-url': { type: 'string' },
+      model: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      pretty: { type: 'boolean', default: false },
+    },
+    USAGE,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const args = parsed.values;
   try {
     if (!args.repo) throw new InputError('--repo is required');
     if (!args.experiment) throw new InputError('--experiment is required');
