@@ -67,6 +67,7 @@ function render(scrollTop: boolean): void {
         section(`Files (${s.files.length})`, renderFiles(s)),
         s.diffs.length ? section('Diff (small files)', h('div', null, s.diffs.map((d) => renderDiff(d.file, d.patch, d.truncated)))) : null,
         s.comments.length ? section(`Review comments (${s.comments.length})`, renderComments(s)) : null,
+        e.run || e.score ? section('Run and results', renderRun(e)) : null,
         section('History', renderHistory(e)),
         e.verdict ? section('Decision', h('p', { id: 'verdict' }, `${e.verdict.decision.replace('_', ' ')} by ${oneLine(e.verdict.by.id, 64)} at ${fmtTime(e.verdict.ts)}`, e.verdict.reason ? h('span', null, ` — ${oneLine(e.verdict.reason, 2000)}`) : null)) : null,
       ),
@@ -215,6 +216,32 @@ function renderComments(s: ReviewState): HTMLElement {
       markdownElement(c.body),
     ),
   ));
+}
+
+/** The run of an approved experiment: where and how it ran, its exit, its results.json and its verified score. */
+function renderRun(e: Experiment): HTMLElement {
+  const r = e.run;
+  const rows: Child[] = [];
+  const kv = (k: string, v: string) => rows.push(h('dt', null, k), h('dd', null, v));
+  if (r) {
+    kv('Runner', `${oneLine(r.runner, 100)} · job ${oneLine(r.jobId, 200)}`);
+    kv('Commit', `${r.commit.slice(0, 12)} (tree ${r.tree.slice(0, 12)}) — the approved pin`);
+    kv('State', r.endState ? `${r.endState}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}` : e.state);
+    kv('Dispatched', fmtTime(r.dispatchedAt));
+    if (r.startedAt) kv('Started', fmtTime(r.startedAt));
+    if (r.endedAt) kv('Ended', fmtTime(r.endedAt));
+    if (r.startedAt && r.endedAt) kv('Duration', `${fmtNum((Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000, 1)} s`);
+    if (r.reason) kv('Reason', oneLine(r.reason, 2000));
+  }
+  if (e.score) {
+    kv('Score', `transfer_acc ${fmtNum(e.score.transferAcc, 3)} · PGR ${e.score.pgr === null ? 'n/a' : fmtNum(e.score.pgr, 3)} on ${oneLine(e.score.dataset, 200)}/${oneLine(e.score.split, 64)}`);
+    kv('Evidence', e.score.verified ? `verified: evaluation call #${e.score.evalSeq} made by this run` : 'unverified');
+  }
+  const results = r?.artifacts && Object.keys(r.artifacts).length ? plain(JSON.stringify(r.artifacts, null, 2), 20_000) : undefined;
+  return h('div', { id: 'run' },
+    h('dl', { class: 'kv' }, ...rows),
+    results ? h('details', null, h('summary', null, 'results.json (written by the job)'), h('pre', { class: 'command' }, results)) : null,
+  );
 }
 
 function renderHistory(e: Experiment): HTMLElement {

@@ -1,0 +1,86 @@
+// The review webview in a real DOM (Debian's Chromium via playwright-core): a finished run shows where and how
+// it ran, its exit, its verified score and the job's results.json — all job-written text as text only.
+// Skipped when Chromium is not installed.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Experiment } from '../../../src/core/model';
+import type { ReviewState } from '../../../src/shared/reviewProtocol';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const EVIL = '<img src=x onerror="window.pwned=1">';
+const SHA = 'a'.repeat(40);
+const TREE = 'b'.repeat(40);
+
+const experiment: Experiment = {
+  id: 'exp-7',
+  agentId: 'aar-1',
+  title: 'Confidence-weighted loss',
+  rationale: 'r',
+  command: 'python train.py',
+  resources: { gpus: 1, gpuHours: 2, timeLimitMinutes: 60 },
+  taskMode: 'normal',
+  commit: SHA,
+  tree: TREE,
+  state: 'scored',
+  proposedSeq: 3,
+  proposedAt: '2026-11-25T10:00:00.000Z',
+  run: {
+    runner: 'cluster',
+    jobId: '4242',
+    commit: SHA,
+    tree: TREE,
+    dispatchedAt: '2026-11-25T10:05:00.000Z',
+    startedAt: '2026-11-25T10:05:02.000Z',
+    endedAt: '2026-11-25T10:07:02.000Z',
+    exitCode: 0,
+    endState: 'succeeded',
+    artifacts: { accuracy: 0.812, note: EVIL },
+  },
+  score: { dataset: 'syn', split: 'test', transferAcc: 0.812, pgr: 0.44, verified: true, evalSeq: 57 },
+  history: [],
+};
+
+const STATE: ReviewState = { human: 'alice', experiment, files: [], diffs: [], comments: [], queue: [], warnings: [] };
+
+describe('review webview in a browser: run and results', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) return this.skip();
+    const bundle = await esbuild.build({ entryPoints: ['webview/review/main.ts'], bundle: true, write: false, format: 'iife', platform: 'browser' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage();
+    await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
+    await page.addScriptTag({
+      content: 'window.sent = []; window.acquireVsCodeApi = function () { return { postMessage: function (m) { window.sent.push(m); }, getState: function () {}, setState: function () {} }; };',
+    });
+    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
+    await page.evaluate((s) => window.postMessage({ t: 'note', method: 'review/state', params: s }, '*'), STATE as unknown as Record<string, unknown>);
+    await page.waitForSelector('#run');
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows the runner, the approved pin, the exit, the duration and the verified score', async () => {
+    const text = await page.locator('#run').innerText();
+    assert.match(text, /cluster · job 4242/);
+    assert.match(text, new RegExp(`${SHA.slice(0, 12)} \\(tree ${TREE.slice(0, 12)}\\)`));
+    assert.match(text, /succeeded \(exit 0\)/);
+    assert.match(text, /120\.0 s/);
+    assert.match(text, /transfer_acc 0\.812 · PGR 0\.440 on syn\/test/);
+    assert.match(text, /verified: evaluation call #57/);
+  });
+
+  it('renders results.json written by the job as text, never as markup', async () => {
+    await page.locator('#run summary').click();
+    const pre = await page.locator('#run pre').innerText();
+    assert.ok(pre.includes(EVIL.replace(/"/g, '\\"')), pre);
+    assert.equal(await page.locator('#run img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  });
+});
