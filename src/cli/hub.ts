@@ -7,7 +7,7 @@ import { createFleet } from '../hub/fleetSetup';
 import { runningHub, startHub } from '../hub/server';
 import { parseCommand } from './args';
 
-const USAGE = 'usage: overseer hub --fleet <dir> [--port <p>] [--host <h>] [--init --name <fleet-name> [--agents id1,id2]] [--dispatch] [--no-screen]';
+const USAGE = 'usage: overseer hub --fleet <dir> [--port <p>] [--host <h>] [--init --name <fleet-name> [--agents id1,id2]] [--dispatch [--public-url <url jobs use>]] [--no-screen]';
 
 export async function hubCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -21,6 +21,7 @@ export async function hubCommand(argv: string[]): Promise<number> {
       agents: { type: 'string' },
       dispatch: { type: 'boolean' },
       'no-screen': { type: 'boolean' },
+      'public-url': { type: 'string' },
     },
     USAGE,
     { required: ['fleet'] },
@@ -55,7 +56,11 @@ export async function hubCommand(argv: string[]): Promise<number> {
   } else if (a.init) {
     process.stderr.write(`${dir} already holds a fleet; --init ignored\n`);
   }
-  const hub = await startHub({ fleetDir: dir, host: a.host, port, dispatch: !!a.dispatch, screen: !a['no-screen'] });
+  if (a['public-url'] !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(a['public-url'])) {
+    process.stderr.write(`invalid --public-url ${JSON.stringify(a['public-url'])} (expected http(s)://host[:port])\n`);
+    return 1;
+  }
+  const hub = await startHub({ fleetDir: dir, host: a.host, port, dispatch: !!a.dispatch, screen: !a['no-screen'], publicUrl: a['public-url'] });
   process.stdout.write(`overseer hub: fleet ${JSON.stringify(hub.service.state.name)} listening on ${hub.url}\n`);
   if (firstToken || !hub.tokens.records().some((t) => t.principal.kind === 'human' && !t.revoked)) {
     const t = hub.createToken({ kind: 'human', id: 'admin' });

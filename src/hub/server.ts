@@ -51,6 +51,9 @@ export interface HubOptions {
   onWarning?: (msg: string) => void;
   /** Log requests (fastify logger). */
   logger?: boolean;
+  /** URL jobs use to reach the hub (OVERSEER_EVAL_URL), when compute nodes cannot reach the bind address
+   * (e.g. a hub bound to 0.0.0.0 behind a login node). Default: the hub's own URL. */
+  publicUrl?: string;
 }
 
 export interface Hub {
@@ -204,7 +207,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     let closed = false;
     cleanups.push(() => (closed ? undefined : app.close()));
     if (runnersConfig) {
-      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: url, tokenFor: runs.tokenFor, onWarning: warn });
+      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: opts.publicUrl ?? url, tokenFor: runs.tokenFor, onWarning: warn });
     }
 
     const lockFile = path.join(fleetDir, HUB_LOCK_FILE);

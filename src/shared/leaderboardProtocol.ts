@@ -75,6 +75,24 @@ export interface FinalResultView {
   total: number | null;
 }
 
+/** One scored experiment on the "PGR over time" chart. */
+export interface PgrPoint {
+  /** Ledger seq of the `experiment.scored` event (falls back to the proposal's seq). */
+  seq: number;
+  /** When it was scored (ISO). */
+  ts: string;
+  pgr: number;
+  verified: boolean;
+  experimentId: string;
+}
+
+/** One agent's PGR history, oldest first (name is agent-chosen: render as text). */
+export interface AgentPgrSeries {
+  agentId: string;
+  name: string;
+  points: PgrPoint[];
+}
+
 export interface LeaderboardState {
   human: string;
   rows: LeaderRow[];
@@ -83,6 +101,8 @@ export interface LeaderboardState {
   diversity: DiversityView | null;
   /** Newest first. */
   finals: FinalResultView[];
+  /** PGR of each scored experiment over time, one series per agent with at least one finite PGR (absent from older hosts). */
+  series?: AgentPgrSeries[];
   /** Optional extra rows from the evaluation service's AAR-shaped leaderboard. */
   warnings: string[];
 }

@@ -2,7 +2,7 @@
 import type { DiversityResponse, FinalEvaluation } from '../../hub/api';
 import type { Agent, AuditEntry, Experiment } from '../../core/model';
 import { bootstrapSeeds } from '../../evaluation/stats';
-import type { DiversityView, FinalResultView, LeaderRow, ProbeAlert, ScoredRun } from '../../shared/leaderboardProtocol';
+import type { AgentPgrSeries, DiversityView, FinalResultView, LeaderRow, PgrPoint, ProbeAlert, ScoredRun } from '../../shared/leaderboardProtocol';
 
 export function firstLine(s: string, max = 140): string {
   const line = (s ?? '').split(/\r?\n/).find((l) => l.trim()) ?? '';
@@ -117,4 +117,32 @@ export function finalResults(finals: readonly FinalEvaluation[], experiments: re
         total: f.total,
       };
     });
+}
+
+/**
+ * PGR over time, one series per agent (ordered by agent id so colours stay put as ranks change), points oldest
+ * first. A point's seq/ts are those of the latest `experiment.scored` history entry (else the proposal's).
+ * Experiments without a finite PGR are left out: they have nothing to plot.
+ */
+export function pgrSeries(agents: readonly Agent[], experiments: readonly Experiment[]): AgentPgrSeries[] {
+  const byAgent = new Map<string, PgrPoint[]>();
+  for (const x of experiments) {
+    const pgr = x.score?.pgr;
+    if (typeof pgr !== 'number' || !Number.isFinite(pgr)) continue;
+    const scored = [...(x.history ?? [])].reverse().find((e) => e.type === 'experiment.scored');
+    const point: PgrPoint = {
+      seq: scored?.seq ?? x.proposedSeq,
+      ts: scored?.ts ?? x.proposedAt,
+      pgr,
+      verified: x.score!.verified === true,
+      experimentId: x.id,
+    };
+    const list = byAgent.get(x.agentId) ?? [];
+    list.push(point);
+    byAgent.set(x.agentId, list);
+  }
+  const names = new Map(agents.map((a) => [a.id, a.name]));
+  return [...byAgent.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([agentId, points]) => ({ agentId, name: names.get(agentId) ?? agentId, points: points.sort((p, q) => p.seq - q.seq) }));
 }

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { AnyEvent } from '../../core/events';
 import type { HubClient } from '../../hub/client';
 import { LEADERBOARD_SURFACE, LeaderboardStateNote, OpenAgent, OpenExperiment, RunFinalEvaluation, type LeaderboardState } from '../../shared/leaderboardProtocol';
-import { buildLeaderboard, diversityView, finalResults, probeAlerts } from './leaderboardModel';
+import { buildLeaderboard, diversityView, finalResults, pgrSeries, probeAlerts } from './leaderboardModel';
 import { SurfacePanel, errorMessage, type WebviewConnection } from './panel';
 
 export class LeaderboardPanel extends SurfacePanel<LeaderboardState> {
@@ -51,6 +51,7 @@ export class LeaderboardPanel extends SurfacePanel<LeaderboardState> {
       alerts,
       diversity: diversityView(diversity),
       finals: finalResults(finals.finals, list.experiments),
+      series: pgrSeries(agents.agents, list.experiments),
       warnings,
     };
   }

@@ -104,8 +104,8 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
   let agent: HubClient;
   let savedKey: string | undefined;
 
-  async function open(port?: number): Promise<Hub> {
-    hub = await startHub({ fleetDir: dir, dispatch: true, port });
+  async function open(port?: number, publicUrl?: string): Promise<Hub> {
+    hub = await startHub({ fleetDir: dir, dispatch: true, port, publicUrl });
     human = new HubClient(hub.url, hub.createToken({ kind: 'human', id: 'alice' }));
     agent = new HubClient(hub.url, hub.createToken({ kind: 'agent', id: 'aar-1' }));
     return hub;
@@ -151,6 +151,21 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     if (savedKey === undefined) delete process.env.ANTHROPIC_API_KEY;
     else process.env.ANTHROPIC_API_KEY = savedKey;
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives jobs the public URL when one is configured (compute nodes that cannot reach the bind address)', async () => {
+    const probe = (await import('node:net')).createServer();
+    const port = await new Promise<number>((res) => probe.listen(0, '127.0.0.1', () => res((probe.address() as { port: number }).port)));
+    await new Promise((res) => probe.close(res));
+    const publicUrl = `http://localhost:${port}`;
+    await open(port, publicUrl);
+    const x = await proposeAndApprove();
+    const done = await runEnd(x.id);
+    const r = jobResult(await readWholeLog(human, x.id));
+    assert.equal(r.evalUrl, publicUrl);
+    assert.notEqual(r.evalUrl, hub!.url);
+    assert.equal(r.evaluate.status, 200, JSON.stringify(r.evaluate.body));
+    assert.equal(done.state, 'scored');
   });
 
   it('runs the approved commit, evaluates with a scoped token, scores and ranks it verified', async () => {
