@@ -148,9 +148,9 @@ export class RunIntegration {
   ) {}
 
   /** Subscribe, then replay the ledger (an event seen twice is harmless: both steps are idempotent). */
-  async start(): Promise<void> {
+  async start(history?: readonly AnyEvent[]): Promise<void> {
     this.off = this.service.onEvent((e) => this.onEvent(e));
-    for (const e of await this.service.ledger.readAfter(0)) if (e.type === 'eval.query') this.noteEval(e);
+    for (const e of history ?? (await this.service.ledger.readAfter(0))) if (e.type === 'eval.query') this.noteEval(e);
     // Tokens of runs that ended while no hub was listening (or before a crash let us revoke them).
     const stale = new Set<string>();
     for (const t of this.tokens.records()) {

@@ -140,9 +140,37 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   try {
     const tokens = new TokenStore(fleetDir);
 
+    let evaluation: EvaluationLike | undefined;
+    let replayEvaluation: ((history: AnyEvent[]) => void) | undefined;
+    if (opts.evaluation !== false) {
+      const ev = (evaluation = makeEvaluation({
+        dataRoot: path.join(fleetDir, 'datasets'),
+        labelsRoot: path.join(fleetDir, 'labels'),
+        append: (t, a, d) => service.append(t, a, d),
+      }));
+      // Subscribe first, then replay: events durable during the replay are fed once, in order.
+      let replayedTo = -1;
+      const early: AnyEvent[] = [];
+      const off = service.onEvent((e) => {
+        if (replayedTo < 0) early.push(e);
+        else if (e.seq > replayedTo) ev.ingest(e);
+      });
+      cleanups.push(off);
+      replayEvaluation = (history) => {
+        let last = 0;
+        for (const e of history) ev.ingest(e), (last = e.seq);
+        for (const e of early) if (e.seq > last) ev.ingest(e), (last = e.seq);
+        replayedTo = last;
+      };
+    }
+
+    // The ledger is read once at start; every consumer below folds what it needs from it.
+    const history = await service.ledger.readAfter(0);
+    replayEvaluation?.(history);
+
     // Tokens created by other processes (the CLI) while the hub runs are recorded by the hub.
     const recorded = new Set<string>();
-    for (const e of await service.ledger.readAfter(0)) if (e.type === 'auth.token_created') recorded.add(e.data.tokenId);
+    for (const e of history) if (e.type === 'auth.token_created') recorded.add(e.data.tokenId);
     const pendingRecords = new Set<Promise<unknown>>();
     const recordMissing = () => {
       for (const t of tokens.records()) {
@@ -161,31 +189,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     tokenPoll.unref();
     cleanups.push(() => clearInterval(tokenPoll));
 
-    let evaluation: EvaluationLike | undefined;
-    if (opts.evaluation !== false) {
-      const ev = (evaluation = makeEvaluation({
-        dataRoot: path.join(fleetDir, 'datasets'),
-        labelsRoot: path.join(fleetDir, 'labels'),
-        append: (t, a, d) => service.append(t, a, d),
-      }));
-      // Subscribe first, then replay: events durable during the replay are fed once, in order.
-      let replayedTo = -1;
-      const early: AnyEvent[] = [];
-      const off = service.onEvent((e) => {
-        if (replayedTo < 0) early.push(e);
-        else if (e.seq > replayedTo) ev.ingest(e);
-      });
-      cleanups.push(off);
-      let last = 0;
-      for (const e of await service.ledger.readAfter(0)) ev.ingest(e), (last = e.seq);
-      for (const e of early) if (e.seq > last) ev.ingest(e), (last = e.seq);
-      replayedTo = last;
-    }
-
     // Job tokens (revoked when runs end) and verified scores; before the dispatcher, so reattached jobs'
     // tokens are honoured and stale ones revoked before anything runs.
     const runs = new RunIntegration(service, tokens, { evaluation, onTokenCreated: recordMissing, warn });
-    await runs.start();
+    await runs.start(history);
     cleanups.push(() => runs.close());
     // Validate the runner configuration before listening; the dispatcher starts once the URL is known.
     const runnersConfig = opts.dispatch ? hubRunnersConfig(fleetDir) : undefined;

@@ -10,17 +10,18 @@ import {
   OpenAgent,
   OpenExperiment,
   RunFinalEvaluation,
+  type AgentPgrSeries,
   type DiversityView,
   type FinalResultView,
   type LeaderRow,
   type LeaderboardState,
 } from '../../src/shared/leaderboardProtocol';
-import { chartLayout, sparklineLayout } from './chart';
+import { chartLayout, sparklineLayout, timeSeriesLayout } from './chart';
 
 /** Chart labels sit in a 160 px column: cut to fit, with an ellipsis (the table shows the full name). */
-function chartLabel(name: string): string {
+function chartLabel(name: string, max = 22): string {
   const t = oneLine(name, 200);
-  return t.length > 22 ? `${t.slice(0, 21)}…` : t;
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 const { rpc } = connect(LEADERBOARD_SURFACE);
@@ -67,6 +68,64 @@ function chart(rows: LeaderRow[]): SVGElement {
     } else root.append(svg('text', { x: L.plotLeft + 4, y: b.y + 4, class: 'muted' }, 'no scores'));
   }
   return root;
+}
+
+/**
+ * PGR of every scored experiment over time, one line per agent (theme colours, dashes once colours repeat);
+ * hollow points are unverified scores. Names, ids and times are text nodes only; clicking a point opens its review.
+ */
+function timeChart(series: AgentPgrSeries[]): SVGElement {
+  const L = timeSeriesLayout(series.map((s) => ({ agentId: s.agentId, name: chartLabel(s.name, 20), points: s.points })), 720, 240);
+  const root = svg('svg', { class: 'chart', id: 'pgr-time', viewBox: `0 0 ${L.width} ${L.height}`, role: 'img', 'aria-label': 'PGR of each scored experiment over time, one line per agent' });
+  root.append(svg('line', { class: 'axis', x1: L.plotLeft, x2: L.plotRight, y1: L.plotBottom, y2: L.plotBottom }));
+  root.append(svg('line', { class: 'axis', x1: L.plotLeft, x2: L.plotLeft, y1: L.plotTop, y2: L.plotBottom }));
+  for (const t of L.yTicks) {
+    root.append(svg('line', { class: 'axis', x1: L.plotLeft - 4, x2: L.plotLeft, y1: t.y, y2: t.y }));
+    root.append(svg('text', { x: L.plotLeft - 6, y: t.y + 4, 'text-anchor': 'end' }, t.label));
+  }
+  for (const t of L.xTicks) {
+    root.append(svg('line', { class: 'axis', x1: t.x, x2: t.x, y1: L.plotBottom, y2: L.plotBottom + 4 }));
+    root.append(svg('text', { x: t.x, y: L.plotBottom + 16, 'text-anchor': 'middle' }, t.label));
+  }
+  if (L.zeroY !== null) root.append(svg('line', { class: 'zero', x1: L.plotLeft, x2: L.plotRight, y1: L.zeroY, y2: L.zeroY }));
+  root.append(svg('text', { x: 4, y: L.plotTop + 2, class: 'muted' }, 'PGR'));
+  for (const line of L.lines) {
+    const g = svg('g', { class: `series s${line.colour} d${line.dash}`, 'data-agent': line.agentId });
+    const path = svg('path', { class: 'series-line', d: line.d, fill: 'none' });
+    path.append(svg('title', {}, line.name));
+    g.append(path);
+    for (const p of line.points) {
+      const dot = svg('circle', { class: `series-point${p.verified ? '' : ' unverified'}`, cx: p.x, cy: p.y, r: 3.5, tabindex: 0 });
+      dot.append(svg('title', {}, `${oneLine(p.experimentId, 80)} (${line.name}): PGR ${fmtNum(p.pgr, 3)} · ${fmtTime(p.ts)} · #${p.seq}${p.verified ? '' : ' · unverified'}`));
+      const open = () => void call(rpc.request(OpenExperiment, { experimentId: p.experimentId }));
+      dot.addEventListener('click', open);
+      dot.addEventListener('keydown', (ev) => {
+        if ((ev as KeyboardEvent).key === 'Enter') open();
+      });
+      g.append(dot);
+    }
+    root.append(g);
+  }
+  const legend = svg('g', { class: 'legend', id: 'pgr-time-legend' });
+  for (const item of L.legend) {
+    const g = svg('g', { class: `series s${item.colour} d${item.dash}` });
+    g.append(svg('line', { class: 'series-line', x1: item.x, x2: item.x + 18, y1: item.y, y2: item.y }));
+    g.append(svg('text', { x: item.x + 24, y: item.y + 4 }, item.name));
+    legend.append(g);
+  }
+  root.append(legend);
+  return root;
+}
+
+function timeSection(series: AgentPgrSeries[]): HTMLElement {
+  const any = series.some((s) => s.points.length > 0);
+  return h('section', { class: 'card', id: 'pgr-time-section' },
+    h('h2', null, 'PGR over time'),
+    any
+      ? h('p', { class: 'muted' }, `Each scored experiment by when it was scored${series.length > 6 ? '; dashed lines once the colours repeat' : ''}. Filled: verified by the evaluation server; hollow: unverified. Click a point to open its review.`)
+      : null,
+    any ? timeChart(series) : h('p', { class: 'muted', id: 'pgr-time-empty' }, 'No scored experiment with a PGR yet.'),
+  );
 }
 
 /** Mean pairwise similarity over time (0..1, fixed scale); every label is a text node. */
@@ -166,6 +225,7 @@ function render(): void {
         )
       : null,
     h('section', { class: 'card' }, chart(s.rows)),
+    timeSection(s.series ?? []),
     h('section', { class: 'card' },
       h('table', { id: 'leaderboard' },
         h('thead', null, h('tr', null,
