@@ -85,7 +85,8 @@ function timeChart(series: AgentPgrSeries[]): SVGElement {
   }
   for (const t of L.xTicks) {
     root.append(svg('line', { class: 'axis', x1: t.x, x2: t.x, y1: L.plotBottom, y2: L.plotBottom + 4 }));
-    root.append(svg('text', { x: t.x, y: L.plotBottom + 16, 'text-anchor': 'middle' }, t.label));
+    // Keep the last label inside the viewBox.
+    root.append(svg('text', { x: t.x, y: L.plotBottom + 16, 'text-anchor': t.x > L.plotRight - 40 ? 'end' : 'middle' }, t.label));
   }
   if (L.zeroY !== null) root.append(svg('line', { class: 'zero', x1: L.plotLeft, x2: L.plotRight, y1: L.zeroY, y2: L.zeroY }));
   root.append(svg('text', { x: 4, y: L.plotTop + 2, class: 'muted' }, 'PGR'));
