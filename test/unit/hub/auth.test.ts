@@ -15,7 +15,7 @@ describe('hub TokenStore', () => {
     assert.deepEqual(s.authenticate(`Bearer ${token}`), { kind: 'agent', id: 'aar-1' });
     assert.deepEqual(s.verify(token), { kind: 'agent', id: 'aar-1' });
     const file = fs.readFileSync(path.join(dir, 'tokens.json'), 'utf8');
-    assert.ok(!file.includes(token.split('_')[2]!));
+    assert.ok(!file.includes(token.split('_').slice(2).join('_')));
     assert.ok(file.includes(record.hash));
     assert.equal(fs.statSync(path.join(dir, 'tokens.json')).mode & 0o777, 0o600);
   });
