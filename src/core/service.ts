@@ -214,9 +214,11 @@ export class FleetService {
     await this.ledger.append('budget.set', actor, { agentId, ...b });
   }
 
-  async charge(agentId: string, c: { usd: number; tokensIn: number; tokensOut: number; agentHours: number }): Promise<void> {
+  /** Records model spend; `actor` defaults to the system (embedded runtime); a remote runtime charges as its human operator. */
+  async charge(agentId: string, c: { usd: number; tokensIn: number; tokensOut: number; agentHours: number }, actor: Actor = SYSTEM): Promise<void> {
+    if (actor.kind === 'agent') throw new DomainError('forbidden', 'agents may not record model spend');
     this.agentOrThrow(agentId);
-    await this.ledger.append('budget.charged', SYSTEM, { agentId, ...c });
+    await this.ledger.append('budget.charged', actor, { agentId, ...c });
   }
 
   // ---------------------------------------------------------------- experiments

@@ -1,8 +1,8 @@
 // Where an agent's model spend is recorded and its budget read: the ledger (budget.charged / agent.paused).
 // Embedded: straight into the FleetService next to the hub. Remote: through the hub's HTTP API with a
-// runtime (non-agent) token; the charge route is `POST /api/agents/:id/charge` (requested from the hub).
+// human operator's token (charges and pauses are recorded under that human's name).
 import type { FleetService } from '../core/service';
-import type { HubClient } from '../hub/client';
+import { HubError, type HubClient } from '../hub/client';
 import type { Agent } from '../core/model';
 
 export interface AgentBudgetStatus {
@@ -48,19 +48,25 @@ export function serviceAccountant(service: FleetService): AgentAccountant {
   };
 }
 
-/** Records through a remote hub with a runtime token (system principal). */
-export function hubAccountant(runtime: HubClient): AgentAccountant {
+/** Records through a remote hub with the fleet operator's human token: spend (`POST /api/agents/:id/charge`),
+ * pauses at the cap and budget reads land in the ledger under that human's name. */
+export function hubAccountant(operator: HubClient): AgentAccountant {
   return {
     async status(agentId) {
-      return statusOf((await runtime.agent(agentId)).agent);
+      return statusOf((await operator.agent(agentId)).agent);
     },
     async charge(agentId, c) {
-      await runtime.request('POST', `/api/agents/${encodeURIComponent(agentId)}/charge`, c);
+      await operator.chargeAgent(agentId, c);
     },
     async pause(agentId, reason) {
-      const a = (await runtime.agent(agentId)).agent;
+      const a = (await operator.agent(agentId)).agent;
       if (a.status === 'paused') return;
-      await runtime.pauseAgent(agentId, reason);
+      try {
+        await operator.pauseAgent(agentId, reason);
+      } catch (err) {
+        // Someone (a reviewer) paused it between the read and the pause: the agent is paused either way.
+        if (!(err instanceof HubError && err.status === 409)) throw err;
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 // Fleet runtime: N Claude agents, one direction each, every agent talking to the hub over HTTP with its own
 // token, file tools on its own sandbox. Embedded mode starts the hub in this process (accounting straight
-// into the ledger); remote mode (`--hub URL`) needs agent tokens and a runtime token.
+// into the ledger); remote mode (`--hub URL`) needs agent tokens and the operator's human token, under whose
+// name spend (`budget.charged`) and pauses at the cap are recorded.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
@@ -9,7 +10,7 @@ import { createFleet } from '../hub/fleetSetup';
 import { runningHub, startHub, type Hub } from '../hub/server';
 import { FleetService } from '../core/service';
 import type { AgentAccountant } from './accounting';
-import { serviceAccountant } from './accounting';
+import { hubAccountant, serviceAccountant } from './accounting';
 import { AgentLoop, type AgentRunResult, type MessagesApi } from './agent';
 import { agentIdFor, loadDirections } from './directions';
 import { startDiversityMonitor } from './diversityMonitor';
@@ -184,6 +185,96 @@ export async function startEmbeddedFleet(o: FleetStartOptions): Promise<Embedded
       await monitor.measure().catch(() => undefined);
       monitor.stop();
       await hub.close();
+    },
+  };
+}
+
+export interface RemoteFleetOptions {
+  hubUrl: string;
+  /** agentId → that agent's bearer token (its tools talk to the hub as the agent). */
+  tokens: Record<string, string>;
+  /** The operator's human token: charges, pauses at the cap, budget reads (and --max-usd). */
+  humanToken: string;
+  /** Where `agents/<id>/state.json` live. */
+  stateRoot: string;
+  model?: string;
+  prices?: Record<string, ModelPrice>;
+  /** Sets each agent's model-spend cap on the hub (as the operator) before the agents start. */
+  maxUsd?: number;
+  apiKey?: string;
+  baseUrl?: string;
+  maxCalls?: number;
+  pollMs?: number;
+  onPaused?: 'stop' | 'wait';
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  messages?: MessagesApi;
+}
+
+export interface RemoteFleet {
+  url: string;
+  /** The operator (human) the spend is recorded under. */
+  operator: string;
+  agents: RunningAgent[];
+  done: Promise<AgentRunResult[]>;
+  close(): Promise<void>;
+}
+
+/** Run one Claude agent per agent token against a hub started elsewhere (`overseer hub serve`). */
+export async function startRemoteFleet(o: RemoteFleetOptions): Promise<RemoteFleet> {
+  const ids = Object.keys(o.tokens);
+  if (!ids.length) throw new Error('no agent tokens given');
+  const operator = new HubClient(o.hubUrl, o.humanToken);
+  const who = await operator.whoami();
+  if (who.actor.kind !== 'human') {
+    throw new Error(`the operator token belongs to ${who.actor.kind} ${who.actor.id}; spend and pauses are recorded by a human, give a human token`);
+  }
+  const model = o.model ?? DEFAULT_MODEL;
+  const { price, estimated } = priceFor(model, o.prices ?? PRICES);
+  if (estimated) o.log?.(`warning: no list price for ${model}; using its family's price (${price.input}/${price.output} USD per MTok)`);
+  if (o.maxUsd !== undefined) {
+    for (const id of ids) {
+      const a = (await operator.agent(id)).agent;
+      if (a.budget.usd !== o.maxUsd) await operator.setBudget(id, { usd: o.maxUsd });
+    }
+  }
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const messages =
+    o.messages ??
+    new Anthropic({ apiKey: o.apiKey ?? process.env.ANTHROPIC_API_KEY, baseURL: o.baseUrl ?? process.env.ANTHROPIC_BASE_URL ?? undefined, maxRetries: 4 }).messages;
+  let agents: RunningAgent[];
+  try {
+    agents = await runAgents({
+      hubUrl: o.hubUrl,
+      tokens: o.tokens,
+      accountant: hubAccountant(operator),
+      stateRoot: path.resolve(o.stateRoot),
+      model,
+      price,
+      messages,
+      maxCalls: o.maxCalls,
+      pollMs: o.pollMs,
+      onPaused: o.onPaused,
+      signal: controller.signal,
+      log: o.log,
+    });
+  } catch (err) {
+    controller.abort();
+    o.signal?.removeEventListener('abort', onAbort);
+    throw err;
+  }
+  const done = Promise.all(agents.map((a) => a.done));
+  return {
+    url: operator.baseUrl,
+    operator: who.actor.id,
+    agents,
+    done,
+    async close() {
+      controller.abort();
+      o.signal?.removeEventListener('abort', onAbort);
+      await done;
     },
   };
 }

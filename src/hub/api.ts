@@ -278,6 +278,14 @@ export interface BudgetRequest {
   evalQueries?: number;
 }
 
+/** `POST /api/agents/:id/charge` (human: a fleet runtime's operator): model spend of one call. */
+export interface ChargeRequest {
+  usd: number;
+  tokensIn: number;
+  tokensOut: number;
+  agentHours: number;
+}
+
 export interface AuditResponse {
   entries: AuditEntry[];
 }

@@ -8,6 +8,7 @@ import type {
   ApiErrorBody,
   AuditResponse,
   BudgetRequest,
+  ChargeRequest,
   CommentResponse,
   CommitList,
   ContentResponse,
@@ -242,6 +243,10 @@ export class HubClient {
   }
   setBudget(agentId: string, body: BudgetRequest): Promise<Agent> {
     return this.post(`/api/agents/${enc(agentId)}/budget`, body);
+  }
+  /** Record model spend (`budget.charged`) under the caller's name; human tokens only. */
+  chargeAgent(agentId: string, body: ChargeRequest): Promise<Agent> {
+    return this.post(`/api/agents/${enc(agentId)}/charge`, body);
   }
   pauseAgent(agentId: string, reason: string): Promise<Agent> {
     return this.post(`/api/agents/${enc(agentId)}/pause`, { reason });

@@ -97,6 +97,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     await svc.setBudget(actor, params.id, body);
     return st().agent(params.id);
   });
+  r.route('POST', '/api/agents/:id/charge', { who: 'human', params: S.idParams, body: S.chargeBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    if (!st().agent(params.id)) throw notFound(`no agent ${JSON.stringify(params.id)}`);
+    await svc.charge(params.id, body, actor);
+    return st().agent(params.id);
+  });
   r.route('POST', '/api/agents/:id/pause', { who: 'human', params: S.idParams, body: S.pauseBody, query: S.noQuery }, async ({ actor, params, body }) => {
     await svc.pauseAgent(actor, params.id, body.reason);
     return st().agent(params.id);

@@ -115,6 +115,13 @@ export const budgetBody = z
     evalQueries: z.number().int().nonnegative().max(1e9).optional(),
   })
   .refine((b) => b.gpuHours !== undefined || b.usd !== undefined || b.evalQueries !== undefined, 'name at least one of gpuHours, usd, evalQueries');
+/** Model spend of one call (or of idle agent-hours), recorded by a fleet runtime's human operator. */
+export const chargeBody = z.strictObject({
+  usd: z.number().nonnegative().finite().max(1e6),
+  tokensIn: z.number().int().nonnegative().max(1e12),
+  tokensOut: z.number().int().nonnegative().max(1e12),
+  agentHours: z.number().nonnegative().finite().max(1e6),
+});
 export const pauseBody = z.strictObject({ reason: nonEmpty(2000) });
 export const emptyBody = z.strictObject({});
 export const verdictBody = z.strictObject({ verdict: z.enum(['verified', 'suspect', 'retracted']), note: str(2000).optional() });

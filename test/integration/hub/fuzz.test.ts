@@ -43,6 +43,7 @@ const ROUTES: [string, string][] = [
   ['POST', '/api/experiments/:id/cancel'],
   ['POST', '/api/agents/:id/budget'],
   ['POST', '/api/agents/:id/pause'],
+  ['POST', '/api/agents/:id/charge'],
   ['POST', '/api/agents/:id/resume'],
   ['GET', '/api/audit'],
   ['GET', '/api/evaluation/status'],
