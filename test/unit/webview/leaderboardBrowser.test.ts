@@ -2,12 +2,10 @@
 // "Final evaluation" sections render agent-derived text as text (no injected elements), the convergence
 // warning and the sparkline appear, and the Run button asks the host. Skipped when Chromium is not installed.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { notify, openWebview } from '../../support/webviewPage';
 import type { LeaderboardState } from '../../../src/shared/leaderboardProtocol';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const EVIL = '<img src=x onerror="window.pwned=1">';
 
 const STATE: LeaderboardState = {
@@ -43,17 +41,10 @@ describe('leaderboard webview in a browser: diversity and final results', functi
   let page: Page;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) return this.skip();
-    const bundle = await esbuild.build({ entryPoints: ['webview/leaderboard/main.ts'], bundle: true, write: false, format: 'iife', platform: 'browser' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage();
-    await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
-    // A stub of the VS Code webview API that records what the webview sends (plain script: no transpiled helpers).
-    await page.addScriptTag({
-      content: 'window.sent = []; window.acquireVsCodeApi = function () { return { postMessage: function (m) { window.sent.push(m); }, getState: function () {}, setState: function () {} }; };',
-    });
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
-    await page.evaluate((s) => window.postMessage({ t: 'note', method: 'leaderboard/state', params: s }, '*'), STATE as unknown as Record<string, unknown>);
+    const opened = await openWebview('webview/leaderboard/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+    await notify(page, 'leaderboard/state', STATE);
     await page.waitForSelector('#diversity');
   });
   after(async () => {

@@ -2,12 +2,10 @@
 // agent, hollow points for unverified scores, a legend of (cut) names, point titles as text, hostile agent names
 // and ids create no elements, and clicking a point asks the host to open its review. Skipped without Chromium.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { notify, openWebview } from '../../support/webviewPage';
 import type { LeaderboardState } from '../../../src/shared/leaderboardProtocol';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const EVIL = '<img src=x onerror="window.pwned=1"><svg onload="window.pwned=2">';
 const LONG = `${'very-long-agent-name-'.repeat(5)}end`;
 
@@ -38,17 +36,10 @@ describe('leaderboard webview in a browser: PGR over time', function () {
   let page: Page;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) return this.skip();
-    const bundle = await esbuild.build({ entryPoints: ['webview/leaderboard/main.ts'], bundle: true, write: false, format: 'iife', platform: 'browser' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage();
-    await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
-    await page.addStyleTag({ content: fs.readFileSync('media/webview.css', 'utf8') });
-    await page.addScriptTag({
-      content: 'window.sent = []; window.acquireVsCodeApi = function () { return { postMessage: function (m) { window.sent.push(m); }, getState: function () {}, setState: function () {} }; };',
-    });
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
-    await page.evaluate((s) => window.postMessage({ t: 'note', method: 'leaderboard/state', params: s }, '*'), STATE as unknown as Record<string, unknown>);
+    const opened = await openWebview('webview/leaderboard/main.ts', { css: true });
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+    await notify(page, 'leaderboard/state', STATE);
     await page.waitForSelector('#pgr-time');
   });
   after(async () => {

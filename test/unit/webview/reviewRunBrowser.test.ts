@@ -2,13 +2,11 @@
 // it ran, its exit, its verified score and the job's results.json — all job-written text as text only.
 // Skipped when Chromium is not installed.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as esbuild from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { notify, openWebview } from '../../support/webviewPage';
 import type { Experiment } from '../../../src/core/model';
 import type { ReviewState } from '../../../src/shared/reviewProtocol';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const EVIL = '<img src=x onerror="window.pwned=1">';
 const SHA = 'a'.repeat(40);
 const TREE = 'b'.repeat(40);
@@ -50,16 +48,10 @@ describe('review webview in a browser: run and results', function () {
   let page: Page;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) return this.skip();
-    const bundle = await esbuild.build({ entryPoints: ['webview/review/main.ts'], bundle: true, write: false, format: 'iife', platform: 'browser' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage();
-    await page.setContent('<!DOCTYPE html><html><body><div id="app"></div></body></html>');
-    await page.addScriptTag({
-      content: 'window.sent = []; window.acquireVsCodeApi = function () { return { postMessage: function (m) { window.sent.push(m); }, getState: function () {}, setState: function () {} }; };',
-    });
-    await page.addScriptTag({ content: bundle.outputFiles[0]!.text });
-    await page.evaluate((s) => window.postMessage({ t: 'note', method: 'review/state', params: s }, '*'), STATE as unknown as Record<string, unknown>);
+    const opened = await openWebview('webview/review/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+    await notify(page, 'review/state', STATE);
     await page.waitForSelector('#run');
   });
   after(async () => {
