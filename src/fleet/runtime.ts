@@ -220,7 +220,7 @@ export interface RemoteFleet {
   close(): Promise<void>;
 }
 
-/** Run one Claude agent per agent token against a hub started elsewhere (`overseer hub serve`). */
+/** Run one Claude agent per agent token against a hub started elsewhere (`overseer hub`). */
 export async function startRemoteFleet(o: RemoteFleetOptions): Promise<RemoteFleet> {
   const ids = Object.keys(o.tokens);
   if (!ids.length) throw new Error('no agent tokens given');
