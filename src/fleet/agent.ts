@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { AgentAccountant } from './accounting';
 import { costOf, tokensOf, type ModelPrice } from '../core/pricing';
+import { sleep } from '../core/sleep';
 import type { AgentMemory, ToolExecutor } from './tools';
 
 type MessageParam = Anthropic.Messages.MessageParam;
@@ -132,18 +133,6 @@ export function saveAgentState(file: string, s: AgentStateFile): void {
   fs.renameSync(tmp, file);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 function pendingToolUses(messages: MessageParam[]): Anthropic.Messages.ToolUseBlockParam[] {
   const last = messages[messages.length - 1];

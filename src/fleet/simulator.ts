@@ -13,6 +13,7 @@ import { HubClient, HubError } from '../hub/client';
 import { createFleet } from '../hub/fleetSetup';
 import { startHub, type Hub } from '../hub/server';
 import { FleetService } from '../core/service';
+import { sleep } from '../core/sleep';
 import { Sandbox } from '../git/sandbox';
 import { generateSyntheticDataset, labelsPath } from '../evaluation/datasets';
 import { mulberry32, seedFrom } from '../evaluation/stats';
@@ -138,18 +139,6 @@ function readLabels(file: string): number[] {
     .map((l) => (JSON.parse(l) as { label: number }).label);
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 export async function simulateFleet(o: SimulateFleetOptions): Promise<SimulationResult> {
   const fleetDir = path.resolve(o.fleetDir);

@@ -43,6 +43,7 @@ import type {
   AarFinding,
 } from './api';
 import type { Agent, Experiment, HumanVerdictValue, ReviewComment } from '../core/model';
+import { sleep } from '../core/sleep';
 
 export class HubError extends Error {
   constructor(
@@ -340,18 +341,6 @@ export class HubClient {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export interface SseMessage {
   event: string;

@@ -13,6 +13,7 @@ import type { FleetService } from '../core/service';
 import type { FleetRunnersConfig, RunnerConfig } from './config';
 import { buildJobEnv } from './env';
 import { createRunner, defaultPollMs } from './factory';
+import { writeFileDurable } from './local';
 import { LOG_FILE } from './logs';
 import type { JobRef, JobStatus, Runner } from './types';
 import { isTerminalPhase } from './types';
@@ -71,17 +72,6 @@ const NOT_STARTED = 'not-started';
 /** One claim set per FleetService: two dispatchers in one process can never both dispatch an experiment. */
 const claimSets = new WeakMap<FleetService, Set<string>>();
 
-function writeDurable(file: string, body: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, body);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-}
 
 function readIntent(runDir: string): { runner: string; jobId?: string } | undefined {
   try {
@@ -350,7 +340,7 @@ class DispatcherImpl implements Dispatcher {
         const token = await this.opts.tokenFor?.(x);
         const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl, token });
         if (this.stopped) throw new Error('dispatcher stopped');
-        writeDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, at: new Date().toISOString() }));
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, at: new Date().toISOString() }));
         ref = await runner.submit({
           experimentId: x.id,
           runDir,
@@ -361,7 +351,7 @@ class DispatcherImpl implements Dispatcher {
           timeLimitSeconds: this.opts.timeLimitSeconds?.(x) ?? x.resources.timeLimitMinutes * 60,
           logPath,
         });
-        writeDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, at: new Date().toISOString() }));
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, at: new Date().toISOString() }));
       }
       a.ref = ref;
       const cur = this.service.state.experiment(x.id);

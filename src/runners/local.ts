@@ -77,7 +77,8 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
-function writeFileDurable(file: string, body: string): void {
+/** Write a file atomically and durably (0600): temp file, fsync, rename. */
+export function writeFileDurable(file: string, body: string): void {
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
