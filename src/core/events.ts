@@ -185,7 +185,11 @@ export const eventSchemas = {
     dataset: text(200),
     split: text(64),
     evidence: jsonRecord,
+    /** True when the alert suspended the agent's evaluation access (until `eval.resumed`). */
+    suspended: z.boolean().optional(),
   }),
+  /** A human lifts a probing suspension of an agent's evaluation access. */
+  'eval.resumed': z.strictObject({ agentId: id, note: text(2000).optional() }),
   'eval.final': z.strictObject({ dataset: text(200), split: text(64), result: jsonRecord, experimentId: id.optional() }),
   'eval.budget_set': z.strictObject({ agentId: id, split: text(64), queries: z.number().int().nonnegative() }),
   'fleet.agent_stats': z.strictObject({ agentId: id, data: jsonRecord }),

@@ -27,6 +27,7 @@ const AUDITED = new Set([
   'eval.final',
   'eval.budget_set',
   'eval.probing_suspected',
+  'eval.resumed',
   'auth.token_created',
   'auth.token_revoked',
   'runner.lost',

@@ -166,3 +166,76 @@ export class ProbeDetector {
     return this.nearTotal;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Run-bound release. A run dispatched from an approved commit gets ONE score per (dataset, split): its first
+// run-bound evaluation fixes it, later ones in the same run repeat it (no new information). The score goes
+// through a per-(agent, dataset, split) net shared by all of the agent's runs: if the submission's accuracy
+// (plus keyed noise) lies within `radius` of the exact accuracy behind one of the agent's earlier run scores,
+// the run gets that earlier score again (the first such point, in creation order, so no "nearest point"
+// boundary exists that a single flip could move across without noise); only otherwise is a new value
+// (rounded to `precision`) released. Why not a per-run Ladder: every fresh run would start with a plain
+// rounded release, and two runs — a base vector and the same vector with one prediction flipped — would
+// differ by two items on a two-item grid: one exact label per approved run. Why not an exact score per
+// run: the same attack without the grid. Here a run that changes fewer than ~radius·n predictions of an
+// earlier run learns nothing; one that changes more learns a coarse count, once, at the price of a human
+// approval. With radiusItems ≥ k + noiseItems/2 no change of k items moves a run's score off an earlier point
+// (defaults: single and pair flips never do; a group of 4 only when all four agree, and then half the time).
+// Honest runs: a run whose accuracy is not close to an earlier run's gets its own accuracy rounded to
+// `precision`; one within the margin repeats the earlier value, so the error is at most
+// radius + noise/2 + precision/2 (1.75 points at n = 400, 1 point from n = 800 with the defaults), and a run
+// never shows another run's result beyond that margin.
+
+export interface RunReleaseSettings {
+  /** Snap radius in accuracy; the effective radius is max(radius, radiusItems / n). */
+  radius: number;
+  radiusItems: number;
+  /** Width of the keyed uniform noise on the comparison; effective max(noise, noiseItems / n). */
+  noise: number;
+  noiseItems: number;
+  precision: number;
+}
+
+export const DEFAULT_RUN_RELEASE: RunReleaseSettings = { radius: 0.005, radiusItems: 4, noise: 0.005, noiseItems: 4, precision: 0.005 };
+
+/** One released run score: the exact accuracy behind it (server-side only) and the value released. */
+export interface NetPoint {
+  acc: number;
+  released: number;
+}
+
+export interface NetOutcome {
+  released: number;
+  /** Index of the earlier point repeated, or −1 when this release created a new point. */
+  index: number;
+}
+
+/** Pure: the run-bound release of accuracy `acc` over `n` items; `u` is the keyed uniform in [−0.5, 0.5). */
+export function netRelease(points: readonly NetPoint[], acc: number, n: number, u: number, s: RunReleaseSettings): NetOutcome {
+  const radius = Math.max(s.radius, n > 0 ? s.radiusItems / n : 0);
+  const noise = Math.max(s.noise, n > 0 ? s.noiseItems / n : 0);
+  const x = acc + u * noise;
+  // 1e-9 absorbs binary noise in c/n − c0/n, so "k items" compares as k items (≪ 1/n for any real n).
+  for (let i = 0; i < points.length; i++) if (Math.abs(x - points[i].acc) <= radius + 1e-9) return { released: points[i].released, index: i };
+  return { released: roundTo(acc, s.precision), index: -1 };
+}
+
+/** Bound on |released − true accuracy| of a run-bound release over n items. */
+export function runReleaseError(n: number, s: RunReleaseSettings): number {
+  return Math.max(s.radius, s.radiusItems / n) + Math.max(s.noise, s.noiseItems / n) / 2 + s.precision / 2;
+}
+
+/** Number of predictions equal to `labels`, read from a vector packed by packPredictions. */
+export function packedCorrect(packed: Uint32Array, labels: ArrayLike<number>, numClasses = 2): number {
+  const n = labels.length;
+  const planes = Math.max(1, Math.ceil(Math.log2(numClasses)));
+  const words = Math.ceil(n / 32);
+  if (packed.length !== words * planes) return NaN;
+  let c = 0;
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let p = 0; p < planes; p++) v |= ((packed[p * words + (i >>> 5)] >>> (i & 31)) & 1) << p;
+    if (v === labels[i]) c++;
+  }
+  return c;
+}

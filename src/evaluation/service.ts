@@ -32,15 +32,19 @@ import {
 import {
   DEFAULT_DETECTOR,
   DEFAULT_RELEASE,
+  DEFAULT_RUN_RELEASE,
   type DetectorSettings,
   type LadderState,
+  type NetPoint,
   type Observation,
   type ReleaseSettings,
+  type RunReleaseSettings,
   ProbeDetector,
   keyedUniform,
   ladderStep,
+  netRelease,
   packPredictions,
-  roundTo,
+  packedCorrect,
 } from './release';
 import { bootstrapAccuracy, bootstrapPgrItems, pgr } from './stats';
 
@@ -57,12 +61,15 @@ export interface RunContext {
 
 export interface EvaluationSettings {
   release: ReleaseSettings;
+  /** Run-bound releases: one score per (run, dataset, split), through the agent's cross-run net (release.ts). */
+  runRelease: RunReleaseSettings;
   detector: DetectorSettings;
   /** Per-agent query budget per split when no human has set one (Infinity = unlimited). */
   defaultBudget: Record<Split, number>;
   /** Run-bound releases allowed per approved experiment (one per seed). */
   runEvalLimit: number;
-  /** Refuse further queries on a (dataset, split) once probing is suspected, until a human sets a budget. */
+  /** Suspend the agent's evaluation access (every dataset and split, ad-hoc and run-bound) when probing is
+   * suspected, until a human resumes it (`eval.resumed`). Recorded in the alert, so replay does not depend on it. */
   freezeOnProbing: boolean;
   minSeeds: number;
   /** Where the prediction history and noise secret live (default `<labelsRoot>/.overseer-eval`). */
@@ -73,12 +80,21 @@ export interface EvaluationSettings {
 
 export const DEFAULT_EVAL_SETTINGS: EvaluationSettings = {
   release: DEFAULT_RELEASE,
+  runRelease: DEFAULT_RUN_RELEASE,
   detector: DEFAULT_DETECTOR,
   defaultBudget: { train_label: Infinity, train_unlabel: 0, test: 500, heldout: 0 },
   runEvalLimit: 10,
-  freezeOnProbing: false,
+  freezeOnProbing: true,
   minSeeds: 3,
   persistHistory: true,
+};
+
+/** What a caller may override (nested settings field by field). */
+export type EvaluationSettingsOverrides = Partial<Omit<EvaluationSettings, 'release' | 'runRelease' | 'detector' | 'defaultBudget'>> & {
+  release?: Partial<ReleaseSettings>;
+  runRelease?: Partial<RunReleaseSettings>;
+  detector?: Partial<DetectorSettings>;
+  defaultBudget?: Partial<Record<Split, number>>;
 };
 
 export type AppendFn = <T extends EventType>(type: T, actor: Actor, data: EventData<T>) => Promise<unknown>;
@@ -88,7 +104,7 @@ export interface EvaluationServiceOptions {
   labelsRoot: string;
   append: AppendFn;
   now?: () => Date;
-  settings?: Partial<EvaluationSettings>;
+  settings?: EvaluationSettingsOverrides;
 }
 
 export class EvalError extends Error {
@@ -150,11 +166,34 @@ export interface FinalEvaluationResult {
   experiment_id?: string;
 }
 
+/** Why and since when an agent's evaluation access is suspended (from its `eval.probing_suspected` event). */
+export interface EvalSuspension {
+  reason: 'probing_suspected';
+  dataset: string;
+  split: string;
+  nearDuplicates: number | null;
+  /** Ledger sequence number and time of the alert (−1 / '' when the append did not report them). */
+  seq: number;
+  since: string;
+}
+
+export interface EvalResumption {
+  by: string;
+  at: string;
+  seq: number;
+  note?: string;
+}
+
 export interface AgentEvalStatus {
   agentId: string;
   budgets: Record<Split, { used: number; limit: number | null; remaining: number | null }>;
+  /** `frozen`: the agent's evaluation access is suspended (see `suspended`). */
   probing: { dataset: string; split: string; flagged: boolean; frozen: boolean; nearDuplicates: number; queries: number }[];
   best: { dataset: string; split: string; transfer_acc: number }[];
+  /** Non-null while a probing alert suspends every evaluation of this agent, until a human resumes it. */
+  suspended: EvalSuspension | null;
+  /** The last time a human resumed this agent's evaluation access. */
+  lastResumed: EvalResumption | null;
 }
 
 const requestSchema = z.looseObject({
@@ -207,7 +246,12 @@ export class EvaluationService {
   private readonly detectors = new Map<string, ProbeDetector>(); // agent|dataset|split
   private readonly lastObs = new Map<string, Observation>();
   private readonly flagged = new Set<string>(); // agent|dataset|split
-  private readonly frozen = new Set<string>(); // agent|dataset|split
+  private readonly suspended = new Map<string, EvalSuspension>(); // agent
+  private readonly resumed = new Map<string, EvalResumption>(); // agent
+  /** Run-bound scores already released: experiment|run|dataset|split → released accuracy. */
+  private readonly runScores = new Map<string, number>();
+  /** The agent's run-score net per agent|dataset|split, in creation order (exact accuracies stay here). */
+  private readonly runNets = new Map<string, NetPoint[]>();
   private readonly runCounts = new Map<string, number>(); // experimentId
   private readonly expAgent = new Map<string, string>();
   private readonly approved = new Map<string, string>(); // experimentId → approved commit
@@ -226,6 +270,7 @@ export class EvaluationService {
       ...DEFAULT_EVAL_SETTINGS,
       ...opts.settings,
       release: { ...DEFAULT_EVAL_SETTINGS.release, ...opts.settings?.release },
+      runRelease: { ...DEFAULT_EVAL_SETTINGS.runRelease, ...opts.settings?.runRelease },
       detector: { ...DEFAULT_EVAL_SETTINGS.detector, ...opts.settings?.detector },
       defaultBudget: { ...DEFAULT_EVAL_SETTINGS.defaultBudget, ...opts.settings?.defaultBudget },
     };
@@ -274,6 +319,7 @@ export class EvaluationService {
       throw new EvalError(400, 'invalid_request', `${i.path.join('.') || 'body'}: ${i.message}`);
     }
     const req = parsed.data;
+    if (principal.kind !== 'human') this.assertNotSuspended(principal.id);
     const splitName = req.split ?? 'test';
     if (splitName === 'heldout' && principal.kind === 'human') {
       const r = await this.finalEvaluation(principal, { ...req, split: 'heldout', experimentId: ctx.experimentId });
@@ -304,9 +350,6 @@ export class EvaluationService {
     const limit = this.budgetLimit(agentId, split);
     const used = this.used.get(sk) ?? 0;
     if (!isHuman) {
-      if (this.frozen.has(lk)) {
-        throw new EvalError(403, 'probing_suspected', 'evaluation paused for this dataset and split: probing suspected; ask a human');
-      }
       if (used >= limit) {
         throw new EvalError(429, 'budget_exhausted', `evaluation query budget for split ${split} exhausted (${used}/${limit}); ask a human`);
       }
@@ -326,7 +369,14 @@ export class EvaluationService {
         throw new EvalError(429, 'run_eval_limit', `experiment ${ctx.experimentId} already has ${c} evaluations (limit ${this.settings.runEvalLimit})`);
       }
       mode = 'run';
-      released = roundTo(acc, this.settings.release.precision);
+      const fixed = this.runScores.get(this.runKey(ctx.experimentId as string, ctx.runId, req.dataset, split));
+      if (fixed !== undefined) {
+        // One score per (run, dataset, split): later evaluations of the run repeat it.
+        released = fixed;
+        newBest = false;
+      } else {
+        released = this.runNetRelease(lk, acc, n, s.predHash).released;
+      }
     } else {
       mode = 'ladder';
       const st = this.ladders.get(lk) ?? { best: null, releases: 0 };
@@ -379,11 +429,13 @@ export class EvaluationService {
           nearLimit: lim,
           queries: obs.queries,
           predHash: s.predHash,
+          ...(runBound ? { experimentId: ctx.experimentId } : {}),
         },
+        suspended: this.settings.freezeOnProbing,
       };
       try {
-        await this.commit('eval.probing_suspected', SYSTEM_ACTOR, ev);
-        this.applyProbing(ev);
+        const a = await this.commit('eval.probing_suspected', SYSTEM_ACTOR, ev);
+        this.applyProbing(ev, a.seq ?? -1, a.ts ?? this.now().toISOString());
       } catch {
         // Detection is best effort; the query itself is logged.
       }
@@ -405,7 +457,7 @@ export class EvaluationService {
       release: {
         mode,
         new_best: newBest,
-        precision: mode === 'exact' ? null : this.settings.release.precision,
+        precision: mode === 'exact' ? null : mode === 'run' ? this.settings.runRelease.precision : this.settings.release.precision,
         threshold: mode === 'ladder' ? this.settings.release.threshold : null,
       },
       budget: {
@@ -557,7 +609,22 @@ export class EvaluationService {
     return result;
   }
 
-  /** Human sets an agent's query budget for a split (absolute number of queries; also lifts a probing freeze). */
+  /** Human lifts a probing suspension of an agent's evaluation access (`eval.resumed`). The agent's probe
+   * detectors start afresh, so renewed probing raises a new alert (and a new suspension). */
+  async resumeEvaluation(human: Principal, agentId: string, note?: string): Promise<AgentEvalStatus> {
+    if (human.kind !== 'human') throw new EvalError(403, 'human_only', 'only a human may resume evaluation access');
+    if (typeof agentId !== 'string' || !DATASET_NAME_RE.test(agentId)) throw new EvalError(400, 'invalid_agent', 'invalid agent id');
+    if (note !== undefined && (typeof note !== 'string' || note.length > 2000)) throw new EvalError(400, 'invalid_note', 'note: at most 2000 characters');
+    if (!this.suspended.has(agentId)) {
+      throw new EvalError(409, 'not_suspended', `evaluation access of agent ${agentId} is not suspended`);
+    }
+    const data: EventData<'eval.resumed'> = { agentId, ...(note?.trim() ? { note: note.trim() } : {}) };
+    const a = await this.commit('eval.resumed', { kind: 'human', id: human.id }, data);
+    this.applyResume(data, human.id, a.seq ?? -1, a.ts ?? this.now().toISOString());
+    return this.status(agentId);
+  }
+
+  /** Human sets an agent's query budget for a split (absolute number of queries; does not lift a suspension). */
   async setQueryBudget(human: Principal, agentId: string, split: string, queries: number): Promise<void> {
     if (human.kind !== 'human') throw new EvalError(403, 'human_only', 'budgets are set by humans');
     if (!isSplit(split)) throw new EvalError(400, 'unknown_split', `unknown split ${JSON.stringify(split)}`);
@@ -589,7 +656,7 @@ export class EvaluationService {
         dataset,
         split,
         flagged: this.flagged.has(k),
-        frozen: this.frozen.has(k),
+        frozen: this.suspended.has(agentId),
         nearDuplicates: det?.totalNear ?? 0,
         queries: obs.queries,
       });
@@ -599,7 +666,7 @@ export class EvaluationService {
       const [a, dataset, split] = k.split('\u0000');
       if (a === agentId && st.best !== null) best.push({ dataset, split, transfer_acc: st.best });
     }
-    return { agentId, budgets, probing, best };
+    return { agentId, budgets, probing, best, suspended: this.suspended.get(agentId) ?? null, lastResumed: this.resumed.get(agentId) ?? null };
   }
 
   /** GET /api/leaderboard. `isApprovedRun` defaults to the service's own view of approvals and dispatches. */
@@ -643,6 +710,28 @@ export class EvaluationService {
 
   private isApprovedRunFor(experimentId: string, agentId: string): boolean {
     return this.isApprovedRun(experimentId) && this.expAgent.get(experimentId) === agentId;
+  }
+
+  private assertNotSuspended(agentId: string): void {
+    const s = this.suspended.get(agentId);
+    if (!s) return;
+    const evidence = s.nearDuplicates === null ? '' : `, ${s.nearDuplicates} near-duplicate submissions`;
+    throw new EvalError(
+      403,
+      'evaluation_suspended',
+      `evaluation suspended for agent ${agentId}: probing suspected on ${s.dataset}/${s.split} (alert #${s.seq}${evidence}); ` +
+        'every evaluation is refused until a human resumes it',
+    );
+  }
+
+  private runKey(experimentId: string, runId: string | undefined, dataset: string, split: string): string {
+    return key(experimentId, runId ?? '', dataset, split);
+  }
+
+  /** The release a run's first evaluation would get (no state change). */
+  private runNetRelease(lk: string, acc: number, n: number, predHash: string): { released: number; index: number } {
+    const u = keyedUniform(this.secret, key('run', lk, predHash));
+    return netRelease(this.runNets.get(lk) ?? [], acc, n, u, this.settings.runRelease);
   }
 
   private budgetLimit(agentId: string, split: Split): number {
@@ -692,7 +781,10 @@ export class EvaluationService {
         this.applyQuery(event.actor as Actor, d as EventData<'eval.query'>, event.ts ?? '', event.seq ?? -1);
         break;
       case 'eval.probing_suspected':
-        this.applyProbing(d as EventData<'eval.probing_suspected'>);
+        this.applyProbing(d as EventData<'eval.probing_suspected'>, event.seq ?? -1, event.ts ?? '');
+        break;
+      case 'eval.resumed':
+        this.applyResume(d as EventData<'eval.resumed'>, event.actor.id, event.seq ?? -1, event.ts ?? '');
         break;
       case 'eval.final':
         this.finals.push({ seq: event.seq ?? -1, ts: event.ts ?? '', data: d });
@@ -742,16 +834,32 @@ export class EvaluationService {
 
   private applyBudget(d: EventData<'eval.budget_set'>): void {
     this.splitBudget.set(key(d.agentId, d.split), d.queries);
-    for (const k of [...this.frozen]) {
-      const [a, , split] = k.split('\u0000');
-      if (a === d.agentId && split === d.split) this.frozen.delete(k);
+  }
+
+  private applyProbing(d: EventData<'eval.probing_suspected'>, seq: number, ts: string): void {
+    const lk = key(d.agentId, d.dataset, d.split);
+    this.flagged.add(lk);
+    // Alerts written before suspension existed carry no `suspended` and suspended nothing.
+    if (d.suspended === true && !this.suspended.has(d.agentId)) {
+      const near = (d.evidence as { nearDuplicates?: unknown }).nearDuplicates;
+      this.suspended.set(d.agentId, {
+        reason: 'probing_suspected',
+        dataset: d.dataset,
+        split: d.split,
+        nearDuplicates: typeof near === 'number' ? near : null,
+        seq,
+        since: ts,
+      });
     }
   }
 
-  private applyProbing(d: EventData<'eval.probing_suspected'>): void {
-    const lk = key(d.agentId, d.dataset, d.split);
-    this.flagged.add(lk);
-    if (this.settings.freezeOnProbing) this.frozen.add(lk);
+  private applyResume(d: EventData<'eval.resumed'>, by: string, seq: number, at: string): void {
+    this.suspended.delete(d.agentId);
+    this.resumed.set(d.agentId, { by, at, seq, ...(d.note ? { note: d.note } : {}) });
+    // Fresh detectors and alerts: what the human reviewed is behind; renewed probing is flagged again.
+    const prefix = key(d.agentId, '');
+    for (const k of [...this.detectors.keys()]) if (k.startsWith(prefix)) this.detectors.delete(k);
+    for (const k of [...this.flagged]) if (k.startsWith(prefix)) this.flagged.delete(k);
   }
 
   private applyQuery(actor: Actor, d: EventData<'eval.query'>, ts: string, seq: number): Observation | undefined {
@@ -784,9 +892,16 @@ export class EvaluationService {
       const st = this.ladders.get(lk) ?? { best: null, releases: 0 };
       this.ladders.set(lk, { best: st.best === null ? transferAcc : Math.max(st.best, transferAcc), releases: st.releases + 1 });
     }
-    if (mode === 'run' && d.experimentId) this.runCounts.set(d.experimentId, (this.runCounts.get(d.experimentId) ?? 0) + 1);
-    if (mode === 'exact') return undefined; // train_label: labels are public, nothing to probe.
     const vec = this.history.get(d.predHash);
+    if (mode === 'run' && d.experimentId) {
+      this.runCounts.set(d.experimentId, (this.runCounts.get(d.experimentId) ?? 0) + 1);
+      const rk = this.runKey(d.experimentId, d.runId, d.dataset, d.split);
+      if (!this.runScores.has(rk) && Number.isFinite(transferAcc)) {
+        this.runScores.set(rk, transferAcc);
+        this.noteRunPoint(lk, d, transferAcc, vec);
+      }
+    }
+    if (mode === 'exact') return undefined; // train_label: labels are public, nothing to probe.
     if (!vec) {
       this.missingHistory++;
       return undefined;
@@ -799,6 +914,28 @@ export class EvaluationService {
     const obs = det.observe(vec, d.n);
     this.lastObs.set(lk, obs);
     return obs;
+  }
+
+  /** Replays the net decision of a run's first release (deterministic: keyed noise, same points in order). */
+  private noteRunPoint(lk: string, d: EventData<'eval.query'>, released: number, vec: Uint32Array | undefined): void {
+    const net = this.runNets.get(lk) ?? [];
+    this.runNets.set(lk, net);
+    let acc = NaN;
+    if (vec) {
+      try {
+        const ds = this.dataset(d.dataset);
+        const labels = ds.splits[d.split as Split]?.labels;
+        if (labels && labels.length === d.n) acc = packedCorrect(vec, labels, ds.meta.numClasses) / d.n;
+      } catch {
+        // Dataset gone: fall back to the released value below.
+      }
+    }
+    if (Number.isNaN(acc)) {
+      // Without the vector the exact accuracy is unknown: a value not released before becomes a point at it.
+      if (!net.some((p) => p.released === released)) net.push({ acc: released, released });
+      return;
+    }
+    if (this.runNetRelease(lk, acc, d.n, d.predHash).index < 0) net.push({ acc, released });
   }
 
   /** Queries whose prediction vector was not found in the history file (detection blind spots). */

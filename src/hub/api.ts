@@ -312,6 +312,13 @@ export interface EvaluationFinalRequest {
   [k: string]: unknown;
 }
 export type EvaluationFinalResponse = Record<string, unknown>;
+/** `POST /api/evaluation/resume` (human): lift a probing suspension of an agent's evaluation access. */
+export interface EvaluationResumeRequest {
+  agent_id: string;
+  note?: string;
+}
+/** The agent's evaluation status after the resumption (`suspended: null`, `lastResumed` set). */
+export type EvaluationResumeResponse = Record<string, unknown>;
 
 /** `GET /api/diversity` (human): the latest `diversity.measured` and a short history (oldest first). */
 export interface DiversityResponse {

@@ -19,6 +19,7 @@ import type {
   EvaluatePredictionsResponse,
   EvaluationFinalRequest,
   EvaluationFinalResponse,
+  EvaluationResumeResponse,
   EvaluationStatus,
   ExperimentFiles,
   ExperimentList,
@@ -266,6 +267,10 @@ export class HubClient {
   }
   evaluationFinal(body: EvaluationFinalRequest): Promise<EvaluationFinalResponse> {
     return this.post('/api/evaluation/final', body);
+  }
+  /** Lift a probing suspension of an agent's evaluation access (human; recorded as `eval.resumed`). */
+  resumeEvaluation(agentId: string, note?: string): Promise<EvaluationResumeResponse> {
+    return this.post('/api/evaluation/resume', note === undefined ? { agent_id: agentId } : { agent_id: agentId, note });
   }
   /** Final (held-out) evaluations recorded in the ledger, newest first (human). */
   evaluationFinals(): Promise<FinalEvaluationList> {

@@ -8,7 +8,7 @@ import type { FleetService } from '../core/service';
 import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
 import type { AiReviewOptions } from '../screening/aiReviewer';
-import { EvaluationService, type Principal, type RunContext } from '../evaluation/service';
+import { type EvaluationSettingsOverrides, EvaluationService, type Principal, type RunContext } from '../evaluation/service';
 import type { LeaderboardQuery } from '../evaluation/leaderboard';
 import { type FleetRunnersConfig, loadRunnersConfig, parseRunnersConfig } from '../runners/config';
 import { type Dispatcher, startDispatcher } from '../runners/dispatcher';
@@ -39,12 +39,16 @@ export interface EvaluationLike {
   leaderboard(q: Record<string, unknown>): Record<string, unknown>;
   status(agentIds: string[]): Record<string, unknown>;
   final(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Human only: lift a probing suspension of an agent's evaluation access (`eval.resumed`); its status after. */
+  resume(actor: Actor, agentId: string, note?: string): Promise<Record<string, unknown>>;
 }
 
 export interface EvaluationDeps {
   dataRoot: string;
   labelsRoot: string;
   append: <T extends EventType>(type: T, actor: Actor, data: EventData<T>) => Promise<LedgerEvent<T>>;
+  /** fleet.json's `evaluation` section (src/evaluation/config.ts). */
+  settings?: EvaluationSettingsOverrides;
 }
 
 function principal(actor: Actor): Principal {
@@ -54,12 +58,13 @@ function principal(actor: Actor): Principal {
 
 /** Construct the EvaluationService (labels stay under <fleet>/labels, outside every sandbox). */
 export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
-  const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append });
+  const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append, settings: deps.settings });
   return {
     ingest: (e) => svc.ingest(e),
     evaluate: async (actor, body, run) => ({ ...(await svc.evaluate(principal(actor), body, run ? { experimentId: run.experimentId, runId: run.runId } : {})) }),
     leaderboard: (q) => ({ ...svc.leaderboard(q as LeaderboardQuery) }),
     status: (agentIds) => ({ agents: agentIds.map((a) => svc.status(a)) }),
+    resume: async (actor, agentId, note) => ({ ...(await svc.resumeEvaluation(principal(actor), agentId, note)) }),
     final: async (actor, b) =>
       ({
         ...(await svc.finalEvaluation(principal(actor), {

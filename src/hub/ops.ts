@@ -195,6 +195,14 @@ export async function evaluatePredictions(
   return (await ev.evaluate(actor, { ...b }, run)) as EvaluatePredictionsResponse;
 }
 
+/** Human only: lift the probing suspension of an agent's evaluation access (recorded as `eval.resumed`). */
+export async function evaluationResume(ctx: HubContext, actor: Actor, b: z.infer<typeof S.evaluationResumeBody>): Promise<Record<string, unknown>> {
+  requireHuman(actor, 'resume evaluation access');
+  const ev = evaluationOrThrow(ctx);
+  if (!ctx.service.state.agent(b.agent_id)) throw notFound(`no agent ${JSON.stringify(b.agent_id)}`);
+  return ev.resume(actor, b.agent_id, b.note);
+}
+
 export function evaluationStatus(ctx: HubContext): Record<string, unknown> {
   return evaluationOrThrow(ctx).status([...ctx.service.state.agents.keys()]);
 }

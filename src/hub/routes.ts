@@ -188,6 +188,9 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('POST', '/api/evaluation/final', { who: 'human', body: S.evaluationFinalBody, query: S.noQuery }, ({ actor, body }) =>
     ops.evaluationFinal(ctx, actor, body),
   );
+  r.route('POST', '/api/evaluation/resume', { who: 'human', body: S.evaluationResumeBody, query: S.noQuery }, ({ actor, body }) =>
+    ops.evaluationResume(ctx, actor, body),
+  );
   r.route('GET', '/api/runs/:id/log', { params: S.idParams, query: runLogQuery }, ({ actor, params, query }) =>
     ops.runLog(ctx, actor, params.id, query.offset ?? 0),
   );

@@ -82,6 +82,8 @@ export const evaluationFinalBody = z.strictObject({
   strong_model: str(200).optional(),
 });
 
+export const evaluationResumeBody = z.strictObject({ agent_id: idParam, note: str(2000).optional() });
+
 export const commitsQuery = z.strictObject({
   ref: z
     .string()

@@ -7,6 +7,7 @@ import type { AnyEvent } from '../core/events';
 import type { Actor } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
+import { loadEvaluationConfig } from '../evaluation/config';
 import { TokenStore, validatePrincipal } from './auth';
 import { toHttp } from './errors';
 import { Router } from './http';
@@ -147,6 +148,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         dataRoot: path.join(fleetDir, 'datasets'),
         labelsRoot: path.join(fleetDir, 'labels'),
         append: (t, a, d) => service.append(t, a, d),
+        settings: loadEvaluationConfig(fleetDir),
       }));
       // Subscribe first, then replay: events durable during the replay are fed once, in order.
       let replayedTo = -1;

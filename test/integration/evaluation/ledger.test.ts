@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { AnyEvent } from '../../../src/core/events';
 import { Ledger } from '../../../src/core/ledger';
 import { generateSyntheticDataset, simulatePredictions } from '../../../src/evaluation/datasets';
-import { EvaluationService } from '../../../src/evaluation/service';
+import { type EvalError, EvaluationService } from '../../../src/evaluation/service';
 
 describe('evaluation service on the real ledger', function () {
   this.timeout(60_000);
@@ -22,21 +22,28 @@ describe('evaluation service on the real ledger', function () {
       ledger.onAppended((e: AnyEvent) => svc.ingest(e));
       await svc.setQueryBudget({ kind: 'human', id: 'alice' }, 'a1', 'test', 50);
       const base = simulatePredictions(ds.labels.test, ds.difficulty.test, 0.8, 1);
+      let refused = 0;
       for (let i = 0; i < 8; i++) {
         const q = base.slice();
         if (i) q[i] = 1 - q[i];
-        await svc.evaluate({ kind: 'agent', id: 'a1' }, { predictions: q, dataset: 'synth' });
+        await svc.evaluate({ kind: 'agent', id: 'a1' }, { predictions: q, dataset: 'synth' }).catch((err: EvalError) => {
+          assert.equal(err.code, 'evaluation_suspended');
+          refused++;
+        });
       }
       await ledger.flush();
       const before = svc.status('a1');
-      assert.equal(before.budgets.test.used, 8);
+      // The 5th near-duplicate (6th query) raises the alert, which suspends the agent: 2 refused, uncharged.
+      assert.equal(refused, 2);
+      assert.equal(before.budgets.test.used, 6);
+      assert.ok(before.suspended);
       await ledger.close();
       const svc2 = new EvaluationService({ dataRoot, labelsRoot, append: async () => undefined });
       const reopened = await Ledger.open(path.join(dir, 'fleet'), { noSync: true, onLoad: (e) => svc2.ingest(e) });
       assert.deepEqual(svc2.status('a1'), before);
       assert.equal(before.probing[0].flagged, true);
       const types = (await reopened.readAfter(0)).map((e) => e.type);
-      assert.equal(types.filter((t) => t === 'eval.query').length, 8);
+      assert.equal(types.filter((t) => t === 'eval.query').length, 6);
       assert.equal(types.filter((t) => t === 'eval.probing_suspected').length, 1);
       await reopened.close();
     } finally {

@@ -41,7 +41,7 @@ describe('label-extraction attacks', function () {
   });
 
   it('ours, budget lifted (Ladder + noise + precision alone): ≤ 55% on labels not already known', async () => {
-    const u = makeHarness({ seed: 11, sizes: SIZES, settings: { defaultBudget: { train_label: Infinity, train_unlabel: 0, test: Infinity, heldout: 0 } } });
+    const u = makeHarness({ seed: 11, sizes: SIZES, settings: { freezeOnProbing: false, defaultBudget: { train_label: Infinity, train_unlabel: 0, test: Infinity, heldout: 0 } } });
     try {
       const flip = await flipOneBit(N, serviceOracle(u.svc, 'atk-flip', 'synth'), N + 1);
       assert.equal(flip.refused, false);

@@ -102,7 +102,8 @@ describe('EvaluationService', () => {
     const worse = await h.svc.evaluate(agent('a1'), { predictions: preds(0.6, 31), dataset: 'synth' });
     assert.equal(worse.release.new_best, false);
     assert.equal(worse.transfer_acc, first.transfer_acc);
-    for (let i = 0; i < 5; i++) {
+    // Four flips: one short of the probing alert (5), which would suspend the agent.
+    for (let i = 0; i < 4; i++) {
       const q = p.slice();
       q[i] = 1 - q[i];
       const r = await h.svc.evaluate(agent('a1'), { predictions: q, dataset: 'synth' });
@@ -162,24 +163,70 @@ describe('EvaluationService', () => {
     assert.ok(!fs.readdirSync(h.dataRoot, { recursive: true }).some((f) => String(f).includes('overseer-eval')));
   });
 
-  it('freezeOnProbing refuses further queries until a human sets a budget', async () => {
-    const f = makeHarness({ seed: 1, sizes: SIZES, settings: { freezeOnProbing: true } });
+  it('a probing alert suspends all evaluation of the agent until a human resumes it (a budget does not)', async () => {
+    const base = preds(0.8, 60);
+    let refused: EvalError | undefined;
+    let accepted = 0;
+    for (let i = 0; i < 10 && !refused; i++) {
+      const q = base.slice();
+      q[i] = 1 - q[i];
+      try {
+        await h.svc.evaluate(agent('a1'), { predictions: q, dataset: 'synth' });
+        accepted++;
+      } catch (err) {
+        refused = err as EvalError;
+      }
+    }
+    assert.ok(refused, 'the prober was refused');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.code, 'evaluation_suspended');
+    assert.match(refused.message, /probing suspected on synth\/test/);
+    const alert = h.events.find((e) => e.type === 'eval.probing_suspected')!;
+    assert.equal((alert.data as { suspended?: boolean }).suspended, true);
+    assert.equal(h.events.filter((e) => e.type === 'eval.query').length, accepted, 'refused queries are not logged');
+    // Every split and dataset is refused, the agent's others too; another agent is not affected.
+    await rejects(h.svc.evaluate(agent('a1'), { predictions: preds(0.8, 61, 'train_label'), dataset: 'synth', split: 'train_label' }), 403, 'evaluation_suspended');
+    await h.svc.evaluate(agent('a2'), { predictions: base, dataset: 'synth' });
+    const st = h.svc.status('a1');
+    assert.equal(st.suspended?.reason, 'probing_suspected');
+    assert.equal(st.suspended?.seq, alert.seq);
+    assert.equal(st.probing[0].frozen, true);
+    // A budget is not a resumption; an agent cannot resume; resuming what is not suspended is a clear 409.
+    await h.svc.setQueryBudget(human, 'a1', 'test', 100);
+    await rejects(h.svc.evaluate(agent('a1'), { predictions: base, dataset: 'synth' }), 403, 'evaluation_suspended');
+    await rejects(h.svc.resumeEvaluation(agent('a1'), 'a1'), 403, 'human_only');
+    await rejects(h.svc.resumeEvaluation(human, 'a2'), 409, 'not_suspended');
+    await rejects(h.svc.resumeEvaluation(human, '../a1'), 400, 'invalid_agent');
+    const after = await h.svc.resumeEvaluation(human, 'a1', '  reviewed: a flip sweep, warned  ');
+    assert.equal(after.suspended, null);
+    assert.deepEqual({ ...after.lastResumed, seq: 0, at: '' }, { by: 'alice', seq: 0, at: '', note: 'reviewed: a flip sweep, warned' });
+    assert.equal(h.events.at(-1)!.type, 'eval.resumed');
+    await h.svc.evaluate(agent('a1'), { predictions: base, dataset: 'synth' });
+    // Renewed probing after the resumption raises a new alert and suspends again.
+    for (let i = 20; i < 30 && !h.svc.status('a1').suspended; i++) {
+      const q = base.slice();
+      q[i] = 1 - q[i];
+      await h.svc.evaluate(agent('a1'), { predictions: q, dataset: 'synth' });
+    }
+    assert.equal(h.events.filter((e) => e.type === 'eval.probing_suspected').length, 2);
+    assert.ok(h.svc.status('a1').suspended);
+    // The fold: a restarted service has the same view, then a resumption, then none.
+    assert.deepEqual(h.restart().status('a1'), h.svc.status('a1'));
+  });
+
+  it('freezeOnProbing false: the alert is recorded but suspends nothing, also after a restart with it on', async () => {
+    const f = makeHarness({ seed: 1, sizes: SIZES, settings: { freezeOnProbing: false } });
     try {
       const base = simulatePredictions(f.ds.labels.test, f.ds.difficulty.test, 0.8, 60);
-      let refused = 0;
       for (let i = 0; i < 10; i++) {
         const q = base.slice();
         q[i] = 1 - q[i];
-        try {
-          await f.svc.evaluate(agent('a1'), { predictions: q, dataset: 'synth' });
-        } catch (err) {
-          assert.equal((err as EvalError).code, 'probing_suspected');
-          refused++;
-        }
+        await f.svc.evaluate(agent('a1'), { predictions: q, dataset: 'synth' });
       }
-      assert.ok(refused > 0);
-      await f.svc.setQueryBudget(human, 'a1', 'test', 100);
-      await f.svc.evaluate(agent('a1'), { predictions: base, dataset: 'synth' });
+      const alert = f.events.find((e) => e.type === 'eval.probing_suspected');
+      assert.equal((alert?.data as { suspended?: boolean }).suspended, false);
+      assert.equal(f.svc.status('a1').suspended, null);
+      assert.equal(f.restart({ freezeOnProbing: true }).status('a1').suspended, null, 'replay follows the ledger, not the setting');
     } finally {
       f.cleanup();
     }
