@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'demo [--fresh] [--port 8787] [--cs-port 8080] [--vsix F]    demo fleet + hub + simulator + code-server (see scripts/demo.sh)',
     load: async () => (await import('./demo')).demoCommand,
   },
+  eval: { summary: 'eval status|resume <agent> --hub URL [--token T]    agents\' evaluation access; lift a probing suspension', load: async () => (await import('./eval')).evalCommand },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
 };
 

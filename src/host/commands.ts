@@ -366,6 +366,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!id) throw new Error('choose an agent in the Agents view');
       await (await conn.ready).resumeAgent(id);
     }),
+    reg('overseer.resumeAgentEvaluation', async (arg?: unknown) => {
+      const id = agentIdOf(arg);
+      if (!id) throw new Error('choose an agent in the Agents view');
+      const note = await vscode.window.showInputBox({ title: `Resume evaluation access of ${id}`, prompt: 'What you checked (recorded in the ledger; optional)', ignoreFocusOut: true });
+      if (note === undefined) return;
+      await (await conn.ready).resumeEvaluation(id, note.trim() || undefined);
+      void vscode.window.showInformationMessage(`Evaluation access of ${id} resumed.`);
+    }),
     reg('overseer.setBudget', async (arg?: unknown) => {
       const id = agentIdOf(arg);
       if (!id) throw new Error('choose an agent in the Agents view');

@@ -1,0 +1,52 @@
+// `overseer eval status|resume`: a human's view of agents' evaluation access on a running hub, and lifting a
+// probing suspension (recorded in the ledger as `eval.resumed`, attributed to the human the token names).
+import { HubClient } from '../hub/client';
+import { parseCommand } from './args';
+
+const USAGE = [
+  'usage: overseer eval status --hub URL [--token T]',
+  '       overseer eval resume <agent-id> --hub URL [--token T] [--note "what you checked"]',
+  '            A probing alert suspends an agent\'s evaluation access until a human resumes it. --token is a human',
+  '            token (default: env OVERSEER_HUB_TOKEN).',
+].join('\n');
+
+interface AgentEval {
+  agentId: string;
+  suspended: { dataset: string; split: string; since: string; seq: number; nearDuplicates: number | null } | null;
+  lastResumed: { by: string; at: string; note?: string } | null;
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'status' && sub !== 'resume') {
+    process.stderr.write(`${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n${USAGE}\n`);
+    return 1;
+  }
+  const p = parseCommand(rest, { hub: { type: 'string' }, token: { type: 'string' }, note: { type: 'string' } }, USAGE, { required: ['hub'], allowPositionals: sub === 'resume' });
+  if (typeof p === 'number') return p;
+  const token = p.values.token ?? process.env.OVERSEER_HUB_TOKEN;
+  if (!token) {
+    process.stderr.write(`a human token is required (--token T or env OVERSEER_HUB_TOKEN)\n${USAGE}\n`);
+    return 1;
+  }
+  const client = new HubClient(p.values.hub, token);
+  if (sub === 'status') {
+    const st = (await client.evaluationStatus()) as { agents?: AgentEval[] };
+    for (const a of st.agents ?? []) {
+      const s = a.suspended;
+      const line = s
+        ? `SUSPENDED since ${s.since} (probing suspected on ${s.dataset}/${s.split}, alert #${s.seq})`
+        : `ok${a.lastResumed ? ` (resumed by ${a.lastResumed.by} at ${a.lastResumed.at})` : ''}`;
+      process.stdout.write(`${a.agentId}\t${line}\n`);
+    }
+    return 0;
+  }
+  if (p.positionals.length !== 1) {
+    process.stderr.write(`resume takes exactly one agent id\n${USAGE}\n`);
+    return 1;
+  }
+  const agentId = p.positionals[0]!;
+  await client.resumeEvaluation(agentId, p.values.note);
+  process.stdout.write(`evaluation access of ${agentId} resumed\n`);
+  return 0;
+}
