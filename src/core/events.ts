@@ -195,6 +195,17 @@ export const eventSchemas = {
   'fleet.agent_stats': z.strictObject({ agentId: id, data: jsonRecord }),
   'diversity.measured': z.strictObject({ data: jsonRecord }),
   'runner.lost': z.strictObject({ runner: text(100), jobId: text(200), experimentId: id, reason: text(2000) }),
+  /** What a run tried that its rules forbid or its sandbox denied (runners/runReport.ts); before `experiment.finished`. */
+  'run.report': z.strictObject({
+    experimentId: id,
+    jobId: text(200),
+    sandbox: z.enum(['bwrap', 'none']),
+    violations: z.number().int().nonnegative(),
+    summary: text(2000),
+    report: jsonRecord,
+  }),
+  /** A human configured a runner with `"sandbox": "none"`: its runs are not confined (a standing warning). */
+  'runner.unconfined': z.strictObject({ runner: text(100), confined: z.boolean() }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

@@ -31,6 +31,8 @@ const AUDITED = new Set([
   'auth.token_created',
   'auth.token_revoked',
   'runner.lost',
+  'run.report',
+  'runner.unconfined',
 ]);
 
 /** One point of the fleet's diversity history (from a `diversity.measured` event). */
@@ -107,6 +109,8 @@ export class FleetState {
   readonly diversityHistory: DiversityPoint[] = [];
   /** Final (held-out) evaluations, oldest first (the last FINALS_MAX). */
   readonly finals: FinalEvaluation[] = [];
+  /** Runners a human set to `"sandbox": "none"` (runner.unconfined): a standing warning. */
+  readonly unconfinedRunners = new Map<string, { seq: number; ts: string }>();
 
   apply(e: AnyEvent): void {
     this.lastSeq = e.seq;
@@ -280,6 +284,18 @@ export class FleetState {
         }
         break;
       }
+      case 'run.report': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x?.run) {
+          x.run.report = { seq: e.seq, jobId: e.data.jobId, sandbox: e.data.sandbox, violations: e.data.violations, summary: e.data.summary, report: e.data.report };
+          this.history(x, e, `run report: ${e.data.summary}`);
+        }
+        break;
+      }
+      case 'runner.unconfined':
+        if (e.data.confined) this.unconfinedRunners.delete(e.data.runner);
+        else this.unconfinedRunners.set(e.data.runner, when);
+        break;
       case 'experiment.cancel_requested': {
         const x = this.experiments.get(e.data.experimentId);
         if (x) this.history(x, e, `cancel requested by ${e.actor.id}${e.data.reason ? `: ${e.data.reason}` : ''}`);
@@ -289,6 +305,7 @@ export class FleetState {
         const x = this.experiments.get(e.data.experimentId);
         if (x) {
           x.state = 'scored';
+          const rep = x.run?.report;
           x.score = {
             dataset: e.data.dataset,
             split: e.data.split,
@@ -298,6 +315,11 @@ export class FleetState {
             evalSeq: e.data.evalSeq,
             ...(e.data.extra ?? {}),
           };
+          // a run whose report names a violation (or that was not confined) did not earn a verified score
+          if (rep && (rep.violations > 0 || rep.sandbox === 'none')) {
+            x.score.verified = false;
+            x.score.unverifiedReason = `run report: ${rep.summary}`;
+          }
           this.history(x, e, `scored: transfer_acc ${e.data.transferAcc.toFixed(3)}, PGR ${e.data.pgr === null ? 'n/a' : e.data.pgr.toFixed(3)}`);
         }
         break;
@@ -579,6 +601,6 @@ function parseFinal(d: { dataset: string; split: string; result: Record<string, 
 function auditSummary(e: AnyEvent): string {
   const d = e.data as Record<string, unknown>;
   const subject = (d.experimentId ?? d.agentId ?? d.postId ?? d.tokenId ?? '') as string;
-  const reason = (d.reason ?? d.note ?? d.verdict ?? '') as string;
+  const reason = (d.reason ?? d.note ?? d.verdict ?? d.summary ?? (e.type === 'runner.unconfined' ? (d.runner as string) + (d.confined ? ' is confined again' : ': runs are NOT confined ("sandbox": "none")') : '')) as string;
   return `${e.type.split('.')[1]!.replace('_', ' ')} ${subject}${reason ? `: ${reason}` : ''}`.trim();
 }

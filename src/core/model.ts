@@ -99,6 +99,18 @@ export interface RunInfo {
   reason?: string;
   logPath?: string;
   artifacts?: Record<string, unknown>;
+  /** The run report (`run.report`): what the run tried that its rules forbid or its sandbox denied. */
+  report?: RunReportInfo;
+}
+
+export interface RunReportInfo {
+  seq: number;
+  jobId: string;
+  sandbox: 'bwrap' | 'none';
+  violations: number;
+  summary: string;
+  /** The full report (runners/runReport.ts RunReport): items with kind, detail, source, blocked, violation. */
+  report: Record<string, unknown>;
 }
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';

@@ -8,11 +8,29 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const SLURM_WORD = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SSH_HOST = /^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9][A-Za-z0-9._:-]{0,252}$/;
 
+export const limitsSchema = z.strictObject({
+  /** Address space per process (RLIMIT_AS), MiB. */
+  memoryMB: z.number().int().min(16).max(16 * 1024 * 1024).optional(),
+  /** Processes in the run (pid namespace; also RLIMIT_NPROC). */
+  processes: z.number().int().min(2).max(1_000_000).optional(),
+  /** Upper bound on every job's wall time, seconds (the approved limit is capped at this). */
+  wallSeconds: z.number().int().min(1).max(366 * 24 * 3600).optional(),
+  /** The run is stopped when its log grows beyond this many MiB. */
+  logMB: z.number().min(0.001).max(1024 * 1024).optional(),
+});
+
 const common = {
   name: z.string().regex(NAME_RE, 'runner names are letters, digits, . _ - (max 64)'),
   maxConcurrent: z.number().int().min(1).max(10_000).default(1),
   gpus: z.number().int().min(0).max(4096).default(0),
   pollMs: z.number().int().min(50).max(600_000).optional(),
+  /** `bwrap` (the default when absent): every run is confined; `none`: unconfined, recorded in the ledger, a standing warning. */
+  sandbox: z.enum(['bwrap', 'none']).optional(),
+  /** The bubblewrap binary (default: bwrap in /usr/bin, /bin, /usr/local/bin). */
+  bwrap: z.string().regex(/^\/[^\0]{0,4095}$/, 'bwrap must be an absolute path').optional(),
+  limits: limitsSchema.optional(),
+  /** Extra read-only paths visible inside the sandbox (e.g. a CUDA or conda installation). */
+  readOnlyPaths: z.array(z.string().regex(/^\/[^\0]{0,4095}$/, 'read-only paths must be absolute')).max(64).optional(),
 };
 
 export const localRunnerSchema = z.strictObject({

@@ -11,10 +11,12 @@ import type { Experiment, RunEndState } from '../core/model';
 import { SYSTEM } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { FleetRunnersConfig, RunnerConfig } from './config';
+import { type JobSandbox, SandboxError } from './confine';
 import { buildJobEnv } from './env';
 import { createRunner, defaultPollMs } from './factory';
 import { writeFileDurable } from './local';
 import { LOG_FILE } from './logs';
+import { buildRunReport, formatRunReport } from './runReport';
 import type { JobRef, JobStatus, Runner } from './types';
 import { isTerminalPhase } from './types';
 import { WorktreeError, prepareWorktree } from './worktree';
@@ -137,6 +139,7 @@ class DispatcherImpl implements Dispatcher {
     for (const { runner } of this.runners.values()) {
       if (runner.onChange) this.unsubscribe.push(runner.onChange(() => this.track(this.checkAll())));
     }
+    this.track(this.recordSandboxModes());
     this.reattach();
     this.schedule();
     this.pump();
@@ -338,7 +341,9 @@ class DispatcherImpl implements Dispatcher {
         if (!agent) throw new WorktreeError(`agent ${x.agentId} is not registered`);
         const wt = await prepareWorktree(agent.repoPath, runDir, verdict.commit, verdict.tree);
         const token = await this.opts.tokenFor?.(x);
-        const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl, token });
+        // the token goes to the run's API proxy (confine.ts), never into a confined job's environment
+        const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl });
+        const sandbox = this.sandboxFor(x, token);
         if (this.stopped) throw new Error('dispatcher stopped');
         writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, at: new Date().toISOString() }));
         ref = await runner.submit({
@@ -350,6 +355,7 @@ class DispatcherImpl implements Dispatcher {
           gpus: x.resources.gpus,
           timeLimitSeconds: this.opts.timeLimitSeconds?.(x) ?? x.resources.timeLimitMinutes * 60,
           logPath,
+          sandbox,
         });
         writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, at: new Date().toISOString() }));
       }
@@ -380,7 +386,7 @@ class DispatcherImpl implements Dispatcher {
         return;
       }
       const attempts = (this.retryAt.get(x.id)?.attempts ?? 0) + 1;
-      const permanent = err instanceof WorktreeError || err instanceof DomainError || attempts >= (this.opts.maxSubmitAttempts ?? 3);
+      const permanent = err instanceof WorktreeError || err instanceof DomainError || err instanceof SandboxError || attempts >= (this.opts.maxSubmitAttempts ?? 3);
       if (this.stopped && !permanent) {
         this.release(x.id);
         return;
@@ -400,6 +406,57 @@ class DispatcherImpl implements Dispatcher {
       }
       this.activeJobs.delete(x.id);
       this.retryAt.delete(x.id);
+    }
+  }
+
+  /** What the run may see and reach: the fleet's public datasets, the hub's agent API through its proxy. */
+  private sandboxFor(x: Experiment, token: string | undefined): JobSandbox {
+    const f = (p: string) => path.join(this.fleetDir, p);
+    const home = process.env.HOME;
+    return {
+      taskMode: x.taskMode,
+      readOnlyPaths: [f('datasets')],
+      denyPaths: [f('tokens.json'), f('ledger.jsonl'), f('repos'), f('runs'), f('fleet.json'), ...(home && home !== '/' ? [home] : [])],
+      secretPaths: [f('labels')],
+      proxy: this.opts.evalUrl ? { upstream: this.opts.evalUrl, token } : undefined,
+    };
+  }
+
+  /** The run report of a finished job: a ledger event (before experiment.finished) and the end of its log. */
+  private async report(a: Active, x: Experiment, st: JobStatus): Promise<void> {
+    if (!a.ref || a.ref.jobId === NOT_STARTED) return;
+    const cfg = this.runners.get(a.runnerName)?.cfg;
+    let mode: 'bwrap' | 'none' = cfg?.sandbox === 'none' ? 'none' : 'bwrap';
+    try {
+      const rec = JSON.parse(fs.readFileSync(path.join(a.ref.runDir, 'sandbox.json'), 'utf8')) as { mode?: unknown };
+      if (rec.mode === 'none' || rec.mode === 'bwrap') mode = rec.mode; // how this run was actually started
+    } catch {
+      /* started before confinement existed, or by a runner that records nothing */
+    }
+    const rep = buildRunReport({ runDir: a.ref.runDir, sandbox: mode, taskMode: x.taskMode, phase: st.phase, reason: st.reason });
+    try {
+      fs.appendFileSync(a.ref.logPath, `\n${formatRunReport(rep)}`);
+    } catch {
+      /* remote log (ssh) or gone: the ledger event is what counts */
+    }
+    await this.service.append('run.report', SYSTEM, {
+      experimentId: x.id,
+      jobId: a.ref.jobId,
+      sandbox: mode,
+      violations: rep.violations,
+      summary: rep.summary.slice(0, 2000),
+      report: rep as unknown as Record<string, unknown>,
+    });
+  }
+
+  /** Record runners a human set to `"sandbox": "none"` (and ones confined again): a standing warning. */
+  private async recordSandboxModes(): Promise<void> {
+    for (const { cfg } of this.runners.values()) {
+      const unconfined = cfg.sandbox === 'none';
+      const recorded = this.service.state.unconfinedRunners.has(cfg.name);
+      if (unconfined) this.warn(`runner ${cfg.name} is NOT confined ("sandbox": "none" in fleet.json): its runs can read the fleet directory and reach the network, and their scores are never verified`);
+      if (unconfined === recorded) continue;
+      await this.service.append('runner.unconfined', SYSTEM, { runner: cfg.name, confined: !unconfined }).catch((err) => this.warn(`recording the sandbox mode of ${cfg.name} failed: ${(err as Error).message}`));
     }
   }
 
@@ -480,6 +537,11 @@ class DispatcherImpl implements Dispatcher {
       }
       const state = res.phase as RunEndState;
       if (x.state === 'dispatched' && res.startedAt && a.ref) await this.service.markRunning(x.id, a.ref.jobId);
+      try {
+        await this.report(a, x, res);
+      } catch (err) {
+        this.warn(`the run report of ${x.id} failed: ${(err as Error).message}`);
+      }
       const info: Record<string, unknown> = { runner: a.runnerName };
       if (res.rawState) info.runnerState = res.rawState;
       if (res.startedAt) info.startedAt = res.startedAt;

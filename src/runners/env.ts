@@ -3,7 +3,8 @@ export interface JobEnvInput {
   workdir: string;
   experimentId: string;
   evalUrl?: string;
-  /** Job-scoped token minted by the caller (never the hub's own credentials). */
+  /** Job-scoped token minted by the caller (never the hub's own credentials). Only for unconfined runs: a
+   * confined run's token is held by its API proxy outside the sandbox. */
   token?: string;
   /** Device ids for CUDA_VISIBLE_DEVICES (local runner; Slurm sets it from the gres allocation). */
   gpuIds?: readonly number[];

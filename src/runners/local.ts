@@ -5,22 +5,24 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LocalRunnerConfig } from './config';
+import { OUTPUT_DIR, SandboxError, findBwrap, noBwrapMessage, prepareConfinedRun, recordUnconfined } from './confine';
 import { readLogFile } from './logs';
 import { readArtifacts } from './artifacts';
 import type { JobRef, JobResult, JobSpec, JobStatus, LogChunk, Runner } from './types';
 import { isTerminalPhase } from './types';
 
 /**
- * $1 run dir, $2 time limit (s, 0 = none), $3 kill grace (s), $4 the approved command. The wrapper waits for
+ * $1 run dir, $2 time limit (s, 0 = none), $3 kill grace (s), $4 the approved command, $5 the confined launcher
+ * (confine.ts; empty only for a runner a human set to `"sandbox": "none"`). The wrapper waits for
  * job.json (written by submit) before starting anything.
  * `set -m` gives the job its own process group (pgid = $c) so cancel/timeout can signal all of it.
  */
 export const LOCAL_WRAPPER = `
-run=$1; limit=$2; grace=$3; cmd=$4
+run=$1; limit=$2; grace=$3; cmd=$4; launch=\${5:-}
 # start only once the dispatcher has recorded the job (a dispatcher that dies before that never gets a twin)
 n=0; until [ -e "$run/job.json" ]; do n=$((n+1)); [ $n -gt 1000 ] && { echo "overseer: job was never recorded; not started" >&2; exit 0; }; sleep 0.005; done
 set -m
-bash -c "$cmd" </dev/null &
+if [ -n "$launch" ]; then bash "$launch" "$cmd" </dev/null & else bash -c "$cmd" </dev/null & fi
 c=$!
 printf '%s\\n' "$c" > "$run/job.pgid.tmp"; mv -f "$run/job.pgid.tmp" "$run/job.pgid"
 w=
@@ -150,16 +152,30 @@ export class LocalRunner implements Runner {
   async submit(job: JobSpec): Promise<JobRef> {
     fs.mkdirSync(job.runDir, { recursive: true });
     for (const f of ['job.json', 'exit.json', 'exit.json.tmp', 'cancel.flag', 'timeout.flag', 'job.pgid', 'watchdog.pgid']) fs.rmSync(path.join(job.runDir, f), { force: true });
+    let env: Record<string, string> = { ...job.env };
+    let launcher = '';
+    if (this.cfg.sandbox === 'none') {
+      recordUnconfined(job.runDir, job.sandbox?.taskMode ?? 'normal');
+      fs.mkdirSync(path.join(job.runDir, OUTPUT_DIR), { recursive: true });
+      env.OVERSEER_OUTPUT_DIR = path.join(job.runDir, OUTPUT_DIR);
+      if (job.sandbox?.proxy?.token) env.OVERSEER_TOKEN = job.sandbox.proxy.token;
+    } else {
+      const bwrap = findBwrap(this.cfg.bwrap);
+      if (!bwrap) throw new SandboxError(noBwrapMessage(this.name, this.cfg.bwrap));
+      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap, extraReadOnly: this.cfg.readOnlyPaths });
+      env = plan.env;
+      launcher = plan.launcher;
+    }
     const gpuIds = this.allocateGpus(job.gpus);
-    const env: Record<string, string> = { ...job.env };
     delete env.CUDA_VISIBLE_DEVICES;
     if (gpuIds.length) env.CUDA_VISIBLE_DEVICES = gpuIds.join(',');
     else if (this.cfg.gpus > 0) env.CUDA_VISIBLE_DEVICES = ''; // asked for no GPU: see none
-    const limit = Math.max(0, Math.ceil(job.timeLimitSeconds));
+    const wall = this.cfg.limits?.wallSeconds;
+    const limit = Math.max(0, Math.ceil(wall ? Math.min(wall, job.timeLimitSeconds || wall) : job.timeLimitSeconds));
     const out = fs.openSync(job.logPath, 'a');
     let child;
     try {
-      child = spawn('/bin/bash', ['-c', LOCAL_WRAPPER, 'overseer-job', job.runDir, String(limit), String(this.grace), job.command], {
+      child = spawn('/bin/bash', ['-c', LOCAL_WRAPPER, 'overseer-job', job.runDir, String(limit), String(this.grace), job.command, launcher], {
         cwd: job.workdir,
         env,
         detached: true,
@@ -291,7 +307,11 @@ export class LocalRunner implements Runner {
 
   async result(job: JobRef): Promise<JobResult> {
     const st = await this.status(job);
-    return { ...st, artifacts: readArtifacts(job.workdir) };
+    // results.json is read from the outputs directory; the (read-only) worktree only for an unconfined runner,
+    // whose jobs may still write into their working directory
+    const out = readArtifacts(path.join(job.runDir, OUTPUT_DIR));
+    if (this.cfg.sandbox === 'none' && !('results' in out) && !('resultsError' in out)) return { ...st, artifacts: readArtifacts(job.workdir) };
+    return { ...st, artifacts: out };
   }
 
   async logs(job: JobRef, offset: number, max?: number): Promise<LogChunk> {

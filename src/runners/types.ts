@@ -1,6 +1,7 @@
 // Runner interface: something that can run one job (an approved experiment at its pinned commit) and report on
 // it. Implementations: local.ts (detached process group on this machine) and slurm.ts (sbatch/squeue/scancel,
 // optionally through ssh). No vscode import.
+import type { JobSandbox } from './confine';
 
 /** Our view of a job's state. `unknown` = the runner has no record of the job (purged, lost, wrong id). */
 export type JobPhase = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'unknown';
@@ -27,6 +28,8 @@ export interface JobSpec {
   timeLimitSeconds: number;
   /** Where stdout+stderr go (normally `<runDir>/job.log`). */
   logPath: string;
+  /** Confinement details (task mode, dataset paths, the API the proxy reaches). Default: normal, nothing extra. */
+  sandbox?: JobSandbox;
 }
 
 /** What the dispatcher keeps (and what is recorded in the ledger) to address a job later, also after a restart. */

@@ -17,15 +17,16 @@ const DATASET = 'syn';
 const FAKE_SECRET = 'sk-ant-fake-secret-for-dispatch-test';
 
 /**
- * The job: predicts from the first feature, evaluates with OVERSEER_TOKEN, then probes what else the token can
- * do. Prints one `RESULT <json>` line (env key names only, never values). With `--wait`, first waits for a
- * `go` file in its working directory (lets a test restart the hub while the job runs).
+ * The job (confined: it holds no token; the run's API proxy adds it): predicts from the first feature and
+ * evaluates. With `--probe` it then probes what else it can reach through the proxy, and the hub directly.
+ * Prints one `RESULT <json>` line (env key names only, never values). With `--wait`, first waits for a `go`
+ * file in its working directory (lets a test restart the hub while the job runs).
  */
 const TRAIN_JS = `
 const fs = require('node:fs');
-const [itemsFile, mode] = process.argv.slice(2);
+const [itemsFile, mode, hubUrl] = process.argv.slice(2);
 const url = process.env.OVERSEER_EVAL_URL;
-const auth = { authorization: 'Bearer ' + process.env.OVERSEER_TOKEN, 'content-type': 'application/json' };
+const auth = { 'content-type': 'application/json' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function call(method, p, body) {
   const r = await fetch(url + p, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -37,19 +38,23 @@ async function call(method, p, body) {
   if (mode === '--wait') {
     for (let i = 0; i < 600 && !fs.existsSync('go'); i++) await sleep(50);
   }
-  fs.writeFileSync('job-token.txt', process.env.OVERSEER_TOKEN || '');
   const items = fs.readFileSync(itemsFile, 'utf8').trim().split('\\n').map((l) => JSON.parse(l));
   const predictions = items.map((it) => (it.features[0] > 0 ? 1 : 0));
   const out = { envKeys: Object.keys(process.env).sort(), evalUrl: url };
   out.evaluate = await call('POST', '/api/evaluate-predictions', { predictions, dataset: '${DATASET}', split: 'test' });
   const me = process.env.OVERSEER_EXPERIMENT_ID;
   out.own = (await call('GET', '/api/experiments/' + me)).status;
+  out.share = (await call('POST', '/api/findings/share', { summary: 'job result', run_id: me })).status;
+  if (mode !== '--probe') {
+    console.log('RESULT ' + JSON.stringify(out));
+    process.exit(out.evaluate.status === 200 ? 0 : 3);
+  }
+  out.direct = await fetch(hubUrl + '/api/fleet').then((r) => 'reached ' + r.status, (e) => 'failed ' + (e.cause && e.cause.code));
   out.other = (await call('GET', '/api/experiments/x-999')).status;
   out.propose = await call('POST', '/api/experiments', { commit: 'a'.repeat(40), command: 'x', title: 't', rationale: 'r', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 1 }, taskMode: 'normal' });
   out.fleet = (await call('GET', '/api/fleet')).status;
   out.inbox = (await call('GET', '/api/inbox')).status;
   out.mcp = (await call('POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status;
-  out.share = (await call('POST', '/api/findings/share', { summary: 'job result', run_id: me })).status;
   console.log('RESULT ' + JSON.stringify(out));
   process.exit(out.evaluate.status === 200 ? 0 : 3);
 })().catch((e) => { console.error(e); process.exit(2); });
@@ -60,12 +65,13 @@ interface JobResult {
   evalUrl: string;
   evaluate: { status: number; body: Record<string, unknown> };
   own: number;
-  other: number;
-  propose: { status: number; body: { error?: { code: string; message: string } } };
-  fleet: number;
-  inbox: number;
-  mcp: number;
+  other?: number;
+  propose?: { status: number; body: { error?: { code: string; message: string } } };
+  fleet?: number;
+  inbox?: number;
+  mcp?: number;
   share: number;
+  direct?: string;
 }
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 45_000): Promise<T> {
@@ -122,7 +128,7 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
     const commit = await sb.commitFiles({ 'train.js': TRAIN_JS }, 'train on the first feature');
     const items = itemsPath(path.join(dir, 'datasets'), DATASET, 'test');
-    const command = `${JSON.stringify(process.execPath)} train.js ${JSON.stringify(items)}${mode ? ` ${mode}` : ''}`;
+    const command = `${JSON.stringify(process.execPath)} train.js ${JSON.stringify(items)} ${mode || '--'} ${hub!.url}`;
     const x = await agent.propose({ commit, command, title: 'first-feature baseline', rationale: 'sanity run', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
     await hub!.service.idle();
     await human.approve(x.id, { commit: x.commit, tree: x.tree, note: 'ok' });
@@ -162,8 +168,11 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     const x = await proposeAndApprove();
     const done = await runEnd(x.id);
     const r = jobResult(await readWholeLog(human, x.id));
-    assert.equal(r.evalUrl, publicUrl);
-    assert.notEqual(r.evalUrl, hub!.url);
+    // the run's proxy forwards to the public URL; the job itself only sees its in-sandbox forwarder
+    const proxyCfg = JSON.parse(fs.readFileSync(path.join(dir, 'runs', x.id, 'proxy.json'), 'utf8')) as { upstream: string };
+    assert.equal(proxyCfg.upstream, publicUrl);
+    assert.notEqual(proxyCfg.upstream, hub!.url);
+    assert.equal(r.evalUrl, 'http://127.0.0.1:7480');
     assert.equal(r.evaluate.status, 200, JSON.stringify(r.evaluate.body));
     assert.equal(done.state, 'scored');
   });
@@ -176,20 +185,19 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(done.state, 'scored', `state ${done.state} (${done.run?.reason ?? ''})\n${log}`);
     const r = jobResult(log);
 
-    // The job saw the hub's URL and a token, and nothing of the hub's secrets.
-    assert.equal(r.evalUrl, hub!.url);
-    assert.ok(r.envKeys.includes('OVERSEER_TOKEN') && r.envKeys.includes('OVERSEER_EVAL_URL'), r.envKeys.join(','));
+    // The job saw its proxy's URL and no token, and nothing of the hub's secrets.
+    assert.equal(r.evalUrl, 'http://127.0.0.1:7480');
+    assert.ok(r.envKeys.includes('OVERSEER_EVAL_URL') && !r.envKeys.includes('OVERSEER_TOKEN'), r.envKeys.join(','));
     assert.ok(!r.envKeys.includes('ANTHROPIC_API_KEY'), r.envKeys.join(','));
     assert.ok(!log.includes(FAKE_SECRET));
 
-    // What the scoped token may and may not do.
+    // What the run may do through its proxy (which adds the scoped token).
     assert.equal(r.evaluate.status, 200, JSON.stringify(r.evaluate.body));
     assert.equal((r.evaluate.body.release as { mode: string }).mode, 'run');
     assert.equal(r.own, 200);
     assert.ok(r.share === 200 || r.share === 201, `share: ${r.share}`);
-    for (const [k, s] of Object.entries({ other: r.other, propose: r.propose.status, fleet: r.fleet, inbox: r.inbox, mcp: r.mcp })) assert.equal(s, 403, k);
-    assert.match(r.propose.body.error!.message, /scoped to the run of experiment/);
-    assert.equal(hub!.service.state.experimentsOf('aar-1').length, 1, 'the scoped token proposed nothing');
+    assert.equal(done.run!.report!.violations, 0, done.run!.report!.summary);
+    assert.match(log, /overseer run report: no violations/);
 
     // The score is the run's verified evaluation, pointing at its eval.query event.
     const score = done.score!;
@@ -212,8 +220,10 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(entry.verified, true);
     assert.equal(entry.transfer_acc, r.evaluate.body.transfer_acc);
 
-    // The job token was stored hashed with its scope, and is revoked now that the run ended.
-    const token = fs.readFileSync(path.join(dir, 'runs', x.id, 'wt', 'job-token.txt'), 'utf8');
+    // The job token (held by the host-side proxy, 0600) was stored hashed with its scope, and is revoked now that the run ended.
+    const tokenFile = path.join(dir, 'runs', x.id, 'job.token');
+    assert.equal(fs.statSync(tokenFile).mode & 0o777, 0o600);
+    const token = fs.readFileSync(tokenFile, 'utf8');
     assert.match(token, /^ovs_/);
     const tf = fs.readFileSync(path.join(dir, 'tokens.json'), 'utf8');
     assert.ok(!tf.includes(token.split('_').slice(2).join('_')), 'secret not stored');
@@ -233,6 +243,31 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(tail.nextOffset, tail.size);
   });
 
+  it('a run that probes other routes is refused by its proxy, reported, and its score is not verified', async () => {
+    await open();
+    const x = await proposeAndApprove('--probe');
+    const done = await runEnd(x.id);
+    const log = await readWholeLog(human, x.id);
+    const r = jobResult(log);
+    assert.equal(r.evaluate.status, 200, JSON.stringify(r.evaluate.body));
+    for (const [k, s] of Object.entries({ other: r.other, propose: r.propose!.status, fleet: r.fleet, inbox: r.inbox, mcp: r.mcp })) assert.equal(s, 403, k);
+    assert.match(r.propose!.body.error!.message, /run proxy only forwards/);
+    assert.match(r.direct!, /^failed /, 'the hub is not reachable except through the proxy');
+    assert.equal(hub!.service.state.experimentsOf('aar-1').length, 1, 'nothing was proposed');
+    // the host-side proxy's refusals are in the run report: the ledger, the log, and the score's verification
+    const rep = done.run!.report!;
+    assert.ok(rep.violations >= 5, rep.summary);
+    const items = (rep.report as { items: { kind: string; detail: string; source: string }[] }).items;
+    for (const p of ['GET /api/experiments/x-999', 'POST /api/experiments', 'GET /api/fleet', 'GET /api/inbox', 'POST /mcp']) {
+      assert.ok(items.some((i) => i.kind === 'proxy_denied' && i.source === 'host' && i.detail.startsWith(p)), `${p} named in the report: ${JSON.stringify(items)}`);
+    }
+    assert.match(log, /VIOLATION \[host\] proxy_denied \(blocked\): POST \/api\/experiments/);
+    assert.equal(done.state, 'scored');
+    assert.equal(done.score!.verified, false);
+    assert.match(String(done.score!.unverifiedReason), /run report: .*proxy_denied/);
+    assert.ok(hub!.service.state.auditTrail().some((a) => a.type === 'run.report' && a.summary.includes(x.id)), 'an audit (attention) entry');
+  });
+
   it('a restarted hub honours the job token of a reattached running job', async () => {
     const first = await open();
     const port = first.port;
@@ -248,7 +283,6 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(done.state, 'scored', `state ${done.state}\n${log}`);
     const r = jobResult(log);
     assert.equal(r.evaluate.status, 200);
-    assert.equal(r.propose.status, 403);
     assert.equal(done.score!.verified, true);
   });
 

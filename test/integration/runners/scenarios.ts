@@ -19,7 +19,8 @@ export interface ScenarioOptions {
   finishTimeoutMs: number;
 }
 
-const ALLOWED_ENV = new Set(['PATH', 'HOME', 'LANG', 'OVERSEER_EXPERIMENT_ID', 'OVERSEER_EVAL_URL', 'OVERSEER_TOKEN', 'CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'PWD', 'SHLVL', '_']);
+// what a confined job sees: no token (the run's API proxy holds it), the proxy's URL, its outputs directory
+const ALLOWED_ENV = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'OVERSEER_EXPERIMENT_ID', 'OVERSEER_EVAL_URL', 'ORCHESTRATOR_API_URL', 'OVERSEER_OUTPUT_DIR', 'OVERSEER_TASK_MODE', 'PYTHONPATH', 'PYTHONDONTWRITEBYTECODE', 'CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'PWD', 'SHLVL', '_']);
 
 export function runnerScenarios(o: ScenarioOptions): void {
   let f: Fleet;
@@ -33,12 +34,12 @@ export function runnerScenarios(o: ScenarioOptions): void {
     this.timeout(o.finishTimeoutMs + 60_000);
     process.env.OVERSEER_TEST_SECRET = 'hunter2-must-not-leak';
     f = await makeFleet(tmpDir(`ovs-${o.kind}-`), ['ok', 'fail', 'slow', 'cancel', 'gpu', 'moved']);
-    x.ok = await proposeAndApprove(f, 'ok', `echo "exp=$OVERSEER_EXPERIMENT_ID"; env | sort > env.txt; cat env.txt; printf '{"accuracy": 0.75, "note": "<b>hi</b>"}' > results.json`);
+    x.ok = await proposeAndApprove(f, 'ok', `echo "exp=$OVERSEER_EXPERIMENT_ID"; env | sort > "$OVERSEER_OUTPUT_DIR/env.txt"; cat "$OVERSEER_OUTPUT_DIR/env.txt"; printf '{"accuracy": 0.75, "note": "<b>hi</b>"}' > "$OVERSEER_OUTPUT_DIR/results.json"; echo tamper > version.txt || echo "worktree is read-only"`);
     x.fail = await proposeAndApprove(f, 'fail', 'echo failing; exit 3');
     x.slow = await proposeAndApprove(f, 'slow', 'echo started; sleep 600', { timeLimitMinutes: 1 });
     x.cancel = await proposeAndApprove(f, 'cancel', 'echo waiting; sleep 600');
     x.gpu = await proposeAndApprove(f, 'gpu', 'echo "CVD=[$CUDA_VISIBLE_DEVICES]"', { gpus: 1 });
-    x.moved = await proposeAndApprove(f, 'moved', 'echo "version=$(cat version.txt)"; git rev-parse HEAD', {}, { 'version.txt': 'approved-v1\n' });
+    x.moved = await proposeAndApprove(f, 'moved', 'echo "version=$(cat version.txt)"', {}, { 'version.txt': 'approved-v1\n' });
     approvedCommit = x.moved.commit;
     // after approval the agent moves its branch: the dispatcher must still run the approved commit
     movedCommit = await f.sandboxes.get('moved')!.commitFiles({ 'version.txt': 'moved-v2\n' }, 'sneaky change after approval');
@@ -70,14 +71,18 @@ export function runnerScenarios(o: ScenarioOptions): void {
     const log = readLog(f.dir, e.id, 0).data;
     assert.match(log, new RegExp(`exp=${e.id}\\b`));
     assert.ok(!log.includes('hunter2'), 'hub environment leaked into the job');
-    const envFile = fs.readFileSync(path.join(f.dir, 'runs', e.id, 'wt', 'env.txt'), 'utf8');
+    const envFile = fs.readFileSync(path.join(f.dir, 'runs', e.id, 'out', 'env.txt'), 'utf8');
     const keys = envFile.split('\n').filter(Boolean).map((l) => l.split('=')[0]!);
     for (const k of keys) assert.ok(ALLOWED_ENV.has(k), `unexpected variable ${k} in the job environment`);
-    assert.ok(envFile.includes(`HOME=${path.join(f.dir, 'runs', e.id, 'wt')}\n`));
-    assert.ok(envFile.includes(`OVERSEER_TOKEN=job-token-${e.id}\n`));
-    assert.ok(envFile.includes('OVERSEER_EVAL_URL=http://127.0.0.1:9/eval\n'));
+    assert.ok(envFile.includes('HOME=/tmp/home\n'), 'HOME is private to the run');
+    assert.ok(!envFile.includes('job-token-'), 'the job token is not in the job environment (the proxy holds it)');
+    assert.ok(envFile.includes('OVERSEER_EVAL_URL=http://127.0.0.1:7480\n'), 'the eval URL is the in-sandbox forwarder to the run proxy');
+    assert.match(log, /worktree is read-only/);
+    assert.equal(fs.readFileSync(path.join(f.dir, 'runs', e.id, 'wt', 'version.txt'), 'utf8'), 'v0\n', 'the approved files are unchanged');
+    assert.equal(fs.readFileSync(path.join(f.dir, 'runs', e.id, 'job.token'), 'utf8'), `job-token-${e.id}`, 'the host-side proxy has the token');
     const types = eventsOf(f, e.id).map((ev) => ev.type);
-    assert.deepEqual(types.slice(types.indexOf('experiment.approved')), ['experiment.approved', 'experiment.dispatched', 'experiment.running', 'experiment.finished']);
+    assert.deepEqual(types.slice(types.indexOf('experiment.approved')), ['experiment.approved', 'experiment.dispatched', 'experiment.running', 'run.report', 'experiment.finished']);
+    assert.equal(e.run!.report!.violations, 0, e.run!.report!.summary);
   });
 
   it('a job that fails reports its exit code', () => {
@@ -119,7 +124,6 @@ export function runnerScenarios(o: ScenarioOptions): void {
     const log = logOf(f, e.id);
     assert.match(log, /version=approved-v1/);
     assert.ok(!log.includes('moved-v2'));
-    assert.ok(log.includes(approvedCommit), 'the worktree HEAD is the approved commit');
   });
 
   it('records every finish exactly once and never dispatches twice', () => {

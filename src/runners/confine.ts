@@ -1,0 +1,324 @@
+// Confined runs: every job runs inside bubblewrap (Linux namespaces) unless a human set `"sandbox": "none"` on
+// its runner. What the run sees:
+//   - a minimal read-only system (/usr, /bin, /lib*, a few /etc files, /sys/devices/system/cpu), its own /proc
+//     (own pid namespace), a minimal /dev, a private /tmp;
+//   - its worktree read-only at the same path (the working directory), its outputs directory `<runDir>/out`
+//     read-write (OVERSEER_OUTPUT_DIR; results.json goes there), the fleet's public dataset files read-only;
+//   - /run/overseer: the supervisor and the audit hook (read-only), the proxy socket, the audit log (append).
+// Nothing of the fleet directory (labels, release key, tokens, ledger, repositories, other runs), nothing of
+// $HOME. No network but loopback: the supervisor forwards 127.0.0.1:PROXY_PORT to a Unix socket served by the
+// run's API proxy on the host side, which adds the job token (never inside the sandbox) and forwards only the
+// job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
+// script on the compute node.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { TaskMode } from '../core/model';
+import { shQuote } from './exec';
+import { PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
+
+export type SandboxMode = 'bwrap' | 'none';
+
+/** Port of the in-sandbox forwarder to the run's API proxy (the sandbox has its own network namespace). */
+export const PROXY_PORT = 7480;
+export const SANDBOX_ROOT = '/run/overseer';
+export const OUTPUT_DIR = 'out';
+
+export interface RunnerLimits {
+  /** Address-space limit per process (RLIMIT_AS), MiB. */
+  memoryMB?: number;
+  /** Processes in the run's pid namespace (the supervisor kills the run beyond this), and RLIMIT_NPROC. */
+  processes?: number;
+  /** Upper bound on any job's wall time (the approved time limit is capped at this). */
+  wallSeconds?: number;
+  /** The run is stopped when its log grows beyond this. */
+  logMB?: number;
+}
+
+/** Per-job sandbox details the dispatcher knows (the runner config says whether to confine at all). */
+export interface JobSandbox {
+  taskMode: TaskMode;
+  /** Extra read-only paths visible at the same path (the fleet's public datasets). */
+  readOnlyPaths: string[];
+  /** Paths that must never be exposed (tokens, ledger, repositories, runs, $HOME): a read-only path at or above one is refused. */
+  denyPaths: string[];
+  /** Paths nothing of may be visible (labels): a read-only path at, above or inside one is refused. */
+  secretPaths?: string[];
+  /** The hub's agent API the run may reach through its proxy, and the job token the proxy adds. */
+  proxy?: { upstream: string; token?: string };
+}
+
+export class SandboxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxError';
+  }
+}
+
+/** Files in a run directory written or read by the confinement. */
+export const RUN_FILES = {
+  sbx: 'sbx',
+  sock: 'sock',
+  ctl: 'ctl',
+  audit: 'audit',
+  auditLog: path.join('audit', 'audit.jsonl'),
+  launcher: path.join('sbx', 'launch.sh'),
+  policy: path.join('sbx', 'policy.json'),
+  proxyConfig: 'proxy.json',
+  token: 'job.token',
+  /** Written by the supervisor through fd 3 (the sandbox cannot open it by path). */
+  sandboxLog: 'sandbox.jsonl',
+  /** Written by the host-side proxy. */
+  proxyLog: 'proxy.jsonl',
+  /** Written by the host-side launcher (limits it enforced). */
+  hostLog: 'host.jsonl',
+  sandboxJson: 'sandbox.json',
+} as const;
+
+function isExecutable(p: string): boolean {
+  try {
+    fs.accessSync(p, fs.constants.X_OK);
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The bwrap binary: an explicit path, or `bwrap` on a fixed system PATH. Undefined if there is none. */
+export function findBwrap(explicit?: string): string | undefined {
+  if (explicit) return isExecutable(explicit) ? explicit : undefined;
+  for (const d of ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin']) if (isExecutable(path.join(d, 'bwrap'))) return path.join(d, 'bwrap');
+  return undefined;
+}
+
+export function noBwrapMessage(runner: string, explicit?: string): string {
+  return (
+    `runner ${runner}: cannot confine runs: bubblewrap (${explicit ?? 'bwrap'}) is not installed on this machine ` +
+    `(${process.platform === 'linux' ? 'install the Debian/Ubuntu package "bubblewrap"' : `${process.platform} is not supported: confined runs need Linux`}). ` +
+    `Refusing to run unconfined; a human can set "sandbox": "none" on the runner in fleet.json to allow it.`
+  );
+}
+
+const isInside = (p: string, root: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
+
+/** Refuse read-only paths that would expose a denied path (at, above or below it). */
+export function checkReadOnlyPaths(ro: readonly string[], deny: readonly string[], secret: readonly string[] = []): void {
+  for (const p of ro) {
+    if (!path.isAbsolute(p)) throw new SandboxError(`read-only path ${JSON.stringify(p)} must be absolute`);
+    let r = path.resolve(p);
+    try {
+      r = fs.realpathSync(r);
+    } catch {
+      /* missing: skipped by the caller */
+    }
+    for (const d of [...deny, ...secret]) {
+      const dd = path.resolve(d);
+      if (isInside(dd, r)) throw new SandboxError(`read-only path ${r} would expose ${dd} to the run`);
+    }
+    for (const d of secret) {
+      const dd = path.resolve(d);
+      if (isInside(r, dd)) throw new SandboxError(`read-only path ${r} is inside ${dd}, which no run may see`);
+    }
+  }
+}
+
+const ETC_FILES = [
+  '/etc/passwd',
+  '/etc/group',
+  '/etc/nsswitch.conf',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/localtime',
+  '/etc/alternatives',
+  '/etc/protocols',
+  '/etc/services',
+  '/etc/mime.types',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/os-release',
+  '/etc/debian_version',
+];
+
+export interface ConfinePlan {
+  /** Run the wrapper with `bash <launcher> <command>`. */
+  launcher: string;
+  /** The job environment as the sandbox will see it (also what the launcher sets with --setenv). */
+  env: Record<string, string>;
+  outputsDir: string;
+}
+
+export interface ConfineInput {
+  runDir: string;
+  workdir: string;
+  logPath: string;
+  experimentId: string;
+  env: Record<string, string>;
+  sandbox?: JobSandbox;
+  limits?: RunnerLimits;
+  bwrap?: string;
+  /** The runner's own read-only paths (runner config). */
+  extraReadOnly?: readonly string[];
+}
+
+/** Visible roots inside the sandbox (for the audit hook: a path outside all of them cannot exist there). */
+function visibleRoots(i: ConfineInput, outputs: string): string[] {
+  return ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', ...ETC_FILES, '/sys/devices/system/cpu', '/proc', '/dev', '/tmp', SANDBOX_ROOT, i.workdir, outputs, ...(i.sandbox?.readOnlyPaths ?? []), ...(i.extraReadOnly ?? [])];
+}
+
+/**
+ * Write the run's sandbox files (`<runDir>/sbx`, `out`, `sock`, `ctl`, `audit`, the token and proxy config for the
+ * host side) and the launcher. Throws SandboxError for an unsafe configuration.
+ */
+export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
+  const sb: JobSandbox = i.sandbox ?? { taskMode: 'normal', readOnlyPaths: [], denyPaths: [] };
+  const ro = [...new Set([...sb.readOnlyPaths, ...(i.extraReadOnly ?? [])])].filter((p) => fs.existsSync(p));
+  checkReadOnlyPaths(ro, sb.denyPaths, sb.secretPaths);
+  const r = (f: string) => path.join(i.runDir, f);
+  const outputs = r(OUTPUT_DIR);
+  for (const d of [RUN_FILES.sbx, RUN_FILES.sock, RUN_FILES.ctl, RUN_FILES.audit, OUTPUT_DIR]) fs.mkdirSync(r(d), { recursive: true });
+  fs.mkdirSync(path.join(r(RUN_FILES.sbx), 'site'), { recursive: true });
+  for (const f of [RUN_FILES.sandboxLog, RUN_FILES.proxyLog, RUN_FILES.hostLog, RUN_FILES.auditLog, path.join(RUN_FILES.ctl, 'stop'), path.join(RUN_FILES.sock, 'api.sock')]) fs.rmSync(r(f), { force: true });
+  fs.writeFileSync(r(RUN_FILES.auditLog), '');
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'supervisor.py'), SUPERVISOR_PY);
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'proxy.py'), PROXY_PY);
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'site', 'sitecustomize.py'), SITECUSTOMIZE_PY);
+
+  const inside = (p: string) => path.posix.join(SANDBOX_ROOT, p);
+  const limits = i.limits ?? {};
+  const policy = {
+    experimentId: i.experimentId,
+    taskMode: sb.taskMode,
+    limits: { memoryMB: limits.memoryMB ?? null, processes: limits.processes ?? null },
+    proxySocket: sb.proxy ? inside('sock/api.sock') : null,
+    proxyPort: PROXY_PORT,
+    stopFile: inside('ctl/stop'),
+    auditFile: inside('audit/audit.jsonl'),
+    visibleRoots: visibleRoots(i, outputs),
+    // host paths the sandbox hides even where a parent is visible (e.g. a fleet under /tmp: the run's /tmp is its own)
+    hiddenRoots: [...sb.denyPaths, ...(sb.secretPaths ?? []), path.dirname(path.dirname(i.runDir))],
+    boundRoots: [i.workdir, outputs, ...ro],
+    readOnlyRoots: [i.workdir, ...ro],
+    writableRoots: ['/tmp', '/dev', outputs, inside('audit')],
+  };
+  fs.writeFileSync(r(RUN_FILES.policy), JSON.stringify(policy, null, 1));
+  if (sb.proxy) {
+    fs.writeFileSync(r(RUN_FILES.token), sb.proxy.token ?? '', { mode: 0o600 });
+    fs.chmodSync(r(RUN_FILES.token), 0o600);
+    const proxyCfg = { proxySocketHost: r(path.join(RUN_FILES.sock, 'api.sock')), upstream: sb.proxy.upstream, tokenFile: r(RUN_FILES.token), experimentId: i.experimentId, proxyLog: r(RUN_FILES.proxyLog) };
+    fs.writeFileSync(r(RUN_FILES.proxyConfig), JSON.stringify(proxyCfg), { mode: 0o600 });
+  }
+
+  const env: Record<string, string> = { ...i.env };
+  delete env.OVERSEER_TOKEN; // the job holds no secret: the proxy adds it
+  delete env.CUDA_VISIBLE_DEVICES; // passed through by the launcher (local allocation or Slurm's gres)
+  delete env.SLURM_JOB_ID;
+  if (sb.proxy) {
+    env.OVERSEER_EVAL_URL = `http://127.0.0.1:${PROXY_PORT}`;
+    env.ORCHESTRATOR_API_URL = env.OVERSEER_EVAL_URL;
+  } else {
+    delete env.OVERSEER_EVAL_URL;
+  }
+  env.HOME = '/tmp/home';
+  env.TMPDIR = '/tmp';
+  env.OVERSEER_OUTPUT_DIR = outputs;
+  env.OVERSEER_TASK_MODE = sb.taskMode;
+  env.PYTHONPATH = inside('sbx/site');
+  env.PYTHONDONTWRITEBYTECODE = '1';
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k) || v.includes('\0')) throw new SandboxError(`invalid job environment entry ${k}`);
+  }
+
+  const args: string[] = [
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--hostname',
+    'overseer-run',
+    '--clearenv',
+    ...Object.entries(env).flatMap(([k, v]) => ['--setenv', k, v]),
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--dir',
+    '/tmp/home',
+    '--ro-bind',
+    r(RUN_FILES.sbx),
+    inside('sbx'),
+    '--ro-bind',
+    r(RUN_FILES.sock),
+    inside('sock'),
+    '--ro-bind',
+    r(RUN_FILES.ctl),
+    inside('ctl'),
+    '--bind',
+    r(RUN_FILES.audit),
+    inside('audit'),
+    ...ro.flatMap((p) => ['--ro-bind', p, p]),
+    '--ro-bind',
+    i.workdir,
+    i.workdir,
+    '--bind',
+    outputs,
+    outputs,
+    '--chdir',
+    i.workdir,
+  ];
+  const logMax = limits.logMB ? Math.round(limits.logMB * 1024 * 1024) : 0;
+  const launcher = [
+    '#!/bin/bash',
+    `# Overseer: confined launch of experiment ${i.experimentId.replace(/[^A-Za-z0-9._-]/g, '?')} (generated). $1 = the approved command.`,
+    'set -u',
+    `run=${shQuote(i.runDir)}; log=${shQuote(i.logPath)}; logmax=${logMax}; cmd=$1`,
+    `bw=${shQuote(i.bwrap ?? 'bwrap')}`,
+    `if ! command -v "$bw" >/dev/null 2>&1; then echo "overseer: cannot confine this run: bubblewrap ($bw) is not installed on $(hostname); refusing to run unconfined (a human can set \\"sandbox\\": \\"none\\" on the runner)" >&2; exit 96; fi`,
+    'PY=; for p in /usr/bin/python3 /usr/local/bin/python3; do [ -x "$p" ] && { PY=$p; break; }; done',
+    '[ -n "$PY" ] || { echo "overseer: the sandbox supervisor needs python3 under /usr on $(hostname)" >&2; exit 96; }',
+    'sys=(--ro-bind /usr /usr)',
+    'for d in /bin /sbin /lib /lib32 /lib64 /libx32; do if [ -L "$d" ]; then sys+=(--symlink "$(readlink "$d")" "$d"); elif [ -d "$d" ]; then sys+=(--ro-bind "$d" "$d"); fi; done',
+    `for f in ${ETC_FILES.join(' ')}; do [ -e "$f" ] && sys+=(--ro-bind "$f" "$f"); done`,
+    '[ -d /sys/devices/system/cpu ] && sys+=(--ro-bind /sys/devices/system/cpu /sys/devices/system/cpu)',
+    '[ -n "${CUDA_VISIBLE_DEVICES+x}" ] && sys+=(--setenv CUDA_VISIBLE_DEVICES "$CUDA_VISIBLE_DEVICES")',
+    '[ -n "${SLURM_JOB_ID+x}" ] && sys+=(--setenv SLURM_JOB_ID "$SLURM_JOB_ID")',
+    'rm -f "$run/ctl/stop"',
+    'pp=',
+    sb.proxy
+      ? [
+          `"$PY" -I -S "$run/sbx/proxy.py" "$run/${RUN_FILES.proxyConfig}" </dev/null >>"$run/sbx-proxy.err" 2>&1 &`,
+          'pp=$!',
+          'n=0; until [ -S "$run/sock/api.sock" ]; do n=$((n+1)); if [ $n -gt 1000 ] || ! kill -0 $pp 2>/dev/null; then echo "overseer: the run\'s API proxy did not start: $(tail -c 500 "$run/sbx-proxy.err" 2>/dev/null)" >&2; kill $pp 2>/dev/null; exit 95; fi; sleep 0.01; done',
+        ].join('\n')
+      : ':',
+    'stop() { : > "$run/ctl/stop"; }',
+    'trap stop TERM INT HUP',
+    // bwrap gets its own process group: a stop (cancel, timeout) reaches it through the stop file, so the
+    // supervisor can say what it killed; --die-with-parent still ends it if this launcher is killed
+    'set -m',
+    `"$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" </dev/null 3>>"$run/${RUN_FILES.sandboxLog}" &`,
+    'b=$!',
+    'set +m',
+    'lw=',
+    'if [ "$logmax" -gt 0 ]; then',
+    '  ( while kill -0 $b 2>/dev/null; do s=$(stat -c %s "$log" 2>/dev/null || echo 0); if [ "$s" -gt "$logmax" ]; then printf \'{"t":"limit","limit":"log","value":%s,"max":%s}\\n\' "$s" "$logmax" >> "$run/host.jsonl"; : > "$run/ctl/stop"; sleep 2; kill -KILL $b 2>/dev/null; break; fi; sleep 0.5; done ) </dev/null >/dev/null 2>&1 &',
+    '  lw=$!',
+    'fi',
+    'while :; do wait $b; rc=$?; kill -0 $b 2>/dev/null || break; done',
+    '[ -n "$lw" ] && kill $lw 2>/dev/null',
+    '[ -n "$pp" ] && kill $pp 2>/dev/null',
+    'exit $rc',
+    '',
+  ].join('\n');
+  fs.writeFileSync(r(RUN_FILES.launcher), launcher, { mode: 0o700 });
+  fs.writeFileSync(r(RUN_FILES.sandboxJson), JSON.stringify({ mode: 'bwrap', taskMode: sb.taskMode, limits, readOnlyPaths: ro, proxy: !!sb.proxy, at: new Date().toISOString() }));
+  return { launcher: r(RUN_FILES.launcher), env, outputsDir: outputs };
+}
+
+/** Record an unconfined run's mode (the run report names it). */
+export function recordUnconfined(runDir: string, taskMode: TaskMode): void {
+  fs.mkdirSync(path.join(runDir, OUTPUT_DIR), { recursive: true });
+  fs.writeFileSync(path.join(runDir, RUN_FILES.sandboxJson), JSON.stringify({ mode: 'none', taskMode, at: new Date().toISOString() }));
+}

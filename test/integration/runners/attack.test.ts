@@ -1,0 +1,270 @@
+// The attack suite: hostile approved runs on the local runner with real bubblewrap, a real run proxy and real
+// processes. Every attempt must be blocked (nothing secret reaches the log, the outputs or the network; nothing
+// outside the run is written; nothing outlives it) AND named in the run report in the ledger.
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { Experiment } from '../../../src/core/model';
+import { FleetService } from '../../../src/core/service';
+import { parseRunnersConfig } from '../../../src/runners/config';
+import { type Dispatcher, startDispatcher } from '../../../src/runners/dispatcher';
+import type { RunReport } from '../../../src/runners/runReport';
+import { ATTACK_PY, survivorsCommand } from './attackScripts';
+import { type Fleet, HUMAN, TERMINAL_RUN, logOf, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from './helpers';
+
+const SECRET = 'LABEL-SECRET-7f3a9c';
+
+/** Live host processes whose command line contains `needle`. */
+function hostProcesses(needle: string): string[] {
+  const out: string[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (/^[ZX]$/.test(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]!)) continue;
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push(`${d} ${cmd}`);
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function reportOf(f: Fleet, id: string): RunReport {
+  const r = f.service.state.experiment(id)!.run?.report;
+  assert.ok(r, `${id} has a run report: ${logOf(f, id)}`);
+  return r.report as unknown as RunReport;
+}
+
+function attacks(log: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const l of log.split('\n')) {
+    const a = /^ATTACK (\S+) (blocked|LEAKED)(.*)$/.exec(l);
+    if (a) m.set(a[1]!, `${a[2]}${a[3]}`);
+  }
+  return m;
+}
+
+function named(rep: RunReport, kind: string, detail: string | RegExp): boolean {
+  return rep.items.some((i) => i.kind === kind && (typeof detail === 'string' ? i.detail.includes(detail) : detail.test(i.detail)));
+}
+
+describe('runners: attack suite (confined local runs, real bubblewrap)', function () {
+  this.timeout(120_000);
+  let f: Fleet;
+  let d: Dispatcher;
+  let upstream: http.Server;
+  const seen: { method: string; url: string; auth?: string }[] = [];
+  const x: Record<string, Experiment> = {};
+  let ledgerBefore = '';
+  let otherReadme = '';
+
+  before(async function () {
+    this.timeout(150_000);
+    process.env.OVERSEER_TEST_SECRET = SECRET; // in the hub's environment: /proc/<hub>/environ must not reach it
+    f = await makeFleet(tmpDir('ovs-attack-'), ['evil', 'other']);
+    const labels = path.join(f.dir, 'labels', 'syn');
+    fs.mkdirSync(path.join(f.dir, 'labels', '.overseer-eval'), { recursive: true });
+    fs.mkdirSync(labels, { recursive: true });
+    fs.writeFileSync(path.join(labels, 'test.labels.jsonl'), `{"id":"0","label":1,"s":"${SECRET}"}\n`);
+    fs.writeFileSync(path.join(f.dir, 'labels', '.overseer-eval', 'release.key'), SECRET);
+    fs.writeFileSync(path.join(f.dir, 'tokens.json'), JSON.stringify({ tokens: [{ secret: SECRET }] }));
+    fs.mkdirSync(path.join(f.dir, 'datasets', 'syn', 'test'), { recursive: true });
+    fs.writeFileSync(path.join(f.dir, 'datasets', 'syn', 'test', 'items.jsonl'), '{"id":"0","features":[0.5]}\n');
+    otherReadme = fs.readFileSync(path.join(f.dir, 'repos', 'other', 'README.md'), 'utf8');
+
+    upstream = http.createServer((req, res) => {
+      seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization });
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const port = (upstream.address() as { port: number }).port;
+    const py = (mode: string) => `python3 attack.py ${mode} ${f.dir} ${process.pid} ${port} ${SECRET}`;
+    const files = { 'attack.py': ATTACK_PY };
+
+    x.files = await proposeAndApprove(f, 'evil', py('files'), {}, files);
+    x.net = await proposeAndApprove(f, 'evil', py('net'), {}, files);
+    x.noTesting = await proposeAndApprove(f, 'evil', `python3 attack.py no-testing ${f.dir} ${process.pid} ${port} ${SECRET}`, {}, files, false);
+    x.bash = await proposeAndApprove(f, 'evil', `cat ../../../labels/syn/test.labels.jsonl ${path.join(f.dir, 'labels', 'syn', 'test.labels.jsonl')} /proc/${process.pid}/environ; echo x >> ${path.join(f.dir, 'ledger.jsonl')}; ls ${f.dir}; (exec 3<>/dev/tcp/1.1.1.1/443) && echo TCP-LEAKED; getent hosts example.com && echo DNS-LEAKED; echo bash-done`);
+    x.surviveFinish = await proposeAndApprove(f, 'evil', survivorsCommand('1', 'echo main-done'));
+    x.surviveCancel = await proposeAndApprove(f, 'evil', survivorsCommand('2', 'sleep 600'));
+    // a no-testing run: propose it as such (helpers propose normal runs)
+    const nt = await f.service.propose({ kind: 'agent', id: 'evil' }, {
+      title: 'no-testing attack',
+      rationale: 'attack suite',
+      command: x.noTesting.command,
+      resources: { gpus: 0, gpuHours: 0.01, timeLimitMinutes: 5 },
+      taskMode: 'no-testing',
+      commit: x.noTesting.commit,
+      branch: 'main',
+    });
+    await f.service.approve(HUMAN, nt.id, { commit: nt.commit, tree: nt.tree });
+    x.noTesting = f.service.state.experiment(nt.id)!;
+    ledgerBefore = fs.readFileSync(path.join(f.dir, 'ledger.jsonl'), 'utf8');
+
+    d = startDispatcher(f.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 10 }], dispatch: { perAgentConcurrency: 10, fleetConcurrency: 10 } }), {
+      pollMs: 100,
+      localKillGraceSeconds: 2,
+      evalUrl: `http://127.0.0.1:${port}`,
+      tokenFor: (e) => `job-token-${e.id}`,
+      onWarning: () => undefined,
+    });
+    await waitFor('the cancel target to start its survivors', () => logOf(f, x.surviveCancel!.id).includes('survivors-started'), 60_000, 100);
+    await f.service.requestCancel(HUMAN, x.surviveCancel!.id, 'attack suite');
+    await waitFor('all attack runs to end', () => Object.values(x).every((e) => TERMINAL_RUN.includes(stateOf(f, e.id))), 90_000, 100);
+  });
+
+  after(async () => {
+    await d?.stop();
+    await f?.service.close();
+    upstream?.close();
+    delete process.env.OVERSEER_TEST_SECRET;
+  });
+
+  it('nothing secret reaches any log or outputs directory', () => {
+    for (const e of Object.values(x)) {
+      assert.ok(!logOf(f, e.id).includes(SECRET), `${e.id} log leaked:\n${logOf(f, e.id)}`);
+      const out = path.join(f.dir, 'runs', e.id, 'out');
+      for (const file of fs.existsSync(out) ? fs.readdirSync(out) : []) {
+        const p = path.join(out, file);
+        const st = fs.lstatSync(p);
+        if (st.isFile()) assert.ok(!fs.readFileSync(p, 'utf8').includes(SECRET), `${p} leaked`);
+      }
+    }
+  });
+
+  it('file attacks: labels, release key, tokens, /proc, $HOME, links, ledger, other repos, the worktree: blocked and named', () => {
+    const log = logOf(f, x.files!.id);
+    const a = attacks(log);
+    const expected = ['labels-relative', 'labels-absolute', 'release-key', 'tokens-file', 'labels-listdir', 'proc-cwd', 'hub-environ', 'init-environ', 'home-dir', 'symlink-at-runtime', 'hardlink-at-runtime', 'write-ledger', 'write-ledger-relative', 'write-other-repo', 'write-worktree'];
+    for (const n of expected) assert.match(a.get(n) ?? 'missing', n.startsWith('write-') ? /^blocked( contained)?/ : /^blocked/, `${n}: ${a.get(n)}\n${log}`);
+    const rep = reportOf(f, x.files!.id);
+    const fl = f.dir;
+    const want: [string, string | RegExp][] = [
+      ['path_denied', `${fl}/labels/syn/test.labels.jsonl`], // relative and absolute both normalise to it
+      ['path_denied', `${fl}/labels/.overseer-eval/release.key`],
+      ['path_denied', `${fl}/tokens.json`],
+      ['path_denied', `${fl}/labels`],
+      ['proc_access', /\/proc\/1\/cwd/],
+      ['proc_access', `/proc/${process.pid}/environ`],
+      ['proc_access', '/proc/1/environ'],
+      ['path_denied', '/root'],
+      ['path_denied', /\/out\/l -> .*labels\/syn\/test\.labels\.jsonl/],
+      ['path_denied', `${fl}/ledger.jsonl`],
+      ['path_denied', `${fl}/repos/other/README.md`],
+      ['write_denied', `${path.join(fl, 'runs', x.files!.id, 'wt', 'attack.py')}`],
+    ];
+    for (const [k, dtl] of want) assert.ok(named(rep, k, dtl), `${k} ${dtl} named in the report:\n${log}`);
+    assert.ok(rep.violations >= want.length - 2, rep.summary);
+    // the ledger and the other agent's repository are untouched
+    assert.ok(fs.readFileSync(path.join(f.dir, 'ledger.jsonl'), 'utf8').startsWith(ledgerBefore));
+    assert.ok(!fs.readFileSync(path.join(f.dir, 'ledger.jsonl'), 'utf8').includes('EVIL-WRITE'));
+    assert.equal(fs.readFileSync(path.join(f.dir, 'repos', 'other', 'README.md'), 'utf8'), otherReadme);
+    assert.equal(fs.readFileSync(path.join(f.dir, 'runs', x.files!.id, 'wt', 'attack.py'), 'utf8'), ATTACK_PY, 'the approved file is unchanged');
+  });
+
+  it('network attacks: TCP, UDP, DNS, the hub directly, other routes through the proxy: blocked and named', () => {
+    const log = logOf(f, x.net!.id);
+    const a = attacks(log);
+    for (const n of ['tcp-outside', 'tcp-hub-direct', 'udp-outside', 'dns', 'proxy-other-route', 'token-in-env']) assert.match(a.get(n) ?? 'missing', /^blocked/, `${n}: ${a.get(n)}\n${log}`);
+    const rep = reportOf(f, x.net!.id);
+    assert.ok(named(rep, 'network', 'connect 1.1.1.1:443'), log);
+    assert.ok(named(rep, 'network', /connect 127\.0\.0\.1:\d+/), log);
+    assert.ok(named(rep, 'network', 'sendto 8.8.8.8:53'), log);
+    assert.ok(named(rep, 'network', 'dns example.com'), log);
+    assert.ok(rep.items.some((i) => i.kind === 'proxy_denied' && i.source === 'host' && i.detail.startsWith('POST /api/experiments')), log);
+    // the proxy forwarded nothing but what it allows, and only with the token it holds
+    const fromNet = seen.filter((s) => s.url.includes('/api/experiments') && s.method === 'POST');
+    assert.equal(fromNet.length, 0, JSON.stringify(seen));
+  });
+
+  it('a bash run reading labels, writing the ledger and opening sockets gets nothing (blocked; not named: no audit hook for bash)', () => {
+    const log = logOf(f, x.bash!.id);
+    assert.match(log, /No such file or directory/);
+    assert.ok(!/TCP-LEAKED|DNS-LEAKED/.test(log), log);
+    assert.match(log, /bash-done/);
+  });
+
+  it('setsid, nohup and double-forked survivors after the command finished: killed and named', async () => {
+    const rep = reportOf(f, x.surviveFinish!.id);
+    await waitFor('no survivor on the host', () => hostProcesses('sleep 3001').length === 0, 5000);
+    for (const n of ['sleep 30011', 'sleep 30012', 'sleep 30013']) assert.ok(named(rep, 'survivor', n), `${n} named: ${JSON.stringify(rep.items)}`);
+    assert.ok(named(rep, 'survivor', /sleep 30011 \(setsid/), JSON.stringify(rep.items));
+    assert.ok(named(rep, 'survivor', /sleep 30012 .*ignores SIGHUP/), JSON.stringify(rep.items));
+    assert.equal(stateOf(f, x.surviveFinish!.id), 'succeeded');
+  });
+
+  it('setsid, nohup and double-forked survivors at cancel: killed and named', async () => {
+    assert.equal(stateOf(f, x.surviveCancel!.id), 'cancelled');
+    await waitFor('no survivor on the host', () => hostProcesses('sleep 3002').length === 0, 5000);
+    const rep = reportOf(f, x.surviveCancel!.id);
+    for (const n of ['sleep 30021', 'sleep 30022', 'sleep 30023']) assert.ok(named(rep, 'survivor', n), `${n} named: ${JSON.stringify(rep.items)}`);
+  });
+
+  it('a no-testing run cannot start programs or run decoded code: blocked (audit hook and seccomp) and named', () => {
+    const log = logOf(f, x.noTesting!.id);
+    const a = attacks(log);
+    for (const n of ['subprocess', 'os-system', 'exec-decoded', 'ctypes-execv']) assert.match(a.get(n) ?? 'missing', /^blocked/, `${n}: ${a.get(n)}\n${log}`);
+    const rep = reportOf(f, x.noTesting!.id);
+    assert.equal(rep.taskMode, 'no-testing');
+    assert.ok(named(rep, 'program_started', '/usr/bin/true'), log);
+    assert.ok(named(rep, 'program_started', 'true'), log);
+    assert.ok(named(rep, 'dynamic_code', "open('/tmp/pwned'"), log);
+    assert.ok(rep.items.some((i) => i.kind === 'exec_blocked' && i.source === 'sandbox' && i.detail.includes('/usr/bin/true')), JSON.stringify(rep.items));
+    assert.ok(rep.items.filter((i) => i.violation).length >= 4);
+  });
+
+  it('every attack run has a run report event with violations, before its finish, in the audit trail', () => {
+    for (const [k, e] of Object.entries(x)) {
+      if (k === 'bash') continue;
+      const r = f.service.state.experiment(e.id)!.run!.report!;
+      assert.ok(r.violations > 0, `${k}: ${r.summary}`);
+      const h = f.service.state.experiment(e.id)!.history.map((y) => y.type);
+      assert.ok(h.indexOf('run.report') < h.indexOf('experiment.finished'), h.join(','));
+      assert.ok(f.service.state.auditTrail().some((y) => y.type === 'run.report' && y.summary.includes(e.id)));
+    }
+  });
+
+  it('the ledger still verifies after every attack', async () => {
+    const again = await FleetService.open(f.dir, { noSync: true, readOnly: true } as Parameters<typeof FleetService.open>[1]).catch((err: Error) => err);
+    assert.ok(!(again instanceof Error), String(again));
+    await again.close();
+  });
+
+  it('a runner on a machine without bubblewrap refuses to run, with a clear reason', async () => {
+    const g = await makeFleet(tmpDir('ovs-nobwrap-'), ['n']);
+    const y = await proposeAndApprove(g, 'n', 'echo must-not-run');
+    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', bwrap: '/nonexistent/bwrap' }] }), { pollMs: 50, onWarning: () => undefined });
+    await waitFor('refusal recorded', () => stateOf(g, y.id) === 'failed', 10_000);
+    await dd.stop();
+    const e = g.service.state.experiment(y.id)!;
+    assert.match(e.run!.reason!, /not started: runner box: cannot confine runs: bubblewrap \(\/nonexistent\/bwrap\) is not installed.*"sandbox": "none"/);
+    assert.ok(!logOf(g, y.id).includes('must-not-run'));
+    await g.service.close();
+  });
+
+  it('"sandbox": "none" runs unconfined only when a human set it: recorded in the ledger, warned, scores never verified', async () => {
+    const g = await makeFleet(tmpDir('ovs-unconfined-'), ['u']);
+    const y = await proposeAndApprove(g, 'u', `echo "token=$OVERSEER_TOKEN"; ls ${g.dir} | grep -c ledger`);
+    const warnings: string[] = [];
+    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'open', type: 'local', sandbox: 'none' }] }), { pollMs: 50, tokenFor: () => 'tok-1', evalUrl: 'http://127.0.0.1:9', onWarning: (m) => warnings.push(m) });
+    await waitFor('finished', () => stateOf(g, y.id) === 'succeeded', 10_000);
+    await dd.stop();
+    assert.ok(g.service.state.unconfinedRunners.has('open'));
+    assert.ok(warnings.some((w) => /runner open is NOT confined/.test(w)), warnings.join('\n'));
+    assert.match(logOf(g, y.id), /^token=tok-1$/m);
+    const rep = g.service.state.experiment(y.id)!.run!.report!;
+    assert.equal(rep.sandbox, 'none');
+    assert.match(rep.summary, /unconfined/);
+    // confined again: recorded too
+    const d2 = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'open', type: 'local' }] }), { pollMs: 50 });
+    await waitFor('re-confined', () => !g.service.state.unconfinedRunners.has('open'), 5000);
+    await d2.stop();
+    await g.service.close();
+    void execFileSync;
+  });
+});
