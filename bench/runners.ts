@@ -1,8 +1,9 @@
 // Approval → job-running latency on the local runner (and Slurm when OVERSEER_SLURM=1), against a baseline of a
 // bare child_process.spawn of the same command measured in the same run. "Running" = the job's own first
 // instruction executed (it records a wall-clock timestamp); we also report approval → `experiment.running` in
-// the ledger.
-import { spawn } from 'node:child_process';
+// the ledger. Sandbox overhead, in the same run: confined (bubblewrap, the default) against `"sandbox": "none"`,
+// for approve → job started and for a CPU-bound job of about 10 s (BENCH_CPU_SECONDS), runs interleaved.
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FleetRunnersConfig } from '../src/runners/config';
@@ -11,7 +12,12 @@ import { startDispatcher } from '../src/runners/dispatcher';
 import { HUMAN, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from '../test/integration/runners/helpers';
 import { SLURM_ENABLED, useCiSlurmConf } from '../test/integration/runners/slurmEnv';
 
-const CMD = 'date +%s%3N > started.txt';
+const CMD = 'date +%s%3N > "$OVERSEER_OUTPUT_DIR/started.txt"';
+/** A CPU-bound Python loop of `n` iterations; writes its own loop time (ms) to the outputs directory. */
+const cpuCmd = (n: number) => `python3 -c "import time,os
+t=time.perf_counter(); x=0
+for i in range(${n}): x=(x*31+i)%1000003
+open(os.environ['OVERSEER_OUTPUT_DIR']+'/cpu.txt','w').write(str((time.perf_counter()-t)*1000))"`;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -26,7 +32,7 @@ async function baseline(n: number): Promise<number[]> {
     const file = path.join(dir, 'started.txt');
     fs.rmSync(file, { force: true });
     const t0 = Date.now();
-    const child = spawn('bash', ['-c', CMD], { cwd: dir, stdio: 'ignore' });
+    const child = spawn('bash', ['-c', CMD], { cwd: dir, stdio: 'ignore', env: { ...process.env, OVERSEER_OUTPUT_DIR: dir } });
     await new Promise((r) => child.once('exit', r));
     out.push(Number(fs.readFileSync(file, 'utf8')) - t0);
   }
@@ -34,33 +40,47 @@ async function baseline(n: number): Promise<number[]> {
   return out;
 }
 
-async function viaDispatcher(config: FleetRunnersConfig, n: number): Promise<{ started: number[]; ledgerRunning: number[] }> {
+async function viaDispatcher(config: FleetRunnersConfig, n: number, cmd = CMD): Promise<{ started: number[]; ledgerRunning: number[]; cpuMs: number[]; jobMs: number[] }> {
   const f = await makeFleet(tmpDir('ovs-bench-disp-'), ['bench']);
-  const d = startDispatcher(f.service, config, { pollMs: 100 });
+  const d = startDispatcher(f.service, config, { pollMs: 100, onWarning: () => undefined });
   const started: number[] = [];
   const ledgerRunning: number[] = [];
+  const cpuMs: number[] = [];
+  const jobMs: number[] = [];
   try {
     for (let i = 0; i < n; i++) {
-      const x = await proposeAndApprove(f, 'bench', CMD, {}, {}, false);
+      const x = await proposeAndApprove(f, 'bench', cmd, { timeLimitMinutes: 10 }, {}, false);
       let runningAt = 0;
       const off = f.service.onEvent((e) => {
         if (e.type === 'experiment.running' && e.data.experimentId === x.id) runningAt = Date.now();
       });
       const t0 = Date.now();
       await f.service.approve(HUMAN, x.id, { commit: x.commit, tree: x.tree });
-      const file = path.join(f.dir, 'runs', x.id, 'wt', 'started.txt');
-      await waitFor('job finished', () => ['succeeded', 'failed'].includes(stateOf(f, x.id)), 120_000, 5);
+      const out = path.join(f.dir, 'runs', x.id, 'out');
+      await waitFor('job finished', () => ['succeeded', 'failed'].includes(stateOf(f, x.id)), 300_000, 5);
       off();
-      if (stateOf(f, x.id) !== 'succeeded') throw new Error(`${x.id} ${stateOf(f, x.id)}`);
-      started.push(Number(fs.readFileSync(file, 'utf8')) - t0);
+      if (stateOf(f, x.id) !== 'succeeded') throw new Error(`${x.id} ${stateOf(f, x.id)}: ${fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.log'), 'utf8').slice(-500)}`);
+      if (fs.existsSync(path.join(out, 'started.txt'))) started.push(Number(fs.readFileSync(path.join(out, 'started.txt'), 'utf8')) - t0);
+      if (fs.existsSync(path.join(out, 'cpu.txt'))) cpuMs.push(Number(fs.readFileSync(path.join(out, 'cpu.txt'), 'utf8')));
+      const job = (f.service.state.experiment(x.id)!.run!.artifacts as { job?: { startedAt?: string; endedAt?: string } }).job;
+      if (job?.startedAt && job.endedAt) jobMs.push(Date.parse(job.endedAt) - Date.parse(job.startedAt));
       if (runningAt) ledgerRunning.push(runningAt - t0);
     }
   } finally {
     await d.stop();
     await f.service.close();
   }
-  return { started, ledgerRunning };
+  return { started, ledgerRunning, cpuMs, jobMs };
 }
+
+/** Iterations of the CPU loop that take about `seconds` here (Python measured unconfined, outside any runner). */
+function calibrate(seconds: number): number {
+  const probe = 2_000_000;
+  const r = execFileSync('python3', ['-c', `import time\nt=time.perf_counter(); x=0\nfor i in range(${probe}): x=(x*31+i)%1000003\nprint(time.perf_counter()-t)`], { encoding: 'utf8' });
+  return Math.max(probe, Math.round((probe * seconds) / Math.max(0.01, Number(r.trim()))));
+}
+
+const pct = (a: number, b: number) => `${(((a - b) / Math.max(b, 1e-9)) * 100).toFixed(1)} %`;
 
 function line(label: string, xs: number[], base: number): string {
   const m = median(xs);
@@ -73,9 +93,37 @@ export async function benchRunners(): Promise<void> {
   const b = median(base);
   console.log('runners: approval -> job running latency');
   console.log(line('baseline: bare child_process.spawn', base, b));
-  const local = await viaDispatcher(parseRunnersConfig({ runners: [{ name: 'box', type: 'local' }] }), n);
-  console.log(line('local runner: approve -> job started', local.started, b));
-  console.log(line('local runner: approve -> ledger running', local.ledgerRunning, b));
+  const confined = parseRunnersConfig({ runners: [{ name: 'box', type: 'local' }] });
+  const open = parseRunnersConfig({ runners: [{ name: 'box', type: 'local', sandbox: 'none' }] });
+  const localOpen = await viaDispatcher(open, n);
+  const local = await viaDispatcher(confined, n);
+  console.log(line('local runner, unconfined: approve -> job started', localOpen.started, b));
+  console.log(line('local runner, confined: approve -> job started', local.started, b));
+  console.log(line('local runner, confined: approve -> ledger running', local.ledgerRunning, b));
+  console.log(`sandbox overhead, approve -> job started: +${(median(local.started) - median(localOpen.started)).toFixed(0)} ms (median confined ${median(local.started).toFixed(0)} vs unconfined ${median(localOpen.started).toFixed(0)}; target <= +100 ms)`);
+  const secs = Number(process.env.BENCH_CPU_SECONDS ?? 10);
+  const reps = Number(process.env.BENCH_CPU_N ?? 3);
+  if (secs > 0 && reps > 0) {
+    const iters = calibrate(secs);
+    const cpuOpen: number[] = [];
+    const cpuBox: number[] = [];
+    const jobOpen: number[] = [];
+    const jobBox: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const o = await viaDispatcher(open, 1, cpuCmd(iters));
+      const c = await viaDispatcher(confined, 1, cpuCmd(iters));
+      cpuOpen.push(...o.cpuMs);
+      cpuBox.push(...c.cpuMs);
+      jobOpen.push(...o.jobMs);
+      jobBox.push(...c.jobMs);
+    }
+    console.log(`runners: CPU-bound job (${iters} iterations, ~${secs} s), interleaved, n=${reps} each`);
+    console.log(line('unconfined: loop time', cpuOpen, median(cpuOpen)));
+    console.log(line('confined: loop time', cpuBox, median(cpuOpen)));
+    console.log(line('unconfined: job wall time (runner)', jobOpen, median(jobOpen)));
+    console.log(line('confined: job wall time (runner)', jobBox, median(jobOpen)));
+    console.log(`sandbox overhead, CPU-bound job: loop ${pct(median(cpuBox), median(cpuOpen))}, job wall ${pct(median(jobBox), median(jobOpen))} (target <= 3 %)`);
+  }
   if (SLURM_ENABLED) {
     useCiSlurmConf();
     const sn = Math.max(2, Math.min(n, Number(process.env.BENCH_SLURM_N ?? 4)));

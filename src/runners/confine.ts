@@ -298,7 +298,9 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     // bwrap gets its own process group: a stop (cancel, timeout) reaches it through the stop file, so the
     // supervisor can say what it killed; --die-with-parent still ends it if this launcher is killed
     'set -m',
-    `"$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" </dev/null 3>>"$run/${RUN_FILES.sandboxLog}" &`,
+    // bwrap itself ignores SIGTERM (Slurm signals every process of a cancelled job): the supervisor inside gets
+    // it, says what it killed, and ends the sandbox; SIGKILL (and this launcher's death) still end it at once
+    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null 3>>"$run/${RUN_FILES.sandboxLog}" &`,
     'b=$!',
     'set +m',
     'lw=',

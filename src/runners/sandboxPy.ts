@@ -212,6 +212,8 @@ def child(notif_w):
     import resource
     env = dict(os.environ)
     os.setpgid(0, 0)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)   # the run starts with default dispositions, whatever we inherited
     libc.prctl(4, 1, 0, 0, 0)      # the run itself is dumpable again (the supervisor reads its exec arguments)
     for res, key, scale in ((resource.RLIMIT_AS, 'memoryMB', 1024 * 1024), (resource.RLIMIT_NPROC, 'processes', 1)):
         if limits.get(key):
@@ -277,7 +279,8 @@ def main():
     rc = None
     stop_file = POLICY.get('stopFile')
     max_procs = int(limits.get('processes') or 0)
-    last_check = 0.0
+    last_check = last_scan = 0.0
+    detached_seen = {}   # pid -> process, from the last scan: a stop signal may reach them before we look again
     while True:
         try:
             p, st = os.waitpid(-1, os.WNOHANG)
@@ -295,25 +298,27 @@ def main():
             last_check = now
             if stop_file and os.path.exists(stop_file):
                 stopping.set()
-            if max_procs:
-                n = len(procs())
-                if n > max_procs:
-                    status('limit', limit='processes', value=n, max=max_procs)
+            if max_procs or now - last_scan > 0.25:
+                last_scan = now
+                cur = procs()
+                detached_seen = dict((q['pid'], q) for q in cur if q['detached'])
+                if max_procs and len(cur) > max_procs:
+                    status('limit', limit='processes', value=len(cur), max=max_procs)
                     kill_all()
                     rc = 125
                     break
         if stopping.is_set():
-            left = procs()
-            detached = [q for q in left if q['detached']]
-            status('stopped', processes=len(left), detached=detached[:50])
-            kill_all()
-            rc = 143
             break
         time.sleep(0.02)
-    if rc is not None and not stopping.is_set():
-        left = procs()
-        if left:
-            status('survivors', processes=left[:50], count=len(left))
+    left = procs()
+    if stopping.is_set():
+        for q in left:
+            if q['detached']:
+                detached_seen[q['pid']] = q
+        status('stopped', processes=len(left), detached=list(detached_seen.values())[:50])
+        rc = 143
+    elif left:
+        status('survivors', processes=left[:50], count=len(left))
     status('end', exitCode=rc)
     kill_all()
     os._exit(rc if rc is not None else 1)

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readArtifacts, parseResults } from './artifacts';
 import type { SlurmRunnerConfig } from './config';
+import { OUTPUT_DIR, prepareConfinedRun, recordUnconfined } from './confine';
 import { type CommandTarget, CommandError, runCommand, runChecked, shQuote } from './exec';
 import { readLogFile } from './logs';
 import { parseSbatchParsable, parseSqueueJson, slurmTimeMinutes, statusFromSacct, statusFromScontrol } from './slurmStates';
@@ -17,8 +18,12 @@ export function slurmJobName(experimentId: string): string {
   return `ovs-${experimentId}`;
 }
 
-/** The batch script: cd into the worktree, then exec the approved command under exactly the given environment. */
-export function buildBatchScript(job: Pick<JobSpec, 'experimentId' | 'workdir' | 'command' | 'env'>): string {
+/**
+ * The batch script: cd into the worktree, then exec the approved command under exactly the given environment —
+ * through the confined launcher (confine.ts) on the compute node when `launcher` is given, which wraps it in
+ * bubblewrap exactly as the local runner does (and refuses to run if the node has no bwrap).
+ */
+export function buildBatchScript(job: Pick<JobSpec, 'experimentId' | 'workdir' | 'command' | 'env'>, launcher?: string): string {
   const envWords = Object.entries(job.env)
     .filter(([k]) => k !== 'CUDA_VISIBLE_DEVICES')
     .map(([k, v]) => {
@@ -32,7 +37,9 @@ export function buildBatchScript(job: Pick<JobSpec, 'experimentId' | 'workdir' |
     'extra=()',
     '[ -n "${CUDA_VISIBLE_DEVICES+x}" ] && extra+=("CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES")',
     '[ -n "${SLURM_JOB_ID+x}" ] && extra+=("SLURM_JOB_ID=$SLURM_JOB_ID")',
-    `exec /usr/bin/env -i ${envWords.join(' ')} "\${extra[@]}" /bin/bash -c ${shQuote(job.command)}`,
+    launcher
+      ? `exec /usr/bin/env -i PATH=/usr/bin:/bin:/usr/sbin:/sbin "\${extra[@]}" /bin/bash ${shQuote(launcher)} ${shQuote(job.command)}`
+      : `exec /usr/bin/env -i ${envWords.join(' ')} "\${extra[@]}" /bin/bash -c ${shQuote(job.command)}`,
     '',
   ].join('\n');
 }
@@ -92,8 +99,22 @@ export class SlurmRunner implements Runner {
   async submit(job: JobSpec): Promise<JobRef> {
     fs.mkdirSync(job.runDir, { recursive: true });
     const script = path.join(job.runDir, BATCH_SCRIPT);
-    fs.writeFileSync(script, buildBatchScript(job), { mode: 0o700 });
-    const out = await runChecked(this.target, 'sbatch', buildSbatchArgs(this.cfg, job, script), { timeoutMs: 60_000 });
+    let launcher: string | undefined;
+    let spec = job;
+    if (this.cfg.sandbox === 'none') {
+      recordUnconfined(job.runDir, job.sandbox?.taskMode ?? 'normal');
+      const env: Record<string, string> = { ...job.env, OVERSEER_OUTPUT_DIR: path.join(job.runDir, OUTPUT_DIR) };
+      if (job.sandbox?.proxy?.token) env.OVERSEER_TOKEN = job.sandbox.proxy.token;
+      spec = { ...job, env };
+    } else {
+      // bwrap is looked for on the compute node, by the launcher; a node without it refuses the run
+      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, env: job.env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap: this.cfg.bwrap, extraReadOnly: this.cfg.readOnlyPaths });
+      launcher = plan.launcher;
+    }
+    const wall = this.cfg.limits?.wallSeconds;
+    if (wall) spec = { ...spec, timeLimitSeconds: Math.min(wall, spec.timeLimitSeconds || wall) };
+    fs.writeFileSync(script, buildBatchScript(spec, launcher), { mode: 0o700 });
+    const out = await runChecked(this.target, 'sbatch', buildSbatchArgs(this.cfg, spec, script), { timeoutMs: 60_000 });
     const jobId = parseSbatchParsable(out);
     fs.writeFileSync(path.join(job.runDir, 'job.json'), JSON.stringify({ jobId, runner: this.name, submittedAt: new Date().toISOString() }));
     this.snapshot = undefined;
@@ -149,8 +170,13 @@ export class SlurmRunner implements Runner {
 
   async result(job: JobRef): Promise<JobResult> {
     const st = await this.status(job);
-    if (!this.cfg.sshHost) return { ...st, artifacts: readArtifacts(job.workdir) };
-    const file = path.posix.join(job.workdir, RESULTS_FILE);
+    const outDir = path.posix.join(job.runDir, OUTPUT_DIR);
+    if (!this.cfg.sshHost) {
+      const out = readArtifacts(outDir);
+      if (this.cfg.sandbox === 'none' && !('results' in out) && !('resultsError' in out)) return { ...st, artifacts: readArtifacts(job.workdir) };
+      return { ...st, artifacts: out };
+    }
+    const file = path.posix.join(outDir, RESULTS_FILE);
     const r = await runCommand(this.target, 'head', ['-c', String(MAX_RESULTS_BYTES + 1), file], { timeoutMs: 30_000 });
     if (r.code !== 0) return { ...st, artifacts: {} };
     return { ...st, artifacts: parseResults(r.stdout, Buffer.byteLength(r.stdout)) };

@@ -235,12 +235,29 @@ function renderRun(e: Experiment): HTMLElement {
   }
   if (e.score) {
     kv('Score', `transfer_acc ${fmtNum(e.score.transferAcc, 3)} · PGR ${e.score.pgr === null ? 'n/a' : fmtNum(e.score.pgr, 3)} on ${oneLine(e.score.dataset, 200)}/${oneLine(e.score.split, 64)}`);
-    kv('Evidence', e.score.verified ? `verified: evaluation call #${e.score.evalSeq} made by this run` : 'unverified');
+    kv('Evidence', e.score.verified ? `verified: evaluation call #${e.score.evalSeq} made by this run` : `unverified${typeof e.score.unverifiedReason === 'string' ? `: ${oneLine(e.score.unverifiedReason, 500)}` : ''}`);
   }
+  const rep = r?.report;
+  if (rep) kv('Sandbox', rep.sandbox === 'none' ? 'NONE: this run was not confined (runner "sandbox": "none")' : 'bubblewrap: worktree read-only, no fleet directory, no network but the run proxy');
   const results = r?.artifacts && Object.keys(r.artifacts).length ? plain(JSON.stringify(r.artifacts, null, 2), 20_000) : undefined;
   return h('div', { id: 'run' },
     h('dl', { class: 'kv' }, ...rows),
+    rep ? renderRunReport(rep) : null,
     results ? h('details', null, h('summary', null, 'results.json (written by the job)'), h('pre', { class: 'command' }, results)) : null,
+  );
+}
+
+/** What the run tried that its rules forbid or its sandbox denied (runners/runReport.ts), violations first. */
+function renderRunReport(rep: NonNullable<NonNullable<Experiment['run']>['report']>): HTMLElement {
+  const items = Array.isArray((rep.report as { items?: unknown }).items) ? ((rep.report as { items: unknown[] }).items as Record<string, unknown>[]) : [];
+  return h('div', { id: 'run-report', class: rep.violations > 0 || rep.sandbox === 'none' ? 'run-report violations' : 'run-report' },
+    h('p', null, h('strong', null, rep.violations > 0 ? `Run report: ${rep.violations} violation(s)` : 'Run report'), ` — ${oneLine(rep.summary, 500)}`),
+    items.length
+      ? h('ul', { class: 'findings' }, items.slice(0, 200).map((it) =>
+          h('li', { class: it.violation === true ? 'violation' : 'note' },
+            h('strong', null, it.violation === true ? 'violation ' : 'note '),
+            `[${oneLine(String(it.source ?? ''), 20)}] ${oneLine(String(it.kind ?? ''), 40)}${it.blocked === true ? ' (blocked)' : ''}: ${oneLine(String(it.detail ?? ''), 400)}${Number(it.count) > 1 ? ` ×${Number(it.count)}` : ''}`)))
+      : null,
   );
 }
 

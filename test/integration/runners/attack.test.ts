@@ -2,7 +2,6 @@
 // processes. Every attempt must be blocked (nothing secret reaches the log, the outputs or the network; nothing
 // outside the run is written; nothing outlives it) AND named in the run report in the ledger.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -13,6 +12,7 @@ import { type Dispatcher, startDispatcher } from '../../../src/runners/dispatche
 import type { RunReport } from '../../../src/runners/runReport';
 import { ATTACK_PY, survivorsCommand } from './attackScripts';
 import { type Fleet, HUMAN, TERMINAL_RUN, logOf, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from './helpers';
+import { SLURM_ENABLED, useCiSlurmConf } from './slurmEnv';
 
 const SECRET = 'LABEL-SECRET-7f3a9c';
 
@@ -52,8 +52,14 @@ function named(rep: RunReport, kind: string, detail: string | RegExp): boolean {
   return rep.items.some((i) => i.kind === kind && (typeof detail === 'string' ? i.detail.includes(detail) : detail.test(i.detail)));
 }
 
-describe('runners: attack suite (confined local runs, real bubblewrap)', function () {
-  this.timeout(120_000);
+interface SuiteOptions {
+  kind: 'local' | 'slurm';
+  runner: Record<string, unknown>;
+  /** How long all attack runs may take. */
+  finishMs: number;
+}
+
+function attackSuite(o: SuiteOptions): void {
   let f: Fleet;
   let d: Dispatcher;
   let upstream: http.Server;
@@ -63,9 +69,10 @@ describe('runners: attack suite (confined local runs, real bubblewrap)', functio
   let otherReadme = '';
 
   before(async function () {
-    this.timeout(150_000);
+    this.timeout(o.finishMs + 90_000);
+    if (o.kind === 'slurm') useCiSlurmConf();
     process.env.OVERSEER_TEST_SECRET = SECRET; // in the hub's environment: /proc/<hub>/environ must not reach it
-    f = await makeFleet(tmpDir('ovs-attack-'), ['evil', 'other']);
+    f = await makeFleet(tmpDir(`ovs-attack-${o.kind}-`), ['evil', 'other']);
     const labels = path.join(f.dir, 'labels', 'syn');
     fs.mkdirSync(path.join(f.dir, 'labels', '.overseer-eval'), { recursive: true });
     fs.mkdirSync(labels, { recursive: true });
@@ -106,7 +113,7 @@ describe('runners: attack suite (confined local runs, real bubblewrap)', functio
     x.noTesting = f.service.state.experiment(nt.id)!;
     ledgerBefore = fs.readFileSync(path.join(f.dir, 'ledger.jsonl'), 'utf8');
 
-    d = startDispatcher(f.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 10 }], dispatch: { perAgentConcurrency: 10, fleetConcurrency: 10 } }), {
+    d = startDispatcher(f.service, parseRunnersConfig({ runners: [o.runner], dispatch: { perAgentConcurrency: 10, fleetConcurrency: 10 } }), {
       pollMs: 100,
       localKillGraceSeconds: 2,
       evalUrl: `http://127.0.0.1:${port}`,
@@ -115,7 +122,7 @@ describe('runners: attack suite (confined local runs, real bubblewrap)', functio
     });
     await waitFor('the cancel target to start its survivors', () => logOf(f, x.surviveCancel!.id).includes('survivors-started'), 60_000, 100);
     await f.service.requestCancel(HUMAN, x.surviveCancel!.id, 'attack suite');
-    await waitFor('all attack runs to end', () => Object.values(x).every((e) => TERMINAL_RUN.includes(stateOf(f, e.id))), 90_000, 100);
+    await waitFor('all attack runs to end', () => Object.values(x).every((e) => TERMINAL_RUN.includes(stateOf(f, e.id))), o.finishMs, 100);
   });
 
   after(async () => {
@@ -230,10 +237,24 @@ describe('runners: attack suite (confined local runs, real bubblewrap)', functio
   });
 
   it('the ledger still verifies after every attack', async () => {
-    const again = await FleetService.open(f.dir, { noSync: true, readOnly: true } as Parameters<typeof FleetService.open>[1]).catch((err: Error) => err);
+    const again = await FleetService.open(f.dir, { noSync: true }).catch((err: Error) => err);
     assert.ok(!(again instanceof Error), String(again));
     await again.close();
   });
+}
+
+describe('runners: attack suite on the local runner (real bubblewrap)', function () {
+  this.timeout(120_000);
+  attackSuite({ kind: 'local', runner: { name: 'box', type: 'local', maxConcurrent: 10 }, finishMs: 90_000 });
+});
+
+(SLURM_ENABLED ? describe : describe.skip)('runners: attack suite on the CI Slurm cluster (bubblewrap on the compute node)', function () {
+  this.timeout(240_000);
+  attackSuite({ kind: 'slurm', runner: { name: 'cluster', type: 'slurm', maxConcurrent: 10, pollMs: 300 }, finishMs: 180_000 });
+});
+
+describe('runners: no silent fallback', function () {
+  this.timeout(60_000);
 
   it('a runner on a machine without bubblewrap refuses to run, with a clear reason', async () => {
     const g = await makeFleet(tmpDir('ovs-nobwrap-'), ['n']);
@@ -265,6 +286,5 @@ describe('runners: attack suite (confined local runs, real bubblewrap)', functio
     await waitFor('re-confined', () => !g.service.state.unconfinedRunners.has('open'), 5000);
     await d2.stop();
     await g.service.close();
-    void execFileSync;
   });
 });
