@@ -1,4 +1,4 @@
-// Bundles: dist/extension.js (node, cjs, vscode external), dist/cli.js (node), dist/webview/*.js (browser).
+// Bundles: dist/extension.js (node, cjs, vscode external), dist/cli.js (node), dist/receiveHook.js (node), dist/webview/*.js (browser).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 
@@ -8,6 +8,8 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 
 const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // The hub's pre-receive check, started by git for every push (small, so it starts fast).
+  { ...common, entryPoints: ['src/git/receiveHook.ts'], outfile: 'dist/receiveHook.js', platform: 'node', format: 'cjs', target: 'node20' },
 ];
 if (fs.existsSync('src/host/extension.ts')) {
   builds.push({ ...common, entryPoints: ['src/host/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });

@@ -3,7 +3,9 @@
 //  1. Agent request mixes (reads only; propose+read) against the hub, and against a bare node:http
 //     server answering the same JSON bodies in the same run (the ratio is the framework+auth+validation cost).
 //  2. Event latency from ledger append to an SSE client (p50/p99).
-import { fork } from 'node:child_process';
+//  3. A push of a typical proposal commit (12 files) over smart HTTP into the hub (receive checks included)
+//     and the proposal after it, against `git push` of the same commits to a plain local bare repository.
+import { execFile, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -196,8 +198,61 @@ export async function benchHub(): Promise<void> {
     console.log(
       `  event latency append->SSE client (fsync included): p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} events (goal p99 < 100 ms: ${quantile(lat, 0.99) < 100 ? 'meets' : 'misses'})`,
     );
+
+    await benchPush(hub.url, tokens[3]!, 'aar-4', dir);
   } finally {
     await hub.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function git(cwd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('git', args, { cwd, env: { PATH: process.env.PATH!, HOME: cwd, GIT_TERMINAL_PROMPT: '0', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' } }, (err, out, se) =>
+      err ? reject(new Error(`${args.join(' ')}: ${se}`)) : resolve(out),
+    ),
+  );
+}
+
+async function benchPush(url: string, token: string, agentId: string, dir: string): Promise<void> {
+  const N = Number(process.env.HUB_BENCH_PUSHES ?? 30);
+  const clone = path.join(dir, 'bench-clone');
+  const plain = path.join(dir, 'bench-plain.git');
+  const auth = ['-c', `http.extraHeader=Authorization: Bearer ${token}`];
+  await git(dir, [...auth, 'clone', '-q', `${url}/git/${agentId}.git`, clone]);
+  await git(dir, ['init', '-q', '--bare', plain]);
+  await git(clone, ['push', '-q', plain, 'HEAD:refs/heads/main']);
+  const hubPush: number[] = [];
+  const plainPush: number[] = [];
+  const propose: number[] = [];
+  for (let i = 0; i < N; i++) {
+    for (let f = 0; f < 12; f++) {
+      const file = path.join(clone, `src/module${f}.py`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, `# module ${f}\n` + Array.from({ length: 200 }, (_, k) => `value_${k} = ${(i * 7 + k * f) % 1000}\n`).join(''));
+    }
+    await git(clone, ['add', '-A']);
+    await git(clone, ['commit', '-q', '-m', `proposal ${i}`]);
+    const sha = (await git(clone, ['rev-parse', 'HEAD'])).trim();
+    let t0 = performance.now();
+    await git(clone, ['push', '-q', plain, 'HEAD:refs/heads/research']);
+    plainPush.push(performance.now() - t0);
+    t0 = performance.now();
+    await git(clone, [...auth, 'push', '-q', 'origin', 'HEAD:refs/heads/research']);
+    hubPush.push(performance.now() - t0);
+    t0 = performance.now();
+    const r = await fetch(`${url}/api/experiments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ commit: sha, command: 'python train.py', title: `push ${i}`, rationale: 'bench', resources: { gpus: 0, gpuHours: 0, timeLimitMinutes: 5 }, taskMode: 'normal' }),
+    });
+    if (r.status !== 200) throw new Error(`propose after push: ${r.status} ${await r.text()}`);
+    propose.push(performance.now() - t0);
+  }
+  for (const a of [hubPush, plainPush, propose]) a.sort((p, q) => p - q);
+  const q = (a: number[]) => `p50 ${quantile(a, 0.5).toFixed(1)} ms, p99 ${quantile(a, 0.99).toFixed(1)} ms`;
+  console.log(`  push of a 12-file proposal commit, ${N} pushes:`);
+  console.log(`    git push to a plain local bare repository : ${q(plainPush)}`);
+  console.log(`    git push to the hub over smart HTTP       : ${q(hubPush)}  -> ${(quantile(hubPush, 0.5) / quantile(plainPush, 0.5)).toFixed(2)}x of plain at p50`);
+  console.log(`    the proposal of the pushed commit         : ${q(propose)}`);
 }

@@ -11,7 +11,7 @@ OUT="${1:-$ROOT/dist-vsix/$NAME-$VERSION.vsix}"
 mkdir -p "$(dirname "$OUT")"
 rm -rf dist/webview
 node esbuild.mjs --production
-for f in dist/extension.js dist/cli.js; do [ -s "$f" ] || { echo "missing $f after build" >&2; exit 1; }; done
+for f in dist/extension.js dist/cli.js dist/receiveHook.js; do [ -s "$f" ] || { echo "missing $f after build" >&2; exit 1; }; done
 ls dist/webview/*.js >/dev/null
 npx --no-install vsce package --no-dependencies --allow-missing-repository --skip-license --no-update-package-json --no-rewrite-relative-links --out "$OUT" >&2
 echo "$OUT"

@@ -2,8 +2,8 @@
 // Prints the screening report as JSON on stdout. Exit 0 on success, 1 on bad input (message on stderr).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit } from 'simple-git';
 import { z } from 'zod';
+import { Sandbox } from '../git/sandbox';
 import { decodeLenient } from '../screening/patchModel';
 import { screenProposal } from '../screening/screen';
 import { parseCommand } from './args';
@@ -78,19 +78,14 @@ export async function screenCommand(argv: string[]): Promise<number> {
       throw new InputError(`experiment file ${args.experiment} is invalid: ${issues}`);
     }
 
-    const git = simpleGit({ baseDir: repo });
-    let isRepo = false;
-    try {
-      isRepo = (await git.revparse(['--is-inside-work-tree'])).trim() === 'true' || (await git.revparse(['--is-bare-repository'])).trim() === 'true';
-    } catch {
-      isRepo = false;
-    }
-    if (!isRepo) throw new InputError(`${repo} is not a git repository`);
-
+    // Read through the hub's hardened git (no config of the repository can start a program) and the same
+    // in-process diff the hub shows reviewers.
+    if (!fs.existsSync(path.join(repo, '.git')) && !fs.existsSync(path.join(repo, 'HEAD'))) throw new InputError(`${repo} is not a git repository`);
+    const sb = new Sandbox(repo);
     const rev = exp.data.commit ?? 'HEAD';
     let commit: string;
     try {
-      commit = (await git.revparse(['--verify', '--end-of-options', `${rev}^{commit}`])).trim();
+      commit = (await sb.resolve(rev)).commit;
     } catch {
       throw new InputError(`commit ${rev} not found in ${repo}`);
     }
@@ -99,15 +94,17 @@ export async function screenCommand(argv: string[]): Promise<number> {
     if (args.patch) {
       diff = decodeLenient(readFileOrThrow(args.patch, 'patch file'));
     } else {
-      const baseRev = args.base ?? `${commit}^`;
-      let base: string;
-      try {
-        base = (await git.revparse(['--verify', '--end-of-options', `${baseRev}^{commit}`])).trim();
-      } catch {
-        if (args.base) throw new InputError(`base ${baseRev} not found in ${repo}`);
-        base = EMPTY_TREE; // root commit: everything is new
+      let base: string | undefined;
+      if (args.base) {
+        try {
+          base = (await sb.resolve(args.base)).commit;
+        } catch {
+          throw new InputError(`base ${args.base} not found in ${repo}`);
+        }
+      } else {
+        base = (await sb.log(commit, 1))[0]?.parents[0]; // root commit: everything is new
       }
-      diff = await git.raw(['diff', '--no-color', '--no-ext-diff', '-M', '--full-index', base, commit, '--']);
+      diff = (await sb.diff(base, commit)).patch;
     }
 
     let ai;
@@ -121,7 +118,7 @@ export async function screenCommand(argv: string[]): Promise<number> {
       diff,
       files: async (p) => {
         try {
-          return await git.show([`${commit}:${p}`]);
+          return (await sb.fileAt(commit, p))?.toString('utf8');
         } catch {
           return undefined;
         }

@@ -11,6 +11,7 @@ import { DomainError, UNDECIDED, canTransition } from './lifecycle';
 import type { Actor, Budget, Experiment, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
 import { SYSTEM } from './model';
 import { Sandbox } from '../git/sandbox';
+import { ensureHubRepo, hubRepoPath, importWorkingCopy, pinCommit } from '../git/hubRepo';
 
 export const SNAPSHOT_FILE = 'snapshot.json';
 export const FLEET_CONFIG = 'fleet.json';
@@ -106,7 +107,15 @@ export class FleetService {
       }
     }
     if (!ledger) ledger = await Ledger.open(dir, { onWarning: warn, noSync: opts.noSync, onLoad: (e) => state.apply(e) });
-    return new FleetService(dir, ledger, state, { snapshotEvery: 10_000, ...opts });
+    const svc = new FleetService(dir, ledger, state, { snapshotEvery: 10_000, ...opts });
+    // Fleets made before hub-owned repositories existed: give each agent its own, filled from its working copy.
+    if (!opts.resolveCommit) {
+      for (const a of state.agents.values()) {
+        if (fs.existsSync(path.join(hubRepoPath(dir, a.id), 'HEAD'))) continue;
+        await svc.syncWorkingCopy(a.id).catch((err: Error) => warn(`hub repository of ${a.id}: ${err.message}`));
+      }
+    }
+    return svc;
   }
 
   /** Subscribe to durable events. */
@@ -167,8 +176,28 @@ export class FleetService {
     return candidate;
   }
 
+  /** The agent's hub-owned bare repository: the only repository the hub reads, diffs or checks out. */
+  hubRepo(agentId: string): string {
+    if (!ID_RE.test(agentId)) throw new DomainError('invalid', `invalid agent id ${JSON.stringify(agentId)}`);
+    return hubRepoPath(this.dir, agentId);
+  }
+
+  /** Reads of an agent's code, always from its hub repository. */
   sandbox(agentId: string): Sandbox {
-    return new Sandbox(this.agentOrThrow(agentId).repoPath);
+    this.agentOrThrow(agentId);
+    return new Sandbox(this.hubRepo(agentId));
+  }
+
+  /**
+   * Bring an agent's local working copy (if it has one on this machine) into its hub repository. No git
+   * process runs in the working copy; pushes over HTTP need nothing of this.
+   */
+  async syncWorkingCopy(agentId: string): Promise<string[]> {
+    const a = this.agentOrThrow(agentId);
+    const repo = this.hubRepo(agentId);
+    await ensureHubRepo(repo, { branch: this.state.baseBranch });
+    if (!a.repoPath || path.resolve(a.repoPath) === path.resolve(repo) || !fs.existsSync(path.join(a.repoPath, '.git'))) return [];
+    return (await importWorkingCopy(a.repoPath, repo)).updated;
   }
 
   // ---------------------------------------------------------------- fleet & agents
@@ -185,6 +214,7 @@ export class FleetService {
     if (actor.kind === 'agent') throw new DomainError('forbidden', 'agents may not register agents');
     if (!ID_RE.test(input.agentId)) throw new DomainError('invalid', `invalid agent id ${JSON.stringify(input.agentId)}`);
     if (this.state.agent(input.agentId)) throw new DomainError('conflict', `agent ${input.agentId} already registered`);
+    await ensureHubRepo(hubRepoPath(this.dir, input.agentId), { branch: this.state.baseBranch || 'main' });
     await this.ledger.append('agent.registered', actor, {
       agentId: input.agentId,
       name: input.name ?? input.agentId,
@@ -234,12 +264,19 @@ export class FleetService {
     if (agent.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused: ${agent.pausedReason ?? ''}`.trim());
     if (!SHA_RE.test(input.commit)) throw new DomainError('invalid', 'commit must be a full 40-hex commit SHA');
     let sandbox: Sandbox | undefined;
-    const sb = () => (sandbox ??= new Sandbox(agent.repoPath));
+    const sb = () => (sandbox ??= this.sandbox(agentId));
     let pin: { commit: string; tree: string; baseCommit?: string };
     try {
-      pin = this.opts.resolveCommit
-        ? await this.opts.resolveCommit(agent.repoPath, input.commit, this.state.baseBranch)
-        : await sb().resolve(input.commit);
+      if (this.opts.resolveCommit) pin = await this.opts.resolveCommit(agent.repoPath, input.commit, this.state.baseBranch);
+      else {
+        // A commit not yet in the hub repository comes from the agent's local working copy, through the
+        // same receive checks as a push; an agent elsewhere pushes to /git/<agent>.git first.
+        if (!(await sb().hasCommit(input.commit))) await this.syncWorkingCopy(agentId);
+        if (!(await sb().hasCommit(input.commit))) {
+          throw new Error(`commit ${input.commit.slice(0, 12)} is not in the hub repository of ${agentId}; push it first (git push <hub>/git/${agentId}.git)`);
+        }
+        pin = await sb().resolve(input.commit);
+      }
     } catch (err) {
       throw new DomainError('invalid', (err as Error).message);
     }
@@ -270,6 +307,8 @@ export class FleetService {
     const started = this.opts.screen ? this.ledger.append('experiment.screening_started', SYSTEM, { experimentId }) : undefined;
     started?.catch(() => undefined); // a write failure surfaces through `e` below; never as an unhandled rejection
     await e;
+    // The reviewed commit stays in the hub repository whatever the agent later does to its branches.
+    if (!this.opts.resolveCommit) await pinCommit(this.hubRepo(agentId), experimentId, pin.commit).catch((err: Error) => this.opts.onWarning?.(`pinning ${experimentId}: ${err.message}`));
     const x = this.state.experiment(experimentId)!;
     if (started) this.startScreening(x, sb(), started);
     return x;

@@ -2,7 +2,8 @@
 // Proposals resolve their commit, tree and merge base through it (a handful of object reads instead of
 // three or four git processes). The process exits after a short idle period and is never kept alive for
 // the event loop's sake.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnGit } from './exec';
 
 export interface GitObject {
   sha: string;
@@ -26,10 +27,7 @@ export class CatFile {
   private readonly waiters: Waiter[] = [];
   private idle: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly repo: string,
-    private readonly env: Record<string, string>,
-  ) {}
+  constructor(readonly repo: string) {}
 
   /** Read an object by rev expression (e.g. `<sha>^{commit}`); undefined when it does not exist. */
   read(rev: string): Promise<GitObject | undefined> {
@@ -59,7 +57,7 @@ export class CatFile {
     this.idle = setTimeout(() => this.close(), IDLE_MS);
     this.idle.unref();
     if (this.proc) return this.proc;
-    const p = spawn('git', ['cat-file', '--batch'], { cwd: this.repo, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawnGit(this.repo, ['cat-file', '--batch']) as ChildProcessWithoutNullStreams;
     this.proc = p;
     this.buf = Buffer.alloc(0);
     p.stdout.on('data', (d: Buffer) => {

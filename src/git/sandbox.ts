@@ -2,9 +2,9 @@
 // tip, so what a human reviews is what runs. No vscode import.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { simpleGit, type SimpleGit } from 'simple-git';
 import { CatFile, parseCommit } from './catFile';
-import { unifiedDiff } from './treeDiff';
+import { runGit } from './exec';
+import { diffStats, unifiedDiff } from './treeDiff';
 
 export const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -32,27 +32,13 @@ export interface CommitInfo {
   subject: string;
 }
 
-const GIT_ENV = {
-  GIT_TERMINAL_PROMPT: '0',
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'overseer',
-  GIT_AUTHOR_EMAIL: 'overseer@localhost',
-  GIT_COMMITTER_NAME: 'overseer',
-  GIT_COMMITTER_EMAIL: 'overseer@localhost',
-};
-
-/** A minimal, explicit environment for git: no editors, pagers, askpass helpers or inherited GIT_* overrides. */
-function gitEnv(): Record<string, string> {
-  const env: Record<string, string> = { ...GIT_ENV };
-  for (const k of ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT']) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return env;
+/** What Sandbox needs of git: raw invocations through the hardened helper (exec.ts). */
+export interface GitRaw {
+  raw(args: readonly string[]): Promise<string>;
 }
 
-export function git(repo: string): SimpleGit {
-  return simpleGit({ baseDir: repo, maxConcurrentProcesses: 4, trimmed: false, allowEnvironment: Object.keys(GIT_ENV) }).env(gitEnv());
+export function git(repo: string): GitRaw {
+  return { raw: (args) => runGit(repo, args) };
 }
 
 /** Validate a repo-relative path: no absolute paths, no `..` segments, no NUL. */
@@ -66,7 +52,7 @@ export function safeRelPath(p: string): string {
 }
 
 export class Sandbox {
-  readonly g: SimpleGit;
+  readonly g: GitRaw;
   constructor(readonly repo: string) {
     this.g = git(repo);
   }
@@ -75,7 +61,7 @@ export class Sandbox {
   static async init(repo: string, opts: { branch?: string; files?: Record<string, string>; message?: string } = {}): Promise<Sandbox> {
     fs.mkdirSync(repo, { recursive: true });
     const sb = new Sandbox(repo);
-    if (!fs.existsSync(path.join(repo, '.git'))) {
+    if (!fs.existsSync(path.join(repo, '.git')) && !fs.existsSync(path.join(repo, 'HEAD'))) {
       await sb.g.raw(['init', '-q', '-b', opts.branch ?? 'main']);
       await sb.g.raw(['config', 'user.name', 'overseer']);
       await sb.g.raw(['config', 'user.email', 'overseer@localhost']);
@@ -220,51 +206,23 @@ export class Sandbox {
     return set;
   }
 
-  /** Files changed between two commits, with +/- counts (binary files flagged). */
+  /**
+   * Files changed between two commits, with +/- counts (binary files flagged). Computed in-process from the
+   * same objects as the diff, the file contents and the run's worktree; renames paired as in `diff`.
+   */
   async changedFiles(base: string | undefined, commit: string): Promise<ChangedFile[]> {
-    const left = base ?? EMPTY_TREE;
-    const numstat = await this.g.raw(['diff', '--numstat', '-z', '-M', left, commit]);
-    const status = await this.g.raw(['diff', '--name-status', '-z', '-M', left, commit]);
-    const st = parseNameStatusZ(status);
-    const files: ChangedFile[] = [];
-    const parts = numstat.split('\0');
-    for (let i = 0; i < parts.length; i++) {
-      const rec = parts[i];
-      if (!rec) continue;
-      const m = /^(-|\d+)\t(-|\d+)\t(.*)$/s.exec(rec);
-      if (!m) continue;
-      let p = m[3]!;
-      let oldPath: string | undefined;
-      if (p === '') {
-        oldPath = parts[++i];
-        p = parts[++i] ?? '';
-      }
-      const s = st.get(p);
-      files.push({
-        path: p,
-        oldPath,
-        status: (s?.status ?? 'M') as ChangedFile['status'],
-        additions: m[1] === '-' ? 0 : Number(m[1]),
-        deletions: m[2] === '-' ? 0 : Number(m[2]),
-        binary: m[1] === '-',
-      });
-    }
-    return files;
-  }
-
-  /** Unified diff between two commits (optionally one file), with a byte cap. */
-  async diff(base: string | undefined, commit: string, file?: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
-    const args = ['diff', '-M', '--no-color', '--no-ext-diff', base ?? EMPTY_TREE, commit];
-    if (file !== undefined) args.push('--', safeRelPath(file));
-    const out = await this.g.raw(args);
-    if (Buffer.byteLength(out) > maxBytes) return { patch: out.slice(0, maxBytes), truncated: true };
-    return { patch: out, truncated: false };
+    return diffStats(catFile(this.repo), base, commit);
   }
 
   /**
-   * The same unified diff computed in-process (no git process; renames show as delete + add). Used on hot
-   * paths such as screening every proposal.
+   * Unified diff between two commits (optionally one file), with a byte cap. In-process, from the objects
+   * themselves: no diff driver, textconv or attribute can change what the reviewer reads.
    */
+  async diff(base: string | undefined, commit: string, file?: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
+    return unifiedDiff(catFile(this.repo), base, commit, maxBytes, { file: file === undefined ? undefined : safeRelPath(file), renames: true });
+  }
+
+  /** The same diff from the same objects, renames shown as deletion plus addition (what screening reads). */
   async diffInProcess(base: string | undefined, commit: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
     return unifiedDiff(catFile(this.repo), base, commit, maxBytes);
   }
@@ -300,28 +258,15 @@ function catFile(repo: string): CatFile {
       for (const c of CAT_FILES.values()) c.close();
       CAT_FILES.clear();
     }
-    cf = new CatFile(repo, gitEnv());
+    cf = new CatFile(repo);
     CAT_FILES.set(repo, cf);
   }
   return cf;
 }
 
-export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-
-function parseNameStatusZ(out: string): Map<string, { status: string; oldPath?: string }> {
-  const m = new Map<string, { status: string; oldPath?: string }>();
-  const parts = out.split('\0');
-  for (let i = 0; i < parts.length; i++) {
-    const code = parts[i];
-    if (!code) continue;
-    const s = code[0]!;
-    if (s === 'R' || s === 'C') {
-      const oldPath = parts[++i]!;
-      const newPath = parts[++i]!;
-      m.set(newPath, { status: s, oldPath });
-    } else {
-      m.set(parts[++i]!, { status: s });
-    }
-  }
-  return m;
+/** The shared object reader of a repository (review, screening and run checkout all read through it). */
+export function objectsOf(repo: string): CatFile {
+  return catFile(repo);
 }
+
+export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

@@ -4,6 +4,7 @@
 // process costs tens of milliseconds of blocked loop). Renames appear as a deletion plus an addition.
 import { structuredPatch } from 'diff';
 import type { CatFile } from './catFile';
+import type { ChangedFile } from './sandbox';
 import { EMPTY_TREE_SHA, parseCommit } from './catFile';
 
 interface Entry {
@@ -37,8 +38,58 @@ const isTree = (e: Entry | undefined) => e?.mode === '40000';
 
 export interface TreeChange {
   path: string;
+  /** Set on renames: where the file was before. */
+  oldPath?: string;
+  /** Similarity of a rename, 0-100. */
+  similarity?: number;
   old?: Entry;
   new?: Entry;
+}
+
+const RENAME_MIN_SIMILARITY = 50;
+const RENAME_MAX_CANDIDATES = 100;
+
+/** Share of lines two texts have in common (0-100), as git's similarity index roughly measures it. */
+function similarity(a: Buffer, b: Buffer): number {
+  if (a.equals(b)) return 100;
+  if (isBinary(a) || isBinary(b)) return 0;
+  const p = structuredPatch('a', 'b', a.toString('utf8'), b.toString('utf8'), undefined, undefined, { context: 0 });
+  let changed = 0;
+  for (const h of p.hunks) for (const l of h.lines) if (l[0] === '+' || l[0] === '-') changed++;
+  const total = a.toString('utf8').split('\n').length + b.toString('utf8').split('\n').length;
+  return total ? Math.max(0, Math.round(100 * (1 - changed / total))) : 100;
+}
+
+/**
+ * Pair deletions with additions into renames: identical blobs first, then files at least 50% similar
+ * (bounded: at most 100 deleted and 100 added candidates are compared).
+ */
+export async function pairRenames(cf: CatFile, changes: TreeChange[]): Promise<TreeChange[]> {
+  const deleted = changes.filter((c) => c.old && !c.new && c.old.mode !== '120000');
+  const added = changes.filter((c) => c.new && !c.old && c.new.mode !== '120000');
+  if (!deleted.length || !added.length) return changes;
+  const taken = new Set<TreeChange>();
+  const renamed = new Map<TreeChange, TreeChange>();
+  for (const a of added) {
+    const d = deleted.find((x) => !taken.has(x) && x.old!.sha === a.new!.sha);
+    if (d) taken.add(d), renamed.set(a, { path: a.path, oldPath: d.path, similarity: 100, old: d.old, new: a.new });
+  }
+  const restD = deleted.filter((d) => !taken.has(d)).slice(0, RENAME_MAX_CANDIDATES);
+  const restA = added.filter((a) => !renamed.has(a)).slice(0, RENAME_MAX_CANDIDATES);
+  if (restD.length && restA.length) {
+    const content = new Map<string, Buffer>();
+    const read = async (sha: string) => content.get(sha) ?? content.set(sha, (await cf.read(sha))?.content ?? Buffer.alloc(0)).get(sha)!;
+    for (const a of restA) {
+      let best: { d: TreeChange; s: number } | undefined;
+      for (const d of restD) {
+        if (taken.has(d)) continue;
+        const s = similarity(await read(d.old!.sha), await read(a.new!.sha));
+        if (s >= RENAME_MIN_SIMILARITY && (!best || s > best.s)) best = { d, s };
+      }
+      if (best) taken.add(best.d), renamed.set(a, { path: a.path, oldPath: best.d.path, similarity: best.s, old: best.d.old, new: a.new });
+    }
+  }
+  return changes.filter((c) => !taken.has(c)).map((c) => renamed.get(c) ?? c);
 }
 
 async function treeOf(cf: CatFile, rev: string | undefined): Promise<string> {
@@ -82,8 +133,16 @@ export async function changedBlobs(cf: CatFile, base: string | undefined, head: 
 }
 
 /** A git-style unified diff (3 lines of context) between two commits, capped at maxBytes. */
-export async function unifiedDiff(cf: CatFile, base: string | undefined, head: string, maxBytes: number): Promise<{ patch: string; truncated: boolean }> {
-  const changes = await changedBlobs(cf, base, head);
+export async function unifiedDiff(
+  cf: CatFile,
+  base: string | undefined,
+  head: string,
+  maxBytes: number,
+  opts: { file?: string; renames?: boolean } = {},
+): Promise<{ patch: string; truncated: boolean }> {
+  let changes = await changedBlobs(cf, base, head);
+  if (opts.renames) changes = await pairRenames(cf, changes);
+  if (opts.file !== undefined) changes = changes.filter((c) => c.path === opts.file || c.oldPath === opts.file);
   const parts: string[] = [];
   let size = 0;
   for (const c of changes) {
@@ -91,11 +150,13 @@ export async function unifiedDiff(cf: CatFile, base: string | undefined, head: s
       c.old ? cf.read(c.old.sha).then((o) => o?.content ?? Buffer.alloc(0)) : Promise.resolve(undefined),
       c.new ? cf.read(c.new.sha).then((o) => o?.content ?? Buffer.alloc(0)) : Promise.resolve(undefined),
     ]);
-    const head = [`diff --git a/${c.path} b/${c.path}`];
+    const oldPath = c.oldPath ?? c.path;
+    const head = [`diff --git a/${oldPath} b/${c.path}`];
     if (!c.old) head.push(`new file mode ${c.new!.mode}`);
     else if (!c.new) head.push(`deleted file mode ${c.old.mode}`);
     else if (c.old.mode !== c.new.mode) head.push(`old mode ${c.old.mode}`, `new mode ${c.new.mode}`);
-    const from = c.old ? `a/${c.path}` : '/dev/null';
+    if (c.oldPath !== undefined) head.push(`similarity index ${c.similarity ?? 100}%`, `rename from ${c.oldPath}`, `rename to ${c.path}`);
+    const from = c.old ? `a/${oldPath}` : '/dev/null';
     const to = c.new ? `b/${c.path}` : '/dev/null';
     let text: string;
     if ((a && isBinary(a)) || (b && isBinary(b))) {
@@ -118,4 +179,23 @@ export async function unifiedDiff(cf: CatFile, base: string | undefined, head: s
     parts.push(text);
   }
   return { patch: parts.join(''), truncated: false };
+}
+
+/** Changed files with line counts, from the same blobs and the same line diff as `unifiedDiff`. */
+export async function diffStats(cf: CatFile, base: string | undefined, head: string): Promise<ChangedFile[]> {
+  const out: ChangedFile[] = [];
+  for (const c of await pairRenames(cf, await changedBlobs(cf, base, head))) {
+    const [a, b] = await Promise.all([c.old ? cf.read(c.old.sha).then((o) => o?.content) : undefined, c.new ? cf.read(c.new.sha).then((o) => o?.content) : undefined]);
+    const status: ChangedFile['status'] =
+      c.oldPath !== undefined ? 'R' : !c.old ? 'A' : !c.new ? 'D' : (c.old.mode === '120000') !== (c.new.mode === '120000') ? 'T' : 'M';
+    const binary = Boolean((a && isBinary(a)) || (b && isBinary(b)));
+    let additions = 0;
+    let deletions = 0;
+    if (!binary) {
+      const p = structuredPatch('a', 'b', a?.toString('utf8') ?? '', b?.toString('utf8') ?? '', undefined, undefined, { context: 0 });
+      for (const h of p.hunks) for (const l of h.lines) l[0] === '+' ? additions++ : l[0] === '-' ? deletions++ : 0;
+    }
+    out.push({ path: c.path, ...(c.oldPath !== undefined ? { oldPath: c.oldPath } : {}), status, additions, deletions, binary });
+  }
+  return out;
 }

@@ -218,6 +218,8 @@ export interface AgentList {
 
 export interface AgentDetail {
   agent: Agent;
+  /** The agent's hub-owned repository on the hub's machine (what the hub reviews and runs). */
+  hubRepo: string;
   branches: { name: string; commit: string }[];
   budget: { budget: Budget; used: Agent['used']; remainingGpuHours: number };
 }

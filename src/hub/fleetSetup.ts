@@ -1,5 +1,6 @@
-// Fleet creation: a fleet directory with a ledger, fleet.json, one sandbox git repository per agent under
-// repos/, and the agents registered. Used by `overseer hub --init`, tests, the demo and the simulator.
+// Fleet creation: a fleet directory with a ledger, fleet.json, one working copy per agent under repos/ (where a
+// local agent writes), one hub-owned bare repository per agent under git/ (what the hub reads), and the agents
+// registered. Used by `overseer hub --init`, tests, the demo and the simulator.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ID_RE } from '../core/events';
@@ -84,6 +85,8 @@ export async function createFleet(dir: string, opts: FleetSetupOptions): Promise
           budget: { ...DEFAULT_BUDGET, ...(opts.budgets ?? {}), ...(a.budget ?? {}) },
         });
       }
+      // The hub's own copy of the agent's code: everything the hub reviews and runs is read from there.
+      await service.syncWorkingCopy(a.id);
       out.push({ id: a.id, repoPath, head: await sb.head() });
     }
     return { dir: dirAbs, agents: out };

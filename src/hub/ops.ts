@@ -254,6 +254,7 @@ export async function snapshot(ctx: HubContext, actor: Actor, commitId: string):
     const sb = ctx.service.sandbox(agentId);
     let pin: { commit: string; tree: string };
     try {
+      if (!(await sb.hasCommit(commitId))) await ctx.service.syncWorkingCopy(agentId).catch(() => undefined);
       pin = await sb.resolve(commitId);
     } catch {
       continue;

@@ -87,10 +87,12 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('GET', '/api/agents', { who: 'human', query: S.noQuery }, () => ({ agents: [...st().agents.values()] }));
   r.route('GET', '/api/agents/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params }) => {
     const a = agentVisible(actor, params.id);
-    return { agent: a, branches: await svc.sandbox(a.id).branches(), budget: st().budgetOf(a.id)! };
+    await syncQuietly(a.id);
+    return { agent: a, hubRepo: svc.hubRepo(a.id), branches: await svc.sandbox(a.id).branches(), budget: st().budgetOf(a.id)! };
   });
   r.route('GET', '/api/agents/:id/commits', { params: S.idParams, query: S.commitsQuery }, async ({ actor, params, query }) => {
     const a = agentVisible(actor, params.id);
+    await syncQuietly(a.id);
     return { commits: await svc.sandbox(a.id).log(query.ref ?? 'HEAD', query.max ?? 50) };
   });
   r.route('POST', '/api/agents/:id/budget', { who: 'human', params: S.idParams, body: S.budgetBody, query: S.noQuery }, async ({ actor, params, body }) => {
@@ -110,6 +112,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     await svc.resumeAgent(actor, params.id);
     return st().agent(params.id);
   });
+
+  /** Bring a local working copy's new commits in before showing branches (a refused import is only logged). */
+  async function syncQuietly(agentId: string) {
+    await svc.syncWorkingCopy(agentId).catch(() => undefined);
+  }
 
   function agentVisible(actor: { kind: string; id: string }, id: string) {
     if (actor.kind === 'agent' && actor.id !== id) throw forbidden('agents may only look at their own agent record');

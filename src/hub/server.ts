@@ -24,6 +24,7 @@ import type { HubContext } from './ops';
 import { registerRoutes } from './routes';
 import { SseHub } from './sse';
 import { registerMcp } from './mcp';
+import { registerGitHttp } from './gitHttp';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const HUB_LOCK_FILE = 'hub.json';
@@ -207,6 +208,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const sse = new SseHub(service, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
     sse.register(router);
     registerMcp(app, tokens, ctx);
+    registerGitHttp(app, tokens, ctx);
 
     const host = opts.host ?? '127.0.0.1';
     await app.listen({ host, port: opts.port ?? 0 });

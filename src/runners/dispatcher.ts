@@ -339,7 +339,7 @@ class DispatcherImpl implements Dispatcher {
       if (!ref) {
         const agent = this.service.state.agent(x.agentId);
         if (!agent) throw new WorktreeError(`agent ${x.agentId} is not registered`);
-        const wt = await prepareWorktree(agent.repoPath, runDir, verdict.commit, verdict.tree);
+        const wt = await prepareWorktree(this.service.hubRepo(x.agentId), runDir, verdict.commit, verdict.tree);
         const token = await this.opts.tokenFor?.(x);
         // the token goes to the run's API proxy (confine.ts), never into a confined job's environment
         const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl });

@@ -61,10 +61,10 @@ export class RevFileSystemProvider implements vscode.FileSystemProvider {
       return { exists: r.exists, data: r.exists ? Buffer.from(r.base64, 'base64') : new Uint8Array() };
     }
     const detail = await client.agent(ref.agentId);
-    if (!fs.existsSync(detail.agent.repoPath)) {
-      throw vscode.FileSystemError.Unavailable(`the sandbox of ${ref.agentId} is on the hub's machine; open a proposal to see its files`);
+    if (!fs.existsSync(detail.hubRepo)) {
+      throw vscode.FileSystemError.Unavailable(`the repository of ${ref.agentId} is on the hub's machine; open a proposal to see its files`);
     }
-    const buf = await new Sandbox(detail.agent.repoPath).fileAt(ref.commit, ref.path);
+    const buf = await new Sandbox(detail.hubRepo).fileAt(ref.commit, ref.path);
     return { exists: buf !== undefined, data: buf ?? new Uint8Array() };
   }
 

@@ -178,10 +178,10 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       const r = await client.experimentFiles(x.id);
       return r.files.map((f) => ({ kind: 'file', agentId, commit: c.sha, path: f.path, status: f.status, experimentId: x.id }));
     }
-    const a = this.agents.get(agentId);
-    if (!a || !fs.existsSync(a.repoPath)) return [{ kind: 'message', text: 'Files are shown for proposed commits (sandbox not on this machine)' }];
+    const d = await this.detail(agentId).catch(() => undefined);
+    if (!d || !fs.existsSync(d.hubRepo)) return [{ kind: 'message', text: 'Files are shown for proposed commits (repository not on this machine)' }];
     const parent = c.parents[0];
-    const files = await new Sandbox(a.repoPath).changedFiles(parent, c.sha);
+    const files = await new Sandbox(d.hubRepo).changedFiles(parent, c.sha);
     return files.map((f) => ({ kind: 'file', agentId, commit: c.sha, parent, path: f.path, status: f.status }));
   }
 
