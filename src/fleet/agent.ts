@@ -286,7 +286,7 @@ export class AgentLoop {
     const results: Anthropic.Messages.ToolResultBlockParam[] = [];
     for (const u of uses) {
       const r = await this.tools.execute(u.name, u.input);
-      this.log(`${u.name}${r.isError ? ' failed' : ''}`);
+      this.log(`${u.name}${r.isError ? ` failed: ${String(r.content).slice(0, 300)}` : ''}`);
       results.push({ type: 'tool_result', tool_use_id: u.id, content: r.content, ...(r.isError ? { is_error: true } : {}) });
     }
     this.state.messages.push({ role: 'user', content: results });

@@ -17,6 +17,7 @@ import { startDiversityMonitor } from './diversityMonitor';
 import { DEFAULT_MODEL, priceFor, PRICES, type ModelPrice } from '../core/pricing';
 import { createAgentTools } from './tools';
 import { Workspace } from './workspace';
+import { cloneFromHub, hubGitUrl, pushToHub } from '../git/remote';
 
 export const agentStateFile = (stateRoot: string, agentId: string) => path.join(stateRoot, 'agents', agentId, 'state.json');
 
@@ -38,6 +39,12 @@ export interface RunAgentsOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   now?: () => number;
+  /**
+   * Work in clones of the agents' hub repositories under this directory (cloned over smart HTTP, pushed before
+   * every proposal): for a hub on another machine. Without it, agents work in their registered working copies,
+   * which the hub imports itself.
+   */
+  workRoot?: string;
 }
 
 export interface RunningAgent {
@@ -55,7 +62,15 @@ export async function runAgents(o: RunAgentsOptions): Promise<RunningAgent[]> {
     if (who.actor.kind !== 'agent' || who.actor.id !== agentId || !who.agent) {
       throw new Error(`the token given for ${agentId} belongs to ${who.actor.kind} ${who.actor.id}`);
     }
-    const workspace = new Workspace(who.agent.repoPath);
+    let repo = who.agent.repoPath;
+    let publish: (() => Promise<void>) | undefined;
+    if (o.workRoot) {
+      const url = hubGitUrl(o.hubUrl, agentId);
+      repo = path.join(o.workRoot, agentId);
+      await cloneFromHub(url, token, repo);
+      publish = () => pushToHub(url, token, repo);
+    }
+    const workspace = new Workspace(repo);
     await workspace.ensureWorkBranch();
     const loop = new AgentLoop({
       agentId,
@@ -63,7 +78,7 @@ export async function runAgents(o: RunAgentsOptions): Promise<RunningAgent[]> {
       model: o.model,
       price: o.price,
       messages: o.messages,
-      tools: (memory) => createAgentTools({ agentId, workspace, hub, memory }),
+      tools: (memory) => createAgentTools({ agentId, workspace, hub, memory, publish }),
       accountant: o.accountant,
       stateFile: agentStateFile(o.stateRoot, agentId),
       maxTokens: o.maxTokens,
@@ -251,6 +266,7 @@ export async function startRemoteFleet(o: RemoteFleetOptions): Promise<RemoteFle
       tokens: o.tokens,
       accountant: hubAccountant(operator),
       stateRoot: path.resolve(o.stateRoot),
+      workRoot: path.join(path.resolve(o.stateRoot), 'work'),
       model,
       price,
       messages,

@@ -175,6 +175,8 @@ export interface AgentToolsOptions {
   workspace: Workspace;
   hub: AgentHubApi;
   memory: AgentMemory;
+  /** Push the agent's commits to its hub repository before a proposal (agents working against a remote hub). */
+  publish?: () => Promise<void>;
 }
 
 class ToolInputError extends Error {}
@@ -207,6 +209,7 @@ export function createAgentTools(o: AgentToolsOptions): ToolExecutor {
       if (dirty.length) throw new ToolInputError(`uncommitted changes in ${dirty.slice(0, 5).join(', ')}; commit first so reviewers see exactly what runs`);
       const commit = await ws.head();
       const branch = await ws.branch();
+      await o.publish?.();
       const x = await hub.propose({
         commit,
         branch: branch === 'HEAD' ? undefined : branch,

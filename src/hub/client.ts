@@ -116,7 +116,7 @@ export class HubClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      throw new HubError(0, 'network', `cannot reach hub at ${this.baseUrl}: ${(err as Error).message}`);
+      throw new HubError(0, 'network', `cannot reach hub at ${this.baseUrl}: ${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause!.message})` : ""}`);
     }
     const text = await res.text();
     let json: unknown;

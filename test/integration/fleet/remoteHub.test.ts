@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { AnyEvent } from '../../../src/core/events';
 import { costOf, priceFor } from '../../../src/core/pricing';
 import { startRemoteFleet } from '../../../src/fleet/runtime';
-import { startFakeAnthropic, toolUseMessage, type FakeAnthropic } from '../../support/fakeAnthropic';
+import { startFakeAnthropic, textMessage, toolUseMessage, type FakeAnthropic } from '../../support/fakeAnthropic';
 import { startHubFixture, type HubFixture } from '../../support/hubFixture';
 import { tmpDir } from '../../support/tmp';
 
@@ -87,6 +87,45 @@ describe('fleet runtime against a remote hub (--hub)', function () {
       assert.ok(Math.abs(a.used.usd - 2 * PER_CALL) < 1e-12, String(a.used.usd));
       assert.ok(fs.existsSync(path.join(tmp.dir, 'agents', id, 'state.json')));
     }
+  });
+
+  it('agents work in clones of their hub repositories and push before proposing (nothing read from the hub\'s disk)', async () => {
+    await fake.close();
+    const steps = [
+      toolUseMessage('write_file', { path: 'idea.py', content: 'print("pushed over http")\n' }, USAGE),
+      toolUseMessage('commit', { message: 'an idea' }, USAGE),
+      toolUseMessage('propose_experiment', { title: 'idea', rationale: 'try it', command: 'python idea.py', gpus: 0, gpu_hours: 0.1, time_limit_minutes: 5 }, USAGE),
+    ];
+    const calls = new Map<string, number>();
+    fake = await startFakeAnthropic((req) => {
+      const who = JSON.stringify(req.body).includes('agent-1') ? 'agent-1' : 'agent-2';
+      const n = calls.get(who) ?? 0;
+      calls.set(who, n + 1);
+      return steps[n] ?? textMessage('done', USAGE);
+    });
+    // The hub's own working copies are removed: what the agents propose can only have come by push.
+    for (const id of fx.agentIds) fs.rmSync(path.join(fx.dir, 'repos', id), { recursive: true, force: true });
+    const fleet = await startRemoteFleet({
+      hubUrl: fx.url,
+      tokens: { 'agent-1': fx.agentTokens['agent-1']! },
+      humanToken: fx.humanToken,
+      stateRoot: tmp.dir,
+      model: MODEL,
+      apiKey: 'test-key',
+      baseUrl: fake.url,
+      maxCalls: 4,
+      onPaused: 'stop',
+      pollMs: 10,
+      log: (l) => process.env.DEBUG_FLEET && console.log(l),
+    });
+    const mine = () => [...fx.service.state.experiments.values()].filter((x) => x.agentId === 'agent-1');
+    for (let i = 0; i < 400 && !mine().length; i++) await new Promise((r) => setTimeout(r, 50));
+    await fleet.close();
+    const xs = mine();
+    assert.equal(xs.length, 1, JSON.stringify(fake.requests.length));
+    const content = await fx.human.experimentContent(xs[0]!.id, 'idea.py', 'head');
+    assert.equal(Buffer.from(content.base64, 'base64').toString('utf8'), 'print("pushed over http")\n');
+    assert.ok(fs.existsSync(path.join(tmp.dir, 'work', 'agent-1', '.git')), 'the agent works in its own clone');
   });
 
   it('refuses an agent token as the operator token before any model call', async () => {

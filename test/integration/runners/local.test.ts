@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Experiment } from '../../../src/core/model';
 import { parseRunnersConfig } from '../../../src/runners/config';
 import { startDispatcher } from '../../../src/runners/dispatcher';
-import { eventsOf, makeFleet, proposeAndApprove, stateOf, TERMINAL_RUN, tmpDir, waitFor } from './helpers';
+import { eventsOf, logOf, makeFleet, proposeAndApprove, stateOf, TERMINAL_RUN, tmpDir, waitFor } from './helpers';
 import { runnerScenarios } from './scenarios';
 
 describe('runners: local runner via the dispatcher', function () {
@@ -68,22 +70,25 @@ describe('runners: local runner via the dispatcher', function () {
     await f.service.close();
   });
 
-  it('refuses to run when the approved commit was destroyed by the agent, recording why', async () => {
+  it('runs the approved commit even after the agent destroyed it in its working copy (the hub keeps it pinned)', async () => {
     const f = await makeFleet(tmpDir('ovs-gone-'), ['h']);
     const sb = f.sandboxes.get('h')!;
     const base = await sb.head();
-    const x = await proposeAndApprove(f, 'h', 'echo should-not-run');
-    // the agent rewrites history and garbage-collects the approved commit away
+    fs.writeFileSync(path.join(sb.repo, 'approved.sh'), 'echo ran-the-approved-commit\n');
+    await sb.commitFiles({}, 'approved script');
+    const x = await proposeAndApprove(f, 'h', 'sh approved.sh');
+    // the agent rewrites history and garbage-collects the approved commit away in its own repository
     const git = (...a: string[]) => execFileSync('git', a, { cwd: sb.repo, stdio: 'pipe' });
     git('reset', '-q', '--hard', base);
     git('reflog', 'expire', '--expire=now', '--all');
     git('gc', '-q', '--prune=now');
+    assert.throws(() => git('cat-file', '-e', `${x.commit}^{commit}`));
     const d = startDispatcher(f.service, parseRunnersConfig({}), { pollMs: 50, onWarning: () => undefined });
-    await waitFor('failure recorded', () => stateOf(f, x.id) === 'failed', 10_000);
+    await waitFor('run finished', () => ['succeeded', 'failed', 'scored'].includes(stateOf(f, x.id)), 30_000);
     await d.stop();
     const e = f.service.state.experiment(x.id)!;
-    assert.match(e.run!.reason!, /not started: .*no longer exists/);
-    assert.equal(e.run!.jobId, 'not-started');
+    assert.equal(e.state, 'succeeded', e.run?.reason);
+    assert.match(logOf(f, x.id), /ran-the-approved-commit/);
     await f.service.close();
   });
 });
