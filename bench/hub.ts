@@ -214,7 +214,7 @@ function git(cwd: string, args: string[]): Promise<string> {
   );
 }
 
-async function benchPush(url: string, token: string, agentId: string, dir: string): Promise<void> {
+export async function benchPush(url: string, token: string, agentId: string, dir: string): Promise<void> {
   const N = Number(process.env.HUB_BENCH_PUSHES ?? 30);
   const clone = path.join(dir, 'bench-clone');
   const plain = path.join(dir, 'bench-plain.git');
@@ -246,7 +246,7 @@ async function benchPush(url: string, token: string, agentId: string, dir: strin
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ commit: sha, command: 'python train.py', title: `push ${i}`, rationale: 'bench', resources: { gpus: 0, gpuHours: 0, timeLimitMinutes: 5 }, taskMode: 'normal' }),
     });
-    if (r.status !== 200) throw new Error(`propose after push: ${r.status} ${await r.text()}`);
+    if (!r.ok) throw new Error(`propose after push: ${r.status} ${await r.text()}`);
     propose.push(performance.now() - t0);
   }
   for (const a of [hubPush, plainPush, propose]) a.sort((p, q) => p - q);
