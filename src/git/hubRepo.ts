@@ -37,7 +37,10 @@ function hooksDir(reposDir: string): string {
  * in a source checkout whose bundle is missing or older than the sources, the TypeScript itself under tsx.
  */
 function hookCommand(): string[] {
-  const bundled = [path.join(__dirname, 'receiveHook.js'), path.join(__dirname, '..', '..', 'dist', 'receiveHook.js')].find((f) => fs.existsSync(f));
+  // Next to the bundle that holds this code (dist/), or in the dist/ of a checkout above it (test bundles).
+  const candidates = [path.join(__dirname, 'receiveHook.js')];
+  for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) candidates.push(path.join(d, 'dist', 'receiveHook.js'));
+  const bundled = candidates.find((f) => fs.existsSync(f));
   const sources = ['receiveHook.ts', 'receiveCheck.ts', 'exec.ts'].map((f) => path.join(__dirname, f)).filter((f) => fs.existsSync(f));
   const newest = Math.max(0, ...sources.map((f) => fs.statSync(f).mtimeMs));
   if (bundled && fs.statSync(bundled).mtimeMs >= newest) return [process.execPath, bundled];

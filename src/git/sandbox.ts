@@ -129,6 +129,12 @@ export class Sandbox {
       });
   }
 
+  /** The branch with the newest commit (where an agent last worked); the hub repository's HEAD is its base. */
+  async latestBranch(): Promise<string | undefined> {
+    const out = (await this.g.raw(['for-each-ref', '--sort=-committerdate', '--count=1', '--format=%(refname)', 'refs/heads'])).trim();
+    return out || undefined;
+  }
+
   async log(ref: string, max = 50): Promise<CommitInfo[]> {
     const { commit } = await this.resolve(ref);
     const out = await this.g.raw(['log', `--max-count=${max}`, '--format=%H%x00%P%x00%an%x00%aI%x00%s%x1e', commit]);

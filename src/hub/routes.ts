@@ -93,7 +93,9 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('GET', '/api/agents/:id/commits', { params: S.idParams, query: S.commitsQuery }, async ({ actor, params, query }) => {
     const a = agentVisible(actor, params.id);
     await syncQuietly(a.id);
-    return { commits: await svc.sandbox(a.id).log(query.ref ?? 'HEAD', query.max ?? 50) };
+    const sb = svc.sandbox(a.id);
+    // Without a ref: the branch the agent worked on last (the hub repository's HEAD is the fleet's base branch).
+    return { commits: await sb.log(query.ref ?? (await sb.latestBranch()) ?? 'HEAD', query.max ?? 50) };
   });
   r.route('POST', '/api/agents/:id/budget', { who: 'human', params: S.idParams, body: S.budgetBody, query: S.noQuery }, async ({ actor, params, body }) => {
     await svc.setBudget(actor, params.id, body);
