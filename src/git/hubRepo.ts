@@ -115,8 +115,14 @@ export async function ensureHubRepo(repo: string, opts: { branch?: string } = {}
 
 /** Pin a reviewed commit so it survives force pushes and deletions of the agent's branches. */
 export async function pinCommit(repo: string, name: string, commit: string): Promise<void> {
-  if (!SHA.test(commit) || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new Error('invalid pin');
-  await runGit(repo, ['update-ref', `refs/overseer/pins/${name}`, commit]);
+  if (!SHA.test(commit) || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(name) || name.endsWith('.lock')) throw new Error('invalid pin');
+  // A loose ref written the way git writes one (temp file, rename): no process per proposal. The repository is the
+  // hub's own, and nothing else writes under refs/overseer/.
+  const dir = path.join(repo, 'refs', 'overseer', 'pins');
+  await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = path.join(repo, `pin-${name}.${process.pid}.tmp`);
+  await fs.promises.writeFile(tmp, commit + '\n');
+  await fs.promises.rename(tmp, path.join(dir, name));
 }
 
 /** Branches of a working copy, read from its ref files (no git process runs there). Symlinks are refused. */
