@@ -6,6 +6,7 @@ import { structuredPatch } from 'diff';
 import type { CatFile } from './catFile';
 import type { ChangedFile } from './sandbox';
 import { EMPTY_TREE_SHA, parseCommit } from './catFile';
+import { parseTreeEntries } from './receiveCheck';
 
 interface Entry {
   mode: string;
@@ -19,19 +20,7 @@ function isBinary(b: Buffer): boolean {
 }
 
 function parseTree(content: Buffer): Map<string, Entry> {
-  const out = new Map<string, Entry>();
-  let i = 0;
-  while (i < content.length) {
-    const sp = content.indexOf(0x20, i);
-    const nul = content.indexOf(0, sp);
-    if (sp < 0 || nul < 0 || nul + 21 > content.length) break;
-    const mode = content.subarray(i, sp).toString('latin1');
-    const name = content.subarray(sp + 1, nul).toString('utf8');
-    const sha = content.subarray(nul + 1, nul + 21).toString('hex');
-    out.set(name, { mode, sha });
-    i = nul + 21;
-  }
-  return out;
+  return new Map(parseTreeEntries(content).map((e) => [e.name, { mode: e.mode, sha: e.sha }]));
 }
 
 const isTree = (e: Entry | undefined) => e?.mode === '40000';
