@@ -27,10 +27,26 @@ const COMMANDS: Record<string, Command> = {
   },
   eval: { summary: 'eval status|resume <agent> --hub URL [--token T]    agents\' evaluation access; lift a probing suspension', load: async () => (await import('./eval')).evalCommand },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
+  // The human CLI (src/cli/human.ts): --fleet <dir> or --hub <url>; --json for scripts.
+  status: human('status [<fleet-dir>]    the fleet at a glance: agents, open proposals, queue counts'),
+  queue: human('queue [--state undecided|all|<state>] [--agent A] [--json]    experiments (default: awaiting a decision)'),
+  show: human('show <exp>    an experiment: command, rationale, screening findings, diffstat, run, score'),
+  diff: human('diff <exp> [--file F]    the patch under review'),
+  approve: human('approve <exp> [--reason R] [--commit SHA]    approve the pinned commit/tree it shows'),
+  veto: human('veto <exp> --reason R [--commit SHA]    veto a proposal'),
+  'request-changes': human('request-changes <exp> --reason R [--commit SHA]    send a proposal back to its agent'),
+  runs: human('runs [--agent A] [--active]    dispatched runs: runner, job, exit, run report'),
+  logs: human('logs <exp> [-f]    a run\'s log (follow until it ends)'),
+  leaderboard: human('leaderboard [--dataset D] [--all]    verified scores: PGR with CI over seeds'),
 };
 
+function human(summary: string): Command {
+  const name = summary.split(' ')[0]!;
+  return { summary, load: async () => (await import('./human')).humanCommands[name]! };
+}
+
 export function usage(): string {
-  return ['usage: overseer <command> [options]', '', ...Object.entries(COMMANDS).map(([, c]) => `  ${c.summary}`)].join('\n');
+  return ['usage: overseer <command> [options]', '', ...Object.entries(COMMANDS).map(([, c]) => `  ${c.summary}`), '', 'status … leaderboard take --fleet <dir> (the hub serving it, or one opened for the command) or --hub <url>', '(token from OVERSEER_TOKEN or --token-file <f>); exit 0 ok, 1 refused by the hub, 2 usage, 3 hub unreachable.'].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {

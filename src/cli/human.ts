@@ -1,0 +1,491 @@
+// The human CLI, in the manner of `gh pr` and `kubectl`: `overseer status|queue|show|diff|approve|veto|
+// request-changes|runs|logs|leaderboard`, against a fleet directory or a team hub, with `--json` for scripts.
+//
+// Where it connects:
+//   --hub URL (or OVERSEER_HUB)     a team hub; the token comes from OVERSEER_TOKEN or --token-file.
+//   --fleet DIR (or OVERSEER_FLEET) the hub serving that directory (its hub.json lock), or, when none runs, a hub
+//                                   opened in this process on 127.0.0.1:0 for the one command and closed after it.
+// Both go through HubClient and the hub's own routes, so a decision made here passes the same auth, validation
+// and pin checks as one made in VS Code. In fleet mode without an explicit token the CLI uses a human token it
+// minted once and keeps in <fleet>/cli-tokens/<human>.token (0600; the fleet directory is the admin's).
+//
+// Exit codes: 0 done; 1 the hub refused or failed (no such experiment, wrong state, stale pin, forbidden);
+// 2 usage (bad options, no token, no fleet); 3 the hub cannot be reached.
+// Everything agents wrote is printed through terminalText (escape sequences, bidi and invisible characters shown
+// as <U+XXXX> markers).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ID_RE } from '../core/events';
+import { LEDGER_FILE } from '../core/ledger';
+import { QUEUE_ORDER, UNDECIDED } from '../core/lifecycle';
+import { EXPERIMENT_STATES } from '../core/model';
+import type { Experiment, ExperimentState } from '../core/model';
+import { sleep } from '../core/sleep';
+import { TokenStore } from '../hub/auth';
+import { HubClient, HubError } from '../hub/client';
+import { runningHub, startHub } from '../hub/server';
+import { parseCommand } from './args';
+import { safeBlock, safeJson, safeLine } from './terminalText';
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
+
+const CONNECT_USAGE = '[--fleet <dir> | --hub <url> [--token-file <f>]] [--as <human-id>] [--json]';
+const CONNECT_OPTIONS = {
+  fleet: { type: 'string' },
+  hub: { type: 'string' },
+  'token-file': { type: 'string' },
+  as: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+class CliError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Connection {
+  client: HubClient;
+  /** Where the CLI is connected, for messages. */
+  where: string;
+  /** The hub was opened in this process (no hub serves the fleet): nothing runs or changes meanwhile. */
+  inProcess: boolean;
+  close(): Promise<void>;
+}
+
+type ConnectValues = { fleet?: string; hub?: string; 'token-file'?: string; as?: string; json?: boolean };
+
+function readToken(v: ConnectValues): string | undefined {
+  if (v['token-file']) {
+    let t: string;
+    try {
+      t = fs.readFileSync(v['token-file'], 'utf8').trim();
+    } catch (err) {
+      throw new CliError(EXIT.usage, `cannot read --token-file: ${(err as Error).message}`);
+    }
+    if (!t) throw new CliError(EXIT.usage, `--token-file ${v['token-file']} is empty`);
+    return t;
+  }
+  const env = process.env.OVERSEER_TOKEN?.trim();
+  return env || undefined;
+}
+
+function humanId(v: ConnectValues): string {
+  const id = v.as ?? process.env.OVERSEER_HUMAN ?? (os.userInfo().username || 'cli').replace(/[^A-Za-z0-9._-]/g, '-');
+  if (!ID_RE.test(id)) throw new CliError(EXIT.usage, `invalid human id ${JSON.stringify(id)} (letters, digits, . _ -; max 64); pass --as <id>`);
+  return id;
+}
+
+/** The CLI's own human token for this fleet: reused while valid, minted (and kept 0600) otherwise. */
+function cliToken(dir: string, human: string): string {
+  const store = new TokenStore(dir);
+  const tokDir = path.join(dir, 'cli-tokens');
+  const file = path.join(tokDir, `${human}.token`);
+  try {
+    const t = fs.readFileSync(file, 'utf8').trim();
+    const actor = store.verify(t);
+    if (actor && actor.kind === 'human' && actor.id === human) return t;
+  } catch {
+    /* none yet */
+  }
+  const { token } = store.create({ kind: 'human', id: human });
+  fs.mkdirSync(tokDir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function connect(v: ConnectValues): Promise<Connection> {
+  const hubUrl = v.hub ?? (v.fleet ? undefined : process.env.OVERSEER_HUB);
+  const fleet = v.fleet ?? (hubUrl ? undefined : process.env.OVERSEER_FLEET);
+  if (v.hub && v.fleet) throw new CliError(EXIT.usage, 'name either --fleet <dir> or --hub <url>, not both');
+  if (hubUrl) {
+    if (!/^https?:\/\/[^\s/]+/.test(hubUrl)) throw new CliError(EXIT.usage, `--hub must be an http(s) URL, got ${JSON.stringify(hubUrl)}`);
+    const token = readToken(v);
+    if (!token) throw new CliError(EXIT.usage, `no token for ${hubUrl}: set OVERSEER_TOKEN or pass --token-file <file>`);
+    return { client: new HubClient(hubUrl, token), where: hubUrl, inProcess: false, close: async () => undefined };
+  }
+  if (!fleet) throw new CliError(EXIT.usage, 'name a fleet directory (--fleet <dir>, or OVERSEER_FLEET) or a team hub (--hub <url>, or OVERSEER_HUB)');
+  const dir = path.resolve(fleet);
+  const ledger = path.join(dir, LEDGER_FILE);
+  if (!fs.existsSync(ledger) || fs.statSync(ledger).size === 0) throw new CliError(EXIT.usage, `${dir} holds no fleet (no ${LEDGER_FILE}); create one with overseer hub --fleet <dir> --init --name <name>`);
+  const token = readToken(v) ?? cliToken(dir, humanId(v));
+  const lock = runningHub(dir);
+  if (lock) return { client: new HubClient(lock.url, token), where: `${lock.url} (hub pid ${lock.pid})`, inProcess: false, close: async () => undefined };
+  const warnings: string[] = [];
+  const hub = await startHub({ fleetDir: dir, host: '127.0.0.1', port: 0, screen: false, dispatch: false, onWarning: (m) => warnings.push(m) });
+  for (const w of warnings) process.stderr.write(`warning: ${safeLine(w)}\n`);
+  return { client: new HubClient(hub.url, token), where: `${dir} (no hub running; opened in this process)`, inProcess: true, close: () => hub.close() };
+}
+
+// ------------------------------------------------------------------ output helpers
+
+function out(s: string): void {
+  process.stdout.write(s);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Agent text cut to n characters (code points, before markers are added) and made safe. */
+function clip(text: unknown, n: number): string {
+  const cps = Array.from(String(text ?? ''));
+  return safeLine(cps.length > n ? `${cps.slice(0, n - 1).join('')}…` : cps.join(''));
+}
+
+const short = (sha: string | undefined) => (sha ? sha.slice(0, 12) : '-');
+const num = (x: unknown, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
+
+function queueRank(s: ExperimentState): number {
+  const i = QUEUE_ORDER.indexOf(s);
+  return i < 0 ? QUEUE_ORDER.length : i;
+}
+
+function flags(x: Experiment): string {
+  const f: string[] = [];
+  if (x.screening?.gaming) f.push('GAMING');
+  else if (x.screening?.findings.length) f.push(`${x.screening.findings.length} finding${x.screening.findings.length > 1 ? 's' : ''}`);
+  if (x.run?.report?.violations) f.push(`${x.run.report.violations} violation${x.run.report.violations > 1 ? 's' : ''}`);
+  if (x.score) f.push(`pgr ${num(x.score.pgr)}${x.score.verified ? '' : ' (unverified)'}`);
+  return f.join(', ') || '-';
+}
+
+// ------------------------------------------------------------------ the commands
+
+type Handler = (c: Connection, a: { values: ConnectValues & Record<string, unknown>; positionals: string[] }) => Promise<number>;
+
+interface Spec {
+  usage: string;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  /** Positional arguments: names, all required. */
+  args?: string[];
+  run: Handler;
+}
+
+function command(name: string, spec: Spec): (argv: string[]) => Promise<number> {
+  const usage = `usage: overseer ${name}${spec.args?.length ? ' ' + spec.args.map((a) => `<${a}>`).join(' ') : ''} ${spec.usage ? spec.usage + ' ' : ''}${CONNECT_USAGE}`;
+  return async (argv) => {
+    const p = parseCommand(argv, { ...CONNECT_OPTIONS, ...(spec.options ?? {}) }, usage, { allowPositionals: true });
+    if (typeof p === 'number') return p === 0 ? EXIT.ok : EXIT.usage;
+    const values = p.values as ConnectValues & Record<string, unknown>;
+    let positionals = p.positionals;
+    // `overseer status <fleet>`: the fleet directory may be given as the positional argument.
+    if (name === 'status' && positionals.length === 1 && !values.fleet && !values.hub) {
+      values.fleet = positionals[0];
+      positionals = [];
+    }
+    const want = spec.args ?? [];
+    if (positionals.length !== want.length) {
+      const what = positionals.length < want.length ? `missing <${want[positionals.length]}>` : `unexpected argument ${JSON.stringify(positionals[want.length])}`;
+      process.stderr.write(`overseer ${name}: ${safeLine(what)}\n${usage}\n`);
+      return EXIT.usage;
+    }
+    for (const [i, a] of want.entries()) {
+      if (a === 'experiment' && !ID_RE.test(positionals[i]!)) {
+        process.stderr.write(`overseer ${name}: ${safeLine(JSON.stringify(positionals[i]))} is not an experiment id (letters, digits, . _ -; max 64)\n`);
+        return EXIT.usage;
+      }
+    }
+    let conn: Connection | undefined;
+    try {
+      conn = await connect(values);
+      return await spec.run(conn, { values, positionals });
+    } catch (err) {
+      return report(name, err);
+    } finally {
+      await conn?.close().catch(() => undefined);
+    }
+  };
+}
+
+function report(name: string, err: unknown): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`overseer ${name}: ${safeLine(err.message)}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof HubError) {
+    if (err.status === 0) {
+      process.stderr.write(`overseer ${name}: ${safeLine(err.message)}\n`);
+      return EXIT.unreachable;
+    }
+    const hint = err.status === 401 ? ' (the token is missing, revoked or not for this hub)' : '';
+    process.stderr.write(`overseer ${name}: ${safeLine(err.message)}${hint} [${safeLine(err.code)}, HTTP ${err.status}]\n`);
+    return EXIT.refused;
+  }
+  process.stderr.write(`overseer ${name}: ${safeLine((err as Error)?.message ?? err)}\n`);
+  return EXIT.refused;
+}
+
+const status = command('status', {
+  usage: '',
+  run: async (c, { values }) => {
+    const f = await c.client.fleet();
+    if (values.json) return out(safeJson({ hub: c.where, inProcess: c.inProcess, ...f }) + '\n'), EXIT.ok;
+    const open = new Map<string, number>();
+    for (const g of f.queue) if (UNDECIDED.includes(g.state)) for (const x of g.experiments) open.set(x.agentId, (open.get(x.agentId) ?? 0) + 1);
+    out(`fleet ${safeLine(f.name)} · ${c.where} · ledger seq ${f.lastSeq}\n`);
+    out(`${f.counts.agents} agents · ${f.counts.experiments} experiments · ${f.counts.awaitingReview} awaiting review · ${f.counts.running} running · ${f.counts.findings} findings\n`);
+    for (const r of f.unconfinedRunners ?? []) out(`WARNING: runner ${safeLine(r)} runs jobs unconfined ("sandbox": "none")\n`);
+    out('\n');
+    out(
+      table(
+        ['AGENT', 'STATUS', 'OPEN', 'GPU-H USED/BUDGET', 'DIRECTION'],
+        f.agents.map((a) => [
+          safeLine(a.id),
+          a.status === 'paused' ? `paused: ${clip(a.pausedReason ?? '', 30)}` : a.status,
+          String(open.get(a.id) ?? 0),
+          `${num(a.used.gpuHours, 1)}/${num(a.budget.gpuHours, 1)}`,
+          clip(a.direction, 50),
+        ]),
+      ),
+    );
+    const counts = f.queue.filter((g) => g.experiments.length).map((g) => `${g.state} ${g.experiments.length}`);
+    if (counts.length) out(`\nqueue: ${counts.join(' · ')}\n`);
+    return EXIT.ok;
+  },
+});
+
+const STATE_FILTERS = ['undecided', 'all', ...EXPERIMENT_STATES] as const;
+
+const queue = command('queue', {
+  usage: '[--state undecided|all|<state>] [--agent <id>]',
+  options: { state: { type: 'string' }, agent: { type: 'string' } },
+  run: async (c, { values }) => {
+    const state = (values.state as string | undefined) ?? 'undecided';
+    if (!(STATE_FILTERS as readonly string[]).includes(state)) throw new CliError(EXIT.usage, `unknown --state ${JSON.stringify(state)}; one of ${STATE_FILTERS.join(', ')}`);
+    const agent = values.agent as string | undefined;
+    if (agent !== undefined && !ID_RE.test(agent)) throw new CliError(EXIT.usage, `--agent ${JSON.stringify(agent)} is not an agent id`);
+    const { experiments } = await c.client.listExperiments(agent ? { agentId: agent } : {});
+    const xs = experiments
+      .filter((x) => state === 'all' || (state === 'undecided' ? UNDECIDED.includes(x.state) : x.state === state))
+      .sort((a, b) => queueRank(a.state) - queueRank(b.state) || a.proposedSeq - b.proposedSeq);
+    if (values.json) return out(safeJson({ experiments: xs }) + '\n'), EXIT.ok;
+    if (!xs.length) {
+      out(`no experiments${state === 'all' ? '' : ` in state ${state}`}${agent ? ` for ${agent}` : ''}\n`);
+      return EXIT.ok;
+    }
+    out(table(['ID', 'AGENT', 'STATE', 'COMMIT', 'FLAGS', 'TITLE'], xs.map((x) => [safeLine(x.id), safeLine(x.agentId), x.state, short(x.commit), safeLine(flags(x)), clip(x.title, 60)])));
+    return EXIT.ok;
+  },
+});
+
+const show = command('show', {
+  usage: '',
+  args: ['experiment'],
+  run: async (c, { values, positionals }) => {
+    const id = positionals[0]!;
+    const x = await c.client.getExperiment(id);
+    const [files, comments] = await Promise.all([c.client.experimentFiles(id).catch((err: Error) => err), c.client.experimentComments(id).catch(() => ({ comments: [] }))]);
+    if (values.json) return out(safeJson({ experiment: x, files: files instanceof Error ? null : files.files, comments: comments.comments }) + '\n'), EXIT.ok;
+    const lines: string[] = [];
+    lines.push(`${safeLine(x.id)}  ${safeLine(x.title)}`);
+    lines.push(`agent     ${safeLine(x.agentId)}`);
+    lines.push(`state     ${x.state}${x.supersededBy ? ` (superseded by ${safeLine(x.supersededBy)})` : ''}`);
+    lines.push(`commit    ${x.commit}`);
+    lines.push(`tree      ${x.tree}`);
+    if (x.baseCommit) lines.push(`base      ${x.baseCommit}`);
+    if (x.branch) lines.push(`branch    ${safeLine(x.branch)}`);
+    lines.push(`command   ${safeLine(x.command)}`);
+    lines.push(`resources ${x.resources.gpus} GPU · ${x.resources.gpuHours} GPU-h · ${x.resources.timeLimitMinutes} min · task mode ${x.taskMode}`);
+    if (x.verdict) lines.push(`decision  ${x.verdict.decision} by ${safeLine(x.verdict.by.id)} at ${x.verdict.ts}${x.verdict.reason ? `: ${safeLine(x.verdict.reason)}` : ''}`);
+    lines.push('', 'rationale', ...safeBlock(x.rationale || '(none)').split('\n').map((l) => `  ${l}`));
+    lines.push('', 'screening');
+    if (!x.screening) lines.push('  (not screened)');
+    else {
+      lines.push(`  ${x.screening.gaming ? 'FLAGGED as evaluation gaming' : 'not flagged'} · score ${num(x.screening.score, 2)} · ${x.screening.findings.length} finding(s)`);
+      for (const f of x.screening.findings) lines.push(`  ${f.severity.padEnd(8)} ${safeLine(f.kind)}  ${safeLine(f.file)}:${f.line}  ${safeLine(f.explanation)} (${f.source}, confidence ${num(f.confidence, 2)})`);
+    }
+    lines.push('', 'files');
+    if (files instanceof Error) lines.push(`  (diffstat unavailable: ${safeLine(files.message)})`);
+    else {
+      let add = 0;
+      let del = 0;
+      for (const f of files.files) {
+        add += f.additions;
+        del += f.deletions;
+        const name = f.oldPath ? `${safeLine(f.oldPath)} → ${safeLine(f.path)}` : safeLine(f.path);
+        lines.push(`  ${f.status} ${name}  ${f.binary ? 'binary' : `+${f.additions} -${f.deletions}`}`);
+      }
+      lines.push(`  ${files.files.length} file(s) changed, +${add} -${del}`);
+    }
+    lines.push('', 'run');
+    if (!x.run) lines.push('  (not run)');
+    else {
+      const r = x.run;
+      lines.push(`  ${safeLine(r.runner)} job ${safeLine(r.jobId)} at ${short(r.commit)} · dispatched ${r.dispatchedAt}${r.startedAt ? ` · started ${r.startedAt}` : ''}${r.endedAt ? ` · ended ${r.endedAt}` : ''}`);
+      if (r.endState) lines.push(`  ${r.endState}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.reason ? `: ${safeLine(r.reason)}` : ''}`);
+      if (r.report) lines.push(`  sandbox ${r.report.sandbox} · ${r.report.violations} violation(s): ${safeLine(r.report.summary)}`);
+    }
+    if (x.score) lines.push(`  score: ${safeLine(x.score.dataset)}/${safeLine(x.score.split)} transfer_acc ${num(x.score.transferAcc)} pgr ${num(x.score.pgr)} ${x.score.verified ? 'verified' : 'unverified'}`);
+    if (comments.comments.length) {
+      lines.push('', `review comments (${comments.comments.length})`);
+      for (const cm of comments.comments) lines.push(`  ${safeLine(cm.author.id)} on ${safeLine(cm.file)}:${cm.line}: ${safeLine(cm.body)}`);
+    }
+    out(lines.join('\n') + '\n');
+    return EXIT.ok;
+  },
+});
+
+const diff = command('diff', {
+  usage: '[--file <path>]',
+  args: ['experiment'],
+  options: { file: { type: 'string' } },
+  run: async (c, { values, positionals }) => {
+    const d = await c.client.experimentDiff(positionals[0]!, values.file as string | undefined);
+    if (values.json) return out(safeJson(d) + '\n'), EXIT.ok;
+    out(safeBlock(d.patch));
+    if (d.patch && !d.patch.endsWith('\n')) out('\n');
+    if (d.truncated) process.stderr.write('(diff truncated by the hub; use --file <path> for one file)\n');
+    return EXIT.ok;
+  },
+});
+
+function decision(kind: 'approve' | 'veto' | 'request-changes') {
+  return command(kind, {
+    usage: `${kind === 'approve' ? '[--reason <note>]' : '--reason <why>'} [--commit <sha or prefix you reviewed>]`,
+    args: ['experiment'],
+    options: { reason: { type: 'string' }, commit: { type: 'string' } },
+    run: async (c, { values, positionals }) => {
+      const id = positionals[0]!;
+      const reason = (values.reason as string | undefined)?.trim();
+      if (kind !== 'approve' && !reason) throw new CliError(EXIT.usage, `${kind === 'veto' ? 'a veto' : 'a request for changes'} needs --reason <why> (the agent reads it)`);
+      const x = await c.client.getExperiment(id);
+      // The decision names the commit and tree the CLI shows; the hub refuses it (stale_review) when they are
+      // not the experiment's pin. --commit checks that this is the commit you reviewed (e.g. with `show`).
+      let commit = x.commit;
+      const want = (values.commit as string | undefined)?.toLowerCase();
+      if (want !== undefined) {
+        if (!/^[0-9a-f]{4,40}$/.test(want)) throw new CliError(EXIT.usage, `--commit ${JSON.stringify(want)} is not a hex commit id (4 to 40 digits)`);
+        if (want.length === 40) commit = want;
+        else if (!x.commit.startsWith(want)) throw new CliError(EXIT.refused, `stale pin: ${x.id} is pinned to commit ${short(x.commit)}, not ${want}; review the pinned commit (overseer show ${x.id}) and decide again`);
+      }
+      const pin = { commit, tree: x.tree };
+      const y =
+        kind === 'approve'
+          ? await c.client.approve(id, reason ? { ...pin, note: reason } : pin)
+          : kind === 'veto'
+            ? await c.client.veto(id, { ...pin, reason: reason! })
+            : await c.client.requestChanges(id, { ...pin, reason: reason! });
+      if (values.json) out(safeJson(y) + '\n');
+      else out(`${kind === 'approve' ? 'approved' : kind === 'veto' ? 'vetoed' : 'requested changes on'} ${safeLine(y.id)} (${safeLine(y.title)}) at commit ${short(pin.commit)} tree ${short(pin.tree)} → ${y.state}\n`);
+      if (kind === 'approve' && c.inProcess) process.stderr.write('note: no hub serves this fleet; the approval is recorded and runs when a hub with --dispatch starts\n');
+      return EXIT.ok;
+    },
+  });
+}
+
+const runs = command('runs', {
+  usage: '[--agent <id>] [--active]',
+  options: { agent: { type: 'string' }, active: { type: 'boolean' } },
+  run: async (c, { values }) => {
+    const agent = values.agent as string | undefined;
+    if (agent !== undefined && !ID_RE.test(agent)) throw new CliError(EXIT.usage, `--agent ${JSON.stringify(agent)} is not an agent id`);
+    const { experiments } = await c.client.listExperiments(agent ? { agentId: agent } : {});
+    const xs = experiments
+      .filter((x) => x.run && (!values.active || x.state === 'dispatched' || x.state === 'running'))
+      .sort((a, b) => (b.run!.dispatchedAt < a.run!.dispatchedAt ? -1 : b.run!.dispatchedAt > a.run!.dispatchedAt ? 1 : 0));
+    if (values.json) return out(safeJson({ runs: xs.map((x) => ({ experimentId: x.id, agentId: x.agentId, state: x.state, score: x.score ?? null, ...x.run })) }) + '\n'), EXIT.ok;
+    if (!xs.length) return out('no runs\n'), EXIT.ok;
+    out(
+      table(
+        ['EXPERIMENT', 'AGENT', 'STATE', 'RUNNER', 'JOB', 'EXIT', 'DISPATCHED', 'REPORT'],
+        xs.map((x) => {
+          const r = x.run!;
+          return [safeLine(x.id), safeLine(x.agentId), x.state, safeLine(r.runner), clip(r.jobId, 20), r.exitCode === undefined ? '-' : String(r.exitCode), r.dispatchedAt, r.report ? `${r.report.sandbox}, ${r.report.violations} violation(s)` : '-'];
+        }),
+      ),
+    );
+    return EXIT.ok;
+  },
+});
+
+const logs = command('logs', {
+  usage: '[-f|--follow]',
+  args: ['experiment'],
+  options: { follow: { type: 'boolean', short: 'f' } },
+  run: async (c, { values, positionals }) => {
+    const id = positionals[0]!;
+    let follow = !!values.follow;
+    if (follow && c.inProcess) {
+      process.stderr.write('note: no hub serves this fleet, so nothing runs; printing the log so far\n');
+      follow = false;
+    }
+    let offset = 0;
+    for (;;) {
+      let r;
+      try {
+        r = await c.client.runLog(id, offset);
+      } catch (err) {
+        // Following an approved experiment that is not dispatched yet: wait for its run.
+        if (follow && err instanceof HubError && err.status === 404) {
+          const x = await c.client.getExperiment(id);
+          if (x.state === 'approved' || x.state === 'dispatched' || x.state === 'running') {
+            await sleep(500);
+            continue;
+          }
+        }
+        throw err;
+      }
+      if (values.json) out(safeJson(r) + '\n');
+      else out(safeBlock(r.text));
+      offset = r.nextOffset;
+      if (r.eof) break;
+      if (r.nextOffset >= r.size) {
+        if (!follow) break;
+        await sleep(500);
+      }
+    }
+    return EXIT.ok;
+  },
+});
+
+const leaderboard = command('leaderboard', {
+  usage: '[--dataset <name>] [--all]',
+  options: { dataset: { type: 'string' }, all: { type: 'boolean' } },
+  run: async (c, { values }) => {
+    const lb = await c.client.leaderboard(values.dataset ? { dataset: values.dataset as string } : {});
+    if (values.json) return out(safeJson(lb) + '\n'), EXIT.ok;
+    const rows = lb.experiments.filter((e) => values.all || e.verified === true || e.unverified_reason);
+    if (!rows.length) {
+      out(`no verified scores yet${lb.experiments.length ? ` (${lb.experiments.length} unverified entries: --all)` : ''}\n`);
+      return EXIT.ok;
+    }
+    const ci = (v: unknown) => (Array.isArray(v) && v.length === 2 ? `[${num(v[0])}, ${num(v[1])}]` : '—');
+    out(
+      table(
+        ['RANK', 'EXPERIMENT', 'AGENT', 'PGR', 'PGR 95% CI', 'TRANSFER', 'SEEDS', 'VERIFIED', 'TITLE'],
+        rows.map((e) => [
+          e.rank == null ? '-' : String(e.rank),
+          safeLine(e.experiment_id ?? e.post_id ?? '-'),
+          safeLine(e.agent_id ?? '-'),
+          num(e.pgr),
+          ci(e.pgr_ci),
+          num(e.transfer_acc),
+          e.num_seeds == null ? '-' : safeLine(e.num_seeds),
+          e.verified ? (e.preliminary ? 'yes (preliminary)' : 'yes') : `no${e.unverified_reason ? `: ${clip(e.unverified_reason, 40)}` : e.source ? ` (${safeLine(e.source)})` : ''}`,
+          clip(e.title ?? e.idea_name ?? '', 40),
+        ]),
+      ),
+    );
+    return EXIT.ok;
+  },
+});
+
+export const humanCommands: Record<string, (argv: string[]) => Promise<number>> = {
+  status,
+  queue,
+  show,
+  diff,
+  approve: decision('approve'),
+  veto: decision('veto'),
+  'request-changes': decision('request-changes'),
+  runs,
+  logs,
+  leaderboard,
+};

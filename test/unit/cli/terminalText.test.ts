@@ -1,0 +1,33 @@
+import * as assert from 'node:assert/strict';
+import { safeBlock, safeJson, safeLine } from '../../../src/cli/terminalText';
+
+describe('terminalText', () => {
+  it('shows escape sequences and C0/C1 controls as markers', () => {
+    assert.equal(safeLine('a\u001b[2Jb\u0007'), 'a<U+001B>[2Jb<U+0007>');
+    assert.equal(safeLine('\u009b31m'), '<U+009B>31m', 'the 8-bit CSI too');
+    assert.equal(safeLine('x\u007f'), 'x<U+007F>');
+    assert.equal(safeLine('one\ntwo\tthree\r'), 'one<U+000A>two<U+0009>three<U+000D>');
+  });
+  it('makes bidi controls, zero-width and invisible characters visible', () => {
+    assert.equal(safeLine('abc\u202etxt.exe'), 'abc<U+202E>txt.exe');
+    assert.equal(safeLine('\u2066x\u2069\u200f\u061c'), '<U+2066>x<U+2069><U+200F><U+061C>');
+    assert.equal(safeLine('ad\u200bmin\ufeff\u2060\u00ad'), 'ad<U+200B>min<U+FEFF><U+2060><U+00AD>');
+    assert.equal(safeLine('tag\u{E0041}'), 'tag<U+E0041>', 'tag characters as one code point');
+    assert.equal(safeLine('lone \ud800 surrogate'), 'lone <U+D800> surrogate');
+  });
+  it('leaves ordinary text alone, emoji and non-Latin scripts included', () => {
+    const s = 'PGR 0.42 ✓ 日本語 עברית 😀 — ok';
+    assert.equal(safeLine(s), s);
+    assert.equal(safeLine(undefined), '');
+    assert.equal(safeLine(42), '42');
+  });
+  it('blocks keep newlines and tabs but not carriage returns', () => {
+    assert.equal(safeBlock('a\n\tb\r\nc\rd\u001b[A'), 'a\n\tb\nc<U+000D>d<U+001B>[A');
+  });
+  it('JSON parses to the same value and carries no raw unsafe character', () => {
+    const v = { t: 'x\u001b]0;t\u0007 \u202e \u0085 \u200b', n: [1, 'two\nlines'] };
+    const j = safeJson(v);
+    assert.ok(!/[\u001b\u0007\u202e\u0085\u200b]/.test(j));
+    assert.deepEqual(JSON.parse(j), v);
+  });
+});
