@@ -132,9 +132,11 @@ export async function benchAttack(): Promise<void> {
   base.cleanup();
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  benchAttack().catch((err) => {
+// `npm run attack` runs this file directly (a dynamic import of it from `node -e` sees only a CJS default
+// export under tsx, which is why `m.benchAttack` was not a function).
+if (require.main === module) {
+  benchAttack().catch((err: unknown) => {
     console.error(err);
-    process.exit(1);
+    process.exitCode = 1;
   });
 }

@@ -80,8 +80,11 @@ function readTokenFile(file: string): Record<string, string> {
 export async function fleetCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'start' && sub !== 'simulate') {
-    process.stderr.write(`${USAGE}\n`);
-    return sub === '--help' || sub === '-h' ? 0 : 1;
+    // Help (asked for) goes to stdout once; a missing or unknown subcommand is a usage error on stderr.
+    const help = sub === '--help' || sub === '-h' || sub === 'help';
+    if (!help) process.stderr.write(`overseer fleet: ${sub === undefined ? 'name a subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n`);
+    (help ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return help ? 0 : 1;
   }
   const parsed = parseCommand(
     rest,
