@@ -14,7 +14,9 @@ import { SLURM_ENABLED, useCiSlurmConf } from '../test/integration/runners/slurm
 
 const CMD = 'date +%s%3N > "$OVERSEER_OUTPUT_DIR/started.txt"';
 /** A CPU-bound Python loop of `n` iterations; writes its own loop time (ms) to the outputs directory. */
-const cpuCmd = (n: number) => `python3 -c "import time,os
+// the same interpreter in both (PATH may differ: confined runs see only /usr)
+const PY = '/usr/bin/python3';
+const cpuCmd = (n: number) => `${PY} -c "import time,os
 t=time.perf_counter(); x=0
 for i in range(${n}): x=(x*31+i)%1000003
 open(os.environ['OVERSEER_OUTPUT_DIR']+'/cpu.txt','w').write(str((time.perf_counter()-t)*1000))"`;
@@ -61,7 +63,7 @@ async function viaDispatcher(config: FleetRunnersConfig, n: number, cmd = CMD): 
       off();
       if (stateOf(f, x.id) !== 'succeeded') throw new Error(`${x.id} ${stateOf(f, x.id)}: ${fs.readFileSync(path.join(f.dir, 'runs', x.id, 'job.log'), 'utf8').slice(-500)}`);
       if (fs.existsSync(path.join(out, 'started.txt'))) started.push(Number(fs.readFileSync(path.join(out, 'started.txt'), 'utf8')) - t0);
-      if (fs.existsSync(path.join(out, 'cpu.txt'))) cpuMs.push(Number(fs.readFileSync(path.join(out, 'cpu.txt'), 'utf8')));
+      if (fs.existsSync(path.join(out, 'cpu.txt'))) cpuMs.push(Math.round(Number(fs.readFileSync(path.join(out, 'cpu.txt'), 'utf8'))));
       const job = (f.service.state.experiment(x.id)!.run!.artifacts as { job?: { startedAt?: string; endedAt?: string } }).job;
       if (job?.startedAt && job.endedAt) jobMs.push(Date.parse(job.endedAt) - Date.parse(job.startedAt));
       if (runningAt) ledgerRunning.push(runningAt - t0);
@@ -76,7 +78,7 @@ async function viaDispatcher(config: FleetRunnersConfig, n: number, cmd = CMD): 
 /** Iterations of the CPU loop that take about `seconds` here (Python measured unconfined, outside any runner). */
 function calibrate(seconds: number): number {
   const probe = 2_000_000;
-  const r = execFileSync('python3', ['-c', `import time\nt=time.perf_counter(); x=0\nfor i in range(${probe}): x=(x*31+i)%1000003\nprint(time.perf_counter()-t)`], { encoding: 'utf8' });
+  const r = execFileSync(PY, ['-c', `import time\nt=time.perf_counter(); x=0\nfor i in range(${probe}): x=(x*31+i)%1000003\nprint(time.perf_counter()-t)`], { encoding: 'utf8' });
   return Math.max(probe, Math.round((probe * seconds) / Math.max(0.01, Number(r.trim()))));
 }
 

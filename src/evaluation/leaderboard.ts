@@ -75,6 +75,8 @@ export interface LeaderboardEntry {
   human_verdict?: string;
   eval_seqs?: number[];
   updated_at: string;
+  /** Why a run-bound entry is not verified (its run report named a violation, or the run was not confined). */
+  unverified_reason?: string;
 }
 
 export interface LeaderboardResponse {
@@ -204,4 +206,23 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
   unverified.sort(byPgr);
   const experiments = [...verified, ...unverified];
   return { experiments, total: experiments.length, fixed_baselines: input.baselines };
+}
+
+/**
+ * Demote run-bound entries whose run was not clean (`reasonOf` gives the run report's reason, from the fleet
+ * projection) to unverified, saying why, and rank the rest again. Pure.
+ */
+export function withRunVerdicts(resp: LeaderboardResponse, reasonOf: (experimentId: string) => string | undefined): LeaderboardResponse {
+  const verified: LeaderboardEntry[] = [];
+  const demoted: LeaderboardEntry[] = [];
+  const rest: LeaderboardEntry[] = [];
+  for (const e of resp.experiments) {
+    const why = e.verified && e.experiment_id ? reasonOf(e.experiment_id) : undefined;
+    if (why) demoted.push({ ...e, verified: false, rank: null, unverified_reason: why });
+    else (e.verified ? verified : rest).push(e);
+  }
+  if (!demoted.length) return resp;
+  verified.forEach((e, i) => (e.rank = i + 1));
+  const experiments = [...verified, ...demoted, ...rest];
+  return { ...resp, experiments, total: experiments.length };
 }

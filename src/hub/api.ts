@@ -244,6 +244,8 @@ export interface DiffResponse {
   file: string | null;
   patch: string;
   truncated: boolean;
+  /** Runners a human set to `"sandbox": "none"`: their runs are not confined (a standing warning). */
+  unconfinedRunners?: string[];
 }
 
 export interface ContentResponse {

@@ -26,6 +26,7 @@ import { LOG_FILE, LogRequestError, readLog, readLogFile } from '../runners/logs
 import type * as S from './schemas';
 import { HELDOUT, runPredictions } from '../shared/leaderboardFinal';
 
+import { withRunVerdicts } from '../evaluation/leaderboard';
 export interface HubContext {
   service: FleetService;
   fleetDir: string;
@@ -158,7 +159,14 @@ function evaluationOrThrow(ctx: HubContext): EvaluationLike {
 }
 
 export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<typeof S.leaderboardQuery>): Promise<LeaderboardResponse> {
-  if (ctx.evaluation) return ctx.evaluation.leaderboard({ ...q }) as unknown as LeaderboardResponse;
+  if (ctx.evaluation) {
+    // a run whose report names a violation (or that was not confined) does not rank as verified, and says why
+    const lb = ctx.evaluation.leaderboard({ ...q }) as unknown as Parameters<typeof withRunVerdicts>[0];
+    return withRunVerdicts(lb, (id) => {
+      const rep = ctx.service.state.experiment(id)?.run?.report;
+      return rep && (rep.violations > 0 || rep.sandbox === 'none') ? `run report: ${rep.summary}` : undefined;
+    }) as unknown as LeaderboardResponse;
+  }
   // Without an evaluation service: verified scores recorded in the ledger (experiment.scored).
   const rows = [...ctx.service.state.experiments.values()]
     .filter((x) => x.score && (!q.dataset || x.score.dataset === q.dataset))

@@ -82,6 +82,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
       },
       agents: [...s.agents.values()],
       queue: s.queue(),
+      unconfinedRunners: [...s.unconfinedRunners.keys()],
     };
   });
   r.route('GET', '/api/agents', { who: 'human', query: S.noQuery }, () => ({ agents: [...st().agents.values()] }));

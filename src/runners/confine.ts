@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskMode } from '../core/model';
 import { shQuote } from './exec';
-import { PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
+import { LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -181,6 +181,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   fs.writeFileSync(r(RUN_FILES.auditLog), '');
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'supervisor.py'), SUPERVISOR_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'proxy.py'), PROXY_PY);
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'loglimit.py'), LOGLIMIT_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'site', 'sitecustomize.py'), SITECUSTOMIZE_PY);
 
   const inside = (p: string) => path.posix.join(SANDBOX_ROOT, p);
@@ -284,6 +285,8 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     '[ -d /sys/devices/system/cpu ] && sys+=(--ro-bind /sys/devices/system/cpu /sys/devices/system/cpu)',
     '[ -n "${CUDA_VISIBLE_DEVICES+x}" ] && sys+=(--setenv CUDA_VISIBLE_DEVICES "$CUDA_VISIBLE_DEVICES")',
     '[ -n "${SLURM_JOB_ID+x}" ] && sys+=(--setenv SLURM_JOB_ID "$SLURM_JOB_ID")',
+    // a GPU job sees the GPU device nodes (all of them: CUDA_VISIBLE_DEVICES / Slurm's cgroup pick the ones it uses)
+    'if [ -n "${CUDA_VISIBLE_DEVICES:-}" ]; then for dv in /dev/nvidia* /dev/dri; do [ -e "$dv" ] && sys+=(--dev-bind "$dv" "$dv"); done; for dv in /sys/bus/pci /sys/devices /sys/module/nvidia; do [ -e "$dv" ] && sys+=(--ro-bind "$dv" "$dv"); done; fi',
     'rm -f "$run/ctl/stop"',
     'pp=',
     sb.proxy
@@ -295,21 +298,23 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
       : ':',
     'stop() { : > "$run/ctl/stop"; }',
     'trap stop TERM INT HUP',
-    // bwrap gets its own process group: a stop (cancel, timeout) reaches it through the stop file, so the
-    // supervisor can say what it killed; --die-with-parent still ends it if this launcher is killed
-    'set -m',
-    // bwrap itself ignores SIGTERM (Slurm signals every process of a cancelled job): the supervisor inside gets
-    // it, says what it killed, and ends the sandbox; SIGKILL (and this launcher's death) still end it at once
-    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null 3>>"$run/${RUN_FILES.sandboxLog}" &`,
-    'b=$!',
-    'set +m',
-    'lw=',
+    // the log limit is exact: the run writes into a pipe, a limiter on this side copies at most logmax bytes
+    'lw=; out=/dev/stdout',
     'if [ "$logmax" -gt 0 ]; then',
-    '  ( while kill -0 $b 2>/dev/null; do s=$(stat -c %s "$log" 2>/dev/null || echo 0); if [ "$s" -gt "$logmax" ]; then printf \'{"t":"limit","limit":"log","value":%s,"max":%s}\\n\' "$s" "$logmax" >> "$run/host.jsonl"; : > "$run/ctl/stop"; sleep 2; kill -KILL $b 2>/dev/null; break; fi; sleep 0.5; done ) </dev/null >/dev/null 2>&1 &',
+    '  out="$run/log.fifo"; rm -f "$out"; mkfifo -m 600 "$out"',
+    `  "$PY" -I -S "$run/sbx/loglimit.py" "$logmax" "$run/${RUN_FILES.hostLog}" "$run/ctl/stop" <"$out" &`,
     '  lw=$!',
     'fi',
+    // bwrap gets its own process group: a stop (cancel, timeout) reaches it through the stop file, so the
+    // supervisor can say what it killed; --die-with-parent still ends it if this launcher is killed.
+    // bwrap itself ignores SIGTERM (Slurm signals every process of a cancelled job): the supervisor inside gets
+    // it, says what it killed, and ends the sandbox; SIGKILL (and this launcher's death) still end it at once
+    'set -m',
+    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null >"$out" 2>&1 3>>"$run/${RUN_FILES.sandboxLog}" &`,
+    'b=$!',
+    'set +m',
     'while :; do wait $b; rc=$?; kill -0 $b 2>/dev/null || break; done',
-    '[ -n "$lw" ] && kill $lw 2>/dev/null',
+    '[ -n "$lw" ] && { wait $lw; rm -f "$run/log.fifo"; }',
     '[ -n "$pp" ] && kill $pp 2>/dev/null',
     'exit $rc',
     '',

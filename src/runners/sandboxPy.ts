@@ -241,10 +241,18 @@ def child(notif_w):
 def on_stop(*_):
     stopping.set()
 
+def on_chld(*_):
+    pass   # only wakes the main loop (signal.set_wakeup_fd)
+
 def main():
     global main_pid
     signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGINT, on_stop)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    os.set_blocking(wake_r, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, on_chld)
     notif_r, notif_w = os.pipe()
     status('start', pid=ME, taskMode=POLICY.get('taskMode'), limits=limits)
     pid = os.fork()
@@ -280,7 +288,9 @@ def main():
     stop_file = POLICY.get('stopFile')
     max_procs = int(limits.get('processes') or 0)
     last_check = last_scan = 0.0
+    limited = False
     detached_seen = {}   # pid -> process, from the last scan: a stop signal may reach them before we look again
+    import select
     while True:
         try:
             p, st = os.waitpid(-1, os.WNOHANG)
@@ -294,23 +304,30 @@ def main():
         if p:
             continue
         now = time.time()
-        if now - last_check > 0.1:
+        if now - last_check >= 0.2:
             last_check = now
             if stop_file and os.path.exists(stop_file):
                 stopping.set()
-            if max_procs or now - last_scan > 0.25:
+            if max_procs or now - last_scan >= 0.25:
                 last_scan = now
                 cur = procs()
                 detached_seen = dict((q['pid'], q) for q in cur if q['detached'])
                 if max_procs and len(cur) > max_procs:
                     status('limit', limit='processes', value=len(cur), max=max_procs)
                     kill_all()
+                    limited = True
                     rc = 125
                     break
         if stopping.is_set():
             break
-        time.sleep(0.02)
-    left = procs()
+        # sleep until a child exits or a signal arrives (wakeup fd), at most 0.2 s: few wakeups on a busy node
+        try:
+            select.select([wake_r], [], [], 0.2)
+            while os.read(wake_r, 512):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+    left = [] if limited else procs()
     if stopping.is_set():
         for q in left:
             if q['detached']:
@@ -407,6 +424,34 @@ os.chmod(SOCK, 0o666)
 srv.serve_forever()
 `;
 
+/** Host side: copies the run's output (a pipe) to the log, at most argv[1] bytes; beyond that it records the hit,
+ * asks the supervisor to stop the run, and drains (so the run never blocks on a full pipe). */
+export const LOGLIMIT_PY = String.raw`
+import json, os, sys, time
+mx, host_log, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+n = 0
+hit = False
+while True:
+    try:
+        b = os.read(0, 65536)
+    except InterruptedError:
+        continue
+    if not b:
+        break
+    if n < mx:
+        w = b[:mx - n]
+        os.write(1, w)
+        n += len(w)
+        if len(w) == len(b):
+            continue
+    if not hit:
+        hit = True
+        os.write(1, ('\n[overseer: log limit of %d bytes reached; the run is stopped]\n' % mx).encode())
+        with open(host_log, 'a') as f:
+            f.write(json.dumps({'t': 'limit', 'limit': 'log', 'value': mx + 1, 'max': mx, 'ts': round(time.time(), 3)}) + '\n')
+        open(stop, 'w').close()
+`;
+
 export const SITECUSTOMIZE_PY = String.raw`
 # Overseer run audit hook (PEP 578). Evidence for the run report; the sandbox is what enforces.
 def _overseer_install():
@@ -437,7 +482,11 @@ def _overseer_install():
         return any(p == r or p.startswith(r + '/') for r in roots)
 
     def user_frame():
-        f = getframe(2)
+        # no Python caller: the interpreter compiling the approved command itself (python3 -c, stdin)
+        try:
+            f = getframe(2)
+        except ValueError:
+            return False
         while f is not None:
             fn = f.f_code.co_filename
             if fn.startswith('<frozen') or fn == __file__:
@@ -447,7 +496,10 @@ def _overseer_install():
         return False
 
     def any_user_frame():
-        f = getframe(2)
+        try:
+            f = getframe(2)
+        except ValueError:
+            return False
         while f is not None:
             fn = f.f_code.co_filename
             if not fn.startswith('<frozen') and fn != __file__ and not fn.startswith(system):
@@ -505,6 +557,16 @@ def _overseer_install():
             return
         state['busy'] = True
         try:
+            inspect(event, args)
+        except PermissionError:
+            raise
+        except Exception:
+            pass   # the hook must never break the run it watches
+        finally:
+            state['busy'] = False
+
+    def inspect(event, args):
+        if True:
             if event == 'open':
                 path, mode, flags = args
                 w = (isinstance(mode, str) and any(c in mode for c in 'wax+')) or (isinstance(flags, int) and flags & 3 != 0) or (isinstance(flags, int) and flags & 0o100 != 0)
@@ -558,8 +620,6 @@ def _overseer_install():
                 if host in ('127.0.0.1', 'localhost', None, b'localhost'):
                     return
                 rec('network', 'dns %s' % (host,))
-        finally:
-            state['busy'] = False
 
     sys.addaudithook(hook)
 

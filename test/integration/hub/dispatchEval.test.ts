@@ -266,6 +266,13 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(done.score!.verified, false);
     assert.match(String(done.score!.unverifiedReason), /run report: .*proxy_denied/);
     assert.ok(hub!.service.state.auditTrail().some((a) => a.type === 'run.report' && a.summary.includes(x.id)), 'an audit (attention) entry');
+    // the leaderboard does not rank it verified, and says why
+    const lb = (await agent.leaderboard({ dataset: DATASET })) as unknown as { experiments: { experiment_id?: string; verified: boolean; rank: number | null; unverified_reason?: string }[] };
+    const entry = lb.experiments.find((e) => e.experiment_id === x.id);
+    assert.ok(entry, JSON.stringify(lb));
+    assert.equal(entry.verified, false);
+    assert.equal(entry.rank, null);
+    assert.match(entry.unverified_reason ?? '', /run report: .*proxy_denied/);
   });
 
   it('a restarted hub honours the job token of a reattached running job', async () => {

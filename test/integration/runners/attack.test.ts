@@ -7,6 +7,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Experiment } from '../../../src/core/model';
 import { FleetService } from '../../../src/core/service';
+import { HubClient } from '../../../src/hub/client';
+import { startHub } from '../../../src/hub/server';
 import { parseRunnersConfig } from '../../../src/runners/config';
 import { type Dispatcher, startDispatcher } from '../../../src/runners/dispatcher';
 import type { RunReport } from '../../../src/runners/runReport';
@@ -253,6 +255,42 @@ describe('runners: attack suite on the local runner (real bubblewrap)', function
   attackSuite({ kind: 'slurm', runner: { name: 'cluster', type: 'slurm', maxConcurrent: 10, pollMs: 300 }, finishMs: 180_000 });
 });
 
+describe('runners: per-runner limits (fleet.json "limits")', function () {
+  this.timeout(90_000);
+
+  it('processes, log size, memory and wall time: enforced, and the hits named in the run report', async () => {
+    const g = await makeFleet(tmpDir('ovs-limits-'), ['l']);
+    const forkBomb = await proposeAndApprove(g, 'l', 'for i in $(seq 200); do sleep 30 & done; wait');
+    const logSpam = await proposeAndApprove(g, 'l', 'yes overseer-log-spam | head -c 50000000; sleep 30');
+    const memory = await proposeAndApprove(g, 'l', 'python3 -c "x = bytearray(1024 * 1024 * 1024); print(\'allocated\')"');
+    const wall = await proposeAndApprove(g, 'l', 'echo started; sleep 60', { timeLimitMinutes: 60 });
+    const honest = await proposeAndApprove(g, 'l', 'echo fine; python3 -c "print(sum(range(1000)))"');
+    const cfg = { name: 'box', type: 'local', maxConcurrent: 5, limits: { processes: 40, logMB: 0.5, memoryMB: 512, wallSeconds: 3 } };
+    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [cfg], dispatch: { perAgentConcurrency: 5, fleetConcurrency: 5 } }), { pollMs: 100, localKillGraceSeconds: 1, onWarning: () => undefined });
+    const all = [forkBomb, logSpam, memory, wall, honest];
+    await waitFor('all limited runs to end', () => all.every((y) => TERMINAL_RUN.includes(stateOf(g, y.id))), 60_000, 100);
+    await dd.stop();
+    const rep = (y: Experiment) => reportOf(g, y.id);
+    assert.equal(stateOf(g, forkBomb.id), 'failed');
+    assert.ok(named(rep(forkBomb), 'limit', /processes limit: \d+ > 40/), JSON.stringify(rep(forkBomb).items));
+    await waitFor('no fork-bomb process left', () => hostProcesses('sleep 30').length === 0, 10_000);
+    assert.ok(named(rep(logSpam), 'limit', /log limit: \d+ > 524288/), JSON.stringify(rep(logSpam).items));
+    const logSize = fs.statSync(path.join(g.dir, 'runs', logSpam.id, 'job.log')).size;
+    assert.ok(logSize >= 524288 && logSize < 524288 + 16 * 1024, `the log was cut off at the limit (${logSize} bytes; the run report follows it)`);
+    assert.match(logOf(g, logSpam.id), /log limit of 524288 bytes reached/);
+    assert.notEqual(stateOf(g, logSpam.id), 'succeeded');
+    assert.equal(stateOf(g, memory.id), 'failed');
+    assert.match(logOf(g, memory.id), /MemoryError/);
+    assert.ok(!logOf(g, memory.id).includes('allocated'));
+    assert.equal(stateOf(g, wall.id), 'timed_out', 'wallSeconds caps the approved 60 minutes');
+    assert.ok(named(rep(wall), 'limit', /time limit of 3 s/), JSON.stringify(rep(wall).items));
+    assert.equal(stateOf(g, honest.id), 'succeeded', logOf(g, honest.id));
+    assert.equal(rep(honest).violations, 0);
+    assert.equal(rep(honest).items.length, 0, JSON.stringify(rep(honest).items));
+    await g.service.close();
+  });
+});
+
 describe('runners: no silent fallback', function () {
   this.timeout(60_000);
 
@@ -281,6 +319,19 @@ describe('runners: no silent fallback', function () {
     const rep = g.service.state.experiment(y.id)!.run!.report!;
     assert.equal(rep.sandbox, 'none');
     assert.match(rep.summary, /unconfined/);
+    // the hub shows it to the extension (GET /api/fleet) as a standing warning
+    await g.service.close();
+    const fj = path.join(g.dir, 'fleet.json');
+    const cfg = fs.existsSync(fj) ? (JSON.parse(fs.readFileSync(fj, 'utf8')) as Record<string, unknown>) : {};
+    fs.writeFileSync(fj, JSON.stringify({ ...cfg, runners: [{ name: 'open', type: 'local', sandbox: 'none' }] }));
+    const hub = await startHub({ fleetDir: g.dir, dispatch: true, screen: false, onWarning: (m) => warnings.push(m) });
+    try {
+      const ov = await new HubClient(hub.url, hub.createToken({ kind: 'human', id: 'alice' })).fleet();
+      assert.deepEqual(ov.unconfinedRunners, ['open']);
+    } finally {
+      await hub.close();
+    }
+    g.service = await FleetService.open(g.dir, { noSync: true, onWarning: () => undefined });
     // confined again: recorded too
     const d2 = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'open', type: 'local' }] }), { pollMs: 50 });
     await waitFor('re-confined', () => !g.service.state.unconfinedRunners.has('open'), 5000);

@@ -73,5 +73,5 @@ print('ATTACKS DONE', flush=True)
 
 /** Processes that try to outlive the run: setsid, nohup and a double fork; the main command then `$1`. */
 export function survivorsCommand(tag: string, then: string): string {
-  return `setsid sleep 300${tag}1 </dev/null >/dev/null 2>&1 & nohup sleep 300${tag}2 </dev/null >/dev/null 2>&1 & ( ( sleep 300${tag}3 </dev/null >/dev/null 2>&1 & ) & ); sleep 0.5; echo survivors-started; ${then}`;
+  return `setsid sleep 300${tag}1 </dev/null >/dev/null 2>&1 & nohup sleep 300${tag}2 </dev/null >/dev/null 2>&1 & ( ( sleep 300${tag}3 </dev/null >/dev/null 2>&1 & ) & ); sleep 1; echo survivors-started; ${then}`;
 }
