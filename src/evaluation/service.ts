@@ -360,6 +360,9 @@ export class EvaluationService {
     let released: number;
     let newBest = true;
     const runBound = !isHuman && ctx.experimentId !== undefined && this.isApprovedRunFor(ctx.experimentId, agentId);
+    // A run may score several seeds (`run_id` names the seed within the hub-given run): one score per (run, seed),
+    // at most runEvalLimit per experiment, each through the cross-run net.
+    const runId = ctx.runId !== undefined && req.run_id && req.run_id !== ctx.runId ? `${ctx.runId}/${req.run_id}` : (ctx.runId ?? req.run_id);
     if (isHuman || split === 'train_label') {
       mode = 'exact';
       released = acc;
@@ -369,7 +372,7 @@ export class EvaluationService {
         throw new EvalError(429, 'run_eval_limit', `experiment ${ctx.experimentId} already has ${c} evaluations (limit ${this.settings.runEvalLimit})`);
       }
       mode = 'run';
-      const fixed = this.runScores.get(this.runKey(ctx.experimentId as string, ctx.runId, req.dataset, split));
+      const fixed = this.runScores.get(this.runKey(ctx.experimentId as string, runId, req.dataset, split));
       if (fixed !== undefined) {
         // One score per (run, dataset, split): later evaluations of the run repeat it.
         released = fixed;
@@ -406,7 +409,7 @@ export class EvaluationService {
       predHash: s.predHash,
       n,
       released: releasedRecord,
-      ...(ctx.runId ?? req.run_id ? { runId: ctx.runId ?? req.run_id } : {}),
+      ...(runId ? { runId } : {}),
       ...(runBound || (isHuman && ctx.experimentId) ? { experimentId: ctx.experimentId } : {}),
     };
 
@@ -506,10 +509,8 @@ export class EvaluationService {
         `expected ${sp.n} predictions (one per line of ${dataset}/${split}/items.jsonl, in order), got ${predictions.length}`,
       );
     }
+    // Models without fixed baselines here: scored, with pgr null (as AAR's server answers; the hub says why).
     const pair = findBaselinePair(ds.baselines, weak, strong);
-    if (!pair && (weak !== undefined || strong !== undefined)) {
-      throw new EvalError(404, 'unknown_models', `no fixed baselines for weak_model=${weak ?? '*'} strong_model=${strong ?? '*'} on ${dataset}`);
-    }
     if (!sp.labels) throw new EvalError(503, 'labels_unavailable', `the hub holds no labels for ${dataset}/${split}`);
     const preds = predictions as number[];
     let correct = 0;
