@@ -210,6 +210,8 @@ export interface FleetOverview {
   counts: { agents: number; experiments: number; awaitingReview: number; findings: number; running: number };
   agents: Agent[];
   queue: { state: ExperimentState; experiments: Experiment[] }[];
+  /** Runners a human set to `"sandbox": "none"`: their runs are not confined (a standing warning). */
+  unconfinedRunners?: string[];
 }
 
 export interface AgentList {
@@ -244,8 +246,6 @@ export interface DiffResponse {
   file: string | null;
   patch: string;
   truncated: boolean;
-  /** Runners a human set to `"sandbox": "none"`: their runs are not confined (a standing warning). */
-  unconfinedRunners?: string[];
 }
 
 export interface ContentResponse {
