@@ -76,3 +76,58 @@ describe('review webview in a browser: run and results', function () {
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
   });
 });
+
+describe('review webview in a browser: the run report', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+  const reported: Experiment = {
+    ...experiment,
+    id: 'exp-8',
+    run: {
+      ...experiment.run!,
+      report: {
+        seq: 60,
+        jobId: '4242',
+        sandbox: 'bwrap',
+        violations: 2,
+        summary: '2 violation(s): path_denied, proxy_denied',
+        report: {
+          items: [
+            { kind: 'proxy_denied', detail: 'GET /api/fleet', source: 'host', blocked: true, violation: true, count: 1 },
+            { kind: 'path_denied', detail: `path outside the sandbox: /fleet/labels/${EVIL}`, source: 'audit', blocked: false, violation: true, count: 3 },
+            { kind: 'ctypes', detail: 'dlopen libc.so.6', source: 'audit', blocked: false, violation: false, count: 1 },
+          ],
+        },
+      },
+    },
+    score: { ...experiment.score!, verified: false, unverifiedReason: 'run report: 2 violation(s): path_denied, proxy_denied' },
+  };
+
+  before(async function () {
+    const opened = await openWebview('webview/review/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+    await notify(page, 'review/state', { ...STATE, experiment: reported });
+    await page.waitForSelector('#run-report');
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('names every violation with its source, says why the score is unverified, and shows the sandbox', async () => {
+    const text = await page.locator('#run').innerText();
+    assert.match(text, /Run report: 2 violation\(s\)/);
+    assert.match(text, /violation \[host\] proxy_denied \(blocked\): GET \/api\/fleet/);
+    assert.match(text, /violation \[audit\] path_denied: path outside the sandbox: \/fleet\/labels\/.* ×3/);
+    assert.match(text, /note \[audit\] ctypes: dlopen libc\.so\.6/);
+    assert.match(text, /unverified: run report: 2 violation\(s\)/);
+    assert.match(text, /bubblewrap: worktree read-only/);
+    assert.equal(await page.locator('#run-report li.violation').count(), 2);
+  });
+
+  it('renders report details (agent-influenced text) as text only', async () => {
+    assert.equal(await page.locator('#run-report img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  });
+});
