@@ -59,7 +59,8 @@ export type DomainErrorCode =
   | 'invalid'
   | 'stale_review'
   | 'budget_exceeded'
-  | 'paused';
+  | 'paused'
+  | 'too_many_open_proposals';
 
 export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   forbidden: 403,
@@ -69,6 +70,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   stale_review: 409,
   budget_exceeded: 402,
   paused: 423,
+  too_many_open_proposals: 429,
 };
 
 export class DomainError extends Error {

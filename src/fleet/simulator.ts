@@ -257,7 +257,13 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       taskMode: p.taskMode ?? 'normal',
       supersedes: p.supersedes,
       branch: await a.ws.branch(),
+    }).catch((err: unknown) => {
+      // The hub caps an agent's open proposals (429): wait for decisions; the agent proposes again in a later round.
+      if (!(err instanceof HubError) || err.status !== 429) throw err;
+      act(a.id, 'propose-deferred', `"${p.title}": ${err.message}`, `"${p.title}": ${err.code}`);
+      return undefined;
     });
+    if (!x) return undefined;
     const nm = nameNew(x.id, a.id, 'p');
     a.lastExperiment = x.id;
     act(a.id, 'propose', `${x.id} "${p.title}"${p.supersedes ? ` supersedes ${p.supersedes}` : ''}`, `${nm} "${p.title}"${p.supersedes ? ` supersedes ${nameOf(p.supersedes)}` : ''}`);

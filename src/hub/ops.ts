@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { z } from 'zod';
 import type { Actor, Experiment } from '../core/model';
 import type { FleetService } from '../core/service';
-import { DomainError } from '../core/lifecycle';
+import { DomainError, UNDECIDED } from '../core/lifecycle';
 import type {
   AarFinding,
   CommentResponse,
@@ -33,6 +33,44 @@ export interface HubContext {
   evaluation?: EvaluationLike;
   /** Job tokens and scores (present when the hub owns them). */
   runs?: RunIntegration;
+  /** fleet.json `maxOpenProposals`: undecided proposals an agent may have at once (default 3; 0 = no limit). */
+  maxOpenProposals?: number;
+  /** Proposals being recorded right now, per agent (counted by the cap until they land). */
+  proposing?: Map<string, number>;
+}
+
+export const DEFAULT_MAX_OPEN_PROPOSALS = 3;
+
+/** `maxOpenProposals` of a parsed fleet.json: a non-negative integer (0 = no limit); absent → the default. */
+export function parseMaxOpenProposals(cfg: Record<string, unknown>): number {
+  const v = cfg.maxOpenProposals;
+  if (v === undefined) return DEFAULT_MAX_OPEN_PROPOSALS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`fleet.json: maxOpenProposals must be a non-negative integer (0 = no limit), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** An agent's proposal counts against its cap from the request until it is recorded; 429 when the cap is met.
+ * A proposal that supersedes one of the agent's open proposals replaces it and is always allowed. */
+function reserveProposal(ctx: HubContext, agentId: string, supersedes: string | undefined): () => void {
+  const cap = ctx.maxOpenProposals ?? DEFAULT_MAX_OPEN_PROPOSALS;
+  if (!cap) return () => undefined;
+  const inflight = (ctx.proposing ??= new Map());
+  const open = ctx.service.state.experimentsOf(agentId).filter((x) => UNDECIDED.includes(x.state));
+  const counted = open.filter((x) => x.id !== supersedes).length + (inflight.get(agentId) ?? 0);
+  if (counted >= cap) {
+    const ids = open.map((x) => x.id);
+    throw new DomainError(
+      'too_many_open_proposals',
+      `${agentId} already has ${open.length} open proposal${open.length === 1 ? '' : 's'} awaiting a decision (${ids.join(', ') || 'being recorded'}); the fleet allows ${cap} per agent (maxOpenProposals in fleet.json). Wait for a decision, or supersede one of them, before proposing again.`,
+      { limit: cap, open: ids },
+    );
+  }
+  inflight.set(agentId, (inflight.get(agentId) ?? 0) + 1);
+  return () => {
+    const n = (inflight.get(agentId) ?? 1) - 1;
+    if (n > 0) inflight.set(agentId, n);
+    else inflight.delete(agentId);
+  };
 }
 
 /** Experiments as an agent may see them: its own only, without the screening report (detector details
@@ -57,8 +95,14 @@ export function requireHuman(actor: Actor, what: string): void {
 export async function propose(ctx: HubContext, actor: Actor, b: z.infer<typeof S.proposeBody>): Promise<Experiment> {
   if (actor.kind === 'agent' && b.agentId && b.agentId !== actor.id) throw forbidden(`agent ${actor.id} may not propose for ${b.agentId}`);
   if (actor.kind !== 'agent' && !b.agentId) throw new HttpError(400, 'invalid', 'agentId is required when a human proposes');
-  const x = await ctx.service.propose(actor, { ...b, agentId: b.agentId ?? actor.id });
-  return viewExperiment(actor, x);
+  // The cap protects reviewers from agents; a human proposing for an agent is not held to it.
+  const release = actor.kind === 'agent' ? reserveProposal(ctx, actor.id, b.supersedes) : undefined;
+  try {
+    const x = await ctx.service.propose(actor, { ...b, agentId: b.agentId ?? actor.id });
+    return viewExperiment(actor, x);
+  } finally {
+    release?.();
+  }
 }
 
 export function listExperiments(ctx: HubContext, actor: Actor, q: { agentId?: string; state?: string }): { experiments: Experiment[] } {

@@ -20,7 +20,8 @@ import {
   makeScreenHook,
   startHubDispatcher,
 } from './integrations';
-import type { HubContext } from './ops';
+import { type HubContext, parseMaxOpenProposals } from './ops';
+import { readFleetConfig } from './fleetSetup';
 import { registerRoutes } from './routes';
 import { SseHub } from './sse';
 import { registerMcp } from './mcp';
@@ -201,7 +202,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const runnersConfig = opts.dispatch ? hubRunnersConfig(fleetDir) : undefined;
     let dispatcher: DispatcherHandle | undefined;
 
-    const ctx: HubContext = { service, fleetDir, evaluation, runs };
+    const ctx: HubContext = { service, fleetDir, evaluation, runs, maxOpenProposals: parseMaxOpenProposals(readFleetConfig(fleetDir)) };
     const app = buildApp(opts.bodyLimit ?? DEFAULT_BODY_LIMIT, !!opts.logger);
     const router = new Router(app, tokens);
     registerRoutes(router, ctx);

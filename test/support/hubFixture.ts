@@ -18,7 +18,8 @@ export interface HubFixtureOptions {
   budgets?: Partial<Budget>;
   /** Initial files of every sandbox. */
   files?: Record<string, string>;
-  /** Written to fleet.json. */
+  /** Written to fleet.json. Unless it names `maxOpenProposals` (undefined: the hub's default), the fixture raises
+   * the cap on open proposals per agent to 1000 so that tests may propose freely. */
   config?: Record<string, unknown>;
   /** Extra startHub options (screen, dispatch, evaluation, bodyLimit, heartbeatMs...). */
   hub?: Partial<Omit<HubOptions, 'fleetDir'>>;
@@ -55,7 +56,7 @@ export async function startHubFixture(opts: HubFixtureOptions = {}): Promise<Hub
     agents: agentIds.map((id) => ({ id, direction: `direction of ${id}` })),
     budgets: opts.budgets,
     files: opts.files ?? { 'README.md': '# sandbox\n', 'train.py': 'print("train")\n' },
-    config: opts.config,
+    config: opts.config && 'maxOpenProposals' in opts.config ? opts.config : { maxOpenProposals: 1000, ...(opts.config ?? {}) },
     noSync: opts.hub?.noSync,
   });
   const hub = await startHub({ fleetDir: dir, ...(opts.hub ?? {}) });
