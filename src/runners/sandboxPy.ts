@@ -13,7 +13,7 @@
 // Kept as plain strings (no `${` or backticks inside) so the bundle needs no asset files.
 
 export const SUPERVISOR_PY = String.raw`
-import ctypes, ctypes.util, errno, json, os, platform, shlex, signal, socket, struct, sys, threading, time
+import ctypes, errno, json, os, platform, shlex, signal, socket, struct, sys, threading, time
 
 POLICY = json.load(open(sys.argv[1]))
 CMD = sys.argv[2]
@@ -30,7 +30,11 @@ def status(kind, **kw):
         except OSError:
             pass
 
-libc = ctypes.CDLL(ctypes.util.find_library('c') or 'libc.so.6', use_errno=True)
+try:
+    libc = ctypes.CDLL('libc.so.6', use_errno=True)   # glibc; find_library would start ldconfig (slow)
+except OSError:
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
 libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 libc.syscall.restype = ctypes.c_long
 try:
