@@ -16,7 +16,8 @@ import type { AuditTreeProvider } from './trees/auditTree';
 import type { ForumTreeProvider } from './trees/forumTree';
 import { ExperimentNode, FileNode, type QueueNode, type QueueTreeProvider } from './trees/queueTree';
 import { categoryOf } from './trees/queueModel';
-import { plain } from './text';
+import { plain, plainName } from './text';
+import { escapeIcons } from '../shared/textSafety';
 
 export interface CommandDeps {
   conn: HubConnection;
@@ -43,9 +44,9 @@ function agentIdOf(arg: unknown): string | undefined {
   return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
 }
 
-/** Quick pick labels render `$(icon)` syntax: agent-written text must not. */
+/** Quick pick labels render `$(icon)` syntax: agent-written text must not (escaped, shown literally). */
 function noIcons(s: string): string {
-  return s.replace(/\$\(/g, '$\u2009(');
+  return escapeIcons(s);
 }
 
 const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -74,7 +75,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       .triageOrder()
       .concat(queue.model.children('approved'), queue.model.children('dispatched'), queue.model.children('running'))
       .filter(filter)
-      .map((x) => ({ label: plain(x.title, 120) || x.id, description: `${x.id} · ${plain(x.agentId, 40)} · ${x.state}`, id: x.id }));
+      .map((x) => ({ label: noIcons(plainName(x.title, 'title', 120)) || x.id, description: noIcons(`${x.id} · ${plain(x.agentId, 40)} · ${x.state}`), id: x.id }));
     if (!items.length) {
       void vscode.window.showInformationMessage('Overseer: no matching experiment.');
       return undefined;
@@ -141,7 +142,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     let ids = selectedUndecided(clicked, selected);
     if (!ids.length) {
       await queue.loaded;
-      const items = queue.model.triageOrder().map((x) => ({ label: plain(x.title, 120) || x.id, description: `${x.id} · ${plain(x.agentId, 40)}${x.screening?.gaming ? ' · ⚠ gaming suspected' : ''}`, id: x.id }));
+      const items = queue.model.triageOrder().map((x) => ({ label: noIcons(plainName(x.title, 'title', 120)) || x.id, description: noIcons(`${x.id} · ${plain(x.agentId, 40)}${x.screening?.gaming ? ' · ⚠ gaming suspected' : ''}`), id: x.id }));
       const picked = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder: 'Experiments to approve' });
       ids = picked?.map((p) => p.id) ?? [];
     }
@@ -223,7 +224,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         return undefined;
       }
       const items = candidates.map((x) => ({
-        label: noIcons(plain(x.title, 120)) || x.id,
+        label: noIcons(plainName(x.title, 'title', 120)) || x.id,
         description: noIcons(`${x.id} · ${plain(x.agentId, 40)} · ${x.state}${x.score ? ` · ${plain(x.score.dataset, 40)} PGR ${x.score.pgr === null ? 'n/a' : x.score.pgr.toFixed(3)}` : ''}`),
         detail: runPredictions(x) ? 'held-out predictions recorded by the run (results.json)' : 'no held-out predictions recorded by the run: you will choose a predictions file',
         id: x.id,
@@ -338,7 +339,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!experimentId) return;
       if (typeof file !== 'string') {
         const { files } = await (await conn.ready).experimentFiles(experimentId);
-        const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: plain(f.path, 200), path: f.path, description: `+${f.additions} −${f.deletions}${f.viewed ? ' · viewed' : ''}` })), { placeHolder: 'File' });
+        const pick = await vscode.window.showQuickPick(files.map((f) => ({ label: noIcons(plainName(f.path, 'file', 200)), path: f.path, description: `+${f.additions} −${f.deletions}${f.viewed ? ' · viewed' : ''}` })), { placeHolder: 'File' });
         if (!pick) return;
         file = pick.path;
         line = undefined;

@@ -3,10 +3,9 @@
 import * as vscode from 'vscode';
 import { DisposableBase } from './disposable';
 import type { HubConnection } from './hubConnection';
+import { RunLogText } from './runLogText';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'scored', 'vetoed', 'superseded']);
-// ANSI escapes, C0 controls except \n and \t, bidi overrides/isolates.
-const STRIP = /\u001b\[[0-9;?]*[ -/]*[@-~]|[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 
 interface Tail {
   channel: vscode.OutputChannel;
@@ -14,6 +13,7 @@ interface Tail {
   ended: boolean;
   timer?: NodeJS.Timeout;
   busy: boolean;
+  text: RunLogText;
 }
 
 export class RunLogs extends DisposableBase {
@@ -41,7 +41,7 @@ export class RunLogs extends DisposableBase {
     let t = this.tails.get(experimentId);
     if (!t) {
       const channel = this._register(vscode.window.createOutputChannel(`Overseer Run: ${experimentId}`));
-      t = { channel, offset: 0, ended: false, busy: false };
+      t = { channel, offset: 0, ended: false, busy: false, text: new RunLogText() };
       this.tails.set(experimentId, t);
       const client = await this.conn.ready;
       const x = await client.getExperiment(experimentId);
@@ -68,12 +68,13 @@ export class RunLogs extends DisposableBase {
       const client = await this.conn.ready;
       for (let i = 0; i < 50; i++) {
         const r = await client.runLog(experimentId, t.offset);
-        if (r.text) t.channel.append(r.text.replace(STRIP, ''));
+        if (r.text) t.channel.append(t.text.push(r.text));
         const advanced = r.nextOffset > t.offset;
         t.offset = r.nextOffset;
         eof = r.eof;
         if (eof || !advanced) break;
       }
+      if (eof && t.ended) t.channel.append(t.text.end());
     } catch (err) {
       const msg = (err as Error).message;
       if (!/not_found|no log|404/i.test(msg)) t.channel.appendLine(`[overseer] cannot read the log: ${msg}`);

@@ -1,25 +1,32 @@
-// Plain-text sanitizing for agent-written strings shown in tree items, quick picks, status bar and
-// messages. Pure (no vscode). Tree items render plain strings, but hostile text can still mislead:
-// bidi overrides reorder what the reader sees, control characters and newlines break layouts, and huge
-// strings freeze the UI. `plain()` removes those and caps the length.
+// Agent-written strings shown in tree items, quick picks, status bar, diff titles and messages. Pure (no
+// vscode): the rules live in src/shared/textSafety.ts. Hidden characters (zero-width, bidi, tags, controls)
+// become visible markers, never silently removed; newlines collapse; huge strings are capped.
+import { block, escapeIcons, line, nameBadge, nameFindings, type NameKind } from '../shared/textSafety';
 
-// C0/C1 controls (except tab, mapped to space), bidi embeddings/overrides/isolates, zero-width and BOM.
-const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
-
-/** One line of plain, display-safe text of at most `max` characters (an ellipsis marks truncation). */
+/** One line of display-safe text of at most `max` characters (an ellipsis marks truncation). */
 export function plain(s: unknown, max = 200): string {
-  let t = typeof s === 'string' ? s : s === undefined || s === null ? '' : String(s);
-  if (t.length > max * 4) t = t.slice(0, max * 4);
-  t = t.replace(/[\r\n\t]+/g, ' ').replace(UNSAFE, '').replace(/ {2,}/g, ' ').trim();
-  if (t.length > max) t = `${t.slice(0, Math.max(0, max - 1)).trimEnd()}…`;
-  return t;
+  return line(s, max);
 }
 
-/** Multi-line plain text (tooltips, log-ish output): keeps newlines, strips the rest like `plain`. */
+/** Multi-line text (tooltips, log-ish output): keeps newlines, marks everything hidden like `plain`. */
 export function plainBlock(s: unknown, max = 4000): string {
-  let t = typeof s === 'string' ? s : s === undefined || s === null ? '' : String(s);
-  if (t.length > max) t = `${t.slice(0, max - 1)}…`;
-  return t.replace(/\r\n?/g, '\n').replace(/\t/g, '  ').replace(UNSAFE, '');
+  return block(s, max);
+}
+
+/** Agent text for a quick pick label/description/detail: `plain` with `$(icon)` syntax escaped. */
+export function pickText(s: unknown, max = 200): string {
+  return escapeIcons(plain(s, max));
+}
+
+/** One "⚠ …" line per reason a name could deceive, for tooltips. */
+export function nameWarnings(s: unknown, kind: NameKind): string[] {
+  return typeof s === 'string' ? nameFindings(s, kind).map((f) => `⚠ ${f.message}`) : [];
+}
+
+/** A name with its warning badge appended when it could deceive (mixed scripts, look-alikes, hidden characters); at most `max` characters in all. */
+export function plainName(s: unknown, kind: NameKind, max = 200): string {
+  const badge = typeof s === 'string' ? nameBadge(s, kind) : '';
+  return badge ? `${plain(s, Math.max(8, max - badge.length - 1))} ${badge}` : plain(s, max);
 }
 
 /** Short SHA for display. */

@@ -1,5 +1,5 @@
 // Review webview protocol: one experiment under review + the awaiting-review queue for keyboard triage.
-import type { ChangedFileView } from '../hub/api';
+import type { ChangedFileView, CommitInfo } from '../hub/api';
 import type { Agent, Experiment, ReviewComment } from '../core/model';
 import { defineNotification, defineRequest, id, int, obj, oneOf, ProtocolError, sha, str } from './protocol';
 
@@ -31,6 +31,10 @@ export interface ReviewState {
   /** Rendered inline: diffs of the small text files only (the rest open in the native diff). */
   diffs: FileDiff[];
   comments: ReviewComment[];
+  /** The proposal's commits, newest first, from the pinned commit back to (not including) its base. */
+  commits?: CommitInfo[];
+  /** More commits than were loaded lie between the pin and the base. */
+  commitsTruncated?: boolean;
   queue: QueueItem[];
   /** Set when part of the state could not be loaded (the rest is still shown). */
   warnings: string[];

@@ -3,6 +3,7 @@ import '../common/elements';
 import { connect, errorText, showNotice } from '../common/ipc';
 import { button, h, replace } from '../common/dom';
 import { markdownElement } from '../common/sanitize';
+import { nameBadgeEl } from '../common/names';
 import { fmtNum, fmtPct, fmtTime, oneLine } from '../common/text';
 import { AGENT_SURFACE, AgentStateNote, OpenReview, PauseAgent, ResumeAgent, type AgentState } from '../../src/shared/agentProtocol';
 
@@ -42,7 +43,7 @@ function render(): void {
   replace(
     app,
     h('header', null,
-      h('h1', { id: 'agent-name' }, oneLine(a.name, 200)),
+      h('h1', { id: 'agent-name' }, oneLine(a.name, 200), ' ', nameBadgeEl(a.name, 'agent')),
       h('div', { class: 'row' },
         h('vscode-badge', null, a.status),
         h('span', { class: 'muted' }, `${a.id} · ${s.experiments.length} experiments · ${scored.length} scored`),
@@ -50,7 +51,7 @@ function render(): void {
       ),
     ),
     s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
-    h('section', { class: 'card' }, h('h2', null, 'Direction'), markdownElement(a.direction)),
+    h('section', { class: 'card' }, h('h2', null, 'Direction'), markdownElement(a.direction, { author: a.id })),
     h('section', { class: 'card', id: 'budget' },
       h('h2', null, 'Budget use'),
       meter('GPU-hours', b.used.gpuHours, b.budget.gpuHours, (n) => fmtNum(n, 1)),
@@ -87,7 +88,7 @@ function render(): void {
     ),
     h('section', { class: 'card' },
       h('h2', null, `Commits (${s.commits.length})`),
-      h('div', { class: 'muted' }, `Branches: ${s.detail.branches.map((br) => `${oneLine(br.name, 100)} @ ${br.commit.slice(0, 8)}`).join(', ') || 'none'}`),
+      h('div', { class: 'muted', id: 'branches' }, 'Branches: ', s.detail.branches.length ? s.detail.branches.map((br, i) => h('span', { class: 'branch' }, i ? ', ' : '', `${oneLine(br.name, 100)} @ ${br.commit.slice(0, 8)}`, nameBadgeEl(br.name, 'branch') ? ' ' : '', nameBadgeEl(br.name, 'branch'))) : 'none'),
       h('ol', { class: 'timeline', id: 'commits' }, s.commits.map((c) =>
         h('li', null, h('span', { class: 'sha' }, c.sha.slice(0, 10)), ' ', oneLine(c.subject, 300), h('span', { class: 'muted' }, ` — ${oneLine(c.author, 80)}, ${fmtTime(c.date)}`)),
       )),

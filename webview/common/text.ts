@@ -1,12 +1,13 @@
-// Plain-text hygiene for agent-written strings shown via textContent. Pure: no DOM.
+// Plain-text hygiene for agent-written strings shown via textContent. Pure: no DOM. The rules live in
+// src/shared/textSafety.ts: hidden characters (zero-width, bidi, tags, controls) become visible markers.
+import { hasHidden, linkInfo, nameBadge, reveal, type NameKind } from '../../src/shared/textSafety';
 
-/** Bidirectional controls (Trojan Source, CVE-2021-42574) and other invisible formatting characters. */
+/** Bidirectional controls (Trojan Source, CVE-2021-42574). */
 const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
-const INVISIBLE = /[\u200B-\u200D\u2060\uFEFF\u00AD]/g;
 
-/** Replace bidi controls with a visible marker so text cannot reorder what the reviewer sees. */
+/** Replace every hidden character (bidi controls included) with a visible marker. */
 export function neutralizeBidi(s: string): string {
-  return s.replace(BIDI, (c) => `⟦U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}⟧`);
+  return reveal(s, { keepNewlines: true });
 }
 
 export function hasBidi(s: string): boolean {
@@ -20,27 +21,22 @@ export const MAX_TEXT = 20_000;
 export function plain(s: unknown, max = MAX_TEXT): string {
   let t = typeof s === 'string' ? s : s === undefined || s === null ? '' : String(s);
   if (t.length > max) t = `${t.slice(0, max)}… [${(t.length - max).toLocaleString('en-US')} more characters hidden]`;
-  // Strip NULs and other C0 controls except tab/newline/carriage return.
-  t = t.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '\uFFFD');
-  return neutralizeBidi(t.replace(INVISIBLE, ''));
+  return reveal(t.replace(/\r\n/g, '\n'), { keepNewlines: true });
 }
 
 /** Single-line form (titles, file names): newlines collapsed too. */
 export function oneLine(s: unknown, max = 500): string {
-  return plain(s, max).replace(/[\r\n\t]+/g, ' ');
+  return plain(typeof s === 'string' ? s.replace(/[\r\n\t]+/g, ' ') : s, max);
+}
+
+/** The warning badge text for a name ('' when it is what it looks like). */
+export function nameWarning(s: unknown, kind: NameKind): string {
+  return typeof s === 'string' ? nameBadge(s, kind) : '';
 }
 
 /** Links we let a webview open: absolute http(s) URLs only (no command:, javascript:, data:, file:, vscode:). */
 export function isSafeHref(url: string): boolean {
-  const u = url.trim();
-  if (hasBidi(u)) return false;
-  if (!/^https?:\/\//i.test(u)) return false;
-  try {
-    const p = new URL(u);
-    return (p.protocol === 'http:' || p.protocol === 'https:') && !p.username && !p.password;
-  } catch {
-    return false;
-  }
+  return !hasHidden(url) && linkInfo(url).safe;
 }
 
 export function fmtNum(n: number | null | undefined, digits = 2): string {

@@ -3,6 +3,7 @@ import '../common/elements';
 import { connect, errorText, showNotice } from '../common/ipc';
 import { button, h, replace } from '../common/dom';
 import { markdownElement } from '../common/sanitize';
+import { nameBadgeEl } from '../common/names';
 import { fmtNum, fmtPct, fmtTime, oneLine, plain } from '../common/text';
 import { AddComment, FORUM_SORTS, FORUM_SURFACE, ForumStateNote, SelectThread, SetSort, SetVerdict, VERDICTS, Vote, type ForumState } from '../../src/shared/forumProtocol';
 import type { AarFinding, FindingDetail } from '../../src/hub/api';
@@ -74,11 +75,11 @@ function renderThread(f: FindingDetail): HTMLElement {
   const comment = h('vscode-textarea', { id: 'comment', rows: 3, placeholder: 'Comment (markdown)', aria: { label: 'Comment' } }) as HTMLElement & { value: string };
   const note = h('vscode-textfield', { id: 'verdict-note', placeholder: 'Verdict note (optional)', aria: { label: 'Verdict note' } }) as HTMLElement & { value: string };
   return h('article', { class: 'card', id: 'thread' },
-    h('h2', null, oneLine(f.title, 300), ' ', verdictBadge(f)),
+    h('h2', null, oneLine(f.title, 300), ' ', nameBadgeEl(f.title, 'title'), ' ', verdictBadge(f)),
     h('div', { class: 'muted' },
       `${f.author_kind} ${oneLine(f.author, 64)} · ${oneLine(f.finding_type, 40)}${f.idea_name ? ` · idea ${oneLine(f.idea_name, 100)}` : ''}${f.commit_id ? ` · commit ${oneLine(f.commit_id, 40).slice(0, 12)}` : ''} · ${fmtTime(f.created_at)}`),
     metrics(f) ? h('p', null, metrics(f), f.self_reported ? h('span', { class: 'muted' }, ' (self-reported)') : null) : null,
-    markdownElement(f.summary),
+    markdownElement(f.summary, f.author_kind === 'human' ? { human: true } : { author: f.author }),
     f.human_verdict_note ? h('p', { class: 'muted' }, `Verdict note: ${plain(f.human_verdict_note, 2000)}`) : null,
     h('div', { class: 'row' },
       button(`▲ ${f.upvotes}`, () => void call(rpc.request(Vote, { postId: f.id, vote: 'up' })), { id: 'vote-up', secondary: true, title: 'Upvote' }),
@@ -92,7 +93,7 @@ function renderThread(f: FindingDetail): HTMLElement {
     ),
     h('h2', null, `Comments (${f.comments.length})`),
     h('ul', { class: 'comments', id: 'forum-comments' }, f.comments.map((c) =>
-      h('li', null, h('div', { class: 'muted' }, `${c.author_kind} ${oneLine(c.author, 64)} · ${fmtTime(c.created_at)}`), markdownElement(c.content)),
+      h('li', null, h('div', { class: 'muted' }, `${c.author_kind} ${oneLine(c.author, 64)} · ${fmtTime(c.created_at)}`), markdownElement(c.content, c.author_kind === 'human' ? { human: true } : { author: c.author })),
     )),
     comment,
     h('div', { class: 'row' },

@@ -4,6 +4,7 @@ import '../common/elements';
 import { connect, errorText, showNotice } from '../common/ipc';
 import { button, h, replace, type Child } from '../common/dom';
 import { markdownElement } from '../common/sanitize';
+import { nameBadgeEl } from '../common/names';
 import { parseUnifiedDiff } from '../common/diff';
 import { fmtNum, fmtTime, oneLine, plain } from '../common/text';
 import { BatchApprove, Decide, OpenDiff, REVIEW_SURFACE, ReviewStateNote, ShowExperiment, type Decision, type ReviewState } from '../../src/shared/reviewProtocol';
@@ -48,22 +49,23 @@ function render(scrollTop: boolean): void {
       renderQueue(s),
       h('div', { class: 'main' },
         h('header', { class: 'head' },
-          h('h1', { id: 'title' }, oneLine(e.title, 300)),
+          h('h1', { id: 'title' }, oneLine(e.title, 300), ' ', nameBadgeEl(e.title, 'title')),
           h('div', { class: 'meta' },
             h('vscode-badge', { class: `state state-${e.state}`, id: 'state' }, e.state.replace('_', ' ')),
             e.screening?.gaming ? h('vscode-badge', { class: 'badge-danger', id: 'gaming' }, 'possible gaming') : null,
             h('span', null, ' by '),
-            h('strong', { id: 'agent' }, oneLine(s.agent?.name ?? e.agentId, 100)),
+            h('strong', { id: 'agent' }, oneLine(s.agent?.name ?? e.agentId, 100)), ' ', nameBadgeEl(s.agent?.name ?? e.agentId, 'agent'),
             h('span', { class: 'muted' }, ` · ${e.id} · pinned ${e.commit.slice(0, 12)} · ${fmtTime(e.proposedAt)}`),
-            e.branch ? h('span', { class: 'muted' }, ` · ${oneLine(e.branch, 100)}`) : null,
+            e.branch ? h('span', { class: 'muted', id: 'branch' }, ` · ${oneLine(e.branch, 100)}`, ' ', nameBadgeEl(e.branch, 'branch')) : null,
           ),
         ),
         s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
         section('Direction', s.agent ? h('p', { class: 'direction' }, plain(s.agent.direction, 2000)) : h('p', { class: 'muted' }, 'unknown agent')),
-        section('Rationale', markdownElement(e.rationale)),
+        section('Rationale', markdownElement(e.rationale, { author: e.agentId })),
         section('Command and resources', renderCommand(e)),
         section('Cost vs budget', renderBudget(s)),
         section(`Screening findings (${e.screening?.findings.length ?? 0})`, renderScreening(e)),
+        section(`Commits (${s.commits?.length ?? 0}${s.commitsTruncated ? '+' : ''})`, renderCommits(s)),
         section(`Files (${s.files.length})`, renderFiles(s)),
         s.diffs.length ? section('Diff (small files)', h('div', null, s.diffs.map((d) => renderDiff(d.file, d.patch, d.truncated)))) : null,
         s.comments.length ? section(`Review comments (${s.comments.length})`, renderComments(s)) : null,
@@ -88,7 +90,7 @@ function renderQueue(s: ReviewState): HTMLElement {
       h('input', { type: 'checkbox', class: 'q-check', aria: { label: `select ${q.id} for batch approval` }, checked: selected.has(q.id), on: { change: (ev) => toggleSelect(q.id, (ev.target as HTMLInputElement).checked) } }),
       h('button', { class: 'q-link', title: oneLine(q.title, 300), on: { click: () => void show(q.id) } },
         h('span', { class: 'q-idx' }, `${i + 1}.`),
-        h('span', { class: 'q-title' }, oneLine(q.title, 120)),
+        h('span', { class: 'q-title' }, oneLine(q.title, 120)), ' ', nameBadgeEl(q.title, 'title'),
         h('span', { class: 'q-sub muted' }, `${oneLine(q.agentId, 64)} · ${fmtNum(q.gpuHours, 1)} GPU-h`),
         q.gaming ? h('span', { class: 'q-flag', title: 'screening flagged possible evaluation gaming' }, '⚠') : null,
       ),
@@ -176,6 +178,7 @@ function renderFiles(s: ReviewState): HTMLElement {
         h('td', { class: `status st-${f.status}` }, f.status),
         h('td', null,
           h('button', { class: 'link file-link', title: 'Open the native diff', on: { click: () => void openDiff(s.experiment.id, f.path, 1) } }, oneLine(f.path, 400)),
+          ' ', nameBadgeEl(f.path, 'file'),
           f.oldPath ? h('span', { class: 'muted' }, ` (from ${oneLine(f.oldPath, 300)})`) : null,
           f.binary ? h('span', { class: 'muted' }, ' binary') : null,
         ),
@@ -187,10 +190,27 @@ function renderFiles(s: ReviewState): HTMLElement {
   );
 }
 
+/** The proposal's commits with their messages (agent-written: hidden characters marked, subjects badged). */
+function renderCommits(s: ReviewState): HTMLElement {
+  const list = s.commits ?? [];
+  if (!list.length) return h('p', { class: 'muted' }, 'No commits could be listed for this proposal.');
+  return h('div', null,
+    h('p', { class: 'muted' }, 'Commit messages are agent-written.'),
+    h('ol', { class: 'timeline', id: 'proposal-commits' }, list.map((c) =>
+      h('li', { class: 'commit' },
+        h('span', { class: 'sha' }, c.sha.slice(0, 10)), ' ',
+        h('span', { class: 'subject' }, oneLine(c.subject, 300)), ' ', nameBadgeEl(c.subject, 'title'),
+        h('span', { class: 'muted' }, ` — ${oneLine(c.author, 80)}, ${fmtTime(c.date)}`),
+      ),
+    )),
+    s.commitsTruncated ? h('p', { class: 'muted' }, `Only the newest ${list.length} commits are shown.`) : null,
+  );
+}
+
 function renderDiff(file: string, patch: string, truncated: boolean): HTMLElement {
   const rows = parseUnifiedDiff(patch, 2000).filter((r) => r.kind !== 'meta');
   return h('details', { class: 'diff', open: true },
-    h('summary', null, oneLine(file, 400), truncated ? h('span', { class: 'muted' }, ' (truncated)') : null),
+    h('summary', null, oneLine(file, 400), ' ', nameBadgeEl(file, 'file'), truncated ? h('span', { class: 'muted' }, ' (truncated)') : null),
     h('table', { class: 'diff-table' },
       h('tbody', null, rows.map((r) =>
         h('tr', { class: `d-${r.kind}` },
@@ -213,7 +233,7 @@ function renderComments(s: ReviewState): HTMLElement {
       h('div', { class: 'muted' },
         h('button', { class: 'link file-link', on: { click: () => void openDiff(s.experiment.id, c.file, c.line) } }, `${oneLine(c.file, 300)}:${c.line}`),
         ` · ${c.author.kind} ${oneLine(c.author.id, 64)} · ${fmtTime(c.ts)}`),
-      markdownElement(c.body),
+      markdownElement(c.body, c.author.kind === 'human' ? { human: true } : { author: c.author.id }),
     ),
   ));
 }

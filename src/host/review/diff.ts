@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { Experiment } from '../../core/model';
 import type { HubConnection } from '../hubConnection';
-import { plain } from '../text';
+import { pickText, plain, plainName } from '../text';
 import { revUri } from './revFs';
 
 export interface OpenDiffArgs {
@@ -16,7 +16,7 @@ export interface OpenDiffArgs {
 }
 
 export function diffTitle(x: Pick<Experiment, 'id' | 'commit'>, file: string): string {
-  const name = plain(file.split('/').pop() ?? file, 80);
+  const name = plainName(file.split('/').pop() ?? file, 'file', 80);
   return `${name} (${x.id}: base ↔ ${x.commit.slice(0, 8)})`;
 }
 
@@ -91,9 +91,9 @@ export async function openChangesSinceLastReview(conn: HubConnection, experiment
       }),
     );
   } catch {
-    const pick = await vscode.window.showQuickPick(r.files.map((f) => plain(f, 300)), { title, placeHolder: 'File changed since the last review' });
+    const pick = await vscode.window.showQuickPick(r.files.map((f) => ({ label: pickText(plainName(f, 'file', 300)), file: f })), { title, placeHolder: 'File changed since the last review' });
     if (pick) {
-      const f = r.files.find((x) => plain(x, 300) === pick)!;
+      const f = pick.file;
       const [l, rt] = pair(f);
       await vscode.commands.executeCommand('vscode.diff', l, rt, title, { preview: true });
     }

@@ -6,13 +6,30 @@ import * as vscode from 'vscode';
 import { fromRevUri, toRevUri, REV_SCHEME, type RevRef } from '../../git/revUri';
 import { Sandbox } from '../../git/sandbox';
 import type { HubConnection } from '../hubConnection';
+import { reveal } from '../../shared/textSafety';
 
+/**
+ * The URI of a file at a revision. A path with hidden characters (bidi overrides, zero-width, tags) gets
+ * its marked form as the URI path, so the diff editor's tab and breadcrumb show `README_⟦RLO U+202E⟧dm.py`
+ * rather than a reordered name; the real path travels in the query (`p=`).
+ */
 export function revUri(ref: RevRef): vscode.Uri {
-  return vscode.Uri.from(toRevUri(ref));
+  const parts = toRevUri(ref);
+  const shown = `/${ref.path.replace(/\\/g, '/').replace(/^\/+/, '').split('/').map((c) => reveal(c)).join('/')}`;
+  if (shown === parts.path) return vscode.Uri.from(parts);
+  const q = new URLSearchParams(parts.query);
+  q.set('p', parts.path.slice(1));
+  return vscode.Uri.from({ ...parts, path: shown, query: q.toString() });
 }
 
 export function parseRevUri(uri: vscode.Uri): RevRef {
-  return fromRevUri({ scheme: uri.scheme, path: uri.path, query: uri.query });
+  const q = new URLSearchParams(uri.query);
+  const real = q.get('p');
+  if (real === null) return fromRevUri({ scheme: uri.scheme, path: uri.path, query: uri.query });
+  const shown = `/${real.split('/').map((c) => reveal(c)).join('/')}`;
+  if (shown !== uri.path) throw new Error(`rev uri: shown path ${JSON.stringify(uri.path)} does not match the real path`);
+  q.delete('p');
+  return fromRevUri({ scheme: uri.scheme, path: `/${real}`, query: q.toString() });
 }
 
 interface Entry {

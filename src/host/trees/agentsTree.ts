@@ -8,7 +8,7 @@ import type { AgentDetail, CommitInfo } from '../../hub/api';
 import { Sandbox } from '../../git/sandbox';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
-import { ago, plain, plainBlock } from '../text';
+import { ago, nameWarnings, plain, plainBlock, plainName } from '../text';
 import { revUri } from '../review/revFs';
 
 export type AgentTreeNode =
@@ -191,11 +191,11 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
     switch (node.kind) {
       case 'agent': {
         const a = this.agents.get(node.agentId);
-        const item = new vscode.TreeItem(plain(a?.name ?? node.agentId, 80), Collapsed);
+        const item = new vscode.TreeItem(plainName(a?.name ?? node.agentId, 'agent', 80), Collapsed);
         item.id = `agent:${node.agentId}`;
         if (a) {
           item.description = `${a.status === 'paused' ? '⏸ paused · ' : ''}${plain(a.direction, 60)}`;
-          item.tooltip = `${plain(a.id, 64)} — ${a.status}\n${plainBlock(a.direction, 1000)}\n${budgetLine(a)}`;
+          item.tooltip = [`${plain(a.id, 64)} — ${a.status}`, ...nameWarnings(a.name, 'agent'), plainBlock(a.direction, 1000), budgetLine(a)].join('\n');
           item.contextValue = `agent.${a.status}`;
           item.iconPath = new vscode.ThemeIcon(a.status === 'paused' ? 'debug-pause' : 'hubot');
         }
@@ -229,8 +229,9 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
         return item;
       }
       case 'branch': {
-        const item = new vscode.TreeItem(plain(node.name, 120), Collapsed);
+        const item = new vscode.TreeItem(plainName(node.name, 'branch', 120), Collapsed);
         item.id = `branch:${node.agentId}:${node.name}`;
+        item.tooltip = [plain(node.name, 500), ...nameWarnings(node.name, 'branch')].join('\n');
         item.description = node.commit.slice(0, 8);
         item.iconPath = new vscode.ThemeIcon('git-branch');
         return item;
@@ -246,17 +247,17 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       }
       case 'file': {
         const name = node.path.split('/').pop() ?? node.path;
-        const item = new vscode.TreeItem(plain(name, 120), None);
+        const item = new vscode.TreeItem(plainName(name, 'file', 120), None);
         item.id = `cfile:${node.agentId}:${node.commit}:${node.path}`;
         item.description = `${node.status}${node.path.includes('/') ? ` · ${plain(node.path.slice(0, node.path.lastIndexOf('/')), 80)}` : ''}`;
-        item.tooltip = plain(node.path, 500);
+        item.tooltip = [plain(node.path, 500), ...nameWarnings(node.path, 'file')].join('\n');
         item.iconPath = new vscode.ThemeIcon(node.status === 'A' ? 'diff-added' : node.status === 'D' ? 'diff-removed' : 'diff-modified');
         if (node.experimentId) {
           item.command = { command: 'overseer.openDiff', title: 'Open Diff', arguments: [{ experimentId: node.experimentId, file: node.path }] };
         } else if (node.parent) {
           const left = revUri({ kind: 'commit', agentId: node.agentId, commit: node.parent, path: node.path });
           const right = revUri({ kind: 'commit', agentId: node.agentId, commit: node.commit, path: node.path });
-          item.command = { command: 'vscode.diff', title: 'Open Diff', arguments: [left, right, `${plain(name, 80)} (${node.commit.slice(0, 8)})`] };
+          item.command = { command: 'vscode.diff', title: 'Open Diff', arguments: [left, right, `${plainName(name, 'file', 80)} (${node.commit.slice(0, 8)})`] };
         }
         return item;
       }

@@ -3,7 +3,7 @@
 // which group nodes changed after an update and refreshes only those.
 import type { Experiment, ExperimentState } from '../../core/model';
 import { QUEUE_ORDER, UNDECIDED } from '../../core/lifecycle';
-import { plain } from '../text';
+import { nameWarnings, plain, plainName } from '../text';
 
 export const GROUP_ORDER: readonly ExperimentState[] = QUEUE_ORDER;
 
@@ -185,8 +185,9 @@ export function experimentView(x: Experiment): ExperimentView {
   for (const f of findings.slice(0, 5)) tip.push(`  • [${f.severity}] ${plain(f.file, 120)}:${f.line} ${plain(f.explanation, 160)}`);
   if (x.verdict) tip.push(`verdict: ${x.verdict.decision.replace('_', ' ')} by ${plain(x.verdict.by.id, 64)}${x.verdict.reason ? ` — ${plain(x.verdict.reason, 300)}` : ''}`);
   if (x.run?.reason) tip.push(`run: ${plain(x.run.reason, 300)}`);
+  tip.push(...nameWarnings(x.title, 'title'), ...nameWarnings(x.agentId, 'agent'), ...(x.branch ? nameWarnings(x.branch, 'branch') : []));
   return {
-    label: plain(x.title, 120) || x.id,
+    label: (x.title ? plainName(x.title, 'title', 120) : '') || x.id,
     description: parts.join(' · '),
     tooltip: tip.join('\n'),
     contextValue: `experiment.${cat}${gaming ? '.gaming' : ''}${x.supersedes ? '.followup' : ''}`,

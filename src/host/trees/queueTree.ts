@@ -7,7 +7,7 @@ import type { Experiment, ExperimentState } from '../../core/model';
 import type { ChangedFileView } from '../../hub/api';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
-import { plain } from '../text';
+import { nameWarnings, plain, plainName } from '../text';
 import { GROUP_LABEL, QueueModel, experimentView, type QueueDelta } from './queueModel';
 
 export type QueueNode = GroupNode | ExperimentNode | FileNode | MessageNode;
@@ -210,11 +210,11 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
     if (node instanceof FileNode) {
       const f = node.file;
       const name = f.path.split('/').pop() ?? f.path;
-      const item = new vscode.TreeItem(plain(name, 120), vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(plainName(name, 'file', 120), vscode.TreeItemCollapsibleState.None);
       item.id = `file:${node.experimentId}:${f.path}`;
       const dir = f.path.includes('/') ? f.path.slice(0, f.path.lastIndexOf('/')) : '';
       item.description = `${f.viewed ? '✓ viewed · ' : ''}${f.binary ? 'binary' : `+${f.additions} −${f.deletions}`}${dir ? ` · ${plain(dir, 80)}` : ''}`;
-      item.tooltip = `${plain(f.path, 500)} (${FILE_STATUS[f.status] ?? f.status}${f.oldPath ? ` from ${plain(f.oldPath, 300)}` : ''})`;
+      item.tooltip = [`${plain(f.path, 500)} (${FILE_STATUS[f.status] ?? f.status}${f.oldPath ? ` from ${plain(f.oldPath, 300)}` : ''})`, ...nameWarnings(f.path, 'file')].join('\n');
       item.contextValue = f.viewed ? 'file.viewed' : 'file.unviewed';
       item.iconPath = new vscode.ThemeIcon(f.viewed ? 'pass-filled' : f.status === 'A' ? 'diff-added' : f.status === 'D' ? 'diff-removed' : f.status === 'R' ? 'diff-renamed' : 'diff-modified');
       item.command = { command: 'overseer.openDiff', title: 'Open Diff', arguments: [{ experimentId: node.experimentId, file: f.path }] };

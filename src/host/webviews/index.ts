@@ -6,6 +6,7 @@ import { ForumPanel } from './forumPanel';
 import { LeaderboardPanel } from './leaderboardPanel';
 import type { WebviewConnection } from './panel';
 import { ReviewPanel } from './reviewPanel';
+import { pickText, plain, plainName } from '../text';
 
 export { html } from './panel';
 export type { WebviewConnection } from './panel';
@@ -45,11 +46,11 @@ export function registerWebviews(context: vscode.ExtensionContext, conn: Webview
       const { experiments } = await client.listExperiments();
       const items = experiments
         .sort((a, b) => b.proposedSeq - a.proposedSeq)
-        .map((x) => ({ label: x.id, description: x.title.slice(0, 200), detail: `${x.agentId} · ${x.state}` }));
+        .map((x) => ({ label: x.id, description: pickText(plainName(x.title, 'title', 200)), detail: pickText(`${plain(x.agentId, 64)} · ${x.state}`) }));
       return (await vscode.window.showQuickPick(items, { placeHolder: 'Experiment to review', matchOnDescription: true }))?.label;
     }
     const { agents: list } = await client.agents();
-    const items = list.map((a) => ({ label: a.id, description: a.name.slice(0, 200), detail: a.direction.split('\n')[0]?.slice(0, 200) }));
+    const items = list.map((a) => ({ label: a.id, description: pickText(plainName(a.name, 'agent', 200)), detail: pickText(a.direction.split('\n')[0] ?? '', 200) }));
     return (await vscode.window.showQuickPick(items, { placeHolder: 'Agent', matchOnDescription: true }))?.label;
   }
 

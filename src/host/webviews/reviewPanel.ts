@@ -17,6 +17,8 @@ import {
 } from '../../shared/reviewProtocol';
 import { SurfacePanel, errorMessage, type WebviewConnection } from './panel';
 
+/** Commits listed on the review page (pin back to the base). */
+const MAX_COMMITS = 50;
 /** Inline diffs only for small text files; larger ones open in the native diff editor. */
 export const SMALL_FILE_LINES = 300;
 export const MAX_INLINE_FILES = 12;
@@ -118,6 +120,10 @@ export async function loadReviewState(client: HubClient, experimentId: string, h
     soft('comments', client.experimentComments(experimentId).then((c) => c.comments), []),
     soft('queue', client.listExperiments().then((l) => l.experiments), [] as Experiment[]),
   ]);
+  const log = await soft('commits', client.commits(experiment.agentId, experiment.commit, MAX_COMMITS + 1).then((c) => c.commits), []);
+  const atBase = experiment.baseCommit ? log.findIndex((c) => c.sha === experiment.baseCommit) : -1;
+  const commits = (atBase >= 0 ? log.slice(0, atBase) : log).slice(0, MAX_COMMITS);
+  const commitsTruncated = atBase < 0 && log.length > MAX_COMMITS;
   const small = files.filter((f) => !f.binary && f.additions + f.deletions <= SMALL_FILE_LINES).slice(0, MAX_INLINE_FILES);
   const diffs: FileDiff[] = [];
   let budget = MAX_INLINE_PATCH;
@@ -148,6 +154,8 @@ export async function loadReviewState(client: HubClient, experimentId: string, h
     files,
     diffs,
     comments,
+    commits,
+    commitsTruncated,
     queue,
     warnings,
   };

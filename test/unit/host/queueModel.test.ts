@@ -64,6 +64,8 @@ describe('QueueModel', () => {
     });
     const v = experimentView(hostile);
     assert.ok(!v.label.includes('\u202e') && !v.label.includes('\n'));
+    assert.match(v.label, /^ok⟦RLO U\+202E⟧txt\.exe /);
+    assert.match(v.label, /⚠ bidi control$/);
     assert.ok(v.label.length <= 120);
     assert.equal(v.icon, 'warning');
     assert.equal(v.contextValue, 'experiment.undecided.gaming.followup');
@@ -76,8 +78,8 @@ describe('QueueModel', () => {
     assert.equal(categoryOf('superseded'), 'closed');
   });
 
-  it('plain() strips bidi/control characters and caps length', () => {
-    assert.equal(plain('a\u202eb\u2066c\u0000d\r\ne', 100), 'abcd e');
+  it('plain() marks bidi/control characters (never deletes them) and caps length', () => {
+    assert.equal(plain('a\u202eb\u2066c\u0000d\r\ne', 100), 'a⟦RLO U+202E⟧b⟦LRI U+2066⟧c⟦NUL U+0000⟧d e');
     assert.equal(plain('x'.repeat(1000), 10).length, 10);
     assert.equal(plain(undefined), '');
   });

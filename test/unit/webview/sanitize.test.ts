@@ -55,8 +55,8 @@ describe('webview sanitize: markdown (layer 1)', () => {
   it('makes bidi control characters visible (Trojan Source)', () => {
     const out = renderMarkdown('access\u202E \u2066level\u2069 = "user"');
     assert.ok(!hasBidi(out));
-    assert.match(out, /⟦U\+202E⟧/);
-    assert.match(out, /⟦U\+2066⟧/);
+    assert.match(out, /⟦RLO U\+202E⟧/);
+    assert.match(out, /⟦LRI U\+2066⟧/);
   });
 
   it('caps huge input and still renders markdown', () => {
@@ -86,8 +86,8 @@ describe('webview sanitize: plain text', () => {
       assert.equal(isSafeHref(u), false, u);
   });
 
-  it('plain() strips control characters, zero-width characters and caps length', () => {
-    assert.equal(plain('a\u0000b\u0007c\u200Bd'), 'a\uFFFDb\uFFFDcd');
+  it('plain() marks control and zero-width characters (never removes them) and caps length', () => {
+    assert.equal(plain('a\u0000b\u0007c\u200Bd'), 'a⟦NUL U+0000⟧b⟦BEL U+0007⟧c⟦ZWSP U+200B⟧d');
     assert.equal(plain('tab\tand\nnewline'), 'tab\tand\nnewline');
     const long = plain('y'.repeat(MAX_TEXT + 50));
     assert.ok(long.startsWith('y'.repeat(MAX_TEXT)));
@@ -105,6 +105,6 @@ describe('webview sanitize: plain text', () => {
     const all = '\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u200E\u200F\u061C';
     const out = neutralizeBidi(all);
     assert.ok(!hasBidi(out));
-    assert.equal(out.match(/⟦U\+/g)?.length, all.length);
+    assert.equal(out.match(/⟦[A-Z]+ U\+/g)?.length, all.length);
   });
 });

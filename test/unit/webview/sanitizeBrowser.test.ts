@@ -68,7 +68,7 @@ describe('webview sanitize in a browser (markdown-it + DOMPurify)', function () 
   ];
 
   it('keeps only allow-listed tags, no handlers/styles/sources, and only http(s) links', async () => {
-    const allowed = new Set(['div', 'p', 'br', 'hr', 'em', 'strong', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'del', 's']);
+    const allowed = new Set(['div', 'span', 'p', 'br', 'hr', 'em', 'strong', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'del', 's']);
     for (const src of HOSTILE) {
       const r = await render(src);
       for (const t of r.tags) assert.ok(allowed.has(t), `${src}: tag ${t} in ${r.html}`);
@@ -81,13 +81,14 @@ describe('webview sanitize in a browser (markdown-it + DOMPurify)', function () 
   it('still renders ordinary markdown', async () => {
     const r = await render('# Result\n\n**PGR 0.47** with `aux=0.5`\n\n- a\n- b\n\n[paper](https://arxiv.org/abs/2312.09390)');
     for (const t of ['h1', 'strong', 'code', 'ul', 'li', 'a']) assert.ok(r.tags.includes(t), `${t} missing in ${r.html}`);
-    assert.deepEqual(r.links, ['https://arxiv.org/abs/2312.09390']);
-    assert.match(r.html, /rel="noopener noreferrer nofollow"/);
+    // Links are disarmed (no live href; a click asks first) and show their real target as text.
+    assert.deepEqual(r.links, []);
+    assert.match(r.html, /<a [^>]*role="link"[^>]*>paper<\/a><span class="link-target"> \(→ https:\/\/arxiv\.org\/abs\/2312\.09390\)<\/span>/);
   });
 
   it('shows bidi controls instead of applying them', async () => {
     const r = await render('x\u202Ey');
-    assert.match(r.html, /⟦U\+202E⟧/);
+    assert.match(r.html, /⟦RLO U\+202E⟧/);
     assert.doesNotMatch(r.html, /\u202E/);
   });
 });

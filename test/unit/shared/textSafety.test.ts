@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import {
+  block, confusableWith, escapeIcons, forPrompt, hasHidden, isMixedScript, line, linkInfo, logText, lookalikeGroups,
+  nameBadge, nameFindings, reveal, skeleton, stripEscapes, terminalBlock, terminalLine,
+} from '../../../src/shared/textSafety';
+
+// Every character class an agent can hide, each inside an otherwise ordinary name.
+export const HIDDEN_CORPUS: [string, string][] = [
+  ['zero-width space', 'main\u200B'],
+  ['zero-width non-joiner', 'ma\u200Cin'],
+  ['zero-width joiner', 'ma\u200Din'],
+  ['word joiner', 'ma\u2060in'],
+  ['BOM', '\uFEFFmain'],
+  ['soft hyphen', 'ma\u00ADin'],
+  ['combining grapheme joiner', 'ma\u034Fin'],
+  ['RLO', 'README_\u202Edm.py'],
+  ['LRO', 'a\u202Db'],
+  ['RLE', 'a\u202Bb'],
+  ['PDF', 'a\u202Cb'],
+  ['RLI', 'a\u2067b'],
+  ['FSI', 'a\u2068b'],
+  ['PDI', 'a\u2069b'],
+  ['RLM', 'a\u200Fb'],
+  ['ALM', 'a\u061Cb'],
+  ['tag characters', 'Faster eval\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}'],
+  ['cancel tag', 'x\u{E007F}'],
+  ['variation selector', 'a\uFE00b'],
+  ['variation selector supplement', 'a\u{E0100}b'],
+  ['Hangul filler', 'a\u3164b'],
+  ['Mongolian vowel separator', 'a\u180Eb'],
+  ['interlinear annotation', 'a\uFFF9b\uFFFAc\uFFFB'],
+  ['line separator', 'a\u2028b'],
+  ['NUL', 'a\u0000b'],
+  ['ESC', 'a\u001b[2Jb'],
+  ['BEL', 'a\u0007b'],
+  ['backspace', 'approved\u0008\u0008\u0008'],
+  ['carriage return', 'ok\rEVIL'],
+  ['C1 CSI', 'a\u009Bb'],
+  ['DEL', 'a\u007Fb'],
+  ['lone surrogate', 'a\uD800b'],
+];
+
+describe('textSafety: hidden characters become visible markers', () => {
+  for (const [what, s] of HIDDEN_CORPUS) {
+    it(`${what}: marked, never removed`, () => {
+      const shown = reveal(s);
+      assert.match(shown, /⟦[^⟧]+⟧/, shown);
+      assert.ok(hasHidden(s), 'hasHidden');
+      // Nothing disappears: every visible character of the input is still there, in order.
+      const visible = [...s].filter((c) => /[A-Za-z0-9_.]/.test(c)).join('');
+      const kept = [...shown.replace(/⟦[^⟧]+⟧/g, '')].filter((c) => /[A-Za-z0-9_.]/.test(c)).join('');
+      assert.equal(kept, visible);
+    });
+  }
+
+  it('names the common ones and keeps the code point', () => {
+    assert.equal(line('main\u200B'), 'main⟦ZWSP U+200B⟧');
+    assert.equal(line('README_\u202Edm.py'), 'README_⟦RLO U+202E⟧dm.py');
+    assert.equal(reveal('a\u2067b'), 'a⟦RLI U+2067⟧b');
+  });
+
+  it('decodes a run of tag characters so the hidden text is readable', () => {
+    assert.equal(line('T\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}'), 'T⟦tags "ignore"⟧');
+    assert.match(forPrompt('x\u{E0041}\u{E0050}\u{E0050}'), /⟦tags "APP"⟧/);
+  });
+
+  it('keeps newlines in blocks and emoji sequences whole; plain text is unchanged', () => {
+    assert.equal(block('one\ntwo\u200B'), 'one\ntwo⟦ZWSP U+200B⟧');
+    assert.equal(reveal('👨‍👩‍👧 ❤️'), '👨‍👩‍👧 ❤️');
+    assert.equal(hasHidden('👨‍👩‍👧 ❤️'), false);
+    for (const s of ['main', 'Обучение модели', 'データ分析', 'naïve café', 'a\tb']) assert.equal(hasHidden(s), false, s);
+    assert.equal(line('a\tb\nc'), 'a b c');
+  });
+
+  it('caps long strings without splitting a surrogate pair', () => {
+    const s = line('😀'.repeat(300), 101);
+    assert.ok(s.length <= 101);
+    assert.doesNotMatch(s, /[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+});
+
+describe('textSafety: terminals and run logs', () => {
+  it('removes escape sequences with their parameters (OSC titles and hyperlinks, CSI)', () => {
+    const raw = '\u001b]0;owned title\u0007\u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u001b[1;31mred\u001b[0m \u001bPq#0;2\u001b\\done';
+    assert.equal(stripEscapes(raw), 'click red done');
+    assert.doesNotMatch(logText(raw), /owned title|evil\.example|\[1;31m/);
+  });
+
+  it('log text: CR rewrites become lines, other controls markers', () => {
+    assert.equal(logText('10%\r50%\r\n'), '10%\n50%\n');
+    assert.equal(logText('a\u0007b\u202Ec\n'), 'a⟦BEL U+0007⟧b⟦RLO U+202E⟧c\n');
+  });
+
+  it('terminal output marks every control with ASCII brackets', () => {
+    assert.equal(terminalLine('a\u001b[2Jb\nc'), 'a<ESC U+001B>[2Jb<LF U+000A>c');
+    assert.equal(terminalBlock('a\nb\rc'), 'a\nb<CR U+000D>c');
+  });
+});
+
+describe('textSafety: mixed scripts and confusables (TR39)', () => {
+  it('flags a Cyrillic homoglyph in a file name', () => {
+    const f = nameFindings('src/eval_cli\u0435nt.py', 'file');
+    assert.deepEqual(f.map((x) => x.kind), ['mixed-script', 'confusable']);
+    assert.match(f[1]!.message, /Cyrillic 'е' \(U\+0435\) looks like 'e'/);
+    assert.equal(nameBadge('eval_cli\u0435nt.py', 'file'), '⚠ mixed scripts · look-alike letters');
+  });
+
+  it('flags a whole-script confusable (every letter reads as ASCII)', () => {
+    assert.deepEqual(nameFindings('\u0441\u043E\u0435', 'branch').map((x) => x.kind), ['confusable']);
+  });
+
+  it('flags hidden characters in names by kind', () => {
+    assert.deepEqual(nameFindings('main\u200B', 'branch').map((x) => x.kind), ['hidden-characters']);
+    assert.deepEqual(nameFindings('README_\u202Edm.py', 'file').map((x) => x.kind), ['bidi-control']);
+    assert.deepEqual(nameFindings('Fast\u{E0041}', 'title').map((x) => x.kind), ['tag-characters']);
+  });
+
+  it('leaves honest names alone: ASCII, one non-Latin script, Japanese with Latin, titles mixing languages by word', () => {
+    for (const [n, k] of [
+      ['eval_client.py', 'file'], ['feature/try-lora', 'branch'], ['alice', 'agent'], ['Обучение', 'agent'],
+      ['データ分析 with LoRA', 'title'], ['Run на GPU', 'title'], ['naïve_café.py', 'file'], ['Ελληνικά', 'agent'],
+    ] as const) assert.deepEqual(nameFindings(n, k), [], n);
+  });
+
+  it('mixed-script follows TR39 highly restrictive', () => {
+    assert.equal(isMixedScript('paypal'), false);
+    assert.equal(isMixedScript('p\u0430ypal'), true);
+    assert.equal(isMixedScript('Tokyo東京とうきょう'), false);
+    assert.equal(isMixedScript('αβγabc'), true);
+  });
+
+  it('skeletons make look-alikes equal (data from Unicode confusables.txt)', () => {
+    assert.equal(skeleton('eval_cli\u0435nt.py'), skeleton('eval_client.py'));
+    assert.ok(confusableWith('main', 'main\u200B'));
+    assert.ok(confusableWith('paypal', 'p\u0430yp\u0430l'));
+    assert.equal(confusableWith('main', 'dev'), false);
+    assert.deepEqual(lookalikeGroups(['main', 'ma\u0456n', 'dev', 'main\u200B']), [['main', 'ma\u0456n', 'main\u200B']]);
+  });
+});
+
+describe('textSafety: icons and links', () => {
+  it('escapes $(icon) syntax once', () => {
+    assert.equal(escapeIcons('$(check) Approved'), '\\$(check) Approved');
+    assert.equal(escapeIcons('\\$(x) $(pass-filled)'), '\\$(x) \\$(pass-filled)');
+    assert.equal(escapeIcons('costs $5 (est)'), 'costs $5 (est)');
+  });
+
+  it('names the real host and notices link text naming another', () => {
+    assert.deepEqual(linkInfo('https://evil.example/x', 'https://github.com/org/repo'), { shown: 'https://evil.example/x', host: 'evil.example', safe: true, mismatch: true });
+    assert.equal(linkInfo('https://github.com/a', 'github.com/a').mismatch, false);
+    assert.equal(linkInfo('https://github.com/a', 'the paper').mismatch, false);
+    assert.equal(linkInfo('https://user:pw@x.example/').safe, false);
+    assert.equal(linkInfo('javascript:alert(1)').safe, false);
+    assert.equal(linkInfo('https://ex\u200Bample.com').safe, false);
+    assert.equal(linkInfo('https://xn--80ak6aa92e.com/').host, 'xn--80ak6aa92e.com');
+    assert.equal(linkInfo('https://аррӏе.com/').host, 'xn--80ak6aa92e.com');
+  });
+});
