@@ -25,6 +25,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'demo [--fresh] [--port 8787] [--cs-port 8080] [--vsix F]    demo fleet + hub + simulator + code-server (see scripts/demo.sh)',
     load: async () => (await import('./demo')).demoCommand,
   },
+  'agent-proxy': {
+    summary: 'agent-proxy --token-file F [--port P] [--hub URL]    loopback forwarder adding an agent\'s token (AAR: ORCHESTRATOR_API_URL)',
+    load: async () => (await import('./agentProxy')).agentProxyCommand,
+  },
   eval: { summary: 'eval status|resume <agent> --hub URL [--token T]    agents\' evaluation access; lift a probing suspension', load: async () => (await import('./eval')).evalCommand },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
   // The human CLI (src/cli/human.ts): --fleet <dir> or --hub <url>; --json for scripts.

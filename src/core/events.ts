@@ -141,7 +141,7 @@ export const eventSchemas = {
   'review.file_viewed': z.strictObject({ experimentId: id, file: text(4096), viewed: z.boolean() }),
   'forum.posted': z.strictObject({
     postId: id,
-    title: text(300),
+    title: text(500),
     summary: text(5000),
     findingType: text(64),
     ideaName: text(200).optional(),
@@ -154,6 +154,8 @@ export const eventSchemas = {
       worked: z.boolean().optional(),
     }),
     config: jsonRecord.optional(),
+    /** Fields an AAR client sends that Overseer keeps verbatim (idea_uid, dataset, pgr_se, s3_key, ...). */
+    extra: jsonRecord.optional(),
   }),
   'forum.commented': z.strictObject({ postId: id, commentId: id, content: text(5000).min(1) }),
   'forum.voted': z.strictObject({ postId: id, vote: z.enum(['up', 'down']) }),

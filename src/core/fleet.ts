@@ -374,6 +374,7 @@ export class FleetState {
           commitId: d.commitId,
           metrics: { ...d.metrics },
           config: d.config,
+          ...(d.extra ? { extra: d.extra } : {}),
           votes: {},
           score: 0,
           comments: [],

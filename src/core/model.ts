@@ -214,6 +214,8 @@ export interface ForumPost {
   /** Self-reported metrics (unverified unless an evaluation event backs them). */
   metrics: { pgr?: number; transferAcc?: number; numSeeds?: number; worked?: boolean };
   config?: Record<string, unknown>;
+  /** AAR fields kept verbatim with the finding (see hub/schemas AAR_SHARE_FIELDS). */
+  extra?: Record<string, unknown>;
   votes: Record<string, VoteValue>;
   score: number;
   comments: ForumComment[];

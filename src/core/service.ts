@@ -48,6 +48,8 @@ export interface PostInput {
   commitId?: string;
   metrics?: ForumPost['metrics'];
   config?: Record<string, unknown>;
+  /** AAR fields kept verbatim with the finding. */
+  extra?: Record<string, unknown>;
 }
 
 type Listener = (e: AnyEvent) => void;
@@ -537,6 +539,7 @@ export class FleetService {
       commitId: p.commitId,
       metrics: p.metrics ?? {},
       config: p.config,
+      ...(p.extra && Object.keys(p.extra).length ? { extra: p.extra } : {}),
     });
     return this.state.posts.get(postId)!;
   }

@@ -33,6 +33,10 @@ export interface BaselinePair {
   strong_model: string;
   /** The pair used when a request names no models. */
   default?: boolean;
+  /** Other names of the same models (e.g. the AAR release's `Qwen/Qwen1.5-0.5B-Chat`): a request naming one
+   * is scored against this pair. */
+  weak_aliases?: string[];
+  strong_aliases?: string[];
   splits: Partial<Record<Split, SplitBaseline>>;
 }
 
@@ -141,9 +145,17 @@ export function loadDataset(dataRoot: string, labelsRoot: string, name: string):
 /** The baseline pair for a request: the named pair, else the default (or only) pair. */
 export function findBaselinePair(b: BaselinesFile, weak?: string, strong?: string): BaselinePair | undefined {
   if (weak === undefined && strong === undefined) return b.pairs.find((p) => p.default) ?? b.pairs[0];
+  const is = (name: string, aliases: string[] | undefined, want: string) => name === want || (Array.isArray(aliases) && aliases.includes(want));
   return b.pairs.find(
-    (p) => (weak === undefined || p.weak_model === weak) && (strong === undefined || p.strong_model === strong),
+    (p) => (weak === undefined || is(p.weak_model, p.weak_aliases, weak)) && (strong === undefined || is(p.strong_model, p.strong_aliases, strong)),
   );
+}
+
+/** A dataset's baselines file (no labels read). */
+export function loadDatasetBaselines(dataRoot: string, name: string): BaselinesFile {
+  if (!DATASET_NAME_RE.test(name)) throw new DatasetError(`invalid dataset name`);
+  const bp = baselinesPath(dataRoot, name);
+  return fs.existsSync(bp) ? (JSON.parse(fs.readFileSync(bp, 'utf8')) as BaselinesFile) : { dataset: name, pairs: [] };
 }
 
 // ---------------------------------------------------------------------------------------------------------

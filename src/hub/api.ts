@@ -83,6 +83,26 @@ export interface AarFinding {
   num_seeds: number | null;
   worked: boolean | null;
   config: Record<string, unknown> | null;
+  /** AAR's fields, kept verbatim from the share request (null when not sent). */
+  idea_uid: string | null;
+  dataset: string | null;
+  weak_model: string | null;
+  strong_model: string | null;
+  session_id: string | null;
+  iteration: number | null;
+  pgr_se: number | null;
+  pgr_delta: number | null;
+  transfer_acc_se: number | null;
+  weak_acc: number | null;
+  strong_acc: number | null;
+  s3_path: string | null;
+  s3_key: string | null;
+  parent_commit_id: string | null;
+  sequence_number: number | null;
+  files_snapshot: unknown[] | null;
+  code_snippet: string | null;
+  /** AAR's name for `summary`. */
+  content: string;
   author: string;
   author_kind: Actor['kind'];
   agent_id: string | null;
@@ -178,6 +198,20 @@ export interface SnapshotResponse {
   subject: string;
   files: { path: string; size: number; is_binary: boolean; content?: string }[];
   truncated: boolean;
+  /** AAR's snapshot metadata (from the latest finding that shared this commit; see README "Running AAR agents").
+   * `idea_uid` falls back to the agent id and `run_id` to the commit when the finding named none. */
+  idea_uid: string;
+  run_id: string;
+  finding_id: string | null;
+  title: string | null;
+  idea_name: string | null;
+  pgr: number | null;
+  transfer_acc: number | null;
+  files_snapshot: unknown[];
+  s3_path: string | null;
+  s3_key: string | null;
+  parent_commit_id: string | null;
+  sequence_number: number | null;
 }
 
 export interface EvaluatePredictionsRequest {

@@ -47,6 +47,7 @@ export const SCOPED_ROUTES: ReadonlySet<string> = new Set([
   'POST /api/evaluate-predictions',
   'GET /api/experiments/:id',
   'POST /api/findings/share',
+  'GET /api/config', // AAR's is_server_available probe from inside a run (names only)
 ]);
 
 function checkScope(req: FastifyRequest, scope: TokenScope): void {

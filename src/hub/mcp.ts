@@ -6,7 +6,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { z } from 'zod';
 import type { Actor } from '../core/model';
 import type { TokenStore } from './auth';
-import { toHttp } from './errors';
+import { HttpError, toHttp } from './errors';
 import { authHook } from './http';
 import * as ops from './ops';
 import type { HubContext } from './ops';
@@ -73,7 +73,20 @@ export function buildMcpServer(ctx: HubContext, actor: Actor): McpServer {
   tool('vote_finding', 'Vote a finding up or down (not your own).', { id: S.idParam, vote: z.enum(['up', 'down']) }, (a) =>
     ops.vote(ctx, actor, a.id, a.vote),
   );
-  tool('leaderboard', 'The leaderboard of verified scores.', S.leaderboardQuery.shape, (a) => ops.leaderboard(ctx, actor, a));
+  const board = async (a: z.infer<typeof S.leaderboardQuery>) => ops.aarLeaderboard(ctx, await ops.leaderboard(ctx, actor, a));
+  tool('leaderboard', 'The leaderboard of verified scores.', S.leaderboardQuery.shape, board);
+  // AAR's tool names (its agents' prompts use them).
+  tool('get_leaderboard', 'The leaderboard ranked by PGR (AAR name of `leaderboard`).', S.leaderboardQuery.shape, board);
+  tool(
+    'download_snapshot',
+    'A shared code snapshot: its files (text inline) and AAR metadata (idea_uid, run_id, title, pgr, files_snapshot).',
+    { snapshot_id: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/).optional(), commit_id: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/).optional(), target_dir: z.string().max(4096).optional() },
+    (a) => {
+      const id = a.snapshot_id || a.commit_id;
+      if (!id) throw new HttpError(400, 'invalid', 'snapshot_id is required');
+      return ops.snapshot(ctx, actor, id);
+    },
+  );
   tool('evaluate_predictions', 'Score predictions on a dataset split (budgeted, coarsened results).', S.evaluateBody.shape, (a) =>
     ops.evaluatePredictions(ctx, actor, check(S.evaluateBody, a)),
   );

@@ -2,7 +2,7 @@
 // responses. One implementation shared by HTTP and MCP so both surfaces enforce the same rules.
 import * as path from 'node:path';
 import type { z } from 'zod';
-import type { Actor, Experiment } from '../core/model';
+import type { Actor, Experiment, ForumPost } from '../core/model';
 import type { FleetService } from '../core/service';
 import { DomainError, UNDECIDED } from '../core/lifecycle';
 import type {
@@ -19,14 +19,16 @@ import type {
   VoteResponse,
 } from './api';
 import { HttpError, forbidden, notFound } from './errors';
-import { listFindings, searchFindings, toAarComment, toAarFinding } from './forum';
+import { listFindings, searchFindings, searchSnapshots, toAarComment, toAarFinding } from './forum';
 import type { TokenScope } from './auth';
 import type { EvaluationLike, RunIntegration } from './integrations';
 import { LOG_FILE, LogRequestError, readLog, readLogFile } from '../runners/logs';
 import type * as S from './schemas';
+import { AAR_SHARE_KEYS } from './schemas';
 import { HELDOUT, runPredictions } from '../shared/leaderboardFinal';
-
+import { listDatasets, loadDatasetBaselines } from '../evaluation/datasets';
 import { withRunVerdicts } from '../evaluation/leaderboard';
+
 export interface HubContext {
   service: FleetService;
   fleetDir: string;
@@ -134,15 +136,20 @@ export async function share(ctx: HubContext, actor: Actor, b: z.infer<typeof S.s
   if (typeof b.transfer_acc === 'number') metrics.transferAcc = b.transfer_acc;
   if (typeof b.num_seeds === 'number') metrics.numSeeds = b.num_seeds;
   if (typeof b.worked === 'boolean') metrics.worked = b.worked;
+  // AAR's fields are kept verbatim (nulls dropped: a null reads back as null anyway).
+  const extra: Record<string, unknown> = {};
+  for (const k of AAR_SHARE_KEYS) if (b[k] !== null && b[k] !== undefined) extra[k] = b[k];
   const p = await ctx.service.post(actor, {
     title: b.title?.trim() || firstLine(b.summary),
     summary: b.summary,
-    findingType: b.finding_type || 'result',
-    ideaName: b.idea_name,
-    runId: b.run_id,
-    commitId: b.commit_id,
+    // as AAR's server: "result" when the approach worked, else "observation"
+    findingType: b.finding_type || (b.worked ? 'result' : 'observation'),
+    ideaName: b.idea_name ?? undefined,
+    runId: b.run_id ?? undefined,
+    commitId: b.commit_id ?? undefined,
     metrics,
-    config: b.config,
+    config: b.config ?? undefined,
+    extra,
   });
   const finding = toAarFinding(p);
   return { message: 'Finding shared successfully', finding_id: p.id, post_id: p.id, finding };
@@ -229,6 +236,34 @@ export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<type
   return { experiments: rows, total: rows.length, fixed_baselines: {} };
 }
 
+/** AAR's leaderboard fields on every entry: `pgr_se` (the agent's own for a self-reported finding, else from the
+ * 95% interval over seeds), `weak_acc` / `strong_acc` (the fixed baselines); and AAR's names in `fixed_baselines`. */
+export function aarLeaderboard(ctx: HubContext, lb: LeaderboardResponse): LeaderboardResponse {
+  const fb = (lb.fixed_baselines ?? {}) as Record<string, unknown>;
+  const num = (v: unknown) => (typeof v === 'number' ? v : null);
+  const weak = num(fb.weak_acc);
+  const strong = num(fb.strong_acc);
+  const experiments = lb.experiments.map((e) => {
+    const post = typeof e.post_id === 'string' ? ctx.service.state.posts.get(e.post_id) : undefined;
+    const ci = Array.isArray(e.pgr_ci) && e.pgr_ci.length === 2 ? (e.pgr_ci as number[]) : null;
+    const se = num(post?.extra?.pgr_se) ?? (ci ? Math.round(((ci[1]! - ci[0]!) / (2 * 1.96)) * 1e4) / 1e4 : null);
+    return { ...e, pgr_se: num(e.pgr_se) ?? se, weak_acc: weak ?? num(e.weak_acc), strong_acc: strong ?? num(e.strong_acc) };
+  });
+  return {
+    ...lb,
+    experiments,
+    fixed_baselines: {
+      ...fb,
+      weak_acc: weak,
+      strong_acc: strong,
+      weak_acc_se: num(fb.weak_acc_se) ?? num(fb.weak_se),
+      strong_acc_se: num(fb.strong_acc_se) ?? num(fb.strong_se),
+      weak_num_seeds: num(fb.weak_num_seeds),
+      strong_num_seeds: num(fb.strong_num_seeds),
+    },
+  };
+}
+
 /** With a job-scoped token, the evaluation is bound to that run ({experimentId, runId: jobId}, from the token,
  * never from the body) and counts for the verified leaderboard. */
 export async function evaluatePredictions(
@@ -241,10 +276,33 @@ export async function evaluatePredictions(
   if (actor.kind === 'agent' && ctx.service.state.agent(actor.id)?.status === 'paused') {
     throw new DomainError('paused', `agent ${actor.id} is paused`);
   }
-  if (!scope) return (await ev.evaluate(actor, { ...b })) as EvaluatePredictionsResponse;
-  if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
-  const run = await ctx.runs.runContext(actor, scope.experimentId);
-  return (await ev.evaluate(actor, { ...b }, run)) as EvaluatePredictionsResponse;
+  const { weak_model, strong_model, ...rest } = b;
+  const req: Record<string, unknown> = { ...rest, ...(weak_model ? { weak_model } : {}), ...(strong_model ? { strong_model } : {}) };
+  let out: EvaluatePredictionsResponse;
+  if (!scope) out = (await ev.evaluate(actor, req)) as EvaluatePredictionsResponse;
+  else {
+    if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
+    const run = await ctx.runs.runContext(actor, scope.experimentId);
+    out = (await ev.evaluate(actor, req, run)) as EvaluatePredictionsResponse;
+  }
+  return withAarNotes(out, weak_model ?? undefined, strong_model ?? undefined);
+}
+
+/** AAR's tools print `warnings` and `pgr_error`: say how the numbers were released, and why pgr is null. */
+function withAarNotes(out: EvaluatePredictionsResponse, weak?: string, strong?: string): EvaluatePredictionsResponse {
+  const mode = (out.release as { mode?: string } | undefined)?.mode;
+  const warnings: string[] = [];
+  if (mode && mode !== 'exact') warnings.push(RELEASE_NOTE);
+  if (out.pgr === null || out.pgr === undefined) {
+    const why =
+      out.weak_model === null && (weak || strong)
+        ? `no fixed baselines for weak_model=${weak || '*'} strong_model=${strong || '*'} on ${String(out.dataset)}`
+        : 'no fixed baselines for this dataset and split';
+    warnings.push(why);
+    out = { ...out, pgr_error: `PGR could not be computed: ${why}` };
+  }
+  // `release_semantics` is "exact" only for humans and train_label; agents' test scores are "overseer-coarsened".
+  return { ...out, release_semantics: !mode || mode === 'exact' ? 'exact' : 'overseer-coarsened', ...(warnings.length ? { warnings } : {}) };
 }
 
 /** Human only: lift the probing suspension of an agent's evaluation access (recorded as `eval.resumed`). */
@@ -340,10 +398,88 @@ export async function snapshot(ctx: HubContext, actor: Actor, commitId: string):
       } else truncated = true;
       files.push(file);
     }
-    return { commit_id: pin.commit, agent_id: agentId, finding_ids: shared.map((p) => p.id), subject: info?.subject ?? '', files, truncated };
+    const meta = snapshotMeta(shared[shared.length - 1], agentId, pin.commit, files.map((f) => f.path));
+    return { commit_id: pin.commit, agent_id: agentId, finding_ids: shared.map((p) => p.id), subject: info?.subject ?? '', files, truncated, ...meta };
+  }
+  // An AAR snapshot id that is no git commit here (its files were uploaded elsewhere): the metadata its finding
+  // shared, as AAR's server answers, without files.
+  const named = [...st.posts.values()].filter((p) => p.commitId === commitId && p.author.kind === 'agent');
+  const last = named[named.length - 1];
+  if (last) {
+    const files = Array.isArray(last.extra?.files_snapshot) ? (last.extra!.files_snapshot as unknown[]) : [];
+    const meta = snapshotMeta(last, last.author.id, commitId, files);
+    return { commit_id: commitId, agent_id: last.author.id, finding_ids: named.map((p) => p.id), subject: last.title, files: [], truncated: false, ...meta };
   }
   throw notFound(`no shared snapshot for commit ${JSON.stringify(commitId)}`);
 }
+
+type SnapshotMeta = Omit<SnapshotResponse, 'commit_id' | 'agent_id' | 'finding_ids' | 'subject' | 'files' | 'truncated'>;
+
+/** AAR's snapshot fields from the finding that shared the commit. AAR's download tool needs `idea_uid` and
+ * `run_id`: without them in the finding, the agent id and the commit stand in. */
+function snapshotMeta(p: ForumPost | undefined, agentId: string, commit: string, paths: unknown[]): SnapshotMeta {
+  const x = p?.extra ?? {};
+  const s = (v: unknown) => (typeof v === 'string' && v ? v : null);
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  return {
+    idea_uid: s(x.idea_uid) ?? agentId,
+    run_id: p?.runId || commit,
+    finding_id: p?.id ?? null,
+    title: p?.title ?? null,
+    idea_name: p?.ideaName ?? null,
+    pgr: p?.metrics.pgr ?? null,
+    transfer_acc: p?.metrics.transferAcc ?? null,
+    files_snapshot: Array.isArray(x.files_snapshot) ? (x.files_snapshot as unknown[]) : paths,
+    s3_path: s(x.s3_path),
+    s3_key: s(x.s3_key),
+    parent_commit_id: s(x.parent_commit_id),
+    sequence_number: n(x.sequence_number),
+  };
+}
+
+/** POST /api/snapshots/search (AAR): findings that name a commit, filtered by `key:value` tokens. */
+export function snapshotSearch(ctx: HubContext, query: string, limit: number): { commits: AarFinding[]; total: number } {
+  return searchSnapshots(ctx.service.state.threads('new'), query, limit);
+}
+
+/** GET /api/config (AAR's availability probe and defaults): the fleet's datasets and model pairs, and how
+ * evaluation results are released here. Names only: nothing about labels. */
+export function fleetConfig(ctx: HubContext): Record<string, unknown> {
+  const dataRoot = path.join(ctx.fleetDir, 'datasets');
+  const datasets = listDatasets(dataRoot);
+  const weak = new Set<string>();
+  const strong = new Set<string>();
+  let def: { dataset: string; weak_model: string; strong_model: string } | null = null;
+  for (const d of datasets) {
+    let pairs: { weak_model: string; strong_model: string; default?: boolean; weak_aliases?: string[]; strong_aliases?: string[] }[] = [];
+    try {
+      pairs = loadDatasetBaselines(dataRoot, d).pairs;
+    } catch {
+      continue;
+    }
+    for (const p of pairs) {
+      for (const m of [p.weak_model, ...(p.weak_aliases ?? [])]) weak.add(m);
+      for (const m of [p.strong_model, ...(p.strong_aliases ?? [])]) strong.add(m);
+      if (!def && (p.default || pairs.length === 1)) def = { dataset: d, weak_model: p.weak_model, strong_model: p.strong_model };
+    }
+  }
+  return {
+    fleet: ctx.service.state.name,
+    dataset: def?.dataset ?? datasets[0] ?? null,
+    weak_model: def?.weak_model ?? null,
+    strong_model: def?.strong_model ?? null,
+    available_datasets: datasets,
+    available_weak_models: [...weak],
+    available_strong_models: [...strong],
+    evaluation: { available: !!ctx.evaluation, release: RELEASE_NOTE },
+  };
+}
+
+/** What the evaluation response says about its numbers (AAR's tools print `warnings`). */
+export const RELEASE_NOTE =
+  'Overseer release semantics: an agent\'s scores are coarsened and probe-resistant (a ladder that moves only on a real ' +
+  'improvement; one fixed score per approved run), so `correct` and `transfer_acc` are the released values, not exact counts. ' +
+  'Only a human-approved run counts for the verified leaderboard.';
 
 const LOG_CHUNK = 256 * 1024;
 

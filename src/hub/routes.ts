@@ -13,6 +13,8 @@ import { toAarFinding } from './forum';
 const DIFF_CAP = 2 * 1024 * 1024;
 const CONTENT_CAP = 8 * 1024 * 1024;
 /** `offset` may be negative: the last |offset| bytes of the log (tail). */
+/** The client asked for AAR's response wrappers (`X-Overseer-Compat: aar`; see README "Running AAR agents"). */
+const wantsAar = (req: { headers: Record<string, unknown> }) => String(req.headers['x-overseer-compat'] ?? '').toLowerCase() === 'aar';
 const runLogQuery = z.strictObject({ offset: z.coerce.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional() });
 
 export function registerRoutes(r: Router, ctx: HubContext): void {
@@ -23,11 +25,19 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   r.route('POST', '/api/findings/share', { body: S.shareBody, query: S.noQuery }, ({ actor, body }) => ops.share(ctx, actor, body));
   r.route('GET', '/api/findings/all', { query: S.noQuery }, () => ops.allFindings(ctx));
   r.route('GET', '/api/findings', { query: S.findingsQuery }, ({ query }) => ops.findings(ctx, query));
-  r.route('POST', '/api/findings/search', { body: S.searchBody, query: S.noQuery }, ({ body }) => ops.search(ctx, body.query, body.limit));
-  r.route('GET', '/api/findings/:id', { params: S.idParams, query: S.noQuery }, ({ params }) => ops.finding(ctx, params.id));
-  r.route('POST', '/api/findings/:id/vote', { params: S.idParams, body: S.voteBody, query: S.noQuery }, ({ actor, params, body }) =>
-    ops.vote(ctx, actor, params.id, body.vote),
-  );
+  // With `X-Overseer-Compat: aar` (sent by `overseer agent-proxy`), search / get / vote answer in AAR's wrappers.
+  r.route('POST', '/api/findings/search', { body: S.searchBody, query: S.noQuery }, ({ body, req }) => {
+    const page = ops.search(ctx, body.query, body.limit);
+    return wantsAar(req) ? { results: page.findings, summary: `Found ${page.findings.length} result(s) for ${JSON.stringify(body.query)}.`, total: page.total } : page;
+  });
+  r.route('GET', '/api/findings/:id', { params: S.idParams, query: S.noQuery }, ({ params, req }) => {
+    const f = ops.finding(ctx, params.id);
+    return wantsAar(req) ? { post: f } : f;
+  });
+  r.route('POST', '/api/findings/:id/vote', { params: S.idParams, body: S.voteBody, query: S.noQuery }, async ({ actor, params, body, req }) => {
+    const v = await ops.vote(ctx, actor, params.id, body.vote);
+    return wantsAar(req) ? { ...v, post: toAarFinding(st().posts.get(params.id)!) } : v;
+  });
   r.route('GET', '/api/findings/:id/comments', { params: S.idParams, query: S.noQuery }, ({ params }) => ({
     comments: ops.finding(ctx, params.id).comments,
   }));
@@ -38,7 +48,12 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     await svc.forumVerdict(actor, params.id, body.verdict, body.note);
     return toAarFinding(st().posts.get(params.id)!);
   });
-  r.route('GET', '/api/leaderboard', { query: S.leaderboardQuery }, ({ actor, query }) => ops.leaderboard(ctx, actor, query));
+  r.route('GET', '/api/leaderboard', { query: S.leaderboardQuery }, async ({ actor, query }) => ops.aarLeaderboard(ctx, await ops.leaderboard(ctx, actor, query)));
+  r.route('GET', '/api/config', { query: S.noQuery }, () => ops.fleetConfig(ctx));
+  r.route('POST', '/api/snapshots/search', { body: S.snapshotSearchBody, query: S.noQuery }, ({ body }) =>
+    ops.snapshotSearch(ctx, body.query ?? '', body.limit ?? 100),
+  );
+  r.route('GET', '/api/snapshots/search', { query: S.snapshotSearchQuery }, ({ query }) => ops.snapshotSearch(ctx, query.query ?? '', query.limit ?? 100));
   r.route('GET', '/api/snapshots/:commit_id', { params: S.commitParams, query: S.noQuery }, ({ actor, params }) =>
     ops.snapshot(ctx, actor, params.commit_id),
   );

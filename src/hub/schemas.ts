@@ -11,7 +11,8 @@ const nonEmpty = (max: number) => z.string().trim().min(1).max(max);
 const qInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 export const idParams = z.strictObject({ id: idParam });
-export const commitParams = z.strictObject({ commit_id: z.string().regex(/^[0-9a-f]{4,40}$/, 'expected a hex commit id') });
+/** A git commit (hex) or an AAR snapshot id (letters, digits, _ -), as AAR's download tool validates it. */
+export const commitParams = z.strictObject({ commit_id: z.string().regex(/^[A-Za-z0-9_-]{4,64}$/, 'expected a commit or snapshot id') });
 
 export const proposeBody = z.strictObject({
   commit: shaParam,
@@ -32,29 +33,63 @@ export const listExperimentsQuery = z.strictObject({
 
 export const inboxQuery = z.strictObject({ after: qInt(0, Number.MAX_SAFE_INTEGER).optional() });
 
+const num = z.number().finite().nullish();
+const count = z.number().int().nonnegative().max(1_000_000).nullish();
+/** Fields the AAR release's share tool and server know that Overseer does not interpret: accepted (null = absent)
+ * and kept verbatim with the finding (`extra`), returned in every finding. Anything else is still a 400. */
+export const AAR_SHARE_FIELDS = {
+  idea_uid: str(200).nullish(),
+  dataset: str(200).nullish(),
+  weak_model: str(200).nullish(),
+  strong_model: str(200).nullish(),
+  session_id: str(200).nullish(),
+  iteration: count,
+  pgr_se: num,
+  pgr_delta: num,
+  transfer_acc_se: num,
+  weak_acc: num,
+  strong_acc: num,
+  s3_path: str(1000).nullish(),
+  s3_key: str(1000).nullish(),
+  parent_commit_id: str(200).nullish(),
+  sequence_number: count,
+  files_snapshot: z.array(z.union([str(1000), z.record(z.string().max(200), z.unknown())])).max(2000).nullish(),
+  code_snippet: str(20_000).nullish(),
+};
+export const AAR_SHARE_KEYS = Object.keys(AAR_SHARE_FIELDS) as (keyof typeof AAR_SHARE_FIELDS)[];
+
 export const shareBody = z.strictObject({
   summary: nonEmpty(5000),
-  title: str(300).optional(),
-  finding_type: str(64).optional(),
-  idea_name: str(200).optional(),
-  run_id: str(200).optional(),
-  pgr: z.number().finite().nullable().optional(),
-  transfer_acc: z.number().finite().nullable().optional(),
-  num_seeds: z.number().int().nonnegative().max(1_000_000).nullable().optional(),
-  worked: z.boolean().nullable().optional(),
-  commit_id: str(200).optional(),
-  config: z.record(z.string().max(200), z.unknown()).optional(),
+  title: str(500).nullish(),
+  finding_type: str(64).nullish(),
+  idea_name: str(200).nullish(),
+  run_id: str(200).nullish(),
+  pgr: num,
+  transfer_acc: num,
+  num_seeds: count,
+  worked: z.boolean().nullish(),
+  commit_id: str(200).nullish(),
+  config: z.record(z.string().max(200), z.unknown()).nullish(),
+  ...AAR_SHARE_FIELDS,
 });
 
 export const findingsQuery = z.strictObject({
   query: str(500).optional(),
   finding_type: str(64).optional(),
+  // AAR's list filters
+  dataset: str(200).optional(),
+  idea_name: str(200).optional(),
+  idea_uid: str(200).optional(),
+  worked: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional(),
   sort: z.enum(['new', 'top', 'discussed']).optional(),
   limit: qInt(1, 500).optional(),
   offset: qInt(0, 1_000_000).optional(),
 });
 
 export const searchBody = z.strictObject({ query: str(500), limit: z.number().int().min(1).max(500).optional() });
+/** AAR's snapshot search: `query` holds `key:value` filters (idea_uid, run_id, idea_name, commit_id) and words. */
+export const snapshotSearchBody = z.strictObject({ query: str(1000).nullish(), limit: z.number().int().min(1).max(10_000).nullish() });
+export const snapshotSearchQuery = z.strictObject({ query: str(1000).optional(), limit: qInt(1, 10_000).optional() });
 export const voteBody = z.strictObject({ vote: z.enum(['up', 'down']) });
 export const contentBody = z.strictObject({ content: nonEmpty(5000) });
 export const leaderboardQuery = z.strictObject({
@@ -68,8 +103,9 @@ export const evaluateBody = z.strictObject({
   predictions: z.array(z.number().int().min(-1_000_000).max(1_000_000)).max(2_000_000),
   dataset: nonEmpty(200),
   split: str(64).optional(),
-  weak_model: str(200).optional(),
-  strong_model: str(200).optional(),
+  // AAR's MCP tool always sends the model names (empty when unknown): null and "" mean "not named".
+  weak_model: str(200).nullish(),
+  strong_model: str(200).nullish(),
   run_id: str(200).optional(),
 });
 

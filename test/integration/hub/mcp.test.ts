@@ -34,9 +34,11 @@ describe('hub MCP (streamable HTTP)', function () {
     const names = tools.map((t) => t.name).sort();
     assert.deepEqual(names, [
       'comment_finding',
+      'download_snapshot',
       'evaluate_predictions',
       'get_experiment',
       'get_finding',
+      'get_leaderboard',
       'leaderboard',
       'list_findings',
       'list_my_experiments',

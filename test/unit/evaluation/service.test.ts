@@ -64,8 +64,11 @@ describe('EvaluationService', () => {
     await rejects(ev({ predictions: p, dataset: '../labels' }), 404, 'unknown_dataset');
     await rejects(ev({ predictions: p, dataset: 'synth', split: 'validation' }), 400, 'unknown_split');
     await rejects(ev({ predictions: new Array(50).fill(0), dataset: 'synth', split: 'train_unlabel' }), 403, 'split_not_scored');
-    await rejects(ev({ predictions: p, dataset: 'synth', weak_model: 'gpt-2' }), 404, 'unknown_models');
     assert.equal(h.events.length, 0, 'rejected requests are not charged or logged as queries');
+    // Models without fixed baselines are scored with pgr null, as AAR's server answers.
+    const unk = await ev({ predictions: p, dataset: 'synth', weak_model: 'gpt-2' });
+    assert.equal(unk.pgr, null);
+    assert.equal(unk.fixed_weak_acc, null);
   });
 
   it('budgets per agent and split; exhausted → 429; human sets budgets', async () => {
