@@ -18,6 +18,10 @@ interface AgentEval {
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (sub !== 'status' && sub !== 'resume') {
     process.stderr.write(`${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n${USAGE}\n`);
     return 1;

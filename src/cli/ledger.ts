@@ -5,6 +5,10 @@ import { LEDGER_FILE, verifyLedgerFile } from '../core/ledger';
 /** `overseer ledger verify <fleet-dir|ledger.jsonl>`: exit 0 if the chain is intact, 2 naming the first bad seq. */
 export async function ledgerCommand(argv: string[]): Promise<number> {
   const [sub, target] = argv;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('usage: overseer ledger verify <fleet-dir>\n');
+    return 0;
+  }
   if (sub !== 'verify' || !target) {
     process.stderr.write('usage: overseer ledger verify <fleet-dir>\n');
     return 1;

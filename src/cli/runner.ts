@@ -20,6 +20,10 @@ function flag(argv: string[], name: string): string | undefined {
 
 export async function runnerCommand(argvIn: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const argv = [...argvIn];
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let fleet: string | undefined;
   let timeoutS = 180;
   let gpus = 0;

@@ -12,6 +12,10 @@ const USAGE = 'usage: overseer token create --fleet <dir> (--agent <id> | --huma
 
 export async function tokenCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   let a;
   try {
     a = parseArgs({
