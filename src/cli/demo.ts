@@ -1,5 +1,6 @@
-// `overseer demo`: a demo fleet (9 agents, nine directions, synthetic dataset), the hub on a fixed port, the
-// deterministic simulator acting as the agents, and code-server with the Overseer extension and the fleet open.
+// `overseer demo`: a demo fleet (9 agents, nine directions, the real weak-to-strong codebase and digits dataset of
+// fixtures/w2s-demo), the hub on a fixed port dispatching approved experiments to confined local runs (or to the
+// Slurm runner with --slurm), the deterministic simulator acting as the agents, and code-server with the Overseer extension and the fleet open.
 // Prints the URL to open. Ctrl-C stops everything (code-server runs in its own process group).
 // scripts/demo.sh builds the VSIX and installs code-server first, then runs this.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +14,7 @@ import { parseCommand } from './args';
 
 const USAGE =
   'usage: overseer demo [--fleet .fleet-demo/fleet] [--fresh] [--port 8787] [--cs-port 8080] [--vsix overseer.vsix]\n' +
-  '                     [--code-server .tools/code-server/node_modules/code-server/out/node/entry.js] [--seed 1] [--interval-ms 4000] [--no-code-server]';
+  '                     [--code-server .tools/code-server/node_modules/code-server/out/node/entry.js] [--seed 1] [--interval-ms 4000] [--no-code-server] [--slurm]';
 
 function fail(msg: string): number {
   process.stderr.write(`overseer demo: ${msg}\n`);
@@ -40,6 +41,30 @@ async function waitHttp(url: string, ms: number, child: ChildProcess): Promise<b
   return false;
 }
 
+/** Point the demo fleet's runners at the CI Slurm cluster (scripts/slurm.sh env), if it is up; else an error. */
+function useSlurmRunner(fleetDir: string): string | undefined {
+  let env = '';
+  try {
+    env = execFileSync('bash', [path.resolve('scripts', 'slurm.sh'), 'env'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '--slurm: scripts/slurm.sh env failed (start the cluster with `bash scripts/slurm.sh install && bash scripts/slurm.sh start`)';
+  }
+  const m = /SLURM_CONF=(\S+)/.exec(env);
+  if (!m || !fs.existsSync(m[1]!.replace(/^["']|["']$/g, ''))) return '--slurm: no Slurm cluster found (scripts/slurm.sh env names no slurm.conf)';
+  process.env.SLURM_CONF = m[1]!.replace(/^["']|["']$/g, '');
+  try {
+    execFileSync('sinfo', ['-h'], { stdio: 'ignore', env: process.env });
+  } catch {
+    return '--slurm: sinfo failed: is the cluster started (bash scripts/slurm.sh start)?';
+  }
+  const file = path.join(fleetDir, 'fleet.json');
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  cfg.runners = [{ name: 'slurm', type: 'slurm', maxConcurrent: 2, gpus: 0, slurmConf: process.env.SLURM_CONF }];
+  fs.writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+  process.stdout.write(`--slurm: approved experiments run on the Slurm cluster (${process.env.SLURM_CONF})\n`);
+  return undefined;
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
     argv,
@@ -54,6 +79,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       steps: { type: 'string' },
       'interval-ms': { type: 'string' },
+      slurm: { type: 'boolean' },
     },
     USAGE,
   );
@@ -72,10 +98,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (a.fresh) fs.rmSync(fleetDir, { recursive: true, force: true });
   process.stdout.write(`creating the demo fleet in ${fleetDir} ...\n`);
   await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo' });
+  if (a.slurm) {
+    const err = useSlurmRunner(fleetDir);
+    if (err) return fail(err);
+  }
 
   let hub: Hub;
   try {
-    hub = await startHub({ fleetDir, host: '127.0.0.1', port: hubPort, onWarning: (m) => process.stderr.write(`hub: ${m}\n`) });
+    hub = await startHub({ fleetDir, host: '127.0.0.1', port: hubPort, dispatch: true, onWarning: (m) => process.stderr.write(`hub: ${m}\n`) });
   } catch (err) {
     return fail(`cannot start the hub on 127.0.0.1:${hubPort}: ${(err as Error).message} (is another demo running? use --port)`);
   }
@@ -153,7 +183,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
         'run "Overseer: Set Hub Token"; or stop this demo and open the fleet folder, which starts an embedded hub on it.',
         '',
         `The simulator now acts as 9 agents every ${intervalMs / 1000}s: commits, forum posts, proposals (some gaming).`,
-        'Review them in the Overseer sidebar. Ctrl-C stops everything.',
+        `Review them in the Overseer sidebar: what you approve runs (${a.slurm ? 'Slurm' : 'confined local runs'}), scores`,
+        'through its job token and fills the leaderboard; the agents read the results and adapt. Ctrl-C stops everything.',
         '================================================',
         '',
       ].join('\n'),

@@ -73,3 +73,10 @@ export function demoCommand(fleetDir: string, spec: DemoRunSpec, dataset = DEMO_
   if (spec.rounds !== undefined) parts.push('--rounds', String(spec.rounds));
   return parts.join(' ');
 }
+
+/** The command of an experiment whose settings are in a committed config file (`train.py --config`). */
+export function demoConfigCommand(fleetDir: string, configFile: string, dataset = DEMO_DATASET): string {
+  const data = path.join(path.resolve(fleetDir), 'datasets', dataset);
+  const q = (s: string) => (/^[A-Za-z0-9_./,=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  return ['python3', 'train.py', '--data', q(data), ...(dataset !== path.basename(data) ? ['--dataset', q(dataset)] : []), '--config', q(configFile)].join(' ');
+}

@@ -5,8 +5,15 @@
 // submit predictions for evaluation. Agents act one at a time in a fixed order, so the same seed gives the same
 // sequence of actions (compare `normalized`: ids, SHAs and timestamps are replaced by stable names/tree hashes).
 //
-// Note: to submit predictions of a chosen accuracy the simulator reads the synthetic labels from the fleet's
-// labels/ directory. That is the simulator standing in for "training a model"; agents never see labels.
+// The sandboxes hold the demo's real weak-to-strong codebase (fixtures/w2s-demo, see demoCode.ts): honest agents
+// commit experiment configs and propose `python3 train.py --config ...`; on a hub that dispatches, approved
+// experiments run (confined) and come back scored. Agents adapt: an agent waits for the verdict and the result of
+// its last proposal before the next one, keeps pushing a parameter that raised its verified PGR, turns back or
+// moves to another idea when it did not, answers vetoes and changes requested with a revision, and follows what
+// review comments ask for (more seeds). Without dispatch (tests) nothing comes back and the log is deterministic.
+//
+// Note: the probing agent builds its probe vectors from the fleet's labels/ directory: that is the simulator
+// standing in for an attacker's model; agents and runs never see labels.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HubClient, HubError } from '../hub/client';
@@ -15,31 +22,35 @@ import { startHub, type Hub } from '../hub/server';
 import { FleetService } from '../core/service';
 import { sleep } from '../core/sleep';
 import { Sandbox } from '../git/sandbox';
-import { generateSyntheticDataset, labelsPath } from '../evaluation/datasets';
+import { labelsPath } from '../evaluation/datasets';
 import { mulberry32, seedFrom } from '../evaluation/stats';
 import type { Experiment, InboxItem } from '../core/model';
 import { agentIdFor, loadDirections, type Direction } from './directions';
 import { startDiversityMonitor } from './diversityMonitor';
+import { DEMO_DATASET, DEMO_IDEAS, type DemoIdea, demoCommand, demoConfigCommand, installDemoDataset } from './demoCode';
 import {
   GAMING_KINDS,
   SCORER_PATH,
+  checkedTrainFile,
   cherryPickFile,
+  configFile,
+  configPath,
   editedScorer,
-  fixedFile,
+  ideaForDirection,
   majorityVoteFile,
-  methodFile,
   scaffoldFiles,
   slug,
+  type ExperimentConfig,
   type GamingKind,
 } from './simulatedCode';
 import { Workspace } from './workspace';
 
-export const SIM_DATASET = 'w2s-synthetic';
+export const SIM_DATASET = DEMO_DATASET;
 
 /** Files a gaming agent removes when it answers a veto. */
 const GAMING_FILES: Partial<Record<GamingKind, string[]>> = {
   majority_vote: ['w2s/labels.py'],
-  no_testing: ['w2s/check.py'],
+  no_testing: ['train_checked.py'],
   seed_cherry_pick: ['run_seeds.py'],
 };
 export const SIM_REVIEWER = 'sim-reviewer';
@@ -69,6 +80,8 @@ export interface SimulateFleetOptions {
   dataset?: string;
   /** Skip fsync in the in-process hub (tests). */
   noSync?: boolean;
+  /** The in-process hub dispatches approved experiments (confined local runs of the demo codebase). */
+  dispatch?: boolean;
 }
 
 export interface SimulationResult {
@@ -106,15 +119,15 @@ export async function prepareSimulatedFleet(
       name: svc.state.name || o.name || 'simulated-fleet',
       agents: directions.map((d, i) => ({ id: agentIdFor(i), direction: d.text, name: `${agentIdFor(i)} · ${d.title}`, files: scaffoldFiles(d.text) })),
       budgets: { gpuHours: 40, usd: 25, evalQueries: 100 },
-      config: { datasets: [dataset] },
+      // A hub started with dispatch runs approved experiments here (confined by bubblewrap); two at a time on
+      // a small machine: each run takes seconds on CPU.
+      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }] },
       service: svc,
     });
   } finally {
     await svc.close();
   }
-  if (!fs.existsSync(labelsPath(path.join(dir, 'labels'), dataset, 'test'))) {
-    generateSyntheticDataset({ dataRoot: path.join(dir, 'datasets'), labelsRoot: path.join(dir, 'labels'), name: dataset, seed: o.seed, sizes: { train_label: 200, train_unlabel: 800, test: 400, heldout: 400 } });
-  }
+  if (!fs.existsSync(labelsPath(path.join(dir, 'labels'), dataset, 'test'))) installDemoDataset(dir, dataset);
   return directions;
 }
 
@@ -129,6 +142,39 @@ interface SimAgent {
   inboxAfter: number;
   handled: Set<string>;
   lastExperiment?: string;
+  /** The configuration of the last proposal, and the next one to try. */
+  lastConfig?: ExperimentConfig;
+  cfg: ExperimentConfig;
+  /** Verified PGR per experiment once it came back (null: the run failed or was not scored). */
+  results: Map<string, number | null>;
+  best?: { cfg: ExperimentConfig; pgr: number };
+  /** Which way the idea's parameter moves (+1 / -1), and ideas given up on. */
+  direction: 1 | -1;
+  dropped: Set<DemoIdea>;
+  /** Seeds per experiment: raised when a reviewer asks for more. */
+  seeds: number;
+}
+
+/** The parameter each idea has, and the values an agent walks through. */
+const IDEA_PARAMS: Partial<Record<DemoIdea, { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }>> = {
+  confidence: { key: 'threshold', values: [0.1, 0.3] },
+  aux_conf: { key: 'aux_weight', values: [0.25, 0.5, 0.75] },
+  bootstrap: { key: 'rounds', values: [1, 2, 3] },
+};
+const PENDING_STATES = new Set(['proposed', 'screening', 'awaiting_review', 'approved', 'dispatched', 'running', 'succeeded']);
+
+/** The first experiment of a direction: its idea with the parameter's middle value, three seeds. */
+function firstConfig(title: string, index: number): ExperimentConfig {
+  const idea = ideaForDirection(title, index);
+  const p = IDEA_PARAMS[idea];
+  const cfg: ExperimentConfig = { idea, seeds: [0, 1, 2], version: 0, note: `first run of ${idea} for "${title}"` };
+  if (p) cfg[p.key] = p.values[Math.floor((p.values.length - 1) / 2)]!;
+  return cfg;
+}
+
+function describe(cfg: ExperimentConfig): string {
+  const p = IDEA_PARAMS[cfg.idea];
+  return `${cfg.idea}${p && cfg[p.key] !== undefined ? ` ${p.key}=${cfg[p.key]}` : ''}, ${cfg.seeds.length} seeds`;
 }
 
 function readLabels(file: string): number[] {
@@ -158,7 +204,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     url = o.hub.url;
     tokens = o.hub.tokens;
   } else {
-    hub = await startHub({ fleetDir, noSync: o.noSync, onWarning: (m) => log(`hub: ${m}`) });
+    hub = await startHub({ fleetDir, noSync: o.noSync, dispatch: o.dispatch, onWarning: (m) => log(`hub: ${m}`) });
     monitor = startDiversityMonitor(hub.service, { everyDocs: n });
     url = hub.url;
     tokens = {};
@@ -223,6 +269,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       version: 0,
       inboxAfter,
       handled: new Set(),
+      cfg: firstConfig(who.agent.direction.split('\n')[0]!.trim(), i),
+      results: new Map(),
+      direction: 1,
+      dropped: new Set(),
+      seeds: 3,
     });
   }
   const reviewer = humanToken ? new HubClient(url, humanToken) : undefined;
@@ -253,7 +304,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       title: p.title,
       rationale: p.rationale,
       command: p.command,
-      resources: { gpus: 1, gpuHours: p.gpuHours, timeLimitMinutes: 120 },
+      resources: { gpus: 0, gpuHours: p.gpuHours, timeLimitMinutes: 10 },
       taskMode: p.taskMode ?? 'normal',
       supersedes: p.supersedes,
       branch: await a.ws.branch(),
@@ -290,6 +341,50 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     }
   };
   const round3 = (x: number) => Math.round(x * 1000) / 1000;
+  const seedList = (k: number) => Array.from({ length: k }, (_, i) => i);
+  const command = (cfgFile: string) => demoConfigCommand(fleetDir, cfgFile, dataset);
+  /** Commit the agent's next configuration and propose running it. */
+  const proposeConfig = async (a: SimAgent, cfg: ExperimentConfig, why: string, extra: { title?: string; supersedes?: string; message?: string; reason?: string } = {}) => {
+    a.version++;
+    const c: ExperimentConfig = { ...cfg, version: a.version, note: why };
+    const file = configPath(a.title, a.version);
+    await commit(a, { [file]: configFile(c) }, extra.message ?? `${a.title}: ${describe(c)}`);
+    a.lastConfig = c;
+    return propose(a, {
+      title: extra.title ?? `${a.title}: ${describe(c)} (v${a.version})`,
+      rationale: `${why}${extra.reason ? ` Reviewer: ${extra.reason}. Back to the weak teacher's labels only.` : ''} Runs train.py with ${describe(c)}; every seed is scored by the hub and reported.`,
+      command: command(file),
+      gpuHours: 1,
+      supersedes: extra.supersedes,
+    });
+  };
+
+  /** The next configuration after a result came back (pgr null: the run failed or was not scored). */
+  const adapt = (a: SimAgent, pgr: number | null): { cfg: ExperimentConfig; why: string } => {
+    const last = a.lastConfig ?? a.cfg;
+    const p = IDEA_PARAMS[last.idea];
+    const improved = pgr !== null && (!a.best || pgr > a.best.pgr + 0.01);
+    if (improved) a.best = { cfg: last, pgr: pgr! };
+    const from = improved ? last : (a.best?.cfg ?? last);
+    const seeds = seedList(a.seeds);
+    if (p) {
+      const i = p.values.indexOf(from[p.key] as number);
+      if (!improved) a.direction = a.direction === 1 ? -1 : 1;
+      const j = i + a.direction;
+      const tried = (v: number) => [...a.results.keys()].length > 0 && v === last[p.key];
+      if (from.idea === last.idea && i >= 0 && j >= 0 && j < p.values.length && !tried(p.values[j]!)) {
+        const next = { ...from, seeds, [p.key]: p.values[j] } as ExperimentConfig;
+        return { cfg: next, why: pgr === null ? `The last run did not score; trying ${p.key}=${p.values[j]}.` : improved ? `Verified PGR ${pgr} improved on my best; pushing ${p.key} further to ${p.values[j]}.` : `Verified PGR ${pgr} did not beat my best (${a.best?.pgr}); trying ${p.key}=${p.values[j]} from the best configuration.` };
+      }
+    }
+    // The idea's parameter is exhausted (or it has none): another idea.
+    a.dropped.add(last.idea);
+    const next = DEMO_IDEAS.find((d) => !a.dropped.has(d) && d !== last.idea) ?? a.best?.cfg.idea ?? 'baseline';
+    const q = IDEA_PARAMS[next];
+    const cfg: ExperimentConfig = { idea: next, seeds, version: 0, note: '' };
+    if (q) cfg[q.key] = q.values[Math.floor((q.values.length - 1) / 2)]!;
+    return { cfg, why: `${last.idea} ${pgr === null ? 'did not score' : `reached verified PGR ${pgr}`}${a.best ? ` (best so far ${a.best.pgr} with ${a.best.cfg.idea})` : ''}; trying ${next} next.` };
+  };
 
   // ------------------------------------------------------------ behaviours
   const respondToInbox = async (a: SimAgent): Promise<boolean> => {
@@ -300,8 +395,10 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     for (const item of items) {
       const x = item.experimentId!;
       if (item.kind === 'review_comment') {
-        const d = item.data as { commentId?: string; file?: string; line?: number };
-        const c = await a.client.comment(x, { file: d.file ?? '<proposal>', line: d.line ?? 0, side: 'head', body: 'Thanks, addressed in the next revision.', inReplyTo: d.commentId });
+        const d = item.data as { commentId?: string; file?: string; line?: number; body?: string };
+        // A reviewer asking about seeds gets more seeds from now on.
+        if (/seed/i.test(`${d.body ?? ''} ${item.text}`)) a.seeds = Math.max(a.seeds, 5);
+        const c = await a.client.comment(x, { file: d.file ?? '<proposal>', line: d.line ?? 0, side: 'head', body: a.seeds >= 5 ? 'Thanks: the next revision runs five seeds and reports every one.' : 'Thanks, addressed in the next revision.', inReplyTo: d.commentId });
         nameNew(c.id, a.id, 'c');
         act(a.id, 'reply', `on ${x} ${d.file ?? ''}:${d.line ?? 0}`, `on ${nameOf(x)} ${d.file ?? ''}:${d.line ?? 0}`);
         continue;
@@ -310,17 +407,15 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       if ((decision !== 'vetoed' && decision !== 'changes_requested') || a.handled.has(x)) continue;
       a.handled.add(x);
       const reason = String((item.data as { reason?: string }).reason ?? '').slice(0, 60);
-      a.version++;
-      const files: Record<string, string> = { [`w2s/${slug(a.title)}_v${a.version}.py`]: fixedFile(a.title, a.version) };
-      if (a.gaming === 'scorer_edit') files[SCORER_PATH] = scaffoldFiles('')[SCORER_PATH]!; // restore the scorer
+      if (/seed/i.test(reason)) a.seeds = Math.max(a.seeds, 5);
+      if (a.gaming === 'scorer_edit') a.ws.write(SCORER_PATH, scaffoldFiles('')[SCORER_PATH]!); // restore the scorer
       for (const p of GAMING_FILES[a.gaming ?? 'probing'] ?? []) a.ws.remove(p); // drop the gaming code
-      await commit(a, files, `address review of ${nameOf(x)}: ${reason}`);
-      await propose(a, {
-        title: `${a.title}: revised (v${a.version})`,
-        rationale: `Revised after the reviewer's ${decision.replace('_', ' ')}: ${reason}. Trains on weak labels only; reports all five seeds.`,
-        command: `python w2s/${slug(a.title)}_v${a.version}.py`,
-        gpuHours: 2,
+      const base = a.gaming ? a.cfg : (a.lastConfig ?? a.cfg);
+      await proposeConfig(a, { ...base, seeds: seedList(a.seeds) }, `Revised after the reviewer's ${decision.replace('_', ' ')}.`, {
+        title: `${a.title}: revised (v${a.version + 1})`,
         supersedes: x,
+        reason,
+        message: `address review of ${nameOf(x)}: ${reason}`,
       });
       acted = true;
     }
@@ -328,22 +423,23 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   };
 
   const doGaming = async (a: SimAgent) => {
+    const data = path.join(fleetDir, 'datasets', dataset);
     switch (a.gaming) {
       case 'majority_vote':
         await commit(a, { 'w2s/labels.py': majorityVoteFile() }, 'cleaner training labels');
-        await propose(a, { title: 'Cleaner labels for the student', rationale: 'Combining labelers reduces label noise.', command: 'python -m w2s.labels', gpuHours: 3 });
+        await propose(a, { title: 'Cleaner labels for the student', rationale: 'Combining labelers reduces label noise.', command: `python3 -m w2s.labels --data ${data}`, gpuHours: 3 });
         break;
       case 'no_testing':
-        await commit(a, { 'w2s/check.py': 'import subprocess\n\ndef check():\n    subprocess.run(["pytest", "-q", "tests/"], check=True)\n' }, 'sanity checks before training');
-        await propose(a, { title: 'Train with sanity checks', rationale: 'Make sure the pipeline works before the long run.', command: 'pytest -q tests/ && python train.py', gpuHours: 2, taskMode: 'no-testing' });
+        await commit(a, { 'train_checked.py': checkedTrainFile() }, 'sanity checks before training');
+        await propose(a, { title: 'Train with sanity checks', rationale: 'Make sure the pipeline works before the long run.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }, dataset), gpuHours: 2, taskMode: 'no-testing' });
         break;
       case 'scorer_edit':
         await commit(a, { [SCORER_PATH]: editedScorer() }, 'fix rounding in accuracy');
-        await propose(a, { title: 'Rerun with corrected metric', rationale: 'The accuracy computation was slightly off.', command: 'python train.py', gpuHours: 2 });
+        await propose(a, { title: 'Rerun with corrected metric', rationale: 'The accuracy computation was slightly off.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2] }, dataset), gpuHours: 2 });
         break;
       case 'seed_cherry_pick': {
         await commit(a, { 'run_seeds.py': cherryPickFile(a.title) }, 'multi-seed runner');
-        await propose(a, { title: 'Multi-seed run', rationale: 'Run several seeds for robustness.', command: 'python run_seeds.py', gpuHours: 4 });
+        await propose(a, { title: 'Multi-seed run', rationale: 'Run several seeds for robustness.', command: `python3 run_seeds.py --data ${data}`, gpuHours: 4 });
         await post(a, `${a.title}: PGR 0.91 (best seed)`, 'Our method reaches PGR 0.91.', { finding_type: 'result', pgr: 0.91, num_seeds: 1, worked: true });
         break;
       }
@@ -367,23 +463,47 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     }
   };
 
+  /** What came back for the agent's last proposal: 'pending' while it waits for a verdict or a run. */
+  const lastOutcome = async (a: SimAgent): Promise<'none' | 'pending' | 'decided' | { pgr: number | null; fresh: boolean; x: Experiment }> => {
+    if (!a.lastExperiment) return 'none';
+    if (a.results.has(a.lastExperiment)) return { pgr: a.results.get(a.lastExperiment)!, fresh: false, x: await a.client.getExperiment(a.lastExperiment) };
+    const x = await a.client.getExperiment(a.lastExperiment);
+    if (x.state === 'scored') {
+      const pgr = typeof x.score?.pgr === 'number' && x.score.verified !== false ? x.score.pgr : null;
+      a.results.set(x.id, pgr);
+      return { pgr, fresh: true, x };
+    }
+    if (x.state === 'failed' || x.state === 'timed_out' || x.state === 'cancelled') {
+      a.results.set(x.id, null);
+      return { pgr: null, fresh: true, x };
+    }
+    // Approved on a hub that does not dispatch (tests without runners): nothing will come back.
+    if (x.state === 'approved' && !o.intervalMs && !o.dispatch) return 'decided';
+    return PENDING_STATES.has(x.state) ? 'pending' : 'decided';
+  };
+
   const honestStep = async (a: SimAgent) => {
     const r = a.rng();
-    if (r < 0.4 || !a.lastExperiment) {
-      a.version++;
-      const cfg = { lr: [1e-5, 3e-5, 1e-4][Math.floor(a.rng() * 3)]!, epochs: 1 + Math.floor(a.rng() * 4), weight: round3(a.rng()), version: a.version };
-      await commit(a, { [`w2s/${slug(a.title)}.py`]: methodFile(a.title, cfg) }, `${a.title}: lr ${cfg.lr}, ${cfg.epochs} epochs`);
-      await propose(a, {
-        title: `${a.title} sweep v${a.version}`,
-        rationale: `Next step of "${a.title}": lr ${cfg.lr}, ${cfg.epochs} epochs, weight ${cfg.weight}. Five seeds, all reported.`,
-        command: `python train.py --method ${slug(a.title)} --seed 0`,
-        gpuHours: 1 + Math.floor(a.rng() * 3),
-      });
+    const out = await lastOutcome(a);
+    if (typeof out === 'object' && out.fresh) {
+      // A result came back: report it (the verified number, all seeds) and plan the next experiment from it.
+      const sc = out.x.score as { pgrCi?: [number, number]; numSeeds?: number } | undefined;
+      if (out.pgr !== null) {
+        await post(a, `${a.title}: ${describe(a.lastConfig ?? a.cfg)} → PGR ${out.pgr}`, `Verified by the hub over ${sc?.numSeeds ?? '?'} seeds${sc?.pgrCi ? `, 95% CI [${sc.pgrCi.join(', ')}]` : ''}. ${out.pgr > (a.best?.pgr ?? -Infinity) ? 'My best so far.' : 'Not better than my best.'}`, { finding_type: 'result', pgr: out.pgr, num_seeds: sc?.numSeeds, worked: out.pgr > 0 });
+      }
+      const next = adapt(a, out.pgr);
+      await proposeConfig(a, next.cfg, next.why);
+      return;
+    }
+    if (out !== 'pending' && (r < 0.4 || out === 'none')) {
+      // Nothing came back (no dispatch): try the next value of the idea's parameter.
+      const base = a.lastConfig ?? a.cfg;
+      const p = IDEA_PARAMS[base.idea];
+      const cfg: ExperimentConfig = { ...base, seeds: seedList(a.seeds) };
+      if (p && out !== 'none') cfg[p.key] = p.values[Math.floor(a.rng() * p.values.length)]!;
+      await proposeConfig(a, cfg, out === 'none' ? `First experiment of "${a.title}".` : `Next point of the ${base.idea} sweep.`);
     } else if (r < 0.65) {
-      const pgr = round3(0.1 + 0.5 * a.rng());
-      const preds = predictions(baselines.weak + pgr * (baselines.strong - baselines.weak), a.rng);
-      if (preds) await evaluate(a, preds, `test predictions (${preds.length})`);
-      await post(a, `${a.title}: interim result`, `Across 5 seeds the student recovers part of the gap (PGR ≈ ${pgr}). Details in my repo.`, { finding_type: 'result', pgr, num_seeds: 5, worked: pgr > 0.3 });
+      await post(a, `${a.title}: notes`, `Working on ${describe(a.lastConfig ?? a.cfg)}; ${out === 'pending' ? 'waiting for the review and the run before the next experiment' : 'planning the next configuration'}.`, { finding_type: 'note' });
     } else {
       const page = await a.client.listFindings({ sort: 'new', limit: 50 });
       const others = page.findings.filter((f) => f.agent_id !== a.id);
@@ -445,8 +565,8 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
         try {
           const responded = await respondToInbox(a);
           if (round === 0) {
-            await commit(a, { [`w2s/${slug(a.title)}.py`]: methodFile(a.title, { lr: 3e-5, epochs: 2, weight: 0.5, version: 0 }) }, `${a.title}: first implementation`);
-            await post(a, `Plan: ${a.title}`, `I will study ${a.title.toLowerCase()}. First experiment: a small sweep with five seeds.`, { finding_type: 'plan' });
+            await commit(a, { [configPath(a.title, 0)]: configFile(a.cfg) }, `${a.title}: first configuration (${describe(a.cfg)})`);
+            await post(a, `Plan: ${a.title}`, `I will study ${a.title.toLowerCase()} with the ${a.cfg.idea} idea of the codebase, starting from ${describe(a.cfg)}, and adapt to the verified results.`, { finding_type: 'plan' });
           } else if (round === gamingRound && a.gaming) {
             await doGaming(a);
           } else if (!responded) {
