@@ -2,23 +2,21 @@
 // and logs; printed raw, an escape sequence could recolour, retitle or rewrite the screen (or hide a line),
 // and bidi overrides or zero-width characters could make what a reviewer reads differ from what runs.
 // Every such character is shown as a visible marker `<U+XXXX>` instead: nothing is dropped silently.
+// Lines and blocks go through the shared text-safety module (src/shared/textSafety.ts), like the extension.
+import { terminalBlock, terminalLine } from '../shared/textSafety';
 
 /** C0 and C1 controls, DEL; bidi embeddings/overrides/isolates and marks; zero-width and invisible
  * formatting characters; line/paragraph separators; interlinear annotations; tag characters; lone surrogates. */
 const UNSAFE =
   /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb]|\udb40[\udc00-\udc7f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-function marker(ch: string): string {
-  const cp = ch.codePointAt(0)!;
-  return `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`;
-}
 
 /**
  * Agent text for one line of terminal output (table cells, titles, messages): every unsafe character,
  * newline and tab included, becomes a `<U+XXXX>` marker.
  */
 export function safeLine(text: unknown): string {
-  return String(text ?? '').replace(UNSAFE, marker);
+  return terminalLine(text);
 }
 
 /**
@@ -26,9 +24,7 @@ export function safeLine(text: unknown): string {
  * (a carriage return too, which could overwrite the line before it) becomes a marker.
  */
 export function safeBlock(text: unknown): string {
-  return String(text ?? '')
-    .replace(/\r\n/g, '\n')
-    .replace(UNSAFE, (ch) => (ch === '\n' || ch === '\t' ? ch : marker(ch)));
+  return terminalBlock(text);
 }
 
 /**

@@ -11,6 +11,7 @@
 //   caller in code; this module never sees a way to remove a static finding.
 // - Any failure (timeout, HTTP error, malformed output) returns an `error` and no findings.
 import { randomBytes } from 'node:crypto';
+import { forPrompt } from '../shared/textSafety';
 import Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import type { ScreeningFinding, TaskMode } from '../core/model';
@@ -141,7 +142,8 @@ export function buildSystemPrompt(taskMode: TaskMode, taskRules?: string): strin
 
 export function buildUserPrompt(input: AiReviewInput, maxDiffChars: number, nonce: string): string {
   const tag = `agent_data_${nonce}`;
-  const neutralise = (s: string): string => s.split(nonce).join('[nonce removed]');
+  // Hidden characters (tags, bidi, zero-width) reach the model as visible markers, tag runs decoded.
+  const neutralise = (s: string): string => forPrompt(s).split(nonce).join('[nonce removed]');
   const diff = input.diff.length > maxDiffChars ? `${input.diff.slice(0, maxDiffChars)}\n[... diff truncated: ${input.diff.length - maxDiffChars} more characters not shown ...]` : input.diff;
   const staticList =
     input.staticFindings.length === 0

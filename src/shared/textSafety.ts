@@ -70,7 +70,7 @@ function decodeTags(run: string): string {
 export interface RevealOptions {
   /** Keep `\n` (and `\t`) as themselves (blocks); otherwise they are markers too (names) — see `line` for one-line display. */
   keepNewlines?: boolean;
-  /** Marker style: `⟦…⟧` (default, UI) or `<…>` (terminal, plain ASCII brackets). */
+  /** Marker style: `⟦RLO U+202E⟧` with tag runs decoded (default, UI) or `<U+202E>`, one per code point (terminal, plain ASCII). */
   style?: 'ui' | 'ascii';
 }
 
@@ -82,12 +82,11 @@ export function reveal(s: unknown, opts: RevealOptions = {}): string {
   let t = toText(s);
   if (opts.keepNewlines) t = t.replace(/\r\n/g, '\n');
   const ascii = opts.style === 'ascii';
-  const wrap = (m: string) => (ascii ? `<${m.slice(1, -1)}>` : m);
-  t = t.replace(TAG_RUN, (run) => wrap(`⟦tags "${decodeTags(run)}"⟧`));
+  if (!ascii) t = t.replace(TAG_RUN, (run) => `⟦tags "${decodeTags(run)}"⟧`);
   return t.replace(HIDDEN, (ch, offset: number, whole: string) => {
     if (opts.keepNewlines && (ch === '\n' || ch === '\t')) return ch;
     if (emojiGlue(whole, offset, ch.codePointAt(0)!)) return ch;
-    return wrap(markerFor(ch));
+    return ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch);
   });
 }
 
@@ -150,7 +149,7 @@ export function logText(s: unknown): string {
   return reveal(stripEscapes(s).replace(/\r\n/g, '\n').replace(/\r(?!\n)/g, '\n'), { keepNewlines: true });
 }
 
-/** One line of terminal output: escape sequences and every hidden character (newlines too) become `<ESC U+001B>`-style markers. */
+/** One line of terminal output: escape sequences and every hidden character (newlines too) become `<U+001B>`-style markers. */
 export function terminalLine(s: unknown): string {
   return reveal(s, { style: 'ascii' });
 }

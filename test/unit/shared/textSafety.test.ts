@@ -92,8 +92,9 @@ describe('textSafety: terminals and run logs', () => {
   });
 
   it('terminal output marks every control with ASCII brackets', () => {
-    assert.equal(terminalLine('a\u001b[2Jb\nc'), 'a<ESC U+001B>[2Jb<LF U+000A>c');
-    assert.equal(terminalBlock('a\nb\rc'), 'a\nb<CR U+000D>c');
+    assert.equal(terminalLine('a\u001b[2Jb\nc'), 'a<U+001B>[2Jb<U+000A>c');
+    assert.equal(terminalBlock('a\nb\rc'), 'a\nb<U+000D>c');
+    assert.equal(terminalLine('t\u{E0041}\u{E0042}'), 't<U+E0041><U+E0042>');
   });
 });
 
