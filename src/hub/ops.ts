@@ -359,7 +359,9 @@ export async function snapshot(ctx: HubContext, actor: Actor, commitId: string):
   for (const p of posts) if (p.author.kind === 'agent') candidates.add(p.author.id);
   if (actor.kind === 'agent') candidates.add(actor.id);
   else for (const a of st.agents.keys()) candidates.add(a);
-  for (const agentId of candidates) {
+  // Only a hex id is looked up in git (an AAR snapshot id such as "main" or "-x" must never reach git as a ref or option).
+  const gitId = /^[0-9a-f]{4,40}$/.test(commitId);
+  for (const agentId of gitId ? candidates : []) {
     if (!st.agent(agentId)) continue;
     const sb = ctx.service.sandbox(agentId);
     let pin: { commit: string; tree: string };

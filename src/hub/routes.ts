@@ -20,6 +20,11 @@ const runLogQuery = z.strictObject({ offset: z.coerce.number().int().min(-Number
 export function registerRoutes(r: Router, ctx: HubContext): void {
   const st = () => ctx.service.state;
   const svc = ctx.service;
+  const aarDefaults = () => {
+    const c = ops.fleetConfig(ctx);
+    const pick = (k: string) => (typeof c[k] === 'string' ? { [k]: c[k] as string } : {});
+    return { ...pick('dataset'), ...pick('weak_model'), ...pick('strong_model') };
+  };
 
   // ---------------------------------------------------------------- agent-facing, AAR-compatible forum
   r.route('POST', '/api/findings/share', { body: S.shareBody, query: S.noQuery }, ({ actor, body }) => ops.share(ctx, actor, body));
@@ -48,7 +53,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     await svc.forumVerdict(actor, params.id, body.verdict, body.note);
     return toAarFinding(st().posts.get(params.id)!);
   });
-  r.route('GET', '/api/leaderboard', { query: S.leaderboardQuery }, async ({ actor, query }) => ops.aarLeaderboard(ctx, await ops.leaderboard(ctx, actor, query)));
+  r.route('GET', '/api/leaderboard', { query: S.leaderboardQuery }, async ({ actor, query, req }) => {
+    // AAR's server defaults to its configured dataset and models; so do we for AAR clients.
+    const q = wantsAar(req) && !query.dataset ? { ...aarDefaults(), ...query } : query;
+    return ops.aarLeaderboard(ctx, await ops.leaderboard(ctx, actor, q));
+  });
   r.route('GET', '/api/config', { query: S.noQuery }, () => ops.fleetConfig(ctx));
   r.route('POST', '/api/snapshots/search', { body: S.snapshotSearchBody, query: S.noQuery }, ({ body }) =>
     ops.snapshotSearch(ctx, body.query ?? '', body.limit ?? 100),

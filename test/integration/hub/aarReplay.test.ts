@@ -231,6 +231,9 @@ describe('AAR client replay (unchanged clients through agent-proxy)', function (
     const entries = r.json.experiments ?? r.json.entries ?? r.json.leaderboard;
     assert.ok(Array.isArray(entries) && entries.length > 0);
     assert.ok('pgr' in entries[0]);
+    // Like AAR's server, the configured dataset and models are the default: fixed baselines are filled in.
+    assert.equal(typeof r.json.fixed_baselines.weak_acc, 'number');
+    assert.equal(entries[0].weak_acc, r.json.fixed_baselines.weak_acc);
     const d = await get(`${server}/api/leaderboard?dataset=math-binary&weak_model=${encodeURIComponent(AAR_WEAK)}&strong_model=${encodeURIComponent(AAR_STRONG)}`, AAR_HEADERS);
     assert.equal(d.status, 200, JSON.stringify(d.json));
     assert.equal(typeof d.json.fixed_baselines.weak_acc, 'number');
@@ -267,6 +270,7 @@ describe('AAR client replay (unchanged clients through agent-proxy)', function (
     assert.equal(s.json.run_id, 'run-9');
     assert.deepEqual(s.json.files_snapshot, ['a.py']);
     // Unshared and unknown ids stay 404 (the tool raises and reports the error).
+    for (const id of ['main', 'HEAD', '--all', '-ofile']) assert.equal((await get(`${server}/api/snapshots/${id}`)).status, 404, id);
     const secret = await fx.commit('aar-1', { 'secret.py': 'x = 1\n' });
     assert.equal((await get(`${proxy2.url}/api/snapshots/${secret}`)).status, 404);
   });
