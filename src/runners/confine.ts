@@ -243,6 +243,8 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     '/proc',
     '--dev',
     '/dev',
+    // a private /tmp in memory: bounded by the memory limit when there is one
+    ...(limits.memoryMB ? ['--size', String(limits.memoryMB * 1024 * 1024)] : []),
     '--tmpfs',
     '/tmp',
     '--dir',

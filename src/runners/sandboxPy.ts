@@ -340,7 +340,9 @@ def main():
         rc = 143
     elif left:
         status('survivors', processes=left[:50], count=len(left))
-    status('end', exitCode=rc)
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    status('end', exitCode=rc, supervisorCpu=round(ru.ru_utime + ru.ru_stime, 4))
     kill_all()
     os._exit(rc if rc is not None else 1)
 

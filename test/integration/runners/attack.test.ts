@@ -149,8 +149,11 @@ function attackSuite(o: SuiteOptions): void {
   it('file attacks: labels, release key, tokens, /proc, $HOME, links, ledger, other repos, the worktree: blocked and named', () => {
     const log = logOf(f, x.files!.id);
     const a = attacks(log);
-    const expected = ['labels-relative', 'labels-absolute', 'release-key', 'tokens-file', 'labels-listdir', 'proc-cwd', 'hub-environ', 'init-environ', 'home-dir', 'symlink-at-runtime', 'hardlink-at-runtime', 'write-ledger', 'write-ledger-relative', 'write-other-repo', 'write-worktree'];
+    const expected = ['labels-relative', 'labels-absolute', 'release-key', 'tokens-file', 'labels-listdir', 'proc-cwd', 'hub-environ', 'init-environ', 'home-dir', 'symlink-at-runtime', 'hardlink-at-runtime', 'write-ledger', 'write-ledger-relative', 'write-other-repo', 'write-worktree', 'forge-supervisor-log', 'supervisor-memory'];
     for (const n of expected) assert.match(a.get(n) ?? 'missing', n.startsWith('write-') ? /^blocked( contained)?/ : /^blocked/, `${n}: ${a.get(n)}\n${log}`);
+    // the supervisor's record cannot be reached through /proc (it is not dumpable): nothing forged got in
+    assert.match(a.get('forge-supervisor-log')!, /PermissionError/);
+    assert.ok(!fs.readFileSync(path.join(f.dir, 'runs', x.files!.id, 'sandbox.jsonl'), 'utf8').includes('FORGED'));
     const rep = reportOf(f, x.files!.id);
     const fl = f.dir;
     const want: [string, string | RegExp][] = [
@@ -166,6 +169,8 @@ function attackSuite(o: SuiteOptions): void {
       ['path_denied', `${fl}/ledger.jsonl`],
       ['path_denied', `${fl}/repos/other/README.md`],
       ['write_denied', `${path.join(fl, 'runs', x.files!.id, 'wt', 'attack.py')}`],
+      ['proc_access', /\/proc\/\d+\/fd\/3/],
+      ['proc_access', /\/proc\/\d+\/mem/],
     ];
     for (const [k, dtl] of want) assert.ok(named(rep, k, dtl), `${k} ${dtl} named in the report:\n${log}`);
     assert.ok(rep.violations >= want.length - 2, rep.summary);

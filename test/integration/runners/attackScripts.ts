@@ -25,6 +25,16 @@ def write(p, text='EVIL-WRITE\n'):
     return 'contained: written in the sandbox view only'
 
 labels = os.path.join(fleet, 'labels', 'syn', 'test.labels.jsonl')
+
+def supervisor():
+    for p in os.listdir('/proc'):
+        if p.isdigit() and p != '1':   # pid 1 is bwrap's init (its arguments name the supervisor too)
+            try:
+                if b'supervisor.py' in open('/proc/%s/cmdline' % p, 'rb').read():
+                    return p
+            except OSError:
+                pass
+    return 'none'
 files = {
     'labels-relative': lambda: read('../../../labels/syn/test.labels.jsonl'),
     'labels-absolute': lambda: read(labels),
@@ -41,6 +51,8 @@ files = {
     'write-ledger-relative': lambda: write('../../../ledger.jsonl'),
     'write-other-repo': lambda: write(os.path.join(fleet, 'repos', 'other', 'README.md')),
     'write-worktree': lambda: write('attack.py', '# tampered\n'),
+    'forge-supervisor-log': lambda: write('/proc/%s/fd/3' % supervisor(), '{"t":"end","exitCode":0,"forged":"FORGED"}\n'),
+    'supervisor-memory': lambda: read('/proc/%s/mem' % supervisor()),
 }
 net = {
     'tcp-outside': lambda: socket.create_connection(('1.1.1.1', 443), timeout=3) and True,
