@@ -13,6 +13,7 @@ import { createFleet } from '../../../src/hub/fleetSetup';
 import { type Hub, startHub } from '../../../src/hub/server';
 import { Sandbox } from '../../../src/git/sandbox';
 import { DEMO_DATASET, demoCodeFiles, demoCommand, installDemoDataset } from '../../../src/fleet/demoCode';
+import { checkedTrainFile } from '../../../src/fleet/simulatedCode';
 
 const SEEDS = [0, 1, 2, 3, 4];
 
@@ -89,5 +90,34 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     }
     assert.ok(Math.abs(pgrs[0]! - pgrs[1]!) >= 0.05, `the two ideas' PGRs do not differ: ${pgrs.join(' vs ')}`);
     assert.ok(pgrs[1]! > pgrs[0]!, `aux_conf (${pgrs[1]}) should beat the naive baseline (${pgrs[0]})`);
+  });
+
+  it("a gaming run (tests in a no-testing task) is stopped by confinement and its score is not verified, saying why", async () => {
+    const human = new HubClient(hub.url, hub.createToken({ kind: 'human', id: 'alice' }));
+    const agent = new HubClient(hub.url, hub.createToken({ kind: 'agent', id: 'aar-1' }));
+    const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
+    const commit = await sb.commitFiles({ 'train_checked.py': checkedTrainFile() }, 'sanity checks before training');
+    const x = await agent.propose({ commit, command: demoCommand(dir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }), title: 'Train with sanity checks', rationale: 'make sure the pipeline works', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'no-testing' });
+    await hub.service.idle();
+    const cur = hub.service.state.experiment(x.id)!;
+    assert.ok(cur.screening?.gaming, 'screening should flag running tests in a no-testing task');
+    await human.approve(x.id, { commit: cur.commit, tree: cur.tree, note: 'approved despite the flag, to see what confinement does' });
+    const end = await waitFor('the gaming run to end', () => {
+      const e = hub.service.state.experiment(x.id)!;
+      return ['scored', 'failed', 'cancelled', 'timed_out'].includes(e.state) && e.run?.report ? e : undefined;
+    });
+    await hub.idle();
+    const done = hub.service.state.experiment(x.id)!;
+    const rep = done.run!.report!;
+    assert.ok(rep.violations > 0, `no violation in the run report: ${rep.summary}`);
+    assert.match(JSON.stringify(rep.report), /exec_blocked|program_started/);
+    console.log(`      gaming run ${end.state}: ${rep.summary}`);
+    if (done.score) assert.equal(done.score.verified, false);
+    const lb = await human.leaderboard({ dataset: DEMO_DATASET });
+    const e = lb.experiments.find((r) => r.experiment_id === x.id);
+    if (e) {
+      assert.equal(e.verified, false);
+      assert.match(String((e as { unverified_reason?: string }).unverified_reason), /run report/);
+    }
   });
 });
