@@ -26,6 +26,27 @@ describe('runners/config', () => {
     assert.deepEqual(c.dispatch, { perAgentConcurrency: 2, fleetConcurrency: 4 });
   });
 
+  it('sandbox, limits and read-only paths: accepted when sane, refused with the field named otherwise', () => {
+    const c = parseRunnersConfig({
+      runners: [{ name: 'box', type: 'local', sandbox: 'none', limits: { memoryMB: 4096, processes: 64, wallSeconds: 3600, logMB: 50 }, readOnlyPaths: ['/opt/conda'], bwrap: '/usr/local/bin/bwrap' }],
+    });
+    const r = c.runners[0]!;
+    assert.equal(r.sandbox, 'none');
+    assert.deepEqual(r.limits, { memoryMB: 4096, processes: 64, wallSeconds: 3600, logMB: 50 });
+    assert.equal(parseRunnersConfig({ runners: [{ name: 'b', type: 'local' }] }).runners[0]!.sandbox, undefined, 'absent means confined (bwrap)');
+    const bad: [unknown, RegExp][] = [
+      [{ sandbox: 'docker' }, /runners\[0\]\.sandbox/],
+      [{ limits: { memoryMB: 1 } }, /runners\[0\]\.limits\.memoryMB/],
+      [{ limits: { processes: 0 } }, /runners\[0\]\.limits\.processes/],
+      [{ limits: { cpus: 2 } }, /runners\[0\]\.limits/],
+      [{ readOnlyPaths: ['relative/dir'] }, /read-only paths must be absolute/],
+      [{ bwrap: 'bwrap' }, /bwrap must be an absolute path/],
+    ];
+    for (const [extra, re] of bad) {
+      assert.throws(() => parseRunnersConfig({ runners: [{ name: 'b', type: 'local', ...(extra as object) }] }), (e: unknown) => e instanceof RunnerConfigError && re.test(e.message), JSON.stringify(extra));
+    }
+  });
+
   it('defaults to one local runner without GPUs', () => {
     const c = parseRunnersConfig({});
     assert.deepEqual(c.runners, [{ name: 'local', type: 'local', maxConcurrent: 1, gpus: 0 }]);
