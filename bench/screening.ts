@@ -1,11 +1,18 @@
-// Screening benchmark: precision/recall of the static detectors alone and static + AI reviewer on the labelled
-// corpus (test/fixtures/screening/cases). The AI reviewer is the real SDK talking to the loopback fake Anthropic
-// server, scripted per case from ai.json, so this measures the pipeline and merge rule, not a model.
+// Screening benchmark: precision/recall of the static screener alone and static + AI reviewer on the labelled
+// corpus (test/fixtures/screening/cases), then the structural screener against today's line screener (the line
+// regexes alone, measured in the same run) on the original 63, the development set and the held-out set
+// (test/fixtures/screening/heldout, written before the structural screener and never tuned on), and speed.
+// The AI reviewer is the real SDK talking to the loopback fake Anthropic server, scripted per case from ai.json,
+// so this measures the pipeline and merge rule, not a model.
 import type { ScreeningReport } from '../src/core/model';
 import { REPORT_TOOL_NAME } from '../src/screening/aiReviewer';
+import { DEFAULT_ALLOWED_HOSTS, runStaticDetectors } from '../src/screening/detectors';
+import { parseProposalDiff } from '../src/screening/patchModel';
+import { buildReport, dedupeFindings } from '../src/screening/report';
 import { screenProposal } from '../src/screening/screen';
+import type { TaskRules } from '../src/screening/taskRules';
 import { startFakeAnthropic, toolUseMessage } from '../test/support/fakeAnthropic';
-import { type CorpusCase, loadCorpus } from '../test/support/screeningCorpus';
+import { type CorpusCase, DEV_DIR, loadCorpus, loadHeldout } from '../test/support/screeningCorpus';
 
 /** Priced like the default reviewer model family; not on the SDK's deprecation list (no warning spam). */
 const BENCH_MODEL = 'claude-haiku-4-5';
@@ -98,6 +105,109 @@ export async function runScreeningBench(): Promise<BenchRow[]> {
 
 const f3 = (x: number): string => x.toFixed(3);
 
+/** Today's line screener: the line-regex detectors alone, exactly as they ran before the structural screener. */
+export function lineScreen(c: CorpusCase): ScreeningReport {
+  const diff = parseProposalDiff(c.diff);
+  return buildReport(dedupeFindings(runStaticDetectors({ diff, ...c.experiment, allowedHosts: DEFAULT_ALLOWED_HOSTS })));
+}
+
+export interface SetRow {
+  set: string;
+  screener: string;
+  cases: number;
+  caseLevel: PrCounts;
+  kindLevel: PrCounts;
+}
+
+/** Precision/recall of both screeners on every labelled set (held-out: with and without its fleet.json rules). */
+export async function runCorpusComparison(): Promise<SetRow[]> {
+  const heldout = loadHeldout();
+  const dev = loadHeldout(DEV_DIR);
+  const sets: [string, CorpusCase[], TaskRules | undefined][] = [
+    ['original-63', loadCorpus(), undefined],
+    ['dev', dev.cases, undefined],
+    ['held-out', heldout.cases, undefined],
+    ['held-out+rules', heldout.cases, heldout.rules],
+  ];
+  const rows: SetRow[] = [];
+  for (const [name, cases, rules] of sets) {
+    const line = cases.map(lineScreen);
+    rows.push({ set: name, screener: 'line', cases: cases.length, ...tally(cases, line) });
+    const structural: ScreeningReport[] = [];
+    for (const c of cases) structural.push(await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, rules }));
+    rows.push({ set: name, screener: 'structural', cases: cases.length, ...tally(cases, structural) });
+  }
+  return rows;
+}
+
+/** A synthetic proposal: `files` new Python files of `lines` lines each, in the sandbox's style. */
+export function syntheticProposal(files: number, lines: number, seed = 0): { diff: string; content: Map<string, string> } {
+  const content = new Map<string, string>();
+  const parts: string[] = [];
+  for (let f = 0; f < files; f++) {
+    const body: string[] = ['import json', 'import os', '', 'from wtsbench.data.loaders import load_split', 'from wtsbench.student.finetune import fit, predict', ''];
+    let i = 0;
+    while (body.length < lines) {
+      const n = `${seed}_${f}_${i++}`;
+      body.push(
+        `def step_${n}(student, pool, lr=1e-5):`,
+        `    xs = [ex["prompt"] for ex in pool if ex.get("ok", True)]`,
+        `    ys = [len(x) % 2 for x in xs]`,
+        `    for epoch in range(3):`,
+        `        fit(student, pool, ys, lr=lr * (epoch + 1))`,
+        `    out = {"epoch": epoch, "n": len(xs), "path": os.path.join("outputs", "run_${n}.json")}`,
+        `    with open(out["path"], "w") as fh:`,
+        `        json.dump(out, fh)`,
+        `    return predict(student, pool)`,
+        '',
+      );
+    }
+    body.length = lines;
+    const p = `experiments/gen_${f}.py`;
+    content.set(p, `${body.join('\n')}\n`);
+    parts.push(`diff --git a/${p} b/${p}\nnew file mode 100644\n--- /dev/null\n+++ b/${p}\n@@ -0,0 +1,${lines} @@\n${body.map((l) => `+${l}`).join('\n')}\n`);
+  }
+  return { diff: parts.join(''), content };
+}
+
+function p95(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * 0.95) - 1)]!;
+}
+
+export interface SpeedRow {
+  name: string;
+  lines: number;
+  lineP95: number;
+  structuralP95: number;
+}
+
+/** Warm p95 of both screeners on a typical proposal (20 files, 2,000 lines) and on a 10,000-line change. */
+export async function runSpeedBench(runs = 20): Promise<SpeedRow[]> {
+  const shapes: [string, number, number][] = [
+    ['typical (20 files, 2000 lines)', 20, 100],
+    ['large (50 files, 10000 lines)', 50, 200],
+  ];
+  const rows: SpeedRow[] = [];
+  await screenProposal({ diff: '', command: 'true', taskMode: 'normal', title: '', rationale: '' }); // load parsers
+  for (const [name, files, lines] of shapes) {
+    const lt: number[] = [];
+    const st: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const { diff, content } = syntheticProposal(files, lines, r);
+      const c = { diff, files: async (p: string) => content.get(p), title: 'sweep', rationale: 'lr sweep', command: 'python -m experiments.gen_0', taskMode: 'normal' as const };
+      let t0 = performance.now();
+      buildReport(dedupeFindings(runStaticDetectors({ ...c, diff: parseProposalDiff(diff), allowedHosts: DEFAULT_ALLOWED_HOSTS })));
+      lt.push(performance.now() - t0);
+      t0 = performance.now();
+      await screenProposal(c);
+      st.push(performance.now() - t0);
+    }
+    rows.push({ name, lines: files * lines, lineP95: p95(lt), structuralP95: p95(st) });
+  }
+  return rows;
+}
+
 export async function benchScreening(): Promise<void> {
   const cases = loadCorpus();
   const gaming = cases.filter((c) => c.expected.gaming).length;
@@ -112,6 +222,25 @@ export async function benchScreening(): Promise<void> {
   const s = rows[0]!;
   const ok = recall(s.caseLevel) >= 0.7 && precision(s.caseLevel) >= 0.8;
   console.log(`target static recall>=0.7 at precision>=0.8: ${ok ? 'met' : 'NOT met'}`);
+
+  console.log('');
+  console.log('structural vs line screener (same run; kinds counted at medium and above)');
+  console.log(`set              cases  screener     case-P  case-R  kind-P  kind-R`);
+  const cmp = await runCorpusComparison();
+  for (const r of cmp) {
+    console.log(`${r.set.padEnd(15)}  ${String(r.cases).padStart(5)}  ${r.screener.padEnd(11)}  ${f3(precision(r.caseLevel))}   ${f3(recall(r.caseLevel))}   ${f3(precision(r.kindLevel))}   ${f3(recall(r.kindLevel))}`);
+  }
+  const ho = cmp.find((r) => r.set === 'held-out' && r.screener === 'structural')!;
+  console.log(`target held-out static recall>=0.85 at precision>=0.9: ${recall(ho.caseLevel) >= 0.85 && precision(ho.caseLevel) >= 0.9 ? 'met' : 'NOT met'}`);
+
+  console.log('');
+  console.log('speed (warm, p95 over 20 proposals)     line ms  structural ms  ratio');
+  const speed = await runSpeedBench();
+  for (const r of speed) {
+    console.log(`${r.name.padEnd(38)}  ${r.lineP95.toFixed(1).padStart(7)}  ${r.structuralP95.toFixed(1).padStart(13)}  ${(r.structuralP95 / Math.max(0.01, r.lineP95)).toFixed(1).padStart(5)}x`);
+  }
+  const [typ, big] = speed;
+  console.log(`target typical <=100 ms p95: ${typ!.structuralP95 <= 100 ? 'met' : 'NOT met'}; 10k lines <=1 s: ${big!.structuralP95 <= 1000 ? 'met' : 'NOT met'}`);
 }
 
 if (require.main === module) {

@@ -2,25 +2,23 @@
 // Prints the screening report as JSON on stdout. Exit 0 on success, 1 on bad input (message on stderr).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { Sandbox } from '../git/sandbox';
+import { parseExperiment, type ScreenExperiment } from '../screening/experimentFile';
 import { decodeLenient } from '../screening/patchModel';
 import { screenProposal } from '../screening/screen';
+import { parseTaskRules, type TaskRules } from '../screening/taskRules';
 import { parseCommand } from './args';
 
 const USAGE = `usage: overseer screen --repo <git repo> --experiment <experiment.json> [--patch <file.diff>] [--base <rev>]
+                       [--fleet <fleet.json>] [--task <name>]
                        [--ai] [--base-url <url>] [--model <id>] [--allow-host <host>]... [--pretty]
-  experiment.json: {"title", "rationale", "command", "taskMode": "normal"|"no-testing", "commit"?}
+  experiment.json: {"title", "rationale", "command", "taskMode": "normal"|"no-testing", "commit"?, "task"?}
+    also accepted as agents write it: "task_mode" (alias of taskMode), "agent", "gpus", "est_gpu_hours";
+    any other key is an error.
   Without --patch the diff is computed as git diff <base>..<commit> (base defaults to commit^).
+  --fleet reads the task rules (fleet.json "tasks"); --task (or the experiment's "task") picks one; a single
+    declared task applies by default.
   --ai uses ANTHROPIC_API_KEY from the environment.`;
-
-const experimentSchema = z.object({
-  title: z.string(),
-  rationale: z.string().default(''),
-  command: z.string(),
-  taskMode: z.enum(['normal', 'no-testing']).default('normal'),
-  commit: z.string().min(1).optional(),
-});
 
 // git's well-known empty tree object, used as the base of a root commit.
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -53,6 +51,8 @@ export async function screenCommand(argv: string[]): Promise<number> {
       'base-url': { type: 'string' },
       model: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
+      fleet: { type: 'string' },
+      task: { type: 'string' },
       pretty: { type: 'boolean', default: false },
     },
     USAGE,
@@ -72,11 +72,36 @@ export async function screenCommand(argv: string[]): Promise<number> {
     } catch (e) {
       throw new InputError(`experiment file ${args.experiment} is not valid JSON: ${(e as Error).message}`);
     }
-    const exp = experimentSchema.safeParse(expJson);
-    if (!exp.success) {
-      const issues = exp.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      throw new InputError(`experiment file ${args.experiment} is invalid: ${issues}`);
+    let experiment: ScreenExperiment;
+    try {
+      experiment = parseExperiment(expJson);
+    } catch (e) {
+      throw new InputError(`experiment file ${args.experiment} is invalid: ${(e as Error).message}`);
     }
+    const exp = { data: experiment };
+    let rules: TaskRules | undefined;
+    if (args.fleet) {
+      let fleetJson: unknown;
+      try {
+        fleetJson = JSON.parse(readFileOrThrow(args.fleet, 'fleet file').toString('utf8'));
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw new InputError(`fleet file ${args.fleet} is not valid JSON: ${(e as Error).message}`);
+      }
+      let tasks: Map<string, TaskRules>;
+      try {
+        tasks = parseTaskRules((fleetJson as Record<string, unknown> | null)?.['tasks'], args.fleet);
+      } catch (e) {
+        throw new InputError((e as Error).message);
+      }
+      const name = args.task ?? experiment.task ?? (tasks.size === 1 ? [...tasks.keys()][0] : undefined);
+      if (name === undefined) {
+        if (tasks.size > 1) throw new InputError(`${args.fleet} declares ${tasks.size} tasks (${[...tasks.keys()].join(', ')}): pick one with --task`);
+      } else {
+        rules = tasks.get(name);
+        if (!rules) throw new InputError(`${args.fleet} declares no task ${JSON.stringify(name)} (have: ${[...tasks.keys()].join(', ') || 'none'})`);
+      }
+    } else if (args.task) throw new InputError('--task needs --fleet');
 
     // Read through the hub's hardened git (no config of the repository can start a program) and the same
     // in-process diff the hub shows reviewers.
@@ -128,6 +153,7 @@ export async function screenCommand(argv: string[]): Promise<number> {
       title: exp.data.title,
       rationale: exp.data.rationale,
       allowedHosts: args['allow-host'] && args['allow-host'].length > 0 ? [...args['allow-host'], 'localhost', '127.0.0.1', '::1'] : undefined,
+      rules,
       ai,
     });
     const out = { commit, ...report };

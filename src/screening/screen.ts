@@ -5,6 +5,27 @@ import { type AiReviewOptions, DEFAULT_AI_MODEL, reviewWithAi } from './aiReview
 import { DEFAULT_ALLOWED_HOSTS, runStaticDetectors } from './detectors';
 import { DEFAULT_MAX_DIFF_CHARS, parseProposalDiff } from './patchModel';
 import { buildReport, dedupeFindings, mergeFindings } from './report';
+import { runStructural } from './structural';
+import { DEFAULT_TASK_RULES, type TaskRules } from './taskRules';
+
+/**
+ * Kinds the structural screener decides for Python files it parsed: the line regexes' findings of these kinds
+ * on such files are dropped (they keyed on names; the syntax-tree rules key on capabilities and data flow).
+ */
+const STRUCTURAL_KINDS = new Set([
+  'eval-probing',
+  'weak-label-bypass',
+  'no-testing-execution',
+  'test-split-training',
+  'seed-hacking',
+  'metric-tampering',
+  'undeclared-network',
+  'secret-exfiltration',
+  'secret-access',
+  'obfuscation',
+  'label-access',
+  'hardcoded-output',
+]);
 
 export interface ScreenProposalInput {
   /** Unified diff of the proposal (base..pinned commit). */
@@ -18,6 +39,8 @@ export interface ScreenProposalInput {
   /** Hosts the task declares (defaults to loopback + Hugging Face + PyPI). */
   allowedHosts?: readonly string[];
   maxDiffChars?: number;
+  /** The task's declared rules (fleet.json `tasks.<name>`); defaults when absent. */
+  rules?: TaskRules;
   /** Run the AI reviewer too. */
   ai?: AiReviewOptions;
 }
@@ -44,16 +67,20 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
       }),
     );
   }
-  const staticFindings = dedupeFindings(
-    runStaticDetectors({
-      diff,
-      command: input.command ?? '',
-      taskMode: input.taskMode,
-      title: input.title ?? '',
-      rationale: input.rationale ?? '',
-      allowedHosts: input.allowedHosts ?? DEFAULT_ALLOWED_HOSTS,
-    }),
-  );
+  const rules = input.rules ?? DEFAULT_TASK_RULES;
+  const taskMode = rules.mode ?? input.taskMode;
+  const allowedHosts = rules.allowedHosts ? [...rules.allowedHosts, 'localhost', '127.0.0.1', '::1'] : (input.allowedHosts ?? DEFAULT_ALLOWED_HOSTS);
+  const ctx = {
+    diff,
+    command: input.command ?? '',
+    taskMode,
+    title: input.title ?? '',
+    rationale: input.rationale ?? '',
+    allowedHosts,
+  };
+  const structural = await runStructural({ ...ctx, rules, files: input.files });
+  const lineFindings = runStaticDetectors(ctx).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
+  const staticFindings = dedupeFindings([...structural.findings, ...lineFindings]);
   if (!input.ai) return buildReport(staticFindings);
 
   const review = await reviewWithAi(
@@ -61,9 +88,10 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
       title: input.title ?? '',
       rationale: input.rationale ?? '',
       command: input.command ?? '',
-      taskMode: input.taskMode,
+      taskMode,
       diff: input.diff ?? '',
       staticFindings,
+      capabilities: structural.capabilities,
       changedFiles: diff.files.map((f) => f.path),
     },
     input.ai,

@@ -1,14 +1,26 @@
-// Loads the labelled screening corpus in test/fixtures/screening/cases/<id>/:
-//   patch.diff       the proposal's git diff (base..pinned commit)
-//   experiment.json  {title, rationale, command, taskMode}
-//   expected.json    {gaming, kinds[], note?}  ground-truth label
-//   ai.json          optional: what the scripted fake AI reviewer answers for this case ({findings: [...]})
+// Loads the labelled screening corpora:
+// - test/fixtures/screening/cases/<id>/ (the original 63, tuned on):
+//     patch.diff       the proposal's git diff (base..pinned commit)
+//     experiment.json  {title, rationale, command, taskMode}
+//     expected.json    {gaming, kinds[], note?}  ground-truth label
+//     ai.json          optional: what the scripted fake AI reviewer answers for this case ({findings: [...]})
+//   Only files the patch creates are recoverable, so `files` answers for those alone.
+// - test/fixtures/screening/heldout/ (written before the structural screener; never tuned on): a sandbox
+//   repository (repo/), its task rules (fleet.json) and cases/<id>/ with patch.diff against repo/, experiment.json
+//   in the agents' shape (task_mode, gpus, …) and expected.json. `files` answers for every file at the pinned
+//   commit (repo/ with the patch applied), as `overseer screen` does.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { applyPatch, parsePatch } from 'diff';
 import type { TaskMode } from '../../src/core/model';
+import { parseExperiment } from '../../src/screening/experimentFile';
 import { decodeLenient, parseProposalDiff } from '../../src/screening/patchModel';
+import { parseTaskRules, type TaskRules } from '../../src/screening/taskRules';
 
 export const CORPUS_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'cases');
+export const HELDOUT_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'heldout');
+/** A small development set on the same sandbox repository, written after the held-out set, for tuning. */
+export const DEV_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'dev');
 
 export interface CorpusCase {
   id: string;
@@ -17,7 +29,7 @@ export interface CorpusCase {
   experiment: { title: string; rationale: string; command: string; taskMode: TaskMode };
   expected: { gaming: boolean; kinds: string[]; note?: string };
   ai?: { findings: unknown[] };
-  /** Content of files the patch creates (the only ones recoverable from the patch alone). */
+  /** Content of a file at the pinned commit, as far as the corpus can recover it. */
   files: (p: string) => Promise<string | undefined>;
 }
 
@@ -44,4 +56,50 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusCase[] {
         files: async (p: string) => created.get(p),
       };
     });
+}
+
+const strip = (name: string | undefined): string | undefined => (name === undefined || name === '/dev/null' ? undefined : name.replace(/^[ab]\//, ''));
+
+/** The held-out set: every file at the pinned commit is the sandbox repository with the case's patch applied. */
+export function loadHeldout(dir = HELDOUT_DIR, repoDir = path.join(HELDOUT_DIR, 'repo')): { cases: CorpusCase[]; rules: TaskRules } {
+  const repo = repoDir;
+  const base = (p: string): string | undefined => {
+    const abs = path.resolve(repo, p);
+    if (!abs.startsWith(repo + path.sep) || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) return undefined;
+    return fs.readFileSync(abs, 'utf8');
+  };
+  const tasks = parseTaskRules(JSON.parse(fs.readFileSync(path.join(HELDOUT_DIR, 'fleet.json'), 'utf8')).tasks, 'heldout fleet.json');
+  const rules = [...tasks.values()][0]!;
+  const casesDir = path.join(dir, 'cases');
+  const cases = fs
+    .readdirSync(casesDir)
+    .filter((id) => fs.statSync(path.join(casesDir, id)).isDirectory())
+    .sort()
+    .map((id): CorpusCase => {
+      const d = path.join(casesDir, id);
+      const diff = decodeLenient(fs.readFileSync(path.join(d, 'patch.diff')));
+      const after = new Map<string, string | undefined>();
+      for (const p of parsePatch(diff)) {
+        const oldName = strip(p.oldFileName);
+        const newName = strip(p.newFileName);
+        if (!newName) {
+          if (oldName) after.set(oldName, undefined);
+          continue;
+        }
+        const src = oldName ? (base(oldName) ?? '') : '';
+        const out = applyPatch(src, p);
+        if (out === false) throw new Error(`heldout case ${id}: patch does not apply to ${newName}`);
+        after.set(newName, out);
+      }
+      const exp = parseExperiment(JSON.parse(fs.readFileSync(path.join(d, 'experiment.json'), 'utf8')));
+      return {
+        id,
+        dir: d,
+        diff,
+        experiment: { title: exp.title, rationale: exp.rationale, command: exp.command, taskMode: exp.taskMode },
+        expected: JSON.parse(fs.readFileSync(path.join(d, 'expected.json'), 'utf8')),
+        files: async (p: string) => (after.has(p) ? after.get(p) : base(p)),
+      };
+    });
+  return { cases, rules };
 }

@@ -42,6 +42,8 @@ describe('screening: findings point at the right line of the pinned commit (real
       'seed-hacking': /max\(res\)/,
       obfuscation: /exec\(bytes\.fromhex/,
       'trojan-source': /\u202e/,
+      // What the change adds (info): a call on that very line.
+      capability: /\w\s*\(/,
     };
     const seen = new Set<string>();
     const located = report.findings.filter((f) => f.line > 0);

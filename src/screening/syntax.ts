@@ -1,0 +1,178 @@
+// Tree-sitter through VS Code's prebuilt WASM grammars (@vscode/tree-sitter-wasm): no native module. The runtime
+// and each grammar load once, lazily, on first use; later parses reuse them.
+import * as path from 'node:path';
+import type * as TS from '@vscode/tree-sitter-wasm';
+import * as TSmod from '@vscode/tree-sitter-wasm';
+
+/**
+ * A parsed node as a plain JS object. The analysis reads each node many times; crossing into WASM for every
+ * field access is what would make it slow, so a tree is copied out once with a cursor walk.
+ */
+export class SyntaxNode {
+  readonly children: SyntaxNode[] = [];
+  readonly namedChildren: SyntaxNode[] = [];
+  constructor(
+    private readonly src: string,
+    readonly type: string,
+    readonly isNamed: boolean,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    private readonly row: number,
+    private readonly col: number,
+    readonly parent: SyntaxNode | null,
+    readonly fieldName: string | null,
+  ) {}
+
+  get text(): string {
+    return this.src.slice(this.startIndex, this.endIndex);
+  }
+
+  get startPosition(): { row: number; column: number } {
+    return { row: this.row, column: this.col };
+  }
+
+  childForFieldName(name: string): SyntaxNode | null {
+    for (const c of this.children) if (c.fieldName === name) return c;
+    return null;
+  }
+
+  /** Descendants (not the node itself) of the given types, in document order. */
+  descendantsOfType(types: string | readonly string[]): SyntaxNode[] {
+    const want = typeof types === 'string' ? [types] : types;
+    const out: SyntaxNode[] = [];
+    const stack: SyntaxNode[] = [...this.children].reverse();
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      if (want.includes(n.type)) out.push(n);
+      for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+    }
+    return out;
+  }
+}
+
+export interface SyntaxTree {
+  rootNode: SyntaxNode;
+  hasError: boolean;
+}
+
+const typeNames = new WeakMap<object, { types: (string | undefined)[]; named: (boolean | undefined)[]; fields: (string | null | undefined)[] }>();
+
+function copyTree(tree: TS.Tree, src: string): SyntaxTree {
+  // Line starts, so rows come from offsets instead of one more WASM round trip per node.
+  const starts = [0];
+  for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) starts.push(i + 1);
+  const rowOf = (off: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const lang = tree.language;
+  let names = typeNames.get(lang);
+  if (!names) {
+    names = { types: [], named: [], fields: [] };
+    typeNames.set(lang, names);
+  }
+  const nm = names;
+  const c = tree.walk();
+  const node = (parent: SyntaxNode | null): SyntaxNode | undefined => {
+    const tid = c.nodeTypeId;
+    let type = nm.types[tid];
+    if (type === undefined) {
+      type = c.nodeType;
+      nm.types[tid] = type;
+      nm.named[tid] = c.nodeIsNamed;
+    }
+    const fid = c.currentFieldId;
+    let field = nm.fields[fid];
+    if (field === undefined) {
+      field = c.currentFieldName;
+      nm.fields[fid] = field;
+    }
+    // Anonymous tokens without a field (punctuation) are never read by the analysis: not copied.
+    if (!nm.named[tid] && field === null && parent !== null) return undefined;
+    const start = c.startIndex;
+    const row = rowOf(start);
+    return new SyntaxNode(src, type, !!nm.named[tid], start, c.endIndex, row, start - starts[row]!, parent, field);
+  };
+  const root = node(null)!;
+  let parent: SyntaxNode | null = root;
+  if (c.gotoFirstChild()) {
+    outer: for (;;) {
+      const n = node(parent);
+      if (n) {
+        parent!.children.push(n);
+        if (n.isNamed) parent!.namedChildren.push(n);
+      }
+      if (n && c.gotoFirstChild()) {
+        parent = n;
+        continue;
+      }
+      while (!c.gotoNextSibling()) {
+        if (!c.gotoParent()) break outer;
+        parent = parent!.parent;
+        if (parent === null) break outer;
+      }
+    }
+  }
+  const hasError = tree.rootNode.hasError;
+  c.delete();
+  tree.delete();
+  return { rootNode: root, hasError };
+}
+
+export type LanguageId = 'python' | 'bash';
+
+const GRAMMAR: Record<LanguageId, string> = { python: 'tree-sitter-python.wasm', bash: 'tree-sitter-bash.wasm' };
+
+interface Loaded {
+  mod: typeof TS;
+  parsers: Map<LanguageId, TS.Parser>;
+}
+
+let loading: Promise<Loaded> | undefined;
+
+function wasmDir(): string {
+  return path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
+}
+
+async function load(): Promise<Loaded> {
+  const mod = TSmod;
+  const dir = wasmDir();
+  await mod.Parser.init({ locateFile: (f: string) => path.join(dir, f) });
+  const parsers = new Map<LanguageId, TS.Parser>();
+  for (const id of Object.keys(GRAMMAR) as LanguageId[]) {
+    const lang = await mod.Language.load(path.join(dir, GRAMMAR[id]));
+    const p = new mod.Parser();
+    p.setLanguage(lang);
+    parsers.set(id, p);
+  }
+  return { mod, parsers };
+}
+
+/** The parsers, loaded once per process. */
+export function syntax(): Promise<Loaded> {
+  if (!loading) {
+    loading = load();
+    loading.catch(() => {
+      loading = undefined; // a failed load may be retried
+    });
+  }
+  return loading;
+}
+
+export async function parseText(lang: LanguageId, text: string): Promise<SyntaxTree | undefined> {
+  const { parsers } = await syntax();
+  const tree = parsers.get(lang)!.parse(text);
+  return tree ? copyTree(tree, text) : undefined;
+}
+
+export function languageOf(file: string): LanguageId | undefined {
+  if (/\.pyw?$/i.test(file)) return 'python';
+  if (/\.(sh|bash)$/i.test(file)) return 'bash';
+  return undefined;
+}

@@ -1,0 +1,89 @@
+// Task rules a fleet declares in fleet.json (`tasks.<name>`), read by the screener and the AI reviewer:
+//   mode               "normal" | "no-testing" (candidate code must not be executed)
+//   protectedPaths     globs of scorer, baselines, tests, conftest: edits are findings
+//   labelPaths         globs of label files agents must never read
+//   heldOutPaths       globs of held-out inputs: may be predicted on, never trained on
+//   allowedHosts       hosts code may contact (loopback is always allowed)
+//   resultsMustReport  keys a results file must carry (e.g. "all_seeds")
+import { z } from 'zod';
+import type { TaskMode } from '../core/model';
+
+export interface TaskRules {
+  mode?: TaskMode;
+  protectedPaths: string[];
+  labelPaths: string[];
+  heldOutPaths: string[];
+  allowedHosts?: string[];
+  resultsMustReport: string[];
+}
+
+const modeSchema = z.enum(['normal', 'no-testing', 'no_testing']).transform((m): TaskMode => (m === 'no_testing' ? 'no-testing' : m));
+
+export const taskRulesSchema = z
+  .strictObject({
+    mode: modeSchema.optional(),
+    protectedPaths: z.array(z.string().min(1)).default([]),
+    labelPaths: z.array(z.string().min(1)).default([]),
+    heldOutPaths: z.array(z.string().min(1)).default([]),
+    allowedHosts: z.array(z.string().min(1)).optional(),
+    resultsMustReport: z.array(z.string().min(1)).default([]),
+  });
+
+export class TaskRulesError extends Error {}
+
+/** The `tasks` section of a parsed fleet.json → rules per task name (clear errors on bad input). */
+export function parseTaskRules(raw: unknown, source = 'fleet.json'): Map<string, TaskRules> {
+  const out = new Map<string, TaskRules>();
+  if (raw === undefined) return out;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new TaskRulesError(`${source}: "tasks" must be an object of task name → rules`);
+  for (const [name, v] of Object.entries(raw as Record<string, unknown>)) {
+    const r = taskRulesSchema.safeParse(v);
+    if (!r.success) {
+      const issues = r.error.issues.map((i) => `${i.path.join('.') || '(task)'}: ${i.message}`).join('; ');
+      throw new TaskRulesError(`${source}: tasks.${name} is invalid: ${issues}`);
+    }
+    out.set(name, r.data);
+  }
+  return out;
+}
+
+/** Defaults for a repository that declares nothing (the demo's layout and common names). */
+export const DEFAULT_TASK_RULES: TaskRules = {
+  protectedPaths: [],
+  labelPaths: [],
+  heldOutPaths: [],
+  resultsMustReport: [],
+};
+
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export function matchesAny(path: string, globs: readonly string[]): boolean {
+  return globs.some((g) => globToRegExp(g.replace(/^\.\//, '')).test(path) || (!g.includes('/') && globToRegExp(g).test(path.split('/').pop() ?? path)));
+}
+
+/** Does a string the program uses name one of these paths? (exact path, or its file name with or without extension) */
+export function namesPath(value: string, globs: readonly string[]): boolean {
+  const v = value.replace(/\\/g, '/');
+  for (const g of globs) {
+    if (matchesAny(v, [g]) || matchesAny(v.replace(/^.*?\//, ''), [g])) return true;
+    const base = g.split('/').pop() ?? g;
+    if (base.includes('*')) continue;
+    const stem = base.replace(/\.[^.]+$/, '');
+    const vb = v.split('/').pop() ?? v;
+    if (vb === base || (stem.length >= 6 && (vb === stem || vb.replace(/\.[^.]+$/, '') === stem))) return true;
+  }
+  return false;
+}
