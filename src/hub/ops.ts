@@ -85,8 +85,8 @@ export function viewExperiment(actor: Actor, x: Experiment): Experiment {
 
 export function experimentFor(ctx: HubContext, actor: Actor, id: string): Experiment {
   const x = ctx.service.state.experiment(id);
-  if (!x) throw notFound(`no experiment ${JSON.stringify(id)}`);
-  if (actor.kind === 'agent' && x.agentId !== actor.id) throw forbidden(`experiment ${id} belongs to another agent`);
+  // Another agent's experiment is "not found", word for word: a 403 would tell an agent which ids exist.
+  if (!x || (actor.kind === 'agent' && x.agentId !== actor.id)) throw notFound(`no experiment ${JSON.stringify(id)}`);
   return x;
 }
 

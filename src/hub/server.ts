@@ -2,14 +2,14 @@
 // Embeddable (`startHub`) and standalone (`overseer hub`). Binds 127.0.0.1 by default.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AnyEvent } from '../core/events';
 import type { Actor } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import { loadEvaluationConfig } from '../evaluation/config';
 import { TokenStore, validatePrincipal } from './auth';
-import { toHttp } from './errors';
+import { largestField, payloadTooLarge, toHttp } from './errors';
 import { Router } from './http';
 import {
   type DispatcherHandle,
@@ -99,11 +99,41 @@ export function runningHub(fleetDir: string): HubLock | undefined {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function buildApp(bodyLimit: number, logger: boolean): FastifyInstance {
-  const app = Fastify({ bodyLimit, logger, routerOptions: { maxParamLength: 200 }, forceCloseConnections: true, return503OnClosing: true });
-  // JSON bodies: strict UTF-8, clear 400s. Bodies of other types are refused (415) by fastify.
+  // Every error has one JSON shape, framework errors (414 from the router, 431/408/400 from the HTTP parser) too.
+  const app = Fastify({
+    bodyLimit,
+    logger,
+    routerOptions: { maxParamLength: 200 },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = toHttp(err);
+      void (reply as unknown as FastifyReply).code(status).type('application/json').send(body);
+    },
+    clientErrorHandler: (err, socket) => {
+      if ((err as { code?: string }).code === 'ECONNRESET' || socket.destroyed) return;
+      const code = (err as { code?: string }).code;
+      const [status, c, msg] =
+        code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'request line or headers are larger than the hub accepts'] : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'timeout', 'request timed out'] : [400, 'invalid', 'malformed HTTP request'];
+      const json = JSON.stringify({ error: { code: c, message: msg } });
+      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+      socket.destroy(err);
+    },
+  });
+  // JSON bodies: strict UTF-8, clear 400s. Bodies of other types are refused (415) by fastify. A body over the
+  // limit (but under twice it) is still read, so its 413 can name the field that made it too large.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json'], { parseAs: 'buffer' }, (_req, body: Buffer, done) => {
+  app.addContentTypeParser(['application/json'], { parseAs: 'buffer', bodyLimit: bodyLimit * 2 }, (_req, body: Buffer, done) => {
     if (body.length === 0) return done(null, undefined);
+    if (body.length > bodyLimit) {
+      let found: { field: string; bytes: number } | undefined;
+      try {
+        found = largestField(JSON.parse(body.toString('utf8')));
+      } catch {
+        found = undefined;
+      }
+      return done(payloadTooLarge(bodyLimit, body.length, found), undefined);
+    }
     let text: string;
     try {
       text = utf8.decode(body);

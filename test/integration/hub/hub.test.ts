@@ -145,11 +145,15 @@ describe('hub over HTTP', function () {
     const own = await b.inbox();
     assert.ok(own.items.every((i) => i.experimentId === undefined || fx.service.state.experiment(i.experimentId)?.agentId === 'aar-2'));
     assert.ok(!own.items.some((i) => i.experimentId === x.id));
-    await rejects(b.getExperiment(x.id), 403);
-    await rejects(b.experimentDiff(x.id), 403);
-    await rejects(b.experimentFiles(x.id), 403);
-    await rejects(b.experimentContent(x.id, 'train.py', 'head'), 403);
-    await rejects(b.experimentComments(x.id), 403);
+    // Another agent's experiment answers exactly like one that does not exist (no id oracle).
+    await rejects(b.getExperiment(x.id), 404);
+    await rejects(b.experimentDiff(x.id), 404);
+    await rejects(b.experimentFiles(x.id), 404);
+    await rejects(b.experimentContent(x.id, 'train.py', 'head'), 404);
+    await rejects(b.experimentComments(x.id), 404);
+    const other = await b.getExperiment(x.id).catch((e: Error) => e.message);
+    const none = await b.getExperiment('exp-999999').catch((e: Error) => e.message);
+    assert.equal(String(other).replace(x.id, 'ID'), String(none).replace('exp-999999', 'ID'));
     await rejects(b.listExperiments({ agentId: 'aar-1' }), 403);
     await rejects(b.agent('aar-1'), 403);
     await rejects(b.commits('aar-1'), 403);

@@ -89,7 +89,7 @@ describe('hub MCP (streamable HTTP)', function () {
     // Another agent cannot read aar-1's experiment through MCP either.
     const denied = await c2.callTool({ name: 'get_experiment', arguments: { id: x.id } });
     assert.equal(denied.isError, true);
-    assert.equal(parse(denied).status, 403);
+    assert.equal(parse(denied).status, 404);
   });
 
   it('rejects bad tool input and a commit outside the repo without writing', async () => {
