@@ -157,7 +157,7 @@ interface SimAgent {
 
 /** The parameter each idea has, and the values an agent walks through. */
 const IDEA_PARAMS: Partial<Record<DemoIdea, { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }>> = {
-  confidence: { key: 'threshold', values: [0.1, 0.3] },
+  confidence: { key: 'threshold', values: [0.3] },
   aux_conf: { key: 'aux_weight', values: [0.25, 0.5, 0.75] },
   bootstrap: { key: 'rounds', values: [1, 2, 3] },
 };

@@ -274,13 +274,16 @@ export class RunIntegration {
     const extra: Record<string, unknown> = { source: 'verified_eval', numSeeds: seeds.length, evalSeqs: seeds.map((s) => s.seq) };
     if (ev.runId) extra.runId = ev.runId;
     const entry = this.leaderboardEntry(experimentId, ev);
+    // A run that scored several seeds is scored by their mean (the leaderboard entry), not by its last seed.
+    const transferAcc = typeof entry?.transfer_acc === 'number' ? entry.transfer_acc : ev.transferAcc;
+    const pgr = typeof entry?.pgr === 'number' ? entry.pgr : ev.pgr;
     if (entry) {
       if (Array.isArray(entry.transfer_acc_ci)) extra.transferAccCi = entry.transfer_acc_ci;
       if (Array.isArray(entry.pgr_ci)) extra.pgrCi = entry.pgr_ci;
       if (typeof entry.num_seeds === 'number') extra.numSeeds = entry.num_seeds;
     }
     const p = this.service
-      .recordScore(SYSTEM, experimentId, { dataset: ev.dataset, split: ev.split, transferAcc: ev.transferAcc, pgr: ev.pgr, evalSeq: ev.seq, extra })
+      .recordScore(SYSTEM, experimentId, { dataset: ev.dataset, split: ev.split, transferAcc, pgr, evalSeq: ev.seq, extra })
       .catch((err) => {
         this.scoring.delete(experimentId);
         if (err instanceof DomainError && this.service.state.experiment(experimentId)?.state !== 'succeeded') return; // scored meanwhile

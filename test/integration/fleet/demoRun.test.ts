@@ -85,6 +85,7 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
       const x = hub.service.state.experiment(xs[i]!.id)!;
       assert.equal(x.run?.report?.violations, 0, x.run?.report?.summary);
       assert.equal(x.score?.verified, true);
+      assert.equal(x.score?.pgr, e.pgr, 'the recorded score is the mean over seeds');
       pgrs.push(Number(e.pgr));
       console.log(`      ${xs[i]!.title}: PGR ${e.pgr} [${e.pgr_ci!.join(', ')}] over ${e.num_seeds} seeds`);
     }
