@@ -74,8 +74,16 @@ function readToken(v: ConnectValues): string | undefined {
   return env || undefined;
 }
 
+function osUser(): string {
+  try {
+    return os.userInfo().username.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64) || 'cli';
+  } catch {
+    return 'cli'; // a uid without a passwd entry (containers)
+  }
+}
+
 function humanId(v: ConnectValues): string {
-  const id = v.as ?? process.env.OVERSEER_HUMAN ?? (os.userInfo().username || 'cli').replace(/[^A-Za-z0-9._-]/g, '-');
+  const id = v.as ?? process.env.OVERSEER_HUMAN ?? osUser();
   if (!ID_RE.test(id)) throw new CliError(EXIT.usage, `invalid human id ${JSON.stringify(id)} (letters, digits, . _ -; max 64); pass --as <id>`);
   return id;
 }

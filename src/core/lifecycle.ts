@@ -87,15 +87,28 @@ export class DomainError extends Error {
   }
 }
 
+/** The verb of a transition in messages ("cannot approve an experiment that is superseded"). */
+const VERB: Record<string, string> = {
+  'experiment.screening_started': 'start screening',
+  'experiment.screened': 'screen',
+  'experiment.approved': 'approve',
+  'experiment.vetoed': 'veto',
+  'experiment.changes_requested': 'request changes on',
+  'experiment.dispatched': 'dispatch',
+  'experiment.running': 'start',
+  'experiment.finished': 'finish',
+  'experiment.scored': 'score',
+};
+
 export function canTransition(type: string, from: ExperimentState, actor: Actor): true | DomainError {
   const t = TRANSITIONS[type];
   if (!t) return new DomainError('invalid', `unknown transition ${type}`);
   if (!t.who.includes(actor.kind)) {
-    const verb = type.split('.')[1];
+    const verb = VERB[type] ?? type.split('.')[1];
     return new DomainError('forbidden', `${actor.kind} ${actor.id} may not perform ${verb}; only ${t.who.join('/')} principals may`);
   }
   if (!t.from.includes(from)) {
-    return new DomainError('conflict', `cannot ${type.split('.')[1]} an experiment that is ${from}`);
+    return new DomainError('conflict', `cannot ${VERB[type] ?? type.split('.')[1]} an experiment that is ${from}`);
   }
   return true;
 }

@@ -177,7 +177,17 @@ describe('overseer human CLI against a real hub', function () {
     assert.equal(approved.length, 1);
     assert.match(approved[0]!, /"note":"looks right"/);
     // deciding twice: the hub says why
-    await fails(['veto', ids.honest!.id, '--reason', 'changed my mind', ...hubArgs], env, 1, /cannot vetoed? an experiment that is approved|conflict/);
+    await fails(['veto', ids.honest!.id, '--reason', 'changed my mind', ...hubArgs], env, 1, /was already approved by alice .*first decision wins \[conflict, HTTP 409\]/);
+  });
+
+  it('a proposal superseded since it was shown cannot be approved: the hub says so, exit 1', async () => {
+    const old = await propose('aar-2', 'first take', { 'train.py': 'lr = 0.05\n' });
+    const shown = await ok(['show', old.id, ...hubArgs], env);
+    assert.ok(shown.includes(old.commit));
+    const commit = await fx.commit('aar-2', { 'train.py': 'lr = 0.06\n' }, 'second take');
+    await fx.agent('aar-2').propose({ commit, command: 'python train.py', title: 'second take', rationale: 'r', resources, taskMode: 'normal', supersedes: old.id });
+    await fails(['approve', old.id, '--commit', old.commit, ...hubArgs], env, 1, /cannot approve an experiment that is superseded \[conflict, HTTP 409\]/);
+    assert.equal((await fx.human.getExperiment(old.id)).state, 'superseded');
   });
 
   it('veto and request-changes with --json; the agent reads the reason', async () => {
@@ -252,7 +262,7 @@ describe('overseer human CLI against a real hub', function () {
     assert.equal(fs.statSync(tokFile).mode & 0o777, 0o600);
     const tok = fs.readFileSync(tokFile, 'utf8');
     const b = JSON.parse(await ok(['queue', '--fleet', fx.dir, '--as', 'bob', '--json', '--state', 'all'], {})) as { experiments: Experiment[] };
-    assert.equal(b.experiments.length, 5);
+    assert.equal(b.experiments.length, 7, "five, plus a superseded proposal and its successor");
     assert.equal(fs.readFileSync(tokFile, 'utf8'), tok, 'the token is reused, not minted per command');
     // positional form of status
     assert.match(await ok(['status', fx.dir, '--as', 'bob'], {}), /fleet test-fleet/);
