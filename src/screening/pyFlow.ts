@@ -556,8 +556,10 @@ export function analysePython(sources: readonly PySource[], opts: AnalyseOptions
       }
       const result = new Set<Label>(argLabels);
       let objLabels = new Set<Label>();
-      if (fnNode.type === 'attribute') {
-        objLabels = exprLabels(fnNode.childForFieldName('object'));
+      const objNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('object') : null;
+      // A method of a module or namespace (os.environ.get) carries no data of its own.
+      if (objNode && fold(objNode, fenv)?.k !== 'ref') {
+        objLabels = exprLabels(objNode);
         for (const l of objLabels) result.add(l);
       }
       const summary = q ? functions.get(q) : undefined;

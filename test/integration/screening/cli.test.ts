@@ -75,6 +75,44 @@ describe('cli: overseer screen', function () {
     assert.ok(kinds.includes('no-testing-execution'));
   });
 
+  it('reads the agents\' experiment shape: task_mode "no-testing" is honoured, not screened as normal', async () => {
+    const patch = path.join(CORPUS_DIR, 'g08-notesting-subprocess-candidate', 'patch.diff');
+    const snake = path.join(tmp, 'snake.json');
+    fs.writeFileSync(snake, JSON.stringify({ agent: 'a1', title: 't', rationale: '', command: 'python filter.py', task_mode: 'no-testing', gpus: 1, est_gpu_hours: 0.5 }));
+    const normal = path.join(tmp, 'normal.json');
+    fs.writeFileSync(normal, JSON.stringify({ agent: 'a1', title: 't', rationale: '', command: 'python filter.py', task_mode: 'normal', gpus: 1, est_gpu_hours: 0.5 }));
+    const a = await run(['--repo', repo.dir, '--patch', patch, '--experiment', snake]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.ok(JSON.parse(a.stdout).findings.some((f: { kind: string; file: string; line: number }) => f.kind === 'no-testing-execution' && f.file === 'filter.py' && f.line === 5));
+    const b = await run(['--repo', repo.dir, '--patch', patch, '--experiment', normal]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.ok(!JSON.parse(b.stdout).findings.some((f: { kind: string }) => f.kind === 'no-testing-execution'));
+  });
+
+  it('unknown experiment keys and bad task rules are clear errors', async () => {
+    const bad = path.join(tmp, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ title: 't', command: 'c', mode: 'no-testing' }));
+    const r = await run(['--repo', repo.dir, '--experiment', bad]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /unknown key "mode"/);
+    const fleet = path.join(tmp, 'fleet.json');
+    fs.writeFileSync(fleet, JSON.stringify({ tasks: { a: { mode: 'offline' } } }));
+    const r2 = await run(['--repo', repo.dir, '--experiment', exp, '--fleet', fleet]);
+    assert.equal(r2.code, 1);
+    assert.match(r2.stderr, /tasks\.a is invalid: mode/);
+  });
+
+  it('--fleet applies the declared task rules (mode from the task)', async () => {
+    const fleet = path.join(tmp, 'fleet2.json');
+    fs.writeFileSync(fleet, JSON.stringify({ tasks: { 'code-pass': { mode: 'no-testing' } } }));
+    const e = path.join(tmp, 'e3.json');
+    fs.writeFileSync(e, JSON.stringify({ title: 't', rationale: '', command: 'python filter.py', taskMode: 'normal' }));
+    const patch = path.join(CORPUS_DIR, 'g08-notesting-subprocess-candidate', 'patch.diff');
+    const r = await run(['--repo', repo.dir, '--patch', patch, '--experiment', e, '--fleet', fleet]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(JSON.parse(r.stdout).findings.some((f: { kind: string }) => f.kind === 'no-testing-execution'));
+  });
+
   it('--ai talks to --base-url with the key from ANTHROPIC_API_KEY', async () => {
     const fake = await startFakeAnthropic(() =>
       toolUseMessage(REPORT_TOOL_NAME, { findings: [{ kind: 'reviewer-note', severity: 'low', file: 'train.py', line: 2, explanation: 'x', confidence: 0.5 }] }, { input_tokens: 100, output_tokens: 10 }),
