@@ -2,7 +2,11 @@
 // sandbox commits, forum posts with self-reported metrics, proposals (some gaming the evaluation) and evaluation
 // queries (one of them probing) against a hub; then a fresh code-server with the VSIX opens the fleet folder and
 // a reviewer looks at it: Overseer sidebar (9 agents, the queue with gaming warnings), the review webview of a
-// flagged proposal with its screening findings, the forum and the leaderboard (probing alert, diversity).
+// flagged proposal with its screening findings, the forum and the leaderboard (probing alert, diversity). Then the
+// loop: the reviewer approves two honest proposals and one flagged gaming proposal (tests in a no-testing task);
+// the extension's hub dispatches them to confined local runs of the demo's real weak-to-strong codebase; the
+// honest runs rank verified on the leaderboard (PGR, CI over seeds), the gaming run's report shows what
+// confinement stopped and its score is unverified with the reason. Prints approval → first verified score.
 // Screenshots go to test-results/e2e-sim/; the README's docs/screenshots/demo-*.png are copies of four of them
 // (UPDATE_SCREENSHOTS=1 refreshes them).
 // usage: node --import=tsx test/e2e/e2eSimulated.ts   (env: KEEP=1 keeps temp dirs, E2E_VSIX=path skips packaging,
@@ -18,7 +22,7 @@ import { startDiversityMonitor } from '../../src/fleet/diversityMonitor';
 import { prepareSimulatedFleet, simulateFleet } from '../../src/fleet/simulator';
 import { startHub } from '../../src/hub/server';
 import { ROOT, checkTools, launchBrowser, startCodeServer } from '../../scripts/codeServer.mjs';
-import { ledger, packageVsix, stopwatch, untilCount, workbench } from './harness';
+import { ledger, packageVsix, stopwatch, until, untilCount, workbench } from './harness';
 
 const log = stopwatch();
 const SHOTS = path.join(ROOT, 'test-results', 'e2e-sim');
@@ -35,6 +39,7 @@ interface SimFleet {
   posts: { title: string; pgr?: number }[];
   probing: string[];
   diversity: number;
+  gaming: Record<string, string>;
 }
 
 /**
@@ -65,6 +70,7 @@ async function simulate(fleetDir: string): Promise<SimFleet> {
       posts: [...st.posts.values()].filter((p) => p.author.kind === 'agent').map((p) => ({ title: p.title, pgr: p.metrics.pgr })),
       probing: st.audit.filter((e) => e.type === 'eval.probing_suspected').map((e) => e.summary),
       diversity: st.diversityHistory.length,
+      gaming: sim.gaming,
     };
   } finally {
     monitor.stop();
@@ -229,6 +235,65 @@ async function main(): Promise<void> {
     assert.deepEqual(pageErrors.filter((m) => !/ResizeObserver/.test(m)), [], 'page errors');
     // Looking changed nothing: no human decided anything.
     assert.deepEqual(ledger(fleetDir).filter((e) => e.actor.kind === 'human' && e.type.startsWith('experiment.')), []);
+
+    // 5. The loop. Approve two honest proposals and the flagged no-testing one in the review webview; the hub
+    //    dispatches each to a confined local run of the demo codebase, which scores through its job token.
+    const honest = fleet.awaiting.filter((x) => !x.screening?.gaming && !fleet.gaming[x.agentId] && /train\.py --data \S+ --config /.test(x.command)).slice(0, 2);
+    const gamingX = fleet.flagged.find((x) => fleet.gaming[x.agentId] === 'no_testing');
+    assert.equal(honest.length, 2, 'two honest proposals of the demo codebase awaiting review');
+    assert.ok(gamingX, 'the no-testing gaming proposal is awaiting review, flagged');
+    const openReview = async (id: string) => {
+      await palette('Overseer: Open Review');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.waitFor();
+      await input.fill(id);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: id }).first().waitFor();
+      await page.keyboard.press('Enter');
+    };
+    const rv = webview();
+    let approvedAt = 0;
+    for (const x of [...honest, gamingX]) {
+      await openReview(x.id);
+      await rv.locator('#title', { hasText: x.title }).waitFor();
+      await rv.locator('#approve:not([disabled])').click();
+      await until(`${x.id} approved`, () => ledger(fleetDir).find((e) => e.type === 'experiment.approved' && e.data.experimentId === x.id && e.actor.id === HUMAN));
+      if (!approvedAt) approvedAt = Date.now();
+      log(`approved ${x.id} ${x.agentId} "${x.title}"`);
+    }
+    // The leaderboard fills: each honest agent's row turns verified.
+    await palette('Overseer: Open Leaderboard');
+    const lb2 = webview();
+    await lb2.locator('#leaderboard').waitFor();
+    let firstVerified = 0;
+    for (const x of honest) {
+      await lb2.locator(`#leaderboard tr[data-agent="${x.agentId}"]`, { hasText: /✓ 1 verified/ }).waitFor({ timeout: 60_000 });
+      if (!firstVerified) firstVerified = Date.now();
+    }
+    log(`approval → first verified score on the leaderboard: ${((firstVerified - approvedAt) / 1000).toFixed(1)} s (target < 30 s)`);
+    for (const x of honest) {
+      const sc = await until(`${x.id} scored`, () => ledger(fleetDir).find((e) => e.type === 'experiment.scored' && e.data.experimentId === x.id), 60_000);
+      const d = sc.data as { pgr: number; extra?: { pgrCi?: [number, number]; numSeeds?: number } };
+      assert.ok(Array.isArray(d.extra?.pgrCi), `${x.id}: a PGR CI over seeds`);
+      assert.ok((d.extra?.numSeeds ?? 0) >= 3, `${x.id}: seeds`);
+      const row = await lb2.locator(`#leaderboard tr[data-agent="${x.agentId}"]`).innerText();
+      log(`verified ${x.id} ${x.agentId}: PGR ${d.pgr} [${d.extra!.pgrCi!.join(', ')}] over ${d.extra!.numSeeds} seeds; leaderboard row: ${row.replace(/\s+/g, ' ')}`);
+    }
+    await shot('leaderboard-verified');
+    // The gaming run: its report names what confinement stopped, and its score (if any) is not verified.
+    const rep = await until('the gaming run report', () => ledger(fleetDir).find((e) => e.type === 'run.report' && e.data.experimentId === gamingX.id), 60_000);
+    const rd = rep.data as { violations: number; summary: string };
+    assert.ok(rd.violations > 0, `gaming run report: ${rd.summary}`);
+    log(`gaming run ${gamingX.id}: ${rd.summary}`);
+    const gRow = lb2.locator(`#leaderboard tr[data-agent="${gamingX.agentId}"]`);
+    await gRow.filter({ hasText: /unverified/ }).waitFor({ timeout: 30_000 });
+    await gRow.locator('td.num button.link').first().click();
+    const rv2 = webview();
+    await rv2.locator('#title', { hasText: gamingX.title }).waitFor();
+    await rv2.locator('#run-report', { hasText: /violation/ }).waitFor();
+    await rv2.locator('#run', { hasText: /unverified: run report/ }).waitFor();
+    await rv2.locator('#run-report').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    best.run = await shot('review-gaming-run-report');
+    assert.deepEqual(pageErrors.filter((m) => !/ResizeObserver/.test(m)), [], 'page errors');
 
     const kept: string[] = [];
     for (const [name, src] of Object.entries(best)) {
