@@ -98,6 +98,35 @@ export function noBwrapMessage(runner: string, explicit?: string): string {
   );
 }
 
+/**
+ * A `no-testing` run starts exactly one program (the seccomp filter refuses every later execve), so its command
+ * must be a program with arguments: quotes and `${VAR}` are fine, shell operators are not (they would silently
+ * become arguments). Returns why not, or undefined.
+ */
+export function noTestingCommandError(cmd: string): string | undefined {
+  let q: '"' | "'" | undefined;
+  for (let i = 0; i < cmd.length; i++) {
+    const c = cmd[i]!;
+    if (q) {
+      if (c === q) q = undefined;
+      else if (c === '\\' && q === '"') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") q = c;
+    else if (c === '\\') i++;
+    else if (';&|<>`\n(){}*?[]~#'.includes(c) || (c === '$' && cmd[i + 1] !== '{')) {
+      return `a no-testing run starts exactly one program: its command must be a program and its arguments, without shell syntax (found ${JSON.stringify(c)} at ${i})`;
+    } else if (c === '$') {
+      const end = cmd.indexOf('}', i);
+      if (end < 0 || !/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(cmd.slice(i, end + 1))) return `a no-testing run's command may only use \${NAME} expansions (at ${i})`;
+      i = end;
+    }
+  }
+  if (q) return 'unterminated quote in the command';
+  if (!cmd.trim()) return 'empty command';
+  return undefined;
+}
+
 const isInside = (p: string, root: string) => p === root || p.startsWith(root.endsWith('/') ? root : `${root}/`);
 
 /** Refuse read-only paths that would expose a denied path (at, above or below it). */
@@ -158,6 +187,8 @@ export interface ConfineInput {
   bwrap?: string;
   /** The runner's own read-only paths (runner config). */
   extraReadOnly?: readonly string[];
+  /** The approved command (checked for a no-testing run). */
+  command?: string;
 }
 
 /** Visible roots inside the sandbox (for the audit hook: a path outside all of them cannot exist there). */
@@ -171,6 +202,10 @@ function visibleRoots(i: ConfineInput, outputs: string): string[] {
  */
 export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   const sb: JobSandbox = i.sandbox ?? { taskMode: 'normal', readOnlyPaths: [], denyPaths: [] };
+  if (sb.taskMode === 'no-testing' && i.command !== undefined) {
+    const why = noTestingCommandError(i.command);
+    if (why) throw new SandboxError(why);
+  }
   const ro = [...new Set([...sb.readOnlyPaths, ...(i.extraReadOnly ?? [])])].filter((p) => fs.existsSync(p));
   checkReadOnlyPaths(ro, sb.denyPaths, sb.secretPaths);
   const r = (f: string) => path.join(i.runDir, f);

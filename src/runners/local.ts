@@ -162,7 +162,7 @@ export class LocalRunner implements Runner {
     } else {
       const bwrap = findBwrap(this.cfg.bwrap);
       if (!bwrap) throw new SandboxError(noBwrapMessage(this.name, this.cfg.bwrap));
-      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap, extraReadOnly: this.cfg.readOnlyPaths });
+      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, command: job.command, env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap, extraReadOnly: this.cfg.readOnlyPaths });
       env = plan.env;
       launcher = plan.launcher;
     }

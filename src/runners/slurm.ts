@@ -108,7 +108,7 @@ export class SlurmRunner implements Runner {
       spec = { ...job, env };
     } else {
       // bwrap is looked for on the compute node, by the launcher; a node without it refuses the run
-      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, env: job.env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap: this.cfg.bwrap, extraReadOnly: this.cfg.readOnlyPaths });
+      const plan = prepareConfinedRun({ runDir: job.runDir, workdir: job.workdir, logPath: job.logPath, experimentId: job.experimentId, command: job.command, env: job.env, sandbox: job.sandbox, limits: this.cfg.limits, bwrap: this.cfg.bwrap, extraReadOnly: this.cfg.readOnlyPaths });
       launcher = plan.launcher;
     }
     const wall = this.cfg.limits?.wallSeconds;

@@ -299,6 +299,30 @@ describe('runners: per-runner limits (fleet.json "limits")', function () {
 describe('runners: no silent fallback', function () {
   this.timeout(60_000);
 
+  it('an honest no-testing run works (stdlib code generation included) and reports nothing; shell syntax is refused up front', async () => {
+    const g = await makeFleet(tmpDir('ovs-notesting-'), ['n']);
+    const propose = async (command: string, files: Record<string, string> = {}) => {
+      const base = await proposeAndApprove(g, 'n', command, {}, files, false);
+      const y = await g.service.propose({ kind: 'agent', id: 'n' }, { title: 't', rationale: 'r', command, resources: { gpus: 0, gpuHours: 0.01, timeLimitMinutes: 5 }, taskMode: 'no-testing', commit: base.commit, branch: 'main' });
+      await g.service.approve(HUMAN, y.id, { commit: y.commit, tree: y.tree });
+      return y;
+    };
+    const train = 'import collections, dataclasses, json, os\n@dataclasses.dataclass\nclass C:\n    lr: float = 0.1\nP = collections.namedtuple("P", "a b")\njson.dump({"accuracy": 0.5, "c": dataclasses.asdict(C()), "p": P(1, 2)._asdict()}, open(os.path.join(os.environ["OVERSEER_OUTPUT_DIR"], "results.json"), "w"))\n';
+    const honest = await propose('python3 train.py --out "${OVERSEER_OUTPUT_DIR}"', { 'train.py': train });
+    const shelly = await propose('python3 train.py && curl http://example.com');
+    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 2 }], dispatch: { perAgentConcurrency: 2, fleetConcurrency: 2 } }), { pollMs: 50, onWarning: () => undefined });
+    await waitFor('both ended', () => [honest, shelly].every((y) => TERMINAL_RUN.includes(stateOf(g, y.id))), 30_000);
+    await dd.stop();
+    const h = g.service.state.experiment(honest.id)!;
+    assert.equal(h.state, 'succeeded', logOf(g, honest.id));
+    assert.deepEqual((h.run!.artifacts as { results: { accuracy: number } }).results.accuracy, 0.5);
+    assert.equal(h.run!.report!.violations, 0, h.run!.report!.summary);
+    const sh = g.service.state.experiment(shelly.id)!;
+    assert.equal(sh.state, 'failed');
+    assert.match(sh.run!.reason!, /not started: a no-testing run starts exactly one program: .*without shell syntax \(found "&"/);
+    await g.service.close();
+  });
+
   it('a runner on a machine without bubblewrap refuses to run, with a clear reason', async () => {
     const g = await makeFleet(tmpDir('ovs-nobwrap-'), ['n']);
     const y = await proposeAndApprove(g, 'n', 'echo must-not-run');

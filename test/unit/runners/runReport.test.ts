@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RUN_FILES, SandboxError, checkReadOnlyPaths } from '../../../src/runners/confine';
+import { RUN_FILES, SandboxError, checkReadOnlyPaths, noTestingCommandError } from '../../../src/runners/confine';
 import { buildRunReport, formatRunReport } from '../../../src/runners/runReport';
 import { LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from '../../../src/runners/sandboxPy';
 
@@ -69,6 +69,13 @@ describe('runners: run report and sandbox assets', () => {
   it('a supervisor that never recorded the end of a successful run is itself a violation', () => {
     const rep = buildRunReport({ runDir: runDir({ [RUN_FILES.sandboxLog]: '{"t":"start"}\n' }), sandbox: 'bwrap', taskMode: 'normal', phase: 'succeeded' });
     assert.ok(rep.items.some((i) => i.kind === 'supervisor_missing' && i.violation));
+  });
+
+  it('a no-testing command is one program and its arguments: quotes and ${NAME} pass, shell syntax is named', () => {
+    for (const ok of ['python3 train.py --out "${OVERSEER_OUTPUT_DIR}"', 'python3 -c "import x; print(1)"', "python3 a.py 'a;b' \\;"]) assert.equal(noTestingCommandError(ok), undefined, ok);
+    for (const [bad, re] of [['python3 a.py && id', /found "&"/], ['a | b', /found "\|"/], ['python3 $HOME/x', /found "\$"/], ['x ${lower}', /only use \$\{NAME\}/], ['x "open', /unterminated quote/], ['  ', /empty command/], ['a > f', /found ">"/], ['a `id`', /found "`"/]] as const) {
+      assert.match(noTestingCommandError(bad) ?? 'accepted', re, bad);
+    }
   });
 
   it('refuses read-only paths that would expose the fleet, labels or $HOME', () => {
