@@ -848,10 +848,29 @@ export function analysePython(sources: readonly PySource[], opts: AnalyseOptions
   };
 
   // Module scopes first (constants, module-level labels), then functions until summaries settle.
+  // Summaries matter only for functions something calls: names in call position anywhere in the analysed code.
+  const calledNames = new Set<string>();
+  for (const mod of modules.values()) {
+    for (const c of mod.src.tree.rootNode.descendantsOfType('call')) {
+      const fn = c.childForFieldName('function');
+      if (fn) calledNames.add(fn.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : fn.text);
+    }
+    // Imported under another name, or passed as a value (callbacks): keep those too.
+    for (const a of mod.src.tree.rootNode.descendantsOfType('aliased_import')) {
+      const n = a.childForFieldName('name')?.text;
+      if (n) calledNames.add(n.split('.').pop()!);
+    }
+    for (const a of mod.src.tree.rootNode.descendantsOfType('assignment')) {
+      const r = a.childForFieldName('right');
+      if (r?.type === 'identifier' || r?.type === 'attribute') calledNames.add(r.text.split('.').pop()!);
+    }
+    for (const id of mod.src.tree.rootNode.descendantsOfType('identifier')) if (id.parent?.type === 'argument_list') calledNames.add(id.text);
+  }
   const run = (record: boolean): void => {
     for (const mod of modules.values()) walkScope(mod, mod.src.tree.rootNode, undefined, undefined, null, record);
     for (const f of fnNodes) {
       if (record && !f.mod.src.changed) continue; // context files only contribute summaries
+      if (!record && !calledNames.has(f.q.slice(f.q.lastIndexOf('.') + 1))) continue;
       walkScope(f.mod, f.node.childForFieldName('body')!, functions.get(f.q), f.cls, f.node.childForFieldName('parameters'), record);
     }
   };

@@ -92,6 +92,7 @@ function characterFindings(diff: ParsedProposalDiff): ScreeningFinding[] {
     }
     if (f.binary || !languageOf(f.path)) continue;
     for (const l of f.added) {
+      if (!/[^\x00-\x7f]/.test(l.text)) continue;
       for (const id of l.text.match(/[\p{L}_][\p{L}\p{N}_]*/gu) ?? []) {
         if (/[a-z]/i.test(id) && CONFUSABLE.test(id)) {
           out.push(finding('trojan-source', 'high', f.path, l.line, `Identifier "${id}" mixes Latin letters with look-alike Cyrillic/Greek ones`, 0.85));
