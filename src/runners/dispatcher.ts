@@ -11,7 +11,7 @@ import type { Experiment, RunEndState } from '../core/model';
 import { SYSTEM } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { FleetRunnersConfig, RunnerConfig } from './config';
-import { type JobSandbox, SandboxError } from './confine';
+import { type JobSandbox, SandboxError, findBwrap, noBwrapMessage } from './confine';
 import { buildJobEnv } from './env';
 import { createRunner, defaultPollMs } from './factory';
 import { writeFileDurable } from './local';
@@ -454,6 +454,7 @@ class DispatcherImpl implements Dispatcher {
     for (const { cfg } of this.runners.values()) {
       const unconfined = cfg.sandbox === 'none';
       const recorded = this.service.state.unconfinedRunners.has(cfg.name);
+      if (!unconfined && cfg.type === 'local' && !findBwrap(cfg.bwrap)) this.warn(noBwrapMessage(cfg.name, cfg.bwrap));
       if (unconfined) this.warn(`runner ${cfg.name} is NOT confined ("sandbox": "none" in fleet.json): its runs can read the fleet directory and reach the network, and their scores are never verified`);
       if (unconfined === recorded) continue;
       await this.service.append('runner.unconfined', SYSTEM, { runner: cfg.name, confined: !unconfined }).catch((err) => this.warn(`recording the sandbox mode of ${cfg.name} failed: ${(err as Error).message}`));

@@ -326,12 +326,14 @@ describe('runners: no silent fallback', function () {
   it('a runner on a machine without bubblewrap refuses to run, with a clear reason', async () => {
     const g = await makeFleet(tmpDir('ovs-nobwrap-'), ['n']);
     const y = await proposeAndApprove(g, 'n', 'echo must-not-run');
-    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', bwrap: '/nonexistent/bwrap' }] }), { pollMs: 50, onWarning: () => undefined });
+    const warnings: string[] = [];
+    const dd = startDispatcher(g.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local', bwrap: '/nonexistent/bwrap' }] }), { pollMs: 50, onWarning: (m) => warnings.push(m) });
     await waitFor('refusal recorded', () => stateOf(g, y.id) === 'failed', 10_000);
     await dd.stop();
     const e = g.service.state.experiment(y.id)!;
     assert.match(e.run!.reason!, /not started: runner box: cannot confine runs: bubblewrap \(\/nonexistent\/bwrap\) is not installed.*"sandbox": "none"/);
     assert.ok(!logOf(g, y.id).includes('must-not-run'));
+    assert.ok(warnings.some((w) => /runner box: cannot confine runs/.test(w)), `warned at start: ${warnings.join(' | ')}`);
     await g.service.close();
   });
 
