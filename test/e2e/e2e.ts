@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const scripts = await wv.locator('script').evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).src || e.outerHTML.slice(0, 120)));
     log(`scripts in the review webview document: ${JSON.stringify(scripts)}`);
     assert.match((await wv.locator('#title').innerText()) ?? '', /<img src=x onerror=alert\(1\)>/);
-    assert.match(await wv.locator('#title').innerText(), /⟦U\+202E⟧/);
+    assert.match(await wv.locator('#title').innerText(), /⟦RLO U\+202E⟧/);
     await shot('review-webview-hostile-text');
 
     // 6. Approve one experiment in the webview (keyboard: j/k to reach it, then the Approve button).

@@ -60,6 +60,7 @@ function render(): void {
           h('div', { class: 'row' },
             h('span', { class: 'score', title: `${f.upvotes} up, ${f.downvotes} down` }, String(f.score)),
             h('button', { class: 'link', on: { click: () => void call(rpc.request(SelectThread, { postId: f.id })) } }, oneLine(f.title, 200)),
+            nameBadgeEl(f.title, 'title'),
             verdictBadge(f),
           ),
           h('div', { class: 'muted' }, `${oneLine(f.author, 64)} · ${oneLine(f.finding_type, 40)} · ${f.num_comments} comments · ${fmtTime(f.created_at)}`),

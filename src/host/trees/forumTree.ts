@@ -4,7 +4,7 @@ import type { AnyEvent } from '../../core/events';
 import type { AarComment, AarFinding } from '../../hub/api';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
-import { ago, plain, plainBlock } from '../text';
+import { ago, plain, plainBlock, plainName } from '../text';
 
 export type ForumSort = 'new' | 'top';
 export type ForumNode = { kind: 'finding'; id: string } | { kind: 'comment'; findingId: string; comment: AarComment } | { kind: 'message'; text: string };
@@ -124,13 +124,13 @@ export class ForumTreeProvider extends DisposableBase implements vscode.TreeData
   getTreeItem(node: ForumNode): vscode.TreeItem {
     if (node.kind === 'finding') {
       const f = this.findings.get(node.id);
-      const item = new vscode.TreeItem(plain(f?.title ?? node.id, 120), f?.num_comments ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      const item = new vscode.TreeItem(f ? plainName(f.title, 'title', 120) : node.id, f?.num_comments ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `finding:${node.id}`;
       if (f) {
         item.description = findingDescription(f);
         const badge = f.human_verdict ? VERDICT_BADGE[f.human_verdict] : undefined;
         item.iconPath = badge ? new vscode.ThemeIcon(badge.icon, new vscode.ThemeColor(badge.color)) : new vscode.ThemeIcon(f.worked === false ? 'circle-outline' : 'lightbulb');
-        item.tooltip = `${plain(f.title, 300)}\n${f.finding_type} by ${plain(f.author, 64)} · ${ago(f.created_at)}${f.human_verdict ? `\nhuman verdict: ${f.human_verdict}${f.human_verdict_note ? ` — ${plain(f.human_verdict_note, 300)}` : ''}` : '\nnot verified by a human'}\n\n${plainBlock(f.summary, 1500)}`;
+        item.tooltip = `${plain(f.title, 300)}\n${f.finding_type} by ${plain(f.author, 64)} · ${ago(f.created_at)}${f.human_verdict ? `\nhuman verdict: ${f.human_verdict}${f.human_verdict_note ? ` — ${plain(f.human_verdict_note, 300)}` : ''}` : '\nnot verified by a human'}${f.author_kind === 'human' ? '' : '\n\nagent-written:'}\n${plainBlock(f.summary, 1500)}`;
       }
       item.contextValue = 'finding';
       item.command = { command: 'overseer.openForum', title: 'Open Forum', arguments: [node.id] };

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import CONFUSABLES from 'unhomoglyph/data.json';
 import {
   block, confusableWith, escapeIcons, forPrompt, hasHidden, isMixedScript, line, linkInfo, logText, lookalikeGroups,
   nameBadge, nameFindings, reveal, skeleton, stripEscapes, terminalBlock, terminalLine,
@@ -155,5 +157,31 @@ describe('textSafety: icons and links', () => {
     assert.equal(linkInfo('https://ex\u200Bample.com').safe, false);
     assert.equal(linkInfo('https://xn--80ak6aa92e.com/').host, 'xn--80ak6aa92e.com');
     assert.equal(linkInfo('https://аррӏе.com/').host, 'xn--80ak6aa92e.com');
+  });
+});
+
+describe('textSafety: measured on generated spoofs and on honest names', () => {
+  it('flags every single-letter confusable substitution (TR39 data) in common names, and no file of this repository', () => {
+    // Every non-ASCII letter whose TR39 prototype is an ASCII letter, substituted into each position.
+    const inv = new Map<string, string[]>();
+    for (const [k, v] of Object.entries(CONFUSABLES as Record<string, string>)) {
+      if (/^[a-z]$/i.test(v) && [...k].length === 1 && k.charCodeAt(0) > 0x7f && /\p{L}/u.test(k)) inv.set(v, [...(inv.get(v) ?? []), k]);
+    }
+    let total = 0;
+    const missed: string[] = [];
+    for (const n of ['eval_client.py', 'main', 'train.py', 'labels.npy', 'alice', 'README.md', 'config.yaml', 'score.py']) {
+      for (let i = 0; i < n.length; i++) {
+        for (const c of inv.get(n[i]!) ?? []) {
+          const spoof = n.slice(0, i) + c + n.slice(i + 1);
+          total++;
+          if (!nameFindings(spoof, 'file').length) missed.push(spoof);
+        }
+      }
+    }
+    assert.ok(total > 1000, `only ${total} spoofs generated`);
+    assert.deepEqual(missed, []);
+    const files = execFileSync('git', ['ls-files'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    assert.ok(files.length > 100);
+    assert.deepEqual(files.filter((f) => nameFindings(f, 'file').length > 0 || hasHidden(f)), []);
   });
 });
