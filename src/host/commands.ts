@@ -102,7 +102,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const x = await client.getExperiment(id);
     if (x.screening?.gaming && opts.confirmGaming !== false) {
       const go = await vscode.window.showWarningMessage(
-        `Screening flagged ${x.id} ("${plain(x.title, 80)}") for possible evaluation gaming. Approve anyway?`,
+        `Screening flagged ${x.id} ("${plainName(x.title, 'title', 80)}") for possible evaluation gaming. Approve anyway?`,
         { modal: true, detail: (x.screening.findings ?? []).slice(0, 5).map((f) => `• ${plain(f.file, 80)}:${f.line} ${plain(f.explanation, 160)}`).join('\n') },
         'Approve Anyway',
       );

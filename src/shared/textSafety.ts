@@ -83,11 +83,13 @@ export function reveal(s: unknown, opts: RevealOptions = {}): string {
   if (opts.keepNewlines) t = t.replace(/\r\n/g, '\n');
   const ascii = opts.style === 'ascii';
   if (!ascii) t = t.replace(TAG_RUN, (run) => `⟦tags "${decodeTags(run)}"⟧`);
-  return t.replace(HIDDEN, (ch, offset: number, whole: string) => {
+  const out = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
     if (opts.keepNewlines && (ch === '\n' || ch === '\t')) return ch;
     if (emojiGlue(whole, offset, ch.codePointAt(0)!)) return ch;
     return ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch);
   });
+  // A run of one hidden character is one marker with its count (`⟦ZWSP U+200B ×500⟧`): all of it shown, none of it a flood.
+  return ascii ? out : out.replace(/(⟦[A-Z]*\s?U\+[0-9A-F]{4,6}⟧)\1{2,}/g, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
 }
 
 /** Whether `s` holds any character that `reveal` would mark (newlines and tabs excluded). */

@@ -16,6 +16,7 @@ import {
   type LeaderRow,
   type LeaderboardState,
 } from '../../src/shared/leaderboardProtocol';
+import { nameBadgeEl } from '../common/names';
 import { chartLayout, sparklineLayout, timeSeriesLayout } from './chart';
 
 /** Chart labels sit in a 160 px column: cut to fit, with an ellipsis (the table shows the full name). */
@@ -235,7 +236,7 @@ function render(): void {
         h('tbody', null, s.rows.map((r, i) =>
           h('tr', { dataset: { agent: r.agentId } },
             h('td', null, String(i + 1)),
-            h('td', null, h('button', { class: 'link', on: { click: () => void call(rpc.request(OpenAgent, { agentId: r.agentId })) } }, oneLine(r.name, 80))),
+            h('td', null, h('button', { class: 'link', on: { click: () => void call(rpc.request(OpenAgent, { agentId: r.agentId })) } }, oneLine(r.name, 80)), nameBadgeEl(r.name, 'agent') ? ' ' : '', nameBadgeEl(r.name, 'agent')),
             h('td', { class: 'muted' }, oneLine(r.method, 140)),
             h('td', { class: 'num' }, String(r.n)),
             h('td', { class: 'num' }, fmtNum(r.meanPgr, 3)),

@@ -61,6 +61,12 @@ describe('textSafety: hidden characters become visible markers', () => {
     assert.equal(reveal('a\u2067b'), 'a⟦RLI U+2067⟧b');
   });
 
+  it('counts a run of one hidden character in one marker', () => {
+    assert.equal(reveal(`a${'\u200B'.repeat(500)}b`), 'a⟦ZWSP U+200B ×500⟧b');
+    assert.equal(reveal('a\u200B\u200Bb'), 'a⟦ZWSP U+200B⟧⟦ZWSP U+200B⟧b');
+    assert.equal(forPrompt('\u202E'.repeat(3)), '⟦RLO U+202E ×3⟧');
+  });
+
   it('decodes a run of tag characters so the hidden text is readable', () => {
     assert.equal(line('T\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}'), 'T⟦tags "ignore"⟧');
     assert.match(forPrompt('x\u{E0041}\u{E0050}\u{E0050}'), /⟦tags "APP"⟧/);
