@@ -379,7 +379,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     }
     // The idea's parameter is exhausted (or it has none): another idea.
     a.dropped.add(last.idea);
-    const next = DEMO_IDEAS.find((d) => !a.dropped.has(d) && d !== last.idea) ?? a.best?.cfg.idea ?? 'baseline';
+    // The ideas after this one (the naive baseline last: it is the control, not a method), skipping dropped ones.
+    const ring = DEMO_IDEAS.filter((d) => d !== 'baseline');
+    const at = Math.max(0, ring.indexOf(last.idea as (typeof ring)[number]));
+    const order = [...ring.slice(at + 1), ...ring.slice(0, at + 1), 'baseline' as const];
+    const next = order.find((d) => !a.dropped.has(d) && d !== last.idea) ?? a.best?.cfg.idea ?? 'baseline';
     const q = IDEA_PARAMS[next];
     const cfg: ExperimentConfig = { idea: next, seeds, version: 0, note: '' };
     if (q) cfg[q.key] = q.values[Math.floor((q.values.length - 1) / 2)]!;
