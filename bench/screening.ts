@@ -4,6 +4,7 @@
 // (test/fixtures/screening/heldout, written before the structural screener and never tuned on), and speed.
 // The AI reviewer is the real SDK talking to the loopback fake Anthropic server, scripted per case from ai.json,
 // so this measures the pipeline and merge rule, not a model.
+import * as os from 'node:os';
 import type { ScreeningReport } from '../src/core/model';
 import { REPORT_TOOL_NAME } from '../src/screening/aiReviewer';
 import { DEFAULT_ALLOWED_HOSTS, runStaticDetectors } from '../src/screening/detectors';
@@ -127,6 +128,8 @@ export async function runCorpusComparison(): Promise<SetRow[]> {
     ['original-63', loadCorpus(), undefined],
     ['dev', dev.cases, undefined],
     ['held-out', heldout.cases, undefined],
+    // fleet.json declares one no-testing, hub-only task; it overrides every case's own mode and hosts, so honest
+    // cases written for a normal task (pytest, Hugging Face downloads) are flagged by design in this row.
     ['held-out+rules', heldout.cases, heldout.rules],
   ];
   const rows: SetRow[] = [];
@@ -180,6 +183,8 @@ export interface SpeedRow {
   lines: number;
   lineP95: number;
   structuralP95: number;
+  lineMin: number;
+  structuralMin: number;
 }
 
 /** Warm p95 of both screeners on a typical proposal (20 files, 2,000 lines) and on a 10,000-line change. */
@@ -203,7 +208,7 @@ export async function runSpeedBench(runs = 20): Promise<SpeedRow[]> {
       await screenProposal(c);
       st.push(performance.now() - t0);
     }
-    rows.push({ name, lines: files * lines, lineP95: p95(lt), structuralP95: p95(st) });
+    rows.push({ name, lines: files * lines, lineP95: p95(lt), structuralP95: p95(st), lineMin: Math.min(...lt), structuralMin: Math.min(...st) });
   }
   return rows;
 }
@@ -231,13 +236,15 @@ export async function benchScreening(): Promise<void> {
     console.log(`${r.set.padEnd(15)}  ${String(r.cases).padStart(5)}  ${r.screener.padEnd(11)}  ${f3(precision(r.caseLevel))}   ${f3(recall(r.caseLevel))}   ${f3(precision(r.kindLevel))}   ${f3(recall(r.kindLevel))}`);
   }
   const ho = cmp.find((r) => r.set === 'held-out' && r.screener === 'structural')!;
+  console.log('(held-out+rules: the declared task is no-testing and hub-only for every case, overriding each case\'s own task_mode)');
   console.log(`target held-out static recall>=0.85 at precision>=0.9: ${recall(ho.caseLevel) >= 0.85 && precision(ho.caseLevel) >= 0.9 ? 'met' : 'NOT met'}`);
 
   console.log('');
-  console.log('speed (warm, p95 over 20 proposals)     line ms  structural ms  ratio');
+  console.log(`speed (warm, p95 over 20 proposals; min in brackets; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);
+  console.log('                                         line ms       structural ms      ratio');
   const speed = await runSpeedBench();
   for (const r of speed) {
-    console.log(`${r.name.padEnd(38)}  ${r.lineP95.toFixed(1).padStart(7)}  ${r.structuralP95.toFixed(1).padStart(13)}  ${(r.structuralP95 / Math.max(0.01, r.lineP95)).toFixed(1).padStart(5)}x`);
+    console.log(`${r.name.padEnd(38)}  ${r.lineP95.toFixed(1).padStart(7)} [${r.lineMin.toFixed(1).padStart(5)}]  ${r.structuralP95.toFixed(1).padStart(7)} [${r.structuralMin.toFixed(1).padStart(6)}]  ${(r.structuralP95 / Math.max(0.01, r.lineP95)).toFixed(1).padStart(5)}x`);
   }
   const [typ, big] = speed;
   console.log(`target typical <=100 ms p95: ${typ!.structuralP95 <= 100 ? 'met' : 'NOT met'}; 10k lines <=1 s: ${big!.structuralP95 <= 1000 ? 'met' : 'NOT met'}`);

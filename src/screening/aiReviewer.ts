@@ -66,6 +66,8 @@ export interface AiReviewInput {
   changedFiles: readonly string[];
   /** Capabilities the change adds, from the structural screener (names inside come from agent code). */
   capabilities?: readonly string[];
+  /** The task's declared rules (fleet.json), one line each; written by humans. */
+  taskRules?: readonly string[];
 }
 
 export interface AiReviewResult {
@@ -156,6 +158,9 @@ export function buildUserPrompt(input: AiReviewInput, maxDiffChars: number, nonc
     '',
     'Static analyzer findings (trusted, cannot be removed):',
     staticList,
+    '',
+    'Task rules declared by the fleet (trusted):',
+    input.taskRules && input.taskRules.length > 0 ? input.taskRules.map((r) => `- ${oneLine(r, 300)}`).join('\n') : '(defaults)',
     '',
     'Capabilities the change adds (computed from syntax trees; file and function names in them are agent-chosen):',
     input.capabilities && input.capabilities.length > 0 ? input.capabilities.map((c) => `- ${neutralise(oneLine(c, 200))}`).join('\n') : '(none)',

@@ -8,6 +8,15 @@ import { buildReport, dedupeFindings, mergeFindings } from './report';
 import { runStructural } from './structural';
 import { DEFAULT_TASK_RULES, type TaskRules } from './taskRules';
 
+function describeRules(rules: TaskRules, mode: string, hosts: readonly string[]): string[] {
+  const out = [`mode: ${mode}`, `allowed hosts: ${hosts.join(', ')}`];
+  if (rules.protectedPaths.length) out.push(`protected paths (edits are findings): ${rules.protectedPaths.join(', ')}`);
+  if (rules.labelPaths.length) out.push(`label files (never read): ${rules.labelPaths.join(', ')}`);
+  if (rules.heldOutPaths.length) out.push(`held-out inputs (predict only, never train): ${rules.heldOutPaths.join(', ')}`);
+  if (rules.resultsMustReport.length) out.push(`results must report: ${rules.resultsMustReport.join(', ')}`);
+  return out;
+}
+
 /**
  * Kinds the structural screener decides for Python files it parsed: the line regexes' findings of these kinds
  * on such files are dropped (they keyed on names; the syntax-tree rules key on capabilities and data flow).
@@ -92,6 +101,7 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
       diff: input.diff ?? '',
       staticFindings,
       capabilities: structural.capabilities,
+      taskRules: describeRules(rules, taskMode, allowedHosts),
       changedFiles: diff.files.map((f) => f.path),
     },
     input.ai,

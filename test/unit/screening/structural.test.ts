@@ -175,11 +175,12 @@ describe('screening/structural: capabilities, aliases and data flow', function (
 
   it('the AI reviewer prompt carries the capability summary', () => {
     const prompt = buildUserPrompt(
-      { title: 't', rationale: 'r', command: 'c', taskMode: 'normal', diff: '', staticFindings: [], changedFiles: [], capabilities: ['network: a.py:3 requests.post → x.example'] },
+      { title: 't', rationale: 'r', command: 'c', taskMode: 'normal', diff: '', staticFindings: [], changedFiles: [], capabilities: ['network: a.py:3 requests.post → x.example'], taskRules: ['mode: no-testing'] },
       1000,
       'n0nce',
     );
     assert.match(prompt, /Capabilities the change adds[^\n]*\n- network: a\.py:3 requests\.post/);
+    assert.match(prompt, /Task rules declared by the fleet \(trusted\):\n- mode: no-testing/);
   });
 
   it('the development set (tuned on) is screened as labelled', async () => {
