@@ -4,6 +4,7 @@
 // score per seed with their job token, and rank verified with a PGR confidence interval over seeds; two
 // honest ideas' PGRs differ.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import { HubClient } from '../../../src/hub/client';
 import { createFleet } from '../../../src/hub/fleetSetup';
 import { type Hub, startHub } from '../../../src/hub/server';
 import { Sandbox } from '../../../src/git/sandbox';
-import { DEMO_DATASET, demoCodeFiles, demoCommand, installDemoDataset } from '../../../src/fleet/demoCode';
+import { DEMO_DATASET, demoCodeFiles, demoCommand, demoRoot, installDemoDataset } from '../../../src/fleet/demoCode';
 import { checkedTrainFile } from '../../../src/fleet/simulatedCode';
 
 const SEEDS = [0, 1, 2, 3, 4];
@@ -41,6 +42,22 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
   after(async () => {
     await hub?.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships what its documented generator makes, and the codebase passes its own unit tests', () => {
+    const root = demoRoot();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-demo-gen-'));
+    try {
+      execFileSync('python3', [path.join(root, 'make_dataset.py'), '--out', path.join(tmp, 'ds'), '--labels', path.join(tmp, 'lb')], { stdio: 'pipe' });
+      const files = (d: string): string[] => fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(d, path.join(e.parentPath, e.name))).sort();
+      for (const [made, shipped] of [[path.join(tmp, 'ds'), path.join(root, 'dataset')], [path.join(tmp, 'lb'), path.join(root, 'labels')]] as const) {
+        assert.deepEqual(files(made), files(shipped));
+        for (const f of files(made)) assert.ok(fs.readFileSync(path.join(made, f)).equals(fs.readFileSync(path.join(shipped, f))), `${f} differs from what make_dataset.py writes`);
+      }
+      execFileSync('python3', ['-B', '-m', 'unittest', 'discover', '-s', 'tests', '-q'], { cwd: path.join(root, 'code'), stdio: 'pipe', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('scores two honest ideas verified with PGR CIs over five seeds, and their PGRs differ', async () => {
