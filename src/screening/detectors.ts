@@ -58,9 +58,16 @@ interface CodeLine extends NumberedLine {
   code: string;
 }
 
+const codeLinesCache = new WeakMap<NumberedLine[], CodeLine[]>();
+
+/** Lines with comments stripped; computed once per file and side (every detector reads them). */
 function codeLines(file: ChangedFile, lines: NumberedLine[] = file.added): CodeLine[] {
+  const hit = codeLinesCache.get(lines);
+  if (hit) return hit;
   const style = commentStyleFor(file.path);
-  return lines.map((l) => ({ ...l, code: stripComment(l.text, style) }));
+  const out = lines.map((l) => ({ ...l, code: stripComment(l.text, style) }));
+  codeLinesCache.set(lines, out);
+  return out;
 }
 
 function isDocPath(path: string): boolean {

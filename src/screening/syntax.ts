@@ -36,9 +36,28 @@ export class SyntaxNode {
     return null;
   }
 
+  private index?: Map<string, SyntaxNode[]>;
+
   /** Descendants (not the node itself) of the given types, in document order. */
   descendantsOfType(types: string | readonly string[]): SyntaxNode[] {
     const want = typeof types === 'string' ? [types] : types;
+    if (this.parent === null) {
+      // The root is asked many times (imports, calls, definitions): index it by type once.
+      if (!this.index) {
+        this.index = new Map();
+        const stack: SyntaxNode[] = [...this.children].reverse();
+        while (stack.length > 0) {
+          const n = stack.pop()!;
+          const l = this.index.get(n.type);
+          if (l) l.push(n);
+          else this.index.set(n.type, [n]);
+          for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+        }
+      }
+      if (want.length === 1) return [...(this.index.get(want[0]!) ?? [])];
+      const all = want.flatMap((t) => this.index!.get(t) ?? []);
+      return all.sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+    }
     const out: SyntaxNode[] = [];
     const stack: SyntaxNode[] = [...this.children].reverse();
     while (stack.length > 0) {
