@@ -336,19 +336,23 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     'stop() { : > "$run/ctl/stop"; }',
     'trap stop TERM INT HUP',
     // the log limit is exact: the run writes into a pipe, a limiter on this side copies at most logmax bytes
-    'lw=; out=/dev/stdout',
+    'lw=',
     'if [ "$logmax" -gt 0 ]; then',
-    '  out="$run/log.fifo"; rm -f "$out"; mkfifo -m 600 "$out"',
-    `  "$PY" -I -S "$run/sbx/loglimit.py" "$logmax" "$run/${RUN_FILES.hostLog}" "$run/ctl/stop" <"$out" &`,
+    '  fifo="$run/log.fifo"; rm -f "$fifo"; mkfifo -m 600 "$fifo"',
+    `  "$PY" -I -S "$run/sbx/loglimit.py" "$logmax" "$run/${RUN_FILES.hostLog}" "$run/ctl/stop" <"$fifo" &`,
     '  lw=$!',
+    '  exec 5>"$fifo"',
+    'else',
+    '  exec 5>&1', // the log itself, as opened (appending) by the runner: never reopened, never truncated
     'fi',
     // bwrap gets its own process group: a stop (cancel, timeout) reaches it through the stop file, so the
     // supervisor can say what it killed; --die-with-parent still ends it if this launcher is killed.
     // bwrap itself ignores SIGTERM (Slurm signals every process of a cancelled job): the supervisor inside gets
     // it, says what it killed, and ends the sandbox; SIGKILL (and this launcher's death) still end it at once
     'set -m',
-    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null >"$out" 2>&1 3>>"$run/${RUN_FILES.sandboxLog}" &`,
+    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null >&5 2>&5 5>&- 3>>"$run/${RUN_FILES.sandboxLog}" &`,
     'b=$!',
+    'exec 5>&-', // only the sandbox holds the pipe now: the limiter sees its end
     'set +m',
     'while :; do wait $b; rc=$?; kill -0 $b 2>/dev/null || break; done',
     '[ -n "$lw" ] && { wait $lw; rm -f "$run/log.fifo"; }',

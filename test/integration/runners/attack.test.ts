@@ -11,6 +11,7 @@ import { HubClient } from '../../../src/hub/client';
 import { startHub } from '../../../src/hub/server';
 import { parseRunnersConfig } from '../../../src/runners/config';
 import { type Dispatcher, startDispatcher } from '../../../src/runners/dispatcher';
+import { LocalRunner } from '../../../src/runners/local';
 import type { RunReport } from '../../../src/runners/runReport';
 import { ATTACK_PY, survivorsCommand } from './attackScripts';
 import { type Fleet, HUMAN, TERMINAL_RUN, logOf, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from './helpers';
@@ -293,6 +294,22 @@ describe('runners: per-runner limits (fleet.json "limits")', function () {
     assert.equal(rep(honest).violations, 0);
     assert.equal(rep(honest).items.length, 0, JSON.stringify(rep(honest).items));
     await g.service.close();
+  });
+});
+
+describe('runners: the confined launcher keeps the log', function () {
+  it('appends to the run log (never reopens or truncates it), with and without a log limit', async () => {
+    for (const limits of [undefined, { logMB: 1 }]) {
+      const dir = tmpDir('ovs-log-');
+      const wt = path.join(dir, 'wt');
+      fs.mkdirSync(wt);
+      const logPath = path.join(dir, 'job.log');
+      fs.writeFileSync(logPath, 'written before the run\n');
+      const r = new LocalRunner({ name: 'box', type: 'local', maxConcurrent: 1, gpus: 0, limits });
+      const ref = await r.submit({ experimentId: 'x-1', runDir: dir, workdir: wt, command: 'echo from-the-run; echo to-stderr >&2', env: { PATH: '/usr/bin:/bin' }, gpus: 0, timeLimitSeconds: 30, logPath });
+      await waitFor('end', async () => TERMINAL_RUN.includes((await r.status(ref)).phase), 15_000);
+      assert.equal(fs.readFileSync(logPath, 'utf8'), 'written before the run\nfrom-the-run\nto-stderr\n', JSON.stringify(limits));
+    }
   });
 });
 
