@@ -51,7 +51,7 @@ function render(): void {
       ),
     ),
     s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
-    h('section', { class: 'card' }, h('h2', null, 'Direction'), markdownElement(a.direction, { author: a.id })),
+    h('section', { class: 'card' }, h('h2', null, 'Direction'), markdownElement(a.direction, { human: true })),
     h('section', { class: 'card', id: 'budget' },
       h('h2', null, 'Budget use'),
       meter('GPU-hours', b.used.gpuHours, b.budget.gpuHours, (n) => fmtNum(n, 1)),

@@ -119,7 +119,7 @@ function disarm(root: ParentNode): void {
 export interface AgentTextOptions {
   /** Who wrote it (agent id or name), shown in the frame's label. */
   author?: string;
-  /** Written by a human reviewer (a comment): links still ask first, but no agent frame. */
+  /** Written by a human (a review comment, an agent's assigned direction): links still ask first, but no agent frame. */
   human?: boolean;
 }
 

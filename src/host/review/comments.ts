@@ -8,7 +8,7 @@ import { commentingRanges, patchForFile, type Side } from '../../git/hunks';
 import { REV_SCHEME, type RevRef } from '../../git/revUri';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
-import { plain, plainBlock } from '../text';
+import { plain, plainBlock, plainName } from '../text';
 import { parseRevUri } from './revFs';
 
 export const COMMENT_CONTROLLER_ID = 'overseer.review';
@@ -146,7 +146,7 @@ export class ReviewComments extends DisposableBase {
       const line = Math.max(0, c.line - 1);
       const t = this.controller.createCommentThread(doc.uri, new vscode.Range(line, 0, line, 0), []);
       t.canReply = true;
-      t.label = `${c.file}:${c.line}`;
+      t.label = `${plainName(c.file, 'file', 300)}:${c.line}`;
       t.collapsibleState = vscode.CommentThreadCollapsibleState.Expanded;
       this.threads.set(c.id, t);
       this.addToThread(t, c);
@@ -197,7 +197,7 @@ export class ReviewComments extends DisposableBase {
     const c = await client.comment(ref.experimentId, { file: ref.path, line, side: ref.side, body, inReplyTo: root });
     if (!root) {
       this.threads.set(c.id, t);
-      t.label = `${ref.path}:${line}`;
+      t.label = `${plainName(ref.path, 'file', 300)}:${line}`;
       t.canReply = true;
     }
     this.addToThread(t, c);
