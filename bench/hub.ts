@@ -83,7 +83,7 @@ const fmt = (r: LoadResult) =>
 export async function benchHub(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hub-'));
   const agents = Array.from({ length: 4 }, (_, i) => ({ id: `aar-${i + 1}`, direction: 'bench' }));
-  const setup = await createFleet(dir, { name: 'bench', agents, budgets: { gpuHours: 1e9 }, files: { 'train.py': 'print(1)\n' } });
+  const setup = await createFleet(dir, { name: 'bench', agents, budgets: { gpuHours: 1e9 }, files: { 'train.py': 'print(1)\n' }, config: { maxOpenProposals: 0 } }); // load, not a fleet's pace
   const hub = await startHub({ fleetDir: dir, heartbeatMs: 60_000 });
   const tokens = agents.map((a) => hub.createToken({ kind: 'agent', id: a.id }));
   await hub.idle();
