@@ -8,6 +8,7 @@ import type { FleetService } from '../core/service';
 import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
 import type { AiReviewOptions } from '../screening/aiReviewer';
+import type { TaskRules } from '../screening/taskRules';
 import { type EvaluationSettingsOverrides, EvaluationService, type Principal, type RunContext } from '../evaluation/service';
 import type { LeaderboardQuery } from '../evaluation/leaderboard';
 import { type FleetRunnersConfig, loadRunnersConfig, parseRunnersConfig } from '../runners/config';
@@ -16,7 +17,7 @@ import type { TokenStore } from './auth';
 import { HttpError } from './errors';
 
 /** The FleetService screening hook: diff base..pinned commit, file contents at the pinned commit. */
-export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbox) => Promise<ScreeningReport> {
+export function makeScreenHook(ai?: AiReviewOptions, rules?: TaskRules): (x: Experiment, sb: Sandbox) => Promise<ScreeningReport> {
   return async (x, sb) => {
     const { patch } = await sb.diffInProcess(x.baseCommit, x.commit, 4 * 1024 * 1024);
     return screenProposal({
@@ -26,6 +27,7 @@ export function makeScreenHook(ai?: AiReviewOptions): (x: Experiment, sb: Sandbo
       taskMode: x.taskMode,
       title: x.title,
       rationale: x.rationale,
+      rules,
       ai,
     });
   };

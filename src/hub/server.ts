@@ -8,6 +8,7 @@ import type { Actor } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import { loadEvaluationConfig } from '../evaluation/config';
+import { loadFleetTaskRules } from '../screening/taskRules';
 import { TokenStore, validatePrincipal } from './auth';
 import { largestField, payloadTooLarge, toHttp } from './errors';
 import { Router } from './http';
@@ -167,7 +168,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     (await FleetService.open(fleetDir, {
       onWarning: warn,
       noSync: opts.noSync,
-      screen: opts.screen === false ? undefined : makeScreenHook(opts.screeningAi),
+      screen: opts.screen === false ? undefined : makeScreenHook(opts.screeningAi, loadFleetTaskRules(fleetDir)),
     }));
   const cleanups: (() => Promise<void> | void)[] = [];
   try {

@@ -5,6 +5,8 @@
 //   heldOutPaths       globs of held-out inputs: may be predicted on, never trained on
 //   allowedHosts       hosts code may contact (loopback is always allowed)
 //   resultsMustReport  keys a results file must carry (e.g. "all_seeds")
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
 import type { TaskMode } from '../core/model';
 
@@ -86,4 +88,24 @@ export function namesPath(value: string, globs: readonly string[]): boolean {
     if (vb === base || (stem.length >= 6 && (vb === stem || vb.replace(/\.[^.]+$/, '') === stem))) return true;
   }
   return false;
+}
+
+/**
+ * The rules a hub applies to every proposal: `<fleetDir>/fleet.json` `tasks`, when it declares exactly one task
+ * (a fleet runs one task). No file, no section → undefined (defaults). More than one task, or invalid rules →
+ * a TaskRulesError naming the problem.
+ */
+export function loadFleetTaskRules(fleetDir: string): TaskRules | undefined {
+  const file = path.join(fleetDir, 'fleet.json');
+  if (!fs.existsSync(file)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TaskRulesError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const tasks = parseTaskRules((raw as Record<string, unknown> | null)?.['tasks'], file);
+  if (tasks.size === 0) return undefined;
+  if (tasks.size > 1) throw new TaskRulesError(`${file}: declares ${tasks.size} tasks (${[...tasks.keys()].join(', ')}); a fleet's hub screens against one`);
+  return [...tasks.values()][0];
 }

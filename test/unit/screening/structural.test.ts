@@ -4,7 +4,10 @@ import { parseExperiment } from '../../../src/screening/experimentFile';
 import { fold, type Val, valText } from '../../../src/screening/fold';
 import { screenProposal } from '../../../src/screening/screen';
 import { parseText } from '../../../src/screening/syntax';
-import { namesPath, parseTaskRules, TaskRulesError } from '../../../src/screening/taskRules';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadFleetTaskRules, namesPath, parseTaskRules, TaskRulesError } from '../../../src/screening/taskRules';
 import { DEV_DIR, loadHeldout } from '../../support/screeningCorpus';
 
 const FLAG = new Set(['medium', 'high', 'critical']);
@@ -211,5 +214,22 @@ describe('screening/experiment file and task rules', () => {
     assert.equal(namesPath('corpora/holdout_answers.jsonl', ['corpora/holdout_answers.jsonl']), true);
     assert.equal(namesPath('holdout_answers', ['corpora/holdout_answers.jsonl']), true);
     assert.equal(namesPath('corpora/train_labeled.jsonl', ['corpora/holdout_answers.jsonl']), false);
+  });
+  it('a hub reads the one task of its fleet.json; none means defaults; two or bad JSON are errors', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-rules-'));
+    try {
+      assert.equal(loadFleetTaskRules(dir), undefined);
+      fs.writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ runners: [] }));
+      assert.equal(loadFleetTaskRules(dir), undefined);
+      fs.writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ tasks: { t: { mode: 'no-testing', labelPaths: ['x/answers.jsonl'] } } }));
+      assert.deepEqual(loadFleetTaskRules(dir)?.labelPaths, ['x/answers.jsonl']);
+      assert.equal(loadFleetTaskRules(dir)?.mode, 'no-testing');
+      fs.writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ tasks: { a: {}, b: {} } }));
+      assert.throws(() => loadFleetTaskRules(dir), /declares 2 tasks/);
+      fs.writeFileSync(path.join(dir, 'fleet.json'), '{');
+      assert.throws(() => loadFleetTaskRules(dir), TaskRulesError);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
