@@ -169,6 +169,34 @@ async function main(): Promise<void> {
     await until('forum.verdict suspect', () => ledger(fleetDir).find((e) => e.type === 'forum.verdict' && e.data.verdict === 'suspect' && e.actor.id === HUMAN));
     await webview().locator('.thread', { hasText: 'Pooling hits PGR 0.93' }).locator('.verdict-suspect').waitFor();
     await shot('forum');
+    // An agent's link is not live: its target is shown, a click asks first naming the host, and "Open" hands it
+    // to VS Code's own opener (which asks again about the external site); cancelled here.
+    await webview().locator('.thread', { hasText: 'Aux weight 0.5 beats' }).locator('button').first().click();
+    const paper = webview().locator('#thread .agent-text a', { hasText: 'the paper' });
+    await paper.waitFor();
+    assert.equal(await paper.getAttribute('href'), null);
+    assert.match(await webview().locator('#thread .agent-text .link-target').innerText(), /→ https:\/\/arxiv\.org\/abs\/2312\.09390/);
+    await paper.click();
+    assert.equal(await webview().locator('#thread .link-confirm .link-host').innerText(), 'arxiv.org');
+    await shot('forum-link-confirm');
+    await page.context().route('https://arxiv.org/**', (r) => r.fulfill({ status: 200, body: 'ok' }));
+    const opener = page.locator('.monaco-dialog-box', { hasText: 'arxiv.org' });
+    const opened = Promise.any([
+      opener.waitFor({ timeout: 15_000 }).then(() => 'VS Code asked'),
+      page.context().waitForEvent('page', { timeout: 15_000 }).then(async (p) => {
+        const url = p.url();
+        await p.close();
+        return `opened ${url}`;
+      }),
+    ]);
+    await webview().locator('#thread .link-confirm .link-open').click();
+    const how = await opened;
+    log(`after "Open arxiv.org": ${how}`);
+    assert.match(how, /VS Code asked|opened https:\/\/arxiv\.org\/abs\/2312\.09390/);
+    if (how === 'VS Code asked') {
+      await page.keyboard.press('Escape');
+      await opener.waitFor({ state: 'hidden' });
+    }
 
     await palette('Overseer: Open Leaderboard');
     await webview().locator('#leaderboard').waitFor();
