@@ -87,7 +87,17 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
     rationale: input.rationale ?? '',
     allowedHosts,
   };
-  const structural = await runStructural({ ...ctx, rules, files: input.files });
+  let structural: Awaited<ReturnType<typeof runStructural>>;
+  try {
+    structural = await runStructural({ ...ctx, rules, files: input.files });
+  } catch (e) {
+    // Without the parsers (a bundle shipped without the grammars) the line detectors still screen everything.
+    structural = {
+      findings: [{ kind: 'detector-error', severity: 'low', file: '<proposal>', line: 0, explanation: `Structural screener unavailable, line detectors only: ${(e as Error).message}`.slice(0, 300), confidence: 1, source: 'static' }],
+      capabilities: [],
+      parsed: new Set(),
+    };
+  }
   const lineFindings = runStaticDetectors(ctx).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
   const staticFindings = dedupeFindings([...structural.findings, ...lineFindings]);
   if (!input.ai) return buildReport(staticFindings);

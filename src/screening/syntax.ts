@@ -1,5 +1,7 @@
 // Tree-sitter through VS Code's prebuilt WASM grammars (@vscode/tree-sitter-wasm): no native module. The runtime
 // and each grammar load once, lazily, on first use; later parses reuse them.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type * as TS from '@vscode/tree-sitter-wasm';
 import * as TSmod from '@vscode/tree-sitter-wasm';
@@ -155,8 +157,20 @@ interface Loaded {
 
 let loading: Promise<Loaded> | undefined;
 
+const PACKAGE = '@vscode/tree-sitter-wasm';
+
+/** Where the grammars are: beside a bundle (dist/tree-sitter-wasm/), or the installed package. */
 function wasmDir(): string {
-  return path.dirname(require.resolve('@vscode/tree-sitter-wasm'));
+  const candidates = [path.join(__dirname, 'tree-sitter-wasm')];
+  try {
+    candidates.push(path.dirname(createRequire(__filename).resolve(PACKAGE)));
+  } catch {
+    // not resolvable from here (a bundle without node_modules)
+  }
+  candidates.push(path.join(__dirname, '..', 'node_modules', '@vscode', 'tree-sitter-wasm', 'wasm'));
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'tree-sitter.wasm')) && fs.existsSync(path.join(d, GRAMMAR.python)));
+  if (!dir) throw new Error(`tree-sitter grammars not found (looked in ${candidates.length} places; install ${PACKAGE} or ship its wasm/ beside the bundle as tree-sitter-wasm/)`);
+  return dir;
 }
 
 async function load(): Promise<Loaded> {
