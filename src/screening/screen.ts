@@ -1,5 +1,6 @@
 // Pure entry point the hub calls on every proposal: static detectors, then (optionally) the AI reviewer, merged
 // so that the AI can only add findings or raise severities.
+import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
 import type { ScreeningFinding, ScreeningReport, TaskMode } from '../core/model';
 import { type AiReviewOptions, DEFAULT_AI_MODEL, reviewWithAi } from './aiReviewer';
 import { DEFAULT_ALLOWED_HOSTS, runStaticDetectors } from './detectors';
@@ -57,6 +58,37 @@ export interface ScreenProposalInput {
 const MAX_FILES_LOADED = 300;
 const MAX_FILE_CHARS = 2_000_000;
 
+/** Does this content agree with the diff's added lines (sampled)? */
+function matchesNewSide(f: { added: { line: number; text: string }[] }, lines: readonly string[]): boolean {
+  const step = Math.max(1, Math.floor(f.added.length / 50));
+  for (let i = 0; i < f.added.length; i += step) {
+    const l = f.added[i]!;
+    if (lines[l.line - 1]?.replace(/\r$/, '') !== l.text.replace(/\r$/, '')) return false;
+  }
+  return true;
+}
+
+let patchCache: { diff: string; byPath: Map<string, StructuredPatch> } | undefined;
+
+function applyFilePatch(diff: string, file: string, base: string): string | undefined {
+  if (!patchCache || patchCache.diff !== diff) {
+    const byPath = new Map<string, StructuredPatch>();
+    try {
+      for (const p of parsePatch(diff)) {
+        const name = (p.newFileName ?? '').replace(/^b\//, '');
+        if (name) byPath.set(name, p);
+      }
+    } catch {
+      // an unparseable diff: no reconstruction
+    }
+    patchCache = { diff, byPath };
+  }
+  const p = patchCache.byPath.get(file);
+  if (!p) return undefined;
+  const out = applyPatch(base, p);
+  return out === false ? undefined : out;
+}
+
 export async function screenProposal(input: ScreenProposalInput): Promise<ScreeningReport> {
   const diff = parseProposalDiff(input.diff ?? '', input.maxDiffChars ?? DEFAULT_MAX_DIFF_CHARS);
   if (input.files) {
@@ -66,8 +98,19 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
         try {
           const text = await input.files!(f.path);
           if (typeof text === 'string' && text.length <= MAX_FILE_CHARS) {
-            const lines = text.replace(/\r\n/g, '\n').split('\n');
-            if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+            const toLines = (t: string): string[] => {
+              const lines = t.replace(/\r\n/g, '\n').split('\n');
+              if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+              return lines;
+            };
+            let lines = toLines(text);
+            // `--patch` against a checkout of the base: the file is the old side. Apply the patch to get the new
+            // side, or fall back to the diff's own lines.
+            if (!matchesNewSide(f, lines)) {
+              const patched = applyFilePatch(input.diff ?? '', f.path, text);
+              lines = patched !== undefined ? toLines(patched) : [];
+              if (!matchesNewSide(f, lines)) return;
+            }
             f.content = lines;
           }
         } catch {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -111,6 +112,32 @@ describe('cli: overseer screen', function () {
     const r = await run(['--repo', repo.dir, '--patch', patch, '--experiment', e, '--fleet', fleet]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(JSON.parse(r.stdout).findings.some((f: { kind: string }) => f.kind === 'no-testing-execution'));
+  });
+
+  it('--patch against a checkout of the base: the new side is rebuilt, findings land on new-side lines', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-base-'));
+    try {
+      const git = (...a: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...a], { cwd: dir, stdio: 'pipe' });
+      git('init', '-q');
+      const base = ['from data import load_split', 'from trainer import fit', '', '', 'def main(student):', '    pool = load_split("train_pool")', '    fit(student, pool, [0] * len(pool))', ''].join('\n');
+      fs.writeFileSync(path.join(dir, 'train.py'), base);
+      git('add', '-A');
+      git('commit', '-qm', 'base');
+      const after = base.replace('    fit(student, pool, [0] * len(pool))', '    # more data\n    extra = load_split("holdout_inputs")\n    fit(student, pool + extra, [0] * len(pool + extra))');
+      fs.writeFileSync(path.join(dir, 'train.py'), after);
+      const patch = path.join(tmp, 'base.diff');
+      fs.writeFileSync(patch, execFileSync('git', ['diff'], { cwd: dir }));
+      git('checkout', '-q', '--', 'train.py'); // the repository stays at the base
+      const e = path.join(tmp, 'e4.json');
+      fs.writeFileSync(e, JSON.stringify({ title: 't', rationale: '', command: 'python train.py', task_mode: 'normal' }));
+      const r = await run(['--repo', dir, '--patch', patch, '--experiment', e]);
+      assert.equal(r.code, 0, r.stderr);
+      const f = JSON.parse(r.stdout).findings.find((x: { kind: string }) => x.kind === 'test-split-training');
+      assert.equal(f?.file, 'train.py');
+      assert.equal(after.split('\n')[f.line - 1], '    fit(student, pool + extra, [0] * len(pool + extra))');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--ai talks to --base-url with the key from ANTHROPIC_API_KEY', async () => {
