@@ -153,6 +153,8 @@ interface SimAgent {
   dropped: Set<DemoIdea>;
   /** Seeds per experiment: raised when a reviewer asks for more. */
   seeds: number;
+  /** The last experiment's run failed (read from the inbox) and the agent has not reacted yet. */
+  failedRun?: string;
 }
 
 /** The parameter each idea has, and the values an agent walks through. */
@@ -395,6 +397,17 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     const box = await a.client.inbox(a.inboxAfter);
     a.inboxAfter = Math.max(a.inboxAfter, box.lastSeq);
     let acted = false;
+    // Runs that ended come back through the inbox: a failed run is a result too (no score; the next proposal
+    // changes course); a succeeded one is scored by the hub right after, which lastOutcome reads.
+    for (const item of box.items) {
+      if (item.kind !== 'run' || !item.experimentId) continue;
+      const st = (item.data as { state?: string }).state;
+      if (st && st !== 'succeeded' && !a.results.has(item.experimentId)) {
+        a.results.set(item.experimentId, null);
+        if (item.experimentId === a.lastExperiment) a.failedRun = item.experimentId;
+        act(a.id, 'run-ended', `${item.experimentId}: ${item.text.slice(0, 120)}`, `${nameOf(item.experimentId)}: ${st}`);
+      }
+    }
     const items = box.items.filter((i: InboxItem) => i.kind === 'verdict' || i.kind === 'review_comment');
     for (const item of items) {
       const x = item.experimentId!;
@@ -470,6 +483,10 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   /** What came back for the agent's last proposal: 'pending' while it waits for a verdict or a run. */
   const lastOutcome = async (a: SimAgent): Promise<'none' | 'pending' | 'decided' | { pgr: number | null; fresh: boolean; x: Experiment }> => {
     if (!a.lastExperiment) return 'none';
+    if (a.failedRun === a.lastExperiment) {
+      a.failedRun = undefined;
+      return { pgr: null, fresh: true, x: await a.client.getExperiment(a.lastExperiment) };
+    }
     if (a.results.has(a.lastExperiment)) return { pgr: a.results.get(a.lastExperiment)!, fresh: false, x: await a.client.getExperiment(a.lastExperiment) };
     const x = await a.client.getExperiment(a.lastExperiment);
     if (x.state === 'scored') {
