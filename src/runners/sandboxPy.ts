@@ -359,7 +359,7 @@ TOKEN = open(POLICY['tokenFile']).read().strip() if POLICY.get('tokenFile') and 
 EXP = POLICY['experimentId']
 LOG = POLICY['proxyLog']
 MAX_BODY = 32 * 1024 * 1024
-ROUTES = [('POST', re.compile(r'^/api/evaluate-predictions$')), ('GET', re.compile(r'^/api/experiments/' + re.escape(EXP) + r'$')), ('POST', re.compile(r'^/api/findings/share$'))]
+ROUTES = [('POST', re.compile(r'^/api/evaluate-predictions$')), ('GET', re.compile(r'^/api/experiments/' + re.escape(EXP) + r'$')), ('POST', re.compile(r'^/api/findings/share$')), ('GET', re.compile(r'^/api/config$'))]
 lock = threading.Lock()
 count = [0]
 
