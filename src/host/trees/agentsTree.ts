@@ -8,6 +8,7 @@ import type { AgentDetail, CommitInfo } from '../../hub/api';
 import { Sandbox } from '../../git/sandbox';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
+import { lookalikeGroups } from '../../shared/textSafety';
 import { ago, nameWarnings, plain, plainBlock, plainName } from '../text';
 import { revUri } from '../review/revFs';
 
@@ -15,7 +16,7 @@ export type AgentTreeNode =
   | { kind: 'agent'; agentId: string }
   | { kind: 'info'; agentId: string; field: 'direction' | 'status' | 'budget' }
   | { kind: 'repo'; agentId: string }
-  | { kind: 'branch'; agentId: string; name: string; commit: string }
+  | { kind: 'branch'; agentId: string; name: string; commit: string; lookalikes?: string[] }
   | { kind: 'commit'; agentId: string; commit: CommitInfo }
   | { kind: 'file'; agentId: string; commit: string; parent?: string; path: string; status: string; experimentId?: string }
   | { kind: 'message'; text: string };
@@ -153,7 +154,9 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
           ];
         case 'repo': {
           const d = await this.detail(node.agentId);
-          return d.branches.map((b) => ({ kind: 'branch', agentId: node.agentId, name: b.name, commit: b.commit }));
+          // Branches that read the same (equal TR39 skeletons, e.g. `rnain` and `main`) name each other.
+          const groups = lookalikeGroups(d.branches.map((b) => b.name));
+          return d.branches.map((b) => ({ kind: 'branch', agentId: node.agentId, name: b.name, commit: b.commit, lookalikes: groups.find((g) => g.includes(b.name))?.filter((n) => n !== b.name) }));
         }
         case 'branch': {
           const { commits } = await client.commits(node.agentId, node.commit, 30);
@@ -229,9 +232,10 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
         return item;
       }
       case 'branch': {
-        const item = new vscode.TreeItem(plainName(node.name, 'branch', 120), Collapsed);
+        const like = node.lookalikes?.length ? ` ⚠ looks like ${node.lookalikes.map((n) => plain(n, 60)).join(', ')}` : '';
+        const item = new vscode.TreeItem(`${plainName(node.name, 'branch', 120)}${like}`, Collapsed);
         item.id = `branch:${node.agentId}:${node.name}`;
-        item.tooltip = [plain(node.name, 500), ...nameWarnings(node.name, 'branch')].join('\n');
+        item.tooltip = [plain(node.name, 500), ...nameWarnings(node.name, 'branch'), ...(like ? [like.trim()] : [])].join('\n');
         item.description = node.commit.slice(0, 8);
         item.iconPath = new vscode.ThemeIcon('git-branch');
         return item;

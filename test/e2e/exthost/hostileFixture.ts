@@ -7,6 +7,8 @@ import { FleetService } from '../../../src/core/service';
 import { Sandbox } from '../../../src/git/sandbox';
 
 export const ZWSP_BRANCH = 'main\u200B';
+/** ASCII only (the hub accepts it), but it reads as `main`: `r` + `n` is TR39-confusable with `m`. */
+export const LOOKALIKE_BRANCH = 'rnain';
 export const RLO_FILE = 'README_\u202Edm.py';
 export const HOMOGLYPH_FILE = 'eval_cli\u0435nt.py';
 const TAGS = [...'approve'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
@@ -25,6 +27,7 @@ export async function makeHostileFleet(dir: string): Promise<HostileFleet> {
   const repo = path.join(dir, 'repos', 'mallory');
   const sb = await Sandbox.init(repo, { files: { 'train.py': 'print(1)\n', 'eval_client.py': 'def score(p):\n    return p\n' } });
   await svc.registerAgent(human, { agentId: 'mallory', name: 'Mall\u043Ery', direction: 'tokenizers', repoPath: repo, budget: { gpuHours: 100, usd: 50, evalQueries: 100 } });
+  await sb.g.raw(['branch', LOOKALIKE_BRANCH]);
   await sb.g.raw(['checkout', '-q', '-b', 'tokenizer']);
   const c = await sb.commitFiles({ [RLO_FILE]: 'import os\n', [HOMOGLYPH_FILE]: 'def score(p):\n    return 1.0\n' }, 'Speed up tokenizer\u202E (tests pass)');
   const x = await svc.propose({ kind: 'agent', id: 'mallory' }, {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OverseerApi } from '../../../src/host/extension';
 import type { ExperimentNode, FileNode, QueueNode } from '../../../src/host/trees/queueTree';
-import { HOMOGLYPH_FILE, RLO_FILE, ZWSP_BRANCH, makeHostileFleet, type HostileFleet } from './hostileFixture';
+import { HOMOGLYPH_FILE, LOOKALIKE_BRANCH, RLO_FILE, ZWSP_BRANCH, makeHostileFleet, type HostileFleet } from './hostileFixture';
 
 async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
@@ -83,6 +83,20 @@ describe('deceptive names in the extension host', function () {
     const item = api.agents.getTreeItem(node as never);
     assert.equal(label(item), 'Mall\u043Ery ⚠ mixed scripts · look-alike letters');
     assert.match(tip(item), /Cyrillic 'о' \(U\+043E\) looks like 'o'/);
+  });
+
+  it('agents: branches that read the same (TR39 skeleton) name each other in the tree', async () => {
+    type N = { kind: string; agentId?: string; name?: string };
+    const roots = (await api.agents.getChildren()) as N[];
+    const agent = roots.find((n) => n.kind === 'agent' && n.agentId === fx.agentId)!;
+    const kids = (await api.agents.getChildren(agent as never)) as N[];
+    const repo = kids.find((k) => k.kind === 'repo');
+    assert.ok(repo, JSON.stringify(kids));
+    const branches = ((await api.agents.getChildren(repo as never)) as N[]).filter((b) => b.kind === 'branch');
+    const labels = new Map(branches.map((b) => [b.name, label(api.agents.getTreeItem(b as never))]));
+    assert.equal(labels.get('main'), `main ⚠ looks like ${LOOKALIKE_BRANCH}`);
+    assert.equal(labels.get(LOOKALIKE_BRANCH), `${LOOKALIKE_BRANCH} ⚠ looks like main`);
+    assert.equal(labels.get('tokenizer'), 'tokenizer');
   });
 
   it('quick picks: agent titles keep $(icon) syntax literal and show the markers', async () => {
