@@ -10,9 +10,23 @@ import * as TSmod from '@vscode/tree-sitter-wasm';
  * A parsed node as a plain JS object. The analysis reads each node many times; crossing into WASM for every
  * field access is what would make it slow, so a tree is copied out once with a cursor walk.
  */
+const NO_CHILDREN: SyntaxNode[] = [];
+
 export class SyntaxNode {
-  readonly children: SyntaxNode[] = [];
-  readonly namedChildren: SyntaxNode[] = [];
+  /** Leaves share one empty array (fewer allocations on large trees); `addChild` replaces it. */
+  children: readonly SyntaxNode[] = NO_CHILDREN;
+  private named?: SyntaxNode[];
+
+  get namedChildren(): readonly SyntaxNode[] {
+    if (!this.named) this.named = this.children.length === 0 ? NO_CHILDREN : this.children.filter((c) => c.isNamed);
+    return this.named;
+  }
+
+  addChild(n: SyntaxNode): void {
+    if (this.children === NO_CHILDREN) this.children = [n];
+    else (this.children as SyntaxNode[]).push(n);
+  }
+
   constructor(
     private readonly src: string,
     readonly type: string,
@@ -125,10 +139,7 @@ function copyTree(tree: TS.Tree, src: string): SyntaxTree {
   if (c.gotoFirstChild()) {
     outer: for (;;) {
       const n = node(parent);
-      if (n) {
-        parent!.children.push(n);
-        if (n.isNamed) parent!.namedChildren.push(n);
-      }
+      if (n) parent!.addChild(n);
       if (n && c.gotoFirstChild()) {
         parent = n;
         continue;
