@@ -286,8 +286,9 @@ export class FleetService {
     if (this.state.agent(agentId)?.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused`);
     // From here on: synchronous checks + append.
     if (input.supersedes) {
-      const old = this.experimentOrThrow(input.supersedes);
-      if (old.agentId !== agentId) throw new DomainError('forbidden', `${input.supersedes} belongs to another agent`);
+      const old = this.state.experiment(input.supersedes);
+      // Another agent's experiment answers like a missing one: superseding must not tell an agent which ids exist.
+      if (!old || old.agentId !== agentId) throw new DomainError('not_found', `no experiment ${JSON.stringify(input.supersedes)}`);
       if (old.supersededBy) throw new DomainError('conflict', `${input.supersedes} was already superseded by ${old.supersededBy}`);
     }
     const experimentId = this.nextId('exp', (i) => this.state.experiments.has(i));

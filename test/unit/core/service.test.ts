@@ -118,6 +118,17 @@ describe('FleetService (real git sandboxes)', () => {
     await assert.rejects(propose({ 'z.py': '' }, { supersedes: x.id }), isDomain('conflict'));
   });
 
+  it("superseding another agent's experiment answers exactly like superseding a missing one", async () => {
+    const x = await propose();
+    const commit = await sb.commitFiles({ 'other.py': 'x = 1\n' }, 'other');
+    const as2 = (supersedes: string) =>
+      svc.propose(agentActor('aar-2'), { title: 't', rationale: 'r', command: 'python other.py', resources: RES, taskMode: 'normal', commit, supersedes });
+    const theirs = await as2(x.id).then(() => undefined, (e: unknown) => e);
+    const missing = await as2('exp-999999').then(() => undefined, (e: unknown) => e);
+    assert.ok(isDomain('not_found')(theirs) && isDomain('not_found')(missing));
+    assert.equal((theirs as Error).message.replace(x.id, 'ID'), (missing as Error).message.replace('exp-999999', 'ID'));
+  });
+
   it('dispatch only at the approved pin, exactly once', async () => {
     const x = await propose();
     await assert.rejects(svc.markDispatched(x.id, { runner: 'local', jobId: '1', commit: x.commit, tree: x.tree }), isDomain('conflict'));
