@@ -590,12 +590,19 @@ export const STATIC_DETECTORS: readonly Detector[] = [
   diffNotes,
 ];
 
-/** Run every static detector. A detector that throws is reported, not fatal. */
-export function runStaticDetectors(ctx: DetectorContext): ScreeningFinding[] {
+/** Detectors whose kinds the structural screener decides for the files it parsed. */
+const REPLACEABLE = new Set<Detector>([labelAccess, evalProbing, weakLabelBypass, noTestingExecution, hardcodedOutput, testSplitTraining, seedHacking, metricTampering, networkAndSecrets, obfuscation]);
+
+/**
+ * Run every static detector. A detector that throws is reported, not fatal. `structuralFiles`: files the
+ * structural screener parsed; the replaceable detectors skip them (their findings there would be dropped).
+ */
+export function runStaticDetectors(ctx: DetectorContext, structuralFiles?: ReadonlySet<string>): ScreeningFinding[] {
   const out: ScreeningFinding[] = [];
+  const rest = structuralFiles && structuralFiles.size > 0 ? { ...ctx, diff: { ...ctx.diff, files: ctx.diff.files.filter((f) => !structuralFiles.has(f.path)) } } : ctx;
   for (const d of STATIC_DETECTORS) {
     try {
-      out.push(...d(ctx));
+      out.push(...d(REPLACEABLE.has(d) ? rest : ctx));
     } catch (e) {
       out.push(finding('detector-error', 'info', PROPOSAL_FILE, 0, `A detector failed: ${(e as Error).message}`, 1));
     }

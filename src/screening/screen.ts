@@ -141,7 +141,7 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
       parsed: new Set(),
     };
   }
-  const lineFindings = runStaticDetectors(ctx).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
+  const lineFindings = runStaticDetectors(ctx, structural.parsed).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
   const staticFindings = dedupeFindings([...structural.findings, ...lineFindings]);
   if (!input.ai) return buildReport(staticFindings);
 
