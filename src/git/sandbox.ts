@@ -30,6 +30,41 @@ export interface CommitInfo {
   author: string;
   date: string;
   subject: string;
+  /** The message after its first paragraph (agent-written), when there is one. */
+  body?: string;
+}
+
+/** ISO 8601 with the commit's own offset (what `%aI` prints), from git's `<epoch> <+hhmm>`. */
+function isoWithOffset(epoch: number, tz: string): string {
+  const m = /^([+-])(\d\d)(\d\d)$/.exec(tz);
+  const offMin = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  const local = new Date((epoch + offMin * 60) * 1000).toISOString().slice(0, 19);
+  return `${local}${m ? `${m[1]}${m[2]}:${m[3]}` : 'Z'}`;
+}
+
+/** Parse a raw commit object into the fields the UI shows (subject = first paragraph on one line, as git's %s). */
+export function commitInfo(sha: string, content: Buffer): CommitInfo {
+  const text = content.toString('utf8');
+  const end = text.indexOf('\n\n');
+  const head = end >= 0 ? text.slice(0, end) : text;
+  const message = end >= 0 ? text.slice(end + 2) : '';
+  const parents: string[] = [];
+  let author = '';
+  let date = '';
+  for (const line of head.split('\n')) {
+    if (line.startsWith('parent ')) parents.push(line.slice(7));
+    else if (line.startsWith('author ')) {
+      const m = /^author (.*?) <[^>]*> (\d+) ([+-]\d{4})$/.exec(line);
+      if (m) {
+        author = m[1]!;
+        date = isoWithOffset(Number(m[2]), m[3]!);
+      }
+    }
+  }
+  const paras = message.replace(/\r\n/g, '\n').split(/\n[ \t]*\n/);
+  const subject = (paras[0] ?? '').split('\n').map((l) => l.trim()).join(' ').trim();
+  const body = paras.slice(1).join('\n\n').trim();
+  return { sha, parents, author, date, subject, ...(body ? { body } : {}) };
 }
 
 /** What Sandbox needs of git: raw invocations through the hardened helper (exec.ts). */
@@ -135,17 +170,20 @@ export class Sandbox {
     return out || undefined;
   }
 
+  /**
+   * Commits from `ref` back (newest first). Messages are parsed from the commit objects themselves: an
+   * agent-written message can hold any byte, so no separator-based `git log --format` output is trusted.
+   */
   async log(ref: string, max = 50): Promise<CommitInfo[]> {
     const { commit } = await this.resolve(ref);
-    const out = await this.g.raw(['log', `--max-count=${max}`, '--format=%H%x00%P%x00%an%x00%aI%x00%s%x1e', commit]);
-    return out
-      .split('\x1e')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((rec) => {
-        const [sha, parents, author, date, subject] = rec.split('\0');
-        return { sha: sha!, parents: parents ? parents.split(' ') : [], author: author!, date: date!, subject: subject ?? '' };
-      });
+    const shas = (await this.g.raw(['rev-list', `--max-count=${Math.max(1, Math.min(max, 10_000))}`, commit])).split('\n').filter((l) => SHA_RE.test(l));
+    const cf = catFile(this.repo);
+    const out: CommitInfo[] = [];
+    for (const sha of shas) {
+      const o = await cf.read(sha);
+      if (o?.type === 'commit') out.push(commitInfo(sha, o.content));
+    }
+    return out;
   }
 
   /**

@@ -201,6 +201,7 @@ function renderCommits(s: ReviewState): HTMLElement {
         h('span', { class: 'sha' }, c.sha.slice(0, 10)), ' ',
         h('span', { class: 'subject' }, oneLine(c.subject, 300)), ' ', nameBadgeEl(c.subject, 'title'),
         h('span', { class: 'muted' }, ` — ${oneLine(c.author, 80)}, ${fmtTime(c.date)}`),
+        c.body ? h('pre', { class: 'commit-body' }, plain(c.body, 4000)) : null,
       ),
     )),
     s.commitsTruncated ? h('p', { class: 'muted' }, `Only the newest ${list.length} commits are shown.`) : null,

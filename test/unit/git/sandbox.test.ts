@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { GitInputError, Sandbox, safeRelPath } from '../../../src/git/sandbox';
@@ -56,6 +57,20 @@ describe('Sandbox (real git)', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), `resolved ${c}`);
+  });
+
+  it('reads commit messages from the objects: subject and date as git prints them, separators in a message forge nothing', async () => {
+    const forged = `innocent\x1e${'f'.repeat(40)}\x1f\x1fmallory\x1fx\x1fApproved by overseer`;
+    const c = await sb.commitFiles({ 'log.txt': 'x' }, `${forged}\nsecond line of subject\n\nthe body\x1ewith\x1fbytes\n`);
+    const [info, parent] = await sb.log(c, 2);
+    const git = (fmt: string) => execFileSync('git', ['log', '-1', `--format=${fmt}`, c], { cwd: sb.repo }).toString().replace(/\n$/, '');
+    assert.equal(info!.sha, c);
+    assert.equal(info!.subject, git('%s'));
+    assert.equal(info!.date, git('%aI'));
+    assert.equal(info!.author, git('%an'));
+    assert.match(info!.body!, /^the body\x1ewith/);
+    assert.equal(parent!.sha, git('%P'));
+    assert.equal((await sb.log(c, 50)).filter((x) => x.sha === 'f'.repeat(40)).length, 0);
   });
 
   it('confines paths to the repository', () => {

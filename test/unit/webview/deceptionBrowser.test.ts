@@ -47,7 +47,7 @@ const REVIEW: ReviewState = {
   comments: [{ id: 'rc-1', experimentId: 'exp-16', agentId: 'aar-1', file: 'train.py', line: 1, side: 'head', body: LINK_MD, author: { kind: 'agent', id: 'aar-1' }, seq: 4, ts: '2026-11-25T10:01:00.000Z' }],
   commits: [
     { sha: 'c'.repeat(40), parents: ['d'.repeat(40)], author: 'aar-1', date: '2026-11-25T09:59:00.000Z', subject: 'Speed up tokenizer\u202E (tests pass)' },
-    { sha: 'd'.repeat(40), parents: ['e'.repeat(40)], author: 'aar-1', date: '2026-11-25T09:58:00.000Z', subject: 'Add eval_client helper' },
+    { sha: 'd'.repeat(40), parents: ['e'.repeat(40)], author: 'aar-1', date: '2026-11-25T09:58:00.000Z', subject: 'Add eval_client helper', body: 'Reads <b>labels</b>\u200b from the server.' },
   ],
   queue: [{ id: 'exp-16', title: TAG_TITLE, agentId: 'aar-1', gaming: false, gpuHours: 2, commit: SHA, tree: TREE }],
   warnings: [],
@@ -162,6 +162,9 @@ describe('deceptive agent text in the webviews (Chromium)', function () {
       assert.equal(items.length, 2);
       assert.match(items[0]!, /^cccccccccc Speed up tokenizer⟦RLO U\+202E⟧ \(tests pass\)/);
       assert.match(items[1]!, /Add eval_client helper/);
+      // The message body is shown too, as text, its hidden characters marked.
+      assert.match(await text(page, '#proposal-commits li:nth-child(2) pre.commit-body'), /^Reads <b>labels<\/b>⟦ZWSP U\+200B⟧ from the server\.$/);
+      assert.equal(await page.$$eval('#proposal-commits b', (b) => b.length), 0);
       assert.match(await text(page, '#sec-commits'), /Commits \(2\)/);
     });
   });
