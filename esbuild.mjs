@@ -24,4 +24,8 @@ if (watch) {
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   fs.chmodSync('dist/cli.js', 0o755);
+  // The structural screener's tree-sitter runtime and grammars sit beside the bundles (the VSIX has no node_modules).
+  const wasmSrc = 'node_modules/@vscode/tree-sitter-wasm/wasm';
+  fs.mkdirSync('dist/tree-sitter-wasm', { recursive: true });
+  for (const f of ['tree-sitter.wasm', 'tree-sitter-python.wasm', 'tree-sitter-bash.wasm']) fs.copyFileSync(`${wasmSrc}/${f}`, `dist/tree-sitter-wasm/${f}`);
 }
