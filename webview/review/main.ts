@@ -255,7 +255,13 @@ function renderRun(e: Experiment): HTMLElement {
     if (r.reason) kv('Reason', oneLine(r.reason, 2000));
   }
   if (e.score) {
-    kv('Score', `transfer_acc ${fmtNum(e.score.transferAcc, 3)} · PGR ${e.score.pgr === null ? 'n/a' : fmtNum(e.score.pgr, 3)} on ${oneLine(e.score.dataset, 200)}/${oneLine(e.score.split, 64)}`);
+    // The run's mean over seeds with its 95% interval over seeds, when the run scored several.
+    const iv = (v: unknown) => (Array.isArray(v) && v.length === 2 && v.every((n) => typeof n === 'number') ? ` [${fmtNum(v[0] as number, 3)}, ${fmtNum(v[1] as number, 3)}]` : '');
+    const seeds = typeof e.score.numSeeds === 'number' && e.score.numSeeds > 1 ? ` · mean of ${e.score.numSeeds} seeds, 95% CI over seeds` : '';
+    kv(
+      'Score',
+      `transfer_acc ${fmtNum(e.score.transferAcc, 3)}${iv(e.score.transferAccCi)} · PGR ${e.score.pgr === null ? 'n/a' : fmtNum(e.score.pgr, 3)}${iv(e.score.pgrCi)} on ${oneLine(e.score.dataset, 200)}/${oneLine(e.score.split, 64)}${seeds}`,
+    );
     kv('Evidence', e.score.verified ? `verified: evaluation call #${e.score.evalSeq} made by this run` : `unverified${typeof e.score.unverifiedReason === 'string' ? `: ${oneLine(e.score.unverifiedReason, 500)}` : ''}`);
   }
   const rep = r?.report;

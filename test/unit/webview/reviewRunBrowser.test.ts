@@ -68,6 +68,17 @@ describe('review webview in a browser: run and results', function () {
     assert.match(text, /verified: evaluation call #57/);
   });
 
+  it('a run that scored several seeds shows its mean with the 95% intervals over seeds', async () => {
+    const score = { ...experiment.score!, numSeeds: 5, pgrCi: [0.31, 0.53], transferAccCi: [0.79, 0.83] };
+    await notify(page, 'review/state', { ...STATE, experiment: { ...experiment, id: 'exp-9', score } });
+    await page.locator('#run', { hasText: 'mean of 5 seeds' }).waitFor();
+    const text = await page.locator('#run').innerText();
+    assert.match(text, /transfer_acc 0\.812 \[0\.790, 0\.830\] · PGR 0\.440 \[0\.310, 0\.530\] on syn\/test · mean of 5 seeds, 95% CI over seeds/);
+    await notify(page, 'review/state', STATE);
+    await page.locator('#run', { hasText: 'verified: evaluation call #57' }).waitFor();
+    assert.doesNotMatch(await page.locator('#run').innerText(), /mean of/);
+  });
+
   it('renders results.json written by the job as text, never as markup', async () => {
     await page.locator('#run summary').click();
     const pre = await page.locator('#run pre').innerText();
