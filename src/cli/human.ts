@@ -22,6 +22,7 @@ import { QUEUE_ORDER, UNDECIDED } from '../core/lifecycle';
 import { EXPERIMENT_STATES } from '../core/model';
 import type { Experiment, ExperimentState } from '../core/model';
 import { sleep } from '../core/sleep';
+import { RISK_BADGE, riskRank } from '../core/risk';
 import { TokenStore } from '../hub/auth';
 import { HubClient, HubError } from '../hub/client';
 import { runningHub, startHub } from '../hub/server';
@@ -150,6 +151,8 @@ function clip(text: unknown, n: number): string {
 const short = (sha: string | undefined) => (sha ? sha.slice(0, 12) : '-');
 const num = (x: unknown, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '—');
 
+const riskOrder = (x: Experiment) => (x.risk ? riskRank(x.risk.level) : 1);
+
 function queueRank(s: ExperimentState): number {
   const i = QUEUE_ORDER.indexOf(s);
   return i < 0 ? QUEUE_ORDER.length : i;
@@ -272,13 +275,14 @@ const queue = command('queue', {
     const { experiments } = await c.client.listExperiments(agent ? { agentId: agent } : {});
     const xs = experiments
       .filter((x) => state === 'all' || (state === 'undecided' ? UNDECIDED.includes(x.state) : x.state === state))
-      .sort((a, b) => queueRank(a.state) - queueRank(b.state) || a.proposedSeq - b.proposedSeq);
+      // undecided: highest risk first, then oldest (triage order)
+      .sort((a, b) => queueRank(a.state) - queueRank(b.state) || (UNDECIDED.includes(a.state) ? riskOrder(b) - riskOrder(a) : 0) || a.proposedSeq - b.proposedSeq);
     if (values.json) return out(safeJson({ experiments: xs }) + '\n'), EXIT.ok;
     if (!xs.length) {
       out(`no experiments${state === 'all' ? '' : ` in state ${state}`}${agent ? ` for ${agent}` : ''}\n`);
       return EXIT.ok;
     }
-    out(table(['ID', 'AGENT', 'STATE', 'COMMIT', 'FLAGS', 'TITLE'], xs.map((x) => [safeLine(x.id), safeLine(x.agentId), x.state, short(x.commit), safeLine(flags(x)), clip(x.title, 60)])));
+    out(table(['ID', 'AGENT', 'STATE', 'RISK', 'COMMIT', 'FLAGS', 'TITLE'], xs.map((x) => [safeLine(x.id), safeLine(x.agentId), x.state, x.risk ? RISK_BADGE[x.risk.level] : '-', short(x.commit), safeLine(flags(x)), clip(x.title, 60)])));
     return EXIT.ok;
   },
 });
@@ -301,6 +305,10 @@ const show = command('show', {
     if (x.branch) lines.push(`branch    ${safeLine(x.branch)}`);
     lines.push(`command   ${safeLine(x.command)}`);
     lines.push(`resources ${x.resources.gpus} GPU · ${x.resources.gpuHours} GPU-h · ${x.resources.timeLimitMinutes} min · task mode ${x.taskMode}`);
+    if (x.risk) {
+      lines.push(`risk      ${x.risk.level}`);
+      for (const r of x.risk.reasons) lines.push(`  ${r.level.padEnd(8)} ${safeLine(r.text)}`);
+    }
     if (x.verdict) lines.push(`decision  ${x.verdict.decision} by ${safeLine(x.verdict.by.id)} at ${x.verdict.ts}${x.verdict.reason ? `: ${safeLine(x.verdict.reason)}` : ''}`);
     lines.push('', 'rationale', ...safeBlock(x.rationale || '(none)').split('\n').map((l) => `  ${l}`));
     lines.push('', 'screening');

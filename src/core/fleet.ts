@@ -111,6 +111,8 @@ export class FleetState {
   readonly finals: FinalEvaluation[] = [];
   /** Runners a human set to `"sandbox": "none"` (runner.unconfined): a standing warning. */
   readonly unconfinedRunners = new Map<string, { seq: number; ts: string }>();
+  /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
+  readonly openProbingAlerts = new Map<string, number>();
 
   apply(e: AnyEvent): void {
     this.lastSeq = e.seq;
@@ -429,6 +431,12 @@ export class FleetState {
         if (a) a.used.evalQueries += 1;
         break;
       }
+      case 'eval.probing_suspected':
+        this.openProbingAlerts.set(e.data.agentId, (this.openProbingAlerts.get(e.data.agentId) ?? 0) + 1);
+        break;
+      case 'eval.resumed':
+        this.openProbingAlerts.delete(e.data.agentId);
+        break;
       default:
         break;
     }
@@ -470,6 +478,28 @@ export class FleetState {
     const groups = new Map<ExperimentState, Experiment[]>(order.map((s) => [s, []]));
     for (const x of this.experiments.values()) groups.get(x.state)!.push(x);
     return order.map((state) => ({ state, experiments: groups.get(state)! })).filter((g) => g.experiments.length);
+  }
+
+  /** The agent's record as risk reads it: vetoes, open probing alerts, runs whose report names violations. */
+  recordOf(agentId: string): { vetoes: number; openAlerts: number; runViolations: number } {
+    let vetoes = 0;
+    let runViolations = 0;
+    for (const x of this.experiments.values()) {
+      if (x.agentId !== agentId) continue;
+      if (x.verdict?.decision === 'vetoed') vetoes++;
+      if ((x.run?.report?.violations ?? 0) > 0) runViolations++;
+    }
+    return { vetoes, openAlerts: this.openProbingAlerts.get(agentId) ?? 0, runViolations };
+  }
+
+  /** The agent's last approved commit proposed before `beforeSeq` (what a re-run is compared with). */
+  lastApprovedOf(agentId: string, beforeSeq: number): Experiment | undefined {
+    let best: Experiment | undefined;
+    for (const x of this.experiments.values()) {
+      if (x.agentId !== agentId || x.verdict?.decision !== 'approved' || x.proposedSeq >= beforeSeq) continue;
+      if (!best || x.verdict.seq > best.verdict!.seq) best = x;
+    }
+    return best;
   }
 
   awaitingReviewCount(): number {

@@ -1,4 +1,5 @@
 // Domain model of a fleet. Pure types: no vscode, no DOM, no I/O.
+import type { Risk } from './risk';
 
 export type PrincipalKind = 'human' | 'agent' | 'system';
 
@@ -174,6 +175,8 @@ export interface Experiment {
   run?: RunInfo;
   score?: ScoreInfo;
   history: HistoryEntry[];
+  /** Explained risk (core/risk.ts), computed by the hub for human readers; never stored in the ledger. */
+  risk?: Risk;
 }
 
 export interface ReviewComment {

@@ -368,3 +368,17 @@ export interface DiversityResponse {
 export interface FinalEvaluationList {
   finals: FinalEvaluation[];
 }
+
+/** `GET /api/triage`: undecided proposals in risk order (each with its risk) and the sweeps among them. */
+export interface TriageResponse {
+  experiments: Experiment[];
+  sweeps: import('./attention').Sweep[];
+}
+
+/** `POST /api/sweeps/decide`: one decision for a sweep; each member at the pin the human was shown. */
+export interface SweepDecisionRequest {
+  decision: 'approve' | 'veto' | 'request_changes';
+  members: { experimentId: string; commit: string; tree: string }[];
+  reason?: string;
+  note?: string;
+}

@@ -1,6 +1,8 @@
 // HubClient: the typed way the extension, fleet agents and the simulator talk to a hub over HTTP.
 // Uses global fetch; no vscode, no DOM-only APIs. One method per route; failures throw HubError.
 import type {
+  SweepDecisionRequest,
+  TriageResponse,
   AarComment,
   AgentDetail,
   AgentList,
@@ -227,6 +229,12 @@ export class HubClient {
   }
   approve(id: string, body: DecisionRequest & { note?: string }): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/approve`, body);
+  }
+  triage(): Promise<TriageResponse> {
+    return this.get('/api/triage');
+  }
+  decideSweep(body: SweepDecisionRequest): Promise<{ experiments: Experiment[] }> {
+    return this.post('/api/sweeps/decide', body);
   }
   veto(id: string, body: DecisionRequest & { reason: string }): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/veto`, body);

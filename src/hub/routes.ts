@@ -3,12 +3,15 @@
 import { z } from 'zod';
 import type { Experiment } from '../core/model';
 import type { ContentResponse, DiffResponse, DiversityResponse, ExperimentFiles, FinalEvaluationList, FleetOverview } from './api';
-import { forbidden, notFound } from './errors';
+import { HttpError, forbidden, notFound } from './errors';
 import type { Router } from './http';
 import * as ops from './ops';
 import type { HubContext } from './ops';
 import * as S from './schemas';
 import { toAarFinding } from './forum';
+import * as attention from './attention';
+import { byRiskThenAge } from '../core/risk';
+import { UNDECIDED } from '../core/lifecycle';
 
 const DIFF_CAP = 2 * 1024 * 1024;
 const CONTENT_CAP = 8 * 1024 * 1024;
@@ -81,16 +84,31 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     reply.code(201);
     return x;
   });
-  r.route('GET', '/api/experiments', { query: S.listExperimentsQuery }, ({ actor, query }) => ops.listExperiments(ctx, actor, query));
-  r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, ({ actor, params }) =>
-    ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id)),
-  );
+  // Humans read each experiment with its explained risk (computed from the ledger and git; agents never see it).
+  r.route('GET', '/api/experiments', { query: S.listExperimentsQuery }, async ({ actor, query }) => {
+    const list = ops.listExperiments(ctx, actor, query);
+    return actor.kind === 'agent' ? list : { experiments: await attention.withRisk(ctx, list.experiments) };
+  });
+  r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params }) => {
+    const x = ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id));
+    return actor.kind === 'agent' ? x : { ...x, risk: await attention.riskOf(ctx, x) };
+  });
   r.route('GET', '/api/inbox', { query: S.inboxQuery.extend({ agentId: S.idParam.optional() }) }, ({ actor, query }) =>
     ops.inbox(ctx, actor, query.after ?? 0, query.agentId),
   );
 
   // ---------------------------------------------------------------- human-facing: fleet & agents
-  r.route('GET', '/api/fleet', { who: 'human', query: S.noQuery }, (): FleetOverview => {
+  /** The queue's groups with risk; the undecided groups in triage order (risk, then age). */
+  const riskQueue = async () =>
+    Promise.all(
+      st()
+        .queue()
+        .map(async (g) => {
+          const xs = await attention.withRisk(ctx, g.experiments);
+          return { state: g.state, experiments: UNDECIDED.includes(g.state) ? xs.sort(byRiskThenAge) : xs };
+        }),
+    );
+  r.route('GET', '/api/fleet', { who: 'human', query: S.noQuery }, async (): Promise<FleetOverview> => {
     const s = st();
     const xs = [...s.experiments.values()];
     return {
@@ -105,7 +123,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
         running: xs.filter((x) => x.state === 'dispatched' || x.state === 'running').length,
       },
       agents: [...s.agents.values()],
-      queue: s.queue(),
+      queue: await riskQueue(),
       unconfinedRunners: [...s.unconfinedRunners.keys()],
     };
   });
@@ -191,6 +209,28 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     const c = await svc.comment(actor, params.id, body);
     reply.code(201);
     return c;
+  });
+  // ---------------------------------------------------------------- triage (humans): risk order and sweeps
+  r.route('GET', '/api/triage', { who: 'human', query: S.noQuery }, async () => ({ experiments: await attention.triage(ctx), sweeps: await attention.openSweeps(ctx) }));
+  r.route('POST', '/api/sweeps/decide', { who: 'human', body: S.sweepDecisionBody, query: S.noQuery }, async ({ actor, body }) => {
+    // every member gets its own decision event, pinned to its own commit; a stale pin stops the rest
+    if (body.decision !== 'approve' && !body.reason?.trim()) throw new HttpError(400, 'invalid', 'a veto or a request for changes needs a reason');
+    // all or nothing as far as the hub can tell beforehand: every member undecided and still at the pin shown
+    for (const m of body.members) {
+      const x = ops.experimentFor(ctx, actor, m.experimentId);
+      if (!UNDECIDED.includes(x.state)) throw new HttpError(409, 'conflict', `${x.id} is already ${x.state}`);
+      if (x.commit !== m.commit || x.tree !== m.tree) throw new HttpError(409, 'stale_review', `${x.id} is pinned to ${x.commit.slice(0, 12)}, not the reviewed ${m.commit.slice(0, 12)}`);
+    }
+    if (new Set(body.members.map((m) => m.experimentId)).size !== body.members.length) throw new HttpError(400, 'invalid', 'a sweep names each experiment once');
+    const decided: Experiment[] = [];
+    const note = body.note ?? `sweep of ${body.members.length}: ${body.members.map((m) => m.experimentId).join(', ')}`.slice(0, 2000);
+    for (const m of body.members) {
+      const pin = { commit: m.commit, tree: m.tree };
+      if (body.decision === 'approve') decided.push(await svc.approve(actor, m.experimentId, { ...pin, note }));
+      else if (body.decision === 'veto') decided.push(await svc.veto(actor, m.experimentId, { ...pin, reason: body.reason! }));
+      else decided.push(await svc.requestChanges(actor, m.experimentId, { ...pin, reason: body.reason! }));
+    }
+    return { experiments: decided.map((x) => decision(x)) };
   });
   const decision = (x: Experiment) => ops.viewExperiment({ kind: 'human', id: '' }, st().experiment(x.id)!);
   r.route('POST', '/api/experiments/:id/approve', { params: S.idParams, body: S.approveBody, query: S.noQuery }, async ({ actor, params, body }) =>

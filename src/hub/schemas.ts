@@ -135,6 +135,13 @@ export const contentQuery = z.strictObject({ path: str(4096).min(1), side: z.enu
 const pin = { commit: shaParam, tree: shaParam };
 export const approveBody = z.strictObject({ ...pin, note: str(2000).optional() });
 export const vetoBody = z.strictObject({ ...pin, reason: nonEmpty(4000) });
+/** One decision for a sweep: each member is decided at the pin the human was shown (its own commit). */
+export const sweepDecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'veto', 'request_changes']),
+  members: z.array(z.strictObject({ experimentId: idParam, ...pin })).min(1).max(200),
+  reason: str(4000).optional(),
+  note: str(1000).optional(),
+});
 
 export const reviewCommentBody = z.strictObject({
   file: str(4096).min(1),

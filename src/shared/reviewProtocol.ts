@@ -15,6 +15,8 @@ export interface QueueItem {
   gpuHours: number;
   commit: string;
   tree: string;
+  /** Risk level (core/risk.ts), when the hub computed it. */
+  risk?: 'low' | 'medium' | 'high' | 'critical';
 }
 
 export interface FileDiff {

@@ -53,6 +53,7 @@ function render(scrollTop: boolean): void {
           h('div', { class: 'meta' },
             h('vscode-badge', { class: `state state-${e.state}`, id: 'state' }, e.state.replace('_', ' ')),
             e.screening?.gaming ? h('vscode-badge', { class: 'badge-danger', id: 'gaming' }, 'possible gaming') : null,
+            e.risk ? h('vscode-badge', { class: `risk risk-${e.risk.level}${e.risk.level === 'high' || e.risk.level === 'critical' ? ' badge-danger' : ''}`, id: 'risk' }, `${e.risk.level} risk`) : null,
             h('span', null, ' by '),
             h('strong', { id: 'agent' }, oneLine(s.agent?.name ?? e.agentId, 100)), ' ', nameBadgeEl(s.agent?.name ?? e.agentId, 'agent'),
             h('span', { class: 'muted' }, ` · ${e.id} · pinned ${e.commit.slice(0, 12)} · ${fmtTime(e.proposedAt)}`),
@@ -60,6 +61,7 @@ function render(scrollTop: boolean): void {
           ),
         ),
         s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
+        e.risk ? section(`Risk: ${e.risk.level}`, renderRisk(e.risk)) : null,
         section('Direction', s.agent ? h('p', { class: 'direction' }, plain(s.agent.direction, 2000)) : h('p', { class: 'muted' }, 'unknown agent')),
         section('Rationale', markdownElement(e.rationale, { author: e.agentId })),
         section('Command and resources', renderCommand(e)),
@@ -79,6 +81,10 @@ function render(scrollTop: boolean): void {
   if (scrollTop) window.scrollTo(0, 0);
 }
 
+function renderRisk(r: NonNullable<Experiment['risk']>): HTMLElement {
+  return h('ul', { id: 'risk-reasons' }, r.reasons.map((q) => h('li', { class: `risk-reason risk-${q.level}` }, h('strong', null, `${q.level} `), oneLine(q.text, 500))));
+}
+
 function section(title: string, ...body: Child[]): HTMLElement {
   const id = `sec-${title.toLowerCase().replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}`;
   return h('section', { class: 'card', aria: { labelledby: id } }, h('h2', { id }, title), ...body);
@@ -92,6 +98,7 @@ function renderQueue(s: ReviewState): HTMLElement {
         h('span', { class: 'q-idx' }, `${i + 1}.`),
         h('span', { class: 'q-title' }, oneLine(q.title, 120)),
         h('span', { class: 'q-sub muted' }, `${oneLine(q.agentId, 64)} · ${fmtNum(q.gpuHours, 1)} GPU-h`, nameBadgeEl(q.title, 'title') ? ' ' : '', nameBadgeEl(q.title, 'title')),
+        q.risk ? h('span', { class: `q-risk risk-${q.risk}`, title: `${q.risk} risk` }, RISK_SHORT[q.risk]) : null,
         q.gaming ? h('span', { class: 'q-flag', title: 'screening flagged possible evaluation gaming' }, '⚠') : null,
       ),
     ),
@@ -102,7 +109,7 @@ function renderQueue(s: ReviewState): HTMLElement {
     h('div', { class: 'batch' },
       button(`Approve selected (${selected.size})`, () => void batchApprove(), { id: 'batch-approve', disabled: selected.size === 0, secondary: true }),
     ),
-    h('p', { class: 'keys muted' }, 'Keys: a approve · r request changes · v veto · j/k next/previous · x select · Ctrl+Enter submit'),
+    h('p', { class: 'keys muted' }, 'Keys: a approve (press twice above low risk; not on critical) · r request changes · v veto · j/k next/previous · x select · Ctrl+Enter submit'),
   );
 }
 
@@ -409,6 +416,27 @@ async function batchApprove(): Promise<void> {
 
 // ------------------------------------------------------------------ keyboard triage
 
+const RISK_SHORT: Record<string, string> = { low: 'LOW', medium: 'MED', high: 'HIGH', critical: 'CRIT' };
+/** The experiment a first `a` armed (above low risk, a second `a` confirms). */
+let armed: string | undefined;
+
+/** `a`: approves a low-risk proposal at once; above low asks for a second `a`; never on critical. */
+function oneKeyApprove(): void {
+  if (!state) return;
+  const e = x();
+  const level = e.risk?.level ?? 'medium';
+  if (level === 'critical') {
+    armed = undefined;
+    return showNotice(`${e.id} is critical risk: one-key approve is not available. Read the reasons, then use the Approve button.`, 'error');
+  }
+  if (level !== 'low' && armed !== e.id) {
+    armed = e.id;
+    return showNotice(`${e.id} is ${level} risk: press a again to approve it.`, 'info');
+  }
+  armed = undefined;
+  void decide('approve');
+}
+
 function typing(ev: KeyboardEvent): boolean {
   for (const t of ev.composedPath()) {
     if (!(t instanceof HTMLElement)) continue;
@@ -423,7 +451,7 @@ document.addEventListener('keydown', (ev) => {
   if (!state || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) return;
   const key = ev.key;
   let handled = true;
-  if (key === 'a') void decide('approve');
+  if (key === 'a') oneKeyApprove();
   else if (key === 'v') void decide('veto');
   else if (key === 'r') void decide('requestChanges');
   else if (key === 'j') {

@@ -4,6 +4,7 @@
 import type { Experiment, ExperimentState } from '../../core/model';
 import { QUEUE_ORDER, UNDECIDED } from '../../core/lifecycle';
 import { nameWarnings, plain, plainName } from '../text';
+import { RISK_BADGE, byRiskThenAge } from '../../core/risk';
 
 export const GROUP_ORDER: readonly ExperimentState[] = QUEUE_ORDER;
 
@@ -69,6 +70,12 @@ export class QueueModel {
   upsert(x: Experiment): QueueDelta {
     const old = this.byId.get(x.id);
     const delta: QueueDelta = { root: false, groups: [], items: [] };
+    if (old && old.state === x.state && old.risk?.level !== x.risk?.level && UNDECIDED.includes(x.state)) {
+      // same group, new risk: its place in the triage order moves
+      this.insert(x);
+      delta.groups.push(x.state);
+      return delta;
+    }
     if (old && old.state === x.state) {
       this.byId.set(x.id, x);
       this.groups.get(x.state)!.set(x.id, x);
@@ -105,11 +112,13 @@ export class QueueModel {
     return out;
   }
 
-  /** Experiments of one group, oldest proposal first (cached until the group changes). */
+  /** Experiments of one group: undecided ones by risk (highest first) then age, the others oldest first
+   * (cached until the group changes). */
   children(state: ExperimentState): readonly Experiment[] {
     let arr = this.sorted.get(state);
     if (!arr) {
-      arr = [...(this.groups.get(state)?.values() ?? [])].sort((a, b) => a.proposedSeq - b.proposedSeq);
+      const byRisk = UNDECIDED.includes(state);
+      arr = [...(this.groups.get(state)?.values() ?? [])].sort((a, b) => (byRisk ? byRiskThenAge(a, b) : a.proposedSeq - b.proposedSeq));
       this.sorted.set(state, arr);
     }
     return arr;
@@ -168,6 +177,7 @@ export function experimentView(x: Experiment): ExperimentView {
   const gaming = x.screening?.gaming === true;
   const cat = categoryOf(x.state);
   const parts = [plain(x.agentId, 64), `${x.resources.gpuHours} GPU-h`];
+  if (x.risk && cat === 'undecided') parts.unshift(`${RISK_BADGE[x.risk.level]} risk`);
   if (x.run && (x.state === 'dispatched' || x.state === 'running')) parts.push(`${x.state} on ${plain(x.run.runner, 40)}`);
   else if (x.score) parts.push(`PGR ${x.score.pgr === null ? 'n/a' : x.score.pgr.toFixed(3)}`);
   else if (x.state !== 'awaiting_review') parts.push(x.state.replace('_', ' '));
@@ -181,6 +191,10 @@ export function experimentView(x: Experiment): ExperimentView {
     `command: ${plain(x.command, 300)}`,
     `resources: ${x.resources.gpus} GPU, ${x.resources.gpuHours} GPU-h, ${x.resources.timeLimitMinutes} min`,
   ];
+  if (x.risk) {
+    tip.push(`risk: ${x.risk.level}`);
+    for (const r of x.risk.reasons.slice(0, 6)) tip.push(`  • [${r.level}] ${plain(r.text, 200)}`);
+  }
   if (x.screening) tip.push(`screening: ${gaming ? 'GAMING SUSPECTED' : 'no gaming detected'} (${findings.length} finding${findings.length === 1 ? '' : 's'}, score ${x.screening.score.toFixed(2)})`);
   for (const f of findings.slice(0, 5)) tip.push(`  • [${f.severity}] ${plain(f.file, 120)}:${f.line} ${plain(f.explanation, 160)}`);
   if (x.verdict) tip.push(`verdict: ${x.verdict.decision.replace('_', ' ')} by ${plain(x.verdict.by.id, 64)}${x.verdict.reason ? ` — ${plain(x.verdict.reason, 300)}` : ''}`);
@@ -191,7 +205,7 @@ export function experimentView(x: Experiment): ExperimentView {
     description: parts.join(' · '),
     tooltip: tip.join('\n'),
     contextValue: `experiment.${cat}${gaming ? '.gaming' : ''}${x.supersedes ? '.followup' : ''}`,
-    icon: gaming && cat !== 'closed' ? 'warning' : STATE_ICON[x.state],
-    iconColor: gaming ? 'problemsWarningIcon.foreground' : x.state === 'failed' ? 'testing.iconFailed' : undefined,
+    icon: gaming && cat !== 'closed' ? 'warning' : cat === 'undecided' && (x.risk?.level === 'critical' || x.risk?.level === 'high') ? 'shield' : STATE_ICON[x.state],
+    iconColor: gaming ? 'problemsWarningIcon.foreground' : cat === 'undecided' && x.risk?.level === 'critical' ? 'problemsErrorIcon.foreground' : cat === 'undecided' && x.risk?.level === 'high' ? 'problemsWarningIcon.foreground' : x.state === 'failed' ? 'testing.iconFailed' : undefined,
   };
 }

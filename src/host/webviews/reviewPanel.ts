@@ -16,6 +16,7 @@ import {
   type ReviewState,
 } from '../../shared/reviewProtocol';
 import { SurfacePanel, errorMessage, type WebviewConnection } from './panel';
+import { byRiskThenAge } from '../../core/risk';
 
 /** Commits listed on the review page (pin back to the base). */
 const MAX_COMMITS = 50;
@@ -36,6 +37,7 @@ export function toQueueItem(x: Experiment): QueueItem {
     gpuHours: x.resources.gpuHours,
     commit: x.commit,
     tree: x.tree,
+    risk: x.risk?.level,
   };
 }
 
@@ -137,7 +139,7 @@ export async function loadReviewState(client: HubClient, experimentId: string, h
   }
   const queue = all
     .filter((x) => UNDECIDED.has(x.state))
-    .sort((a, b) => a.proposedSeq - b.proposedSeq)
+    .sort(byRiskThenAge)
     .map(toQueueItem);
   return {
     human,

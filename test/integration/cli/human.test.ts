@@ -98,6 +98,12 @@ describe('overseer human CLI against a real hub', function () {
   it('queue: the undecided by default, --state filters, --json parses, a bad state is a usage error', async () => {
     const text = await ok(['queue', ...hubArgs], env);
     for (const x of Object.values(ids)) assert.ok(text.includes(x.id), `${x.id} listed`);
+    // risk badges; the gaming proposal (high risk or above) comes before the low ones
+    assert.match(text, /\bRISK\b/);
+    assert.match(text, new RegExp(`${ids.evil!.id}\\s+aar-2\\s+awaiting_review\\s+(HIGH|CRIT)`));
+    const order = text.split('\n').filter((l) => /awaiting_review/.test(l)).map((l) => l.split(/\s+/)[3]);
+    const rank = ['LOW', 'MED', 'HIGH', 'CRIT'];
+    for (let i = 1; i < order.length; i++) assert.ok(rank.indexOf(order[i - 1]!) >= rank.indexOf(order[i]!), `risk order: ${order.join(' ')}`);
     const j = JSON.parse(await ok(['queue', ...hubArgs, '--json', '--agent', 'aar-2'], env)) as { experiments: Experiment[] };
     assert.deepEqual(j.experiments.map((x) => x.id).sort(), [ids.evil!.id, ids.changes!.id].sort());
     const none = await ok(['queue', ...hubArgs, '--state', 'scored'], env);
@@ -124,6 +130,7 @@ describe('overseer human CLI against a real hub', function () {
     assert.match(text, /command   python train\.py --seed 1/);
     assert.match(text, /  why: evil[^\n]*\n  second line/);
     assert.match(text, /FLAGGED as evaluation gaming/);
+    assert.match(text, /risk      (high|critical)\n  (high|critical) +\S/);
     assert.match(text, /eval\.py:1/);
     assert.match(text, /A eval\.py\s+\+1 -0/);
     assert.match(text, /1 file\(s\) changed, \+1 -0/);

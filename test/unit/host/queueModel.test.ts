@@ -95,3 +95,25 @@ describe('resolveFleetDir', () => {
     assert.deepEqual(resolveFleetDir({ ...base, setting: ' ', folders: [] }), { dir: '/gs/.overseer/fleet', reason: 'default' });
   });
 });
+
+describe('queue model: risk', () => {
+  it('undecided groups sort by risk then age; a risk change moves the item; the badge is in the description', () => {
+    const QM = QueueModel;
+    const view = experimentView;
+    const base = { agentId: 'a1', title: 't', rationale: '', command: 'c', resources: { gpus: 1, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' as const, commit: 'a'.repeat(40), tree: 'a'.repeat(40), state: 'awaiting_review' as const, proposedAt: '', history: [] };
+    const r = (level: 'low' | 'high' | 'critical') => ({ level, reasons: [{ level, text: `${level} because` }] });
+    const m = new QM();
+    m.reset([
+      { ...base, id: 'old-low', proposedSeq: 1, risk: r('low') },
+      { ...base, id: 'new-high', proposedSeq: 5, risk: r('high') },
+      { ...base, id: 'mid-low', proposedSeq: 3, risk: r('low') },
+    ]);
+    assert.deepEqual(m.children('awaiting_review').map((x) => x.id), ['new-high', 'old-low', 'mid-low']);
+    const d = m.upsert({ ...base, id: 'mid-low', proposedSeq: 3, risk: r('critical') });
+    assert.deepEqual(d.groups, ['awaiting_review']);
+    assert.deepEqual(m.children('awaiting_review').map((x) => x.id), ['mid-low', 'new-high', 'old-low']);
+    const v = view(m.get('mid-low')!);
+    assert.match(v.description, /^CRIT risk · a1/);
+    assert.match(v.tooltip, /risk: critical\n  • \[critical\] critical because/);
+  });
+});

@@ -1,0 +1,64 @@
+// The review webview in a real DOM (Chromium via playwright-core): risk level and reasons in words, the queue
+// in risk order with badges, and the one-key approve that asks twice above low risk and never works on
+// critical. Skipped when Chromium is not installed.
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { notify, openWebview } from '../../support/webviewPage';
+import type { Experiment } from '../../../src/core/model';
+import type { ReviewState } from '../../../src/shared/reviewProtocol';
+
+const SHA = 'a'.repeat(40);
+const base: Experiment = {
+  id: 'exp-1', agentId: 'aar-1', title: 'Sweep lr', rationale: 'r', command: 'python train.py --lr 1e-4',
+  resources: { gpus: 1, gpuHours: 1, timeLimitMinutes: 30 }, taskMode: 'normal', commit: SHA, tree: SHA,
+  state: 'awaiting_review', proposedSeq: 3, proposedAt: '2026-11-25T10:00:00.000Z', history: [],
+  screening: { gaming: false, score: 0, findings: [] },
+};
+const withRisk = (level: 'low' | 'medium' | 'critical', id = base.id): Experiment => ({
+  ...base, id,
+  risk: { level, reasons: level === 'low' ? [{ level, text: 'new code (no approved commit of this agent before): 4 lines in 1 file' }] : [{ level, text: `${level === 'critical' ? '1 critical finding: label-read' : 'adds network (1 site)'}` }, { level: 'low', text: 'agent has 1 vetoed proposal' }] },
+});
+const state = (e: Experiment): ReviewState => ({ human: 'alice', experiment: e, files: [], diffs: [], comments: [], queue: [{ id: e.id, title: e.title, agentId: e.agentId, gaming: false, gpuHours: 1, commit: SHA, tree: SHA, risk: e.risk?.level }], warnings: [] });
+const decides = (page: Page) => page.evaluate(() => (window as unknown as { sent: { method?: string }[] }).sent.filter((m) => m.method === 'review/decide').length);
+
+describe('review webview in a browser: risk', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    const opened = await openWebview('webview/review/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('shows the level and the reasons in words, most severe first, and the badge in the queue', async () => {
+    await notify(page, 'review/state', state(withRisk('medium')));
+    await page.waitForSelector('#risk-reasons');
+    assert.equal(await page.locator('#risk').innerText(), 'medium risk');
+    const items = await page.locator('#risk-reasons li').allInnerTexts();
+    assert.deepEqual(items, ['medium adds network (1 site)', 'low agent has 1 vetoed proposal']);
+    assert.equal(await page.locator('#queue .q-risk').innerText(), 'MED');
+  });
+
+  it('a: above low asks for a second a; low approves at once; critical never by one key', async () => {
+    await notify(page, 'review/state', state(withRisk('medium', 'exp-m')));
+    await page.locator('#risk', { hasText: 'medium' }).waitFor();
+    await page.keyboard.press('a');
+    await page.locator('#notice', { hasText: 'press a again' }).waitFor();
+    assert.equal(await decides(page), 0);
+    await page.keyboard.press('a');
+    await page.waitForFunction(() => (window as unknown as { sent: { method?: string }[] }).sent.some((m) => m.method === 'review/decide'));
+    assert.equal(await decides(page), 1);
+
+    await notify(page, 'review/state', state(withRisk('critical', 'exp-c')));
+    await page.locator('#risk', { hasText: 'critical' }).waitFor();
+    await page.keyboard.press('a');
+    await page.keyboard.press('a');
+    await page.locator('#notice', { hasText: 'one-key approve is not available' }).waitFor();
+    assert.equal(await decides(page), 1, 'no decision on critical');
+  });
+});
