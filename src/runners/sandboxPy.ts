@@ -331,6 +331,12 @@ def main():
                 pass
         except (BlockingIOError, InterruptedError):
             pass
+    # A scheduler's cancel (scancel) signals every process of the job at once: the command may die of that
+    # SIGTERM before the supervisor's own copy is handled. That is a stop too, and what was detached at the last
+    # scan is named, not only what is still alive now.
+    if rc == 143 and not stopping.is_set():
+        stopping.wait(0.5)
+        stopping.set()
     left = [] if limited else procs()
     if stopping.is_set():
         for q in left:
