@@ -2,20 +2,16 @@
 // analysed files it imports) and the command line (Bash grammar), folds disguised constants, computes the
 // capabilities the change adds and a simple data flow, and applies rules that combine them with the task's
 // declared rules. Findings sit on the file:line of added or changed code.
-import type { ScreeningFinding, Severity, TaskMode } from '../core/model';
+import type { ScreeningFinding, Severity } from '../core/model';
 import { isResultArtifactPath, isScoringPath, isTestPath } from './codeText';
+import type { DetectorContext } from './detectors';
 import type { ChangedFile, ParsedProposalDiff } from './patchModel';
 import { analysePython, type CallFact, candidatePaths, importedModules, type PySource, type PyFacts } from './pyFlow';
 import { languageOf, parseText, type SyntaxNode } from './syntax';
 import { matchesAny, namesPath, type TaskRules } from './taskRules';
 
-export interface StructuralInput {
-  diff: ParsedProposalDiff;
-  command: string;
-  taskMode: TaskMode;
-  title: string;
-  rationale: string;
-  allowedHosts: readonly string[];
+/** What the line detectors get, plus the task rules and file access. */
+export interface StructuralInput extends DetectorContext {
   rules: TaskRules;
   /** Any file at the pinned commit (context for imports); undefined if absent. */
   files?: (path: string) => Promise<string | undefined>;
