@@ -95,7 +95,16 @@ export const eventSchemas = {
   }),
   'experiment.screening_started': z.strictObject({ experimentId: id }),
   'experiment.screened': z.strictObject({ experimentId: id, report: screeningReportSchema }),
-  'experiment.approved': z.strictObject({ experimentId: id, commit: sha, tree: sha, note: text(2000).optional() }),
+  /** By a human; or by the system under an approval policy a human set (`policy` names the rule and version). */
+  'experiment.approved': z.strictObject({
+    experimentId: id,
+    commit: sha,
+    tree: sha,
+    note: text(2000).optional(),
+    policy: z
+      .strictObject({ rule: text(100), version: z.number().int().positive(), setBy: text(64), sampled: z.boolean() })
+      .optional(),
+  }),
   'experiment.vetoed': z.strictObject({ experimentId: id, commit: sha, tree: sha, reason: text(4000).min(1) }),
   'experiment.changes_requested': z.strictObject({
     experimentId: id,
@@ -206,6 +215,19 @@ export const eventSchemas = {
     summary: text(2000),
     report: jsonRecord,
   }),
+  /** A human sets the approval policy (core/policy.ts): CEL rules; only humans may. */
+  'policy.set': z.strictObject({
+    version: z.number().int().positive(),
+    rules: z.array(z.strictObject({ name: text(100).min(1), expr: text(4000).min(1) })).max(50),
+    auditShare: z.number().min(0).max(1),
+    note: text(2000).optional(),
+  }),
+  /** A rule stops approving (a flagged audit); only a human's `policy.rule_enabled` turns it back on. */
+  'policy.rule_disabled': z.strictObject({ rule: text(100), version: z.number().int().positive(), reason: text(2000), experimentId: id.optional() }),
+  'policy.rule_enabled': z.strictObject({ rule: text(100), version: z.number().int().positive() }),
+  /** A human's post-hoc audit of a sampled automatic approval. */
+  'audit.confirmed': z.strictObject({ experimentId: id, note: text(2000).optional() }),
+  'audit.flagged': z.strictObject({ experimentId: id, reason: text(2000).min(1) }),
   /** A human configured a runner with `"sandbox": "none"`: its runs are not confined (a standing warning). */
   'runner.unconfined': z.strictObject({ runner: text(100), confined: z.boolean() }),
 } as const;

@@ -11,6 +11,7 @@ import type {
   InboxItem,
   ReviewComment,
 } from './model';
+import type { Policy } from './policy';
 
 const AUDITED = new Set([
   'agent.registered',
@@ -33,6 +34,11 @@ const AUDITED = new Set([
   'runner.lost',
   'run.report',
   'runner.unconfined',
+  'policy.set',
+  'policy.rule_disabled',
+  'policy.rule_enabled',
+  'audit.confirmed',
+  'audit.flagged',
 ]);
 
 /** One point of the fleet's diversity history (from a `diversity.measured` event). */
@@ -92,6 +98,18 @@ export interface FleetSnapshotState {
   finals?: FinalEvaluation[];
 }
 
+export interface AutoApproval {
+  experimentId: string;
+  agentId: string;
+  rule: string;
+  version: number;
+  setBy: string;
+  sampled: boolean;
+  seq: number;
+  ts: string;
+  audit?: { outcome: 'confirmed' | 'flagged'; by: string; seq: number; note?: string };
+}
+
 export class FleetState {
   name = '';
   baseBranch = 'main';
@@ -111,6 +129,12 @@ export class FleetState {
   readonly finals: FinalEvaluation[] = [];
   /** Runners a human set to `"sandbox": "none"` (runner.unconfined): a standing warning. */
   readonly unconfinedRunners = new Map<string, { seq: number; ts: string }>();
+  /** The approval policy a human set last (`policy.set`); undefined: off (the default). */
+  policy: Policy | undefined;
+  /** Rules of the current policy a flagged audit disabled (until a human re-enables them). */
+  readonly disabledRules = new Set<string>();
+  /** Automatic approvals, oldest first: experiment, rule, version, whether sampled, and the audit outcome. */
+  readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
   readonly openProbingAlerts = new Map<string, number>();
 
@@ -234,6 +258,11 @@ export class FleetState {
         }
         x.state = decision;
         x.verdict = { decision, by: e.actor, reason, commit: e.data.commit, tree: e.data.tree, seq: e.seq, ts: e.ts };
+        const pol = e.type === 'experiment.approved' ? e.data.policy : undefined;
+        if (pol) {
+          x.verdict.policy = { ...pol };
+          this.autoApprovals.push({ experimentId: x.id, agentId: x.agentId, ...pol, seq: e.seq, ts: e.ts });
+        }
         this.history(x, e, `${decision.replace('_', ' ')} by ${e.actor.id}${reason ? `: ${reason}` : ''}`);
         this.notify(x.agentId, {
           ...when,
@@ -431,6 +460,24 @@ export class FleetState {
         if (a) a.used.evalQueries += 1;
         break;
       }
+      case 'policy.set':
+        // only a human sets policy (the service refuses anyone else; a forged event is ignored here too)
+        if (e.actor.kind !== 'human') break;
+        this.policy = { version: e.data.version, setBy: e.actor.id, seq: e.seq, ts: e.ts, rules: e.data.rules.map((r) => ({ ...r })), auditShare: e.data.auditShare, note: e.data.note };
+        this.disabledRules.clear();
+        break;
+      case 'policy.rule_disabled':
+        if (this.policy?.version === e.data.version) this.disabledRules.add(e.data.rule);
+        break;
+      case 'policy.rule_enabled':
+        if (e.actor.kind === 'human' && this.policy?.version === e.data.version) this.disabledRules.delete(e.data.rule);
+        break;
+      case 'audit.confirmed':
+      case 'audit.flagged': {
+        const a = this.autoApprovals.find((q) => q.experimentId === e.data.experimentId);
+        if (a && e.actor.kind === 'human') a.audit = { outcome: e.type === 'audit.confirmed' ? 'confirmed' : 'flagged', by: e.actor.id, seq: e.seq, note: 'reason' in e.data ? e.data.reason : e.data.note };
+        break;
+      }
       case 'eval.probing_suspected':
         this.openProbingAlerts.set(e.data.agentId, (this.openProbingAlerts.get(e.data.agentId) ?? 0) + 1);
         break;
@@ -478,6 +525,11 @@ export class FleetState {
     const groups = new Map<ExperimentState, Experiment[]>(order.map((s) => [s, []]));
     for (const x of this.experiments.values()) groups.get(x.state)!.push(x);
     return order.map((state) => ({ state, experiments: groups.get(state)! })).filter((g) => g.experiments.length);
+  }
+
+  /** Sampled automatic approvals no human has audited yet (the post-hoc audit queue), oldest first. */
+  auditQueue(): AutoApproval[] {
+    return this.autoApprovals.filter((a) => a.sampled && !a.audit);
   }
 
   /** The agent's record as risk reads it: vetoes, open probing alerts, runs whose report names violations. */

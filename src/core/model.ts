@@ -83,6 +83,8 @@ export interface Verdict {
   tree: string;
   seq: number;
   ts: string;
+  /** Set when an approval policy approved (the rule, the policy version and the human who set it). */
+  policy?: { rule: string; version: number; setBy: string; sampled: boolean };
 }
 
 export type RunEndState = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';

@@ -10,6 +10,7 @@ import { Ledger, LedgerCorruptError } from './ledger';
 import { DomainError, UNDECIDED, canTransition } from './lifecycle';
 import type { Actor, Budget, Experiment, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
 import { SYSTEM } from './model';
+import { DEFAULT_AUDIT_SHARE, checkRules, hardLimit, sampled, type PolicyFacts } from './policy';
 import { Sandbox } from '../git/sandbox';
 import { ensureHubRepo, hubRepoPath, importWorkingCopy, pinCommit } from '../git/hubRepo';
 
@@ -400,6 +401,68 @@ export class FleetService {
     }
     await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined });
     return x;
+  }
+
+  // ---- approval policies (core/policy.ts): humans set them; the system applies them; humans audit them
+
+  /** A human sets a new policy version (replacing the rules; every rule enabled). */
+  async setPolicy(actor: Actor, p: { rules: { name: string; expr: string }[]; auditShare?: number; note?: string }): Promise<number> {
+    this.requireHuman(actor, 'change the approval policy');
+    const errors = checkRules(p.rules);
+    if (errors.length) throw new DomainError('invalid', `invalid policy: ${errors.join('; ')}`);
+    const version = (this.state.policy?.version ?? 0) + 1;
+    await this.ledger.append('policy.set', actor, { version, rules: p.rules, auditShare: p.auditShare ?? DEFAULT_AUDIT_SHARE, note: p.note });
+    return version;
+  }
+
+  /** A human re-enables a rule a flagged audit disabled. */
+  async enableRule(actor: Actor, rule: string): Promise<void> {
+    this.requireHuman(actor, 'enable a policy rule');
+    const p = this.state.policy;
+    if (!p || !p.rules.some((r) => r.name === rule)) throw new DomainError('not_found', `no rule ${JSON.stringify(rule)} in the current policy`);
+    if (!this.state.disabledRules.has(rule)) throw new DomainError('conflict', `rule ${JSON.stringify(rule)} is enabled`);
+    await this.ledger.append('policy.rule_enabled', actor, { rule, version: p.version });
+  }
+
+  /** The system approves under the current policy (the caller evaluated it; the hard limits are checked again). */
+  async autoApprove(experimentId: string, outcome: { rule: string }, facts: PolicyFacts): Promise<Experiment | undefined> {
+    const p = this.state.policy;
+    const x = this.experimentOrThrow(experimentId);
+    if (!p || this.state.disabledRules.has(outcome.rule) || !p.rules.some((r) => r.name === outcome.rule)) return undefined;
+    if (x.state !== 'awaiting_review' || hardLimit(x, facts)) return undefined;
+    const b = this.state.budgetOf(x.agentId);
+    if (b && b.used.gpuHours + x.resources.gpuHours > b.budget.gpuHours + 1e-9) return undefined; // a human decides
+    const isSampled = sampled(x.id, p.version, p.auditShare);
+    await this.ledger.append('experiment.approved', SYSTEM, {
+      experimentId,
+      commit: x.commit,
+      tree: x.tree,
+      note: `approved by policy v${p.version} rule ${outcome.rule} (set by ${p.setBy})`,
+      policy: { rule: outcome.rule, version: p.version, setBy: p.setBy, sampled: isSampled },
+    });
+    return x;
+  }
+
+  /** A human audits a sampled automatic approval: confirm it, or flag it (pauses the agent, disables the rule). */
+  async audit(actor: Actor, experimentId: string, a: { outcome: 'confirm' | 'flag'; reason?: string }): Promise<void> {
+    this.requireHuman(actor, 'audit automatic approvals');
+    const auto = this.state.autoApprovals.find((q) => q.experimentId === experimentId);
+    if (!auto) throw new DomainError('not_found', `${experimentId} was not approved by a policy`);
+    if (auto.audit) throw new DomainError('conflict', `${experimentId} was already ${auto.audit.outcome} by ${auto.audit.by}`);
+    if (a.outcome === 'confirm') {
+      await this.ledger.append('audit.confirmed', actor, { experimentId, note: a.reason || undefined });
+      return;
+    }
+    const reason = a.reason?.trim();
+    if (!reason) throw new DomainError('invalid', 'a flag needs a reason');
+    await this.ledger.append('audit.flagged', actor, { experimentId, reason });
+    const p = this.state.policy;
+    if (p && p.version === auto.version && !this.state.disabledRules.has(auto.rule)) {
+      await this.ledger.append('policy.rule_disabled', actor, { rule: auto.rule, version: p.version, reason: `audit of ${experimentId} flagged: ${reason}`.slice(0, 2000), experimentId });
+    }
+    if (this.state.agent(auto.agentId)?.status !== 'paused') {
+      await this.ledger.append('agent.paused', actor, { agentId: auto.agentId, reason: `automatic approval of ${experimentId} flagged in audit: ${reason}`.slice(0, 2000) });
+    }
   }
 
   async veto(actor: Actor, experimentId: string, pin: { commit: string; tree: string; reason: string }): Promise<Experiment> {

@@ -10,6 +10,7 @@ import type { HubContext } from './ops';
 import * as S from './schemas';
 import { toAarFinding } from './forum';
 import * as attention from './attention';
+import { readFleetConfig } from './fleetSetup';
 import { byRiskThenAge } from '../core/risk';
 import { UNDECIDED } from '../core/lifecycle';
 
@@ -210,6 +211,40 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     reply.code(201);
     return c;
   });
+  // ---------------------------------------------------------------- approval policies (humans set and audit them)
+  const policyView = () => {
+    const s = st();
+    const hourAgo = Date.now() - 3600_000;
+    return {
+      policy: s.policy ?? null,
+      disabledRules: [...s.disabledRules],
+      auditQueue: s.auditQueue(),
+      lastHour: s.autoApprovals.filter((a) => Date.parse(a.ts) >= hourAgo),
+      autoApproved: s.autoApprovals.length,
+    };
+  };
+  r.route('GET', '/api/policy', { who: 'human', query: S.noQuery }, () => policyView());
+  r.route('POST', '/api/policy', { who: 'human', body: S.policyBody, query: S.noQuery }, async ({ actor, body }) => {
+    let p: { rules: { name: string; expr: string }[]; auditShare?: number; note?: string } = { rules: body.rules ?? [], auditShare: body.auditShare, note: body.note };
+    if (body.fromFleetJson) {
+      if (body.rules) throw new HttpError(400, 'invalid', 'give rules or fromFleetJson, not both');
+      const raw = readFleetConfig(ctx.fleetDir).approvalPolicy as { rules?: unknown; auditShare?: unknown } | undefined;
+      const parsed = S.policyBody.safeParse({ rules: raw?.rules, auditShare: raw?.auditShare });
+      if (!raw || !parsed.success) throw new HttpError(400, 'invalid', 'fleet.json has no valid "approvalPolicy" ({ "rules": [{ "name", "expr" }], "auditShare" })');
+      p = { rules: parsed.data.rules ?? [], auditShare: parsed.data.auditShare, note: body.note ?? 'from fleet.json' };
+    }
+    await svc.setPolicy(actor, p);
+    return policyView();
+  });
+  r.route('POST', '/api/policy/rules/:name/enable', { who: 'human', params: S.ruleParams, body: S.emptyBody, query: S.noQuery }, async ({ actor, params }) => {
+    await svc.enableRule(actor, params.name);
+    return policyView();
+  });
+  r.route('POST', '/api/audits/:id', { who: 'human', params: S.idParams, body: S.auditBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await svc.audit(actor, params.id, body);
+    return policyView();
+  });
+
   // ---------------------------------------------------------------- triage (humans): risk order and sweeps
   r.route('GET', '/api/triage', { who: 'human', query: S.noQuery }, async () => ({ experiments: await attention.triage(ctx), sweeps: await attention.openSweeps(ctx) }));
   r.route('POST', '/api/sweeps/decide', { who: 'human', body: S.sweepDecisionBody, query: S.noQuery }, async ({ actor, body }) => {

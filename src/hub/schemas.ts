@@ -135,6 +135,15 @@ export const contentQuery = z.strictObject({ path: str(4096).min(1), side: z.enu
 const pin = { commit: shaParam, tree: shaParam };
 export const approveBody = z.strictObject({ ...pin, note: str(2000).optional() });
 export const vetoBody = z.strictObject({ ...pin, reason: nonEmpty(4000) });
+/** A human sets the approval policy: rules given here, or the `approvalPolicy` section of fleet.json. */
+export const policyBody = z.strictObject({
+  rules: z.array(z.strictObject({ name: nonEmpty(100), expr: nonEmpty(4000) })).max(50).optional(),
+  auditShare: z.number().min(0).max(1).optional(),
+  note: str(2000).optional(),
+  fromFleetJson: z.boolean().optional(),
+});
+export const ruleParams = z.strictObject({ name: nonEmpty(100) });
+export const auditBody = z.strictObject({ outcome: z.enum(['confirm', 'flag']), reason: str(2000).optional() });
 /** One decision for a sweep: each member is decided at the pin the human was shown (its own commit). */
 export const sweepDecisionBody = z.strictObject({
   decision: z.enum(['approve', 'veto', 'request_changes']),

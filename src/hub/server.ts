@@ -22,6 +22,7 @@ import {
   startHubDispatcher,
 } from './integrations';
 import { type HubContext, parseMaxOpenProposals } from './ops';
+import { startPolicyEngine } from './policy';
 import { readFleetConfig } from './fleetSetup';
 import { registerRoutes } from './routes';
 import { SseHub } from './sse';
@@ -237,6 +238,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const app = buildApp(opts.bodyLimit ?? DEFAULT_BODY_LIMIT, !!opts.logger);
     const router = new Router(app, tokens);
     registerRoutes(router, ctx);
+    const policy = startPolicyEngine(ctx, warn);
+    cleanups.push(() => policy.stop());
     const sse = new SseHub(service, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
     sse.register(router);
     registerMcp(app, tokens, ctx);
@@ -275,6 +278,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         await service.idle();
         await runs.idle();
         await Promise.allSettled([...pendingRecords]);
+        await service.idle();
+        await policy.idle();
         await service.idle();
       },
       close() {
