@@ -12,6 +12,7 @@ const AREAS: [name: string, file: string, fn: string][] = [
   ['attack', 'attack', 'benchAttack'],
   ['extension', 'extension', 'benchExtension'],
   ['fleet', 'fleet', 'benchFleet'],
+  ['attention', 'attention', 'benchAttention'],
 ];
 
 async function main(): Promise<void> {
