@@ -19,6 +19,11 @@ const ICON: Record<string, string> = {
   'budget.set': 'dashboard',
   'eval.probing_suspected': 'warning',
   'auth.token_created': 'key',
+  'policy.set': 'law',
+  'policy.rule_disabled': 'circle-slash',
+  'policy.rule_enabled': 'pass',
+  'audit.confirmed': 'verified',
+  'audit.flagged': 'report',
 };
 
 export class AuditTreeProvider extends DisposableBase implements vscode.TreeDataProvider<AuditEntry> {
