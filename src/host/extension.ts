@@ -57,11 +57,13 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   const render = () => {
     const s = conn.status;
     const n = queue.model.awaitingCount();
-    queueView.badge = n ? { value: n, tooltip: `${n} experiment${n === 1 ? '' : 's'} awaiting review` } : undefined;
+    const urgent = queue.model.urgentCount();
+    queueView.badge = n ? { value: n, tooltip: `${n} experiment${n === 1 ? '' : 's'} awaiting review${urgent ? `, ${urgent} high or critical risk` : ''}` } : undefined;
     if (s.state === 'connected') {
-      status.text = `$(eye) ${n} to review`;
-      status.tooltip = `Overseer: ${n} awaiting review — ${s.mode} hub${s.url ? ` ${s.url}` : ''}, acting as ${conn.human}`;
-      status.backgroundColor = n ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      status.text = `$(eye) ${n} to review${urgent ? ` · $(shield) ${urgent} high risk` : ''}`;
+      status.tooltip = `Overseer: ${n} awaiting review${urgent ? `, ${urgent} of high or critical risk` : ''} — ${s.mode} hub${s.url ? ` ${s.url}` : ''}, acting as ${conn.human}`;
+      // the warning colour only for what needs a human now (high/critical risk), not for every proposal
+      status.backgroundColor = urgent ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     } else {
       status.text = s.state === 'error' ? '$(error) Overseer' : '$(sync~spin) Overseer';
       status.tooltip = `Overseer hub: ${s.state}${s.error ? ` — ${s.error}` : ''}`;

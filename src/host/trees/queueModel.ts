@@ -130,7 +130,14 @@ export class QueueModel {
     return n;
   }
 
-  /** Undecided experiments in triage order (awaiting review first, oldest first). */
+  /** Undecided proposals that need a human now: high or critical risk. */
+  urgentCount(): number {
+    let n = 0;
+    for (const st of UNDECIDED) for (const x of this.groups.get(st)?.values() ?? []) if (x.risk?.level === 'high' || x.risk?.level === 'critical') n++;
+    return n;
+  }
+
+  /** Undecided experiments in triage order (awaiting review first; within a state by risk, then oldest first). */
   triageOrder(): Experiment[] {
     return (['awaiting_review', 'screening', 'proposed'] as const).flatMap((s) => [...this.children(s)]);
   }

@@ -112,6 +112,7 @@ describe('queue model: risk', () => {
     const d = m.upsert({ ...base, id: 'mid-low', proposedSeq: 3, risk: r('critical') });
     assert.deepEqual(d.groups, ['awaiting_review']);
     assert.deepEqual(m.children('awaiting_review').map((x) => x.id), ['mid-low', 'new-high', 'old-low']);
+    assert.equal(m.urgentCount(), 2, 'high and critical need a human now');
     const v = view(m.get('mid-low')!);
     assert.match(v.description, /^CRIT risk · a1/);
     assert.match(v.tooltip, /risk: critical\n  • \[critical\] critical because/);
