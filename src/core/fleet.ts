@@ -544,11 +544,12 @@ export class FleetState {
     return { vetoes, openAlerts: this.openProbingAlerts.get(agentId) ?? 0, runViolations };
   }
 
-  /** The agent's last approved commit proposed before `beforeSeq` (what a re-run is compared with). */
-  lastApprovedOf(agentId: string, beforeSeq: number): Experiment | undefined {
+  /** The agent's last approved commit proposed before `beforeSeq` (what a re-run is compared with), among the
+   * approvals recorded before `approvedBefore` (a decided proposal keeps the comparison it was decided with). */
+  lastApprovedOf(agentId: string, beforeSeq: number, approvedBefore = Infinity): Experiment | undefined {
     let best: Experiment | undefined;
     for (const x of this.experiments.values()) {
-      if (x.agentId !== agentId || x.verdict?.decision !== 'approved' || x.proposedSeq >= beforeSeq) continue;
+      if (x.agentId !== agentId || x.verdict?.decision !== 'approved' || x.proposedSeq >= beforeSeq || x.verdict.seq >= approvedBefore) continue;
       if (!best || x.verdict.seq > best.verdict!.seq) best = x;
     }
     return best;

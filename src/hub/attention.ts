@@ -34,6 +34,9 @@ function protectedPaths(ctx: HubContext): string[] {
 
 const commandShape = (c: string) => splitLiterals(c).shape;
 
+/** The approved commit a proposal is compared with: for a decided one, as of its decision (stable facts). */
+const lastApproved = (ctx: HubContext, x: Experiment) => ctx.service.state.lastApprovedOf(x.agentId, x.proposedSeq, x.verdict?.seq ?? Infinity);
+
 async function computeFacts(ctx: HubContext, x: Experiment): Promise<DiffFacts | undefined> {
   const sb = ctx.service.sandbox(x.agentId);
   try {
@@ -41,7 +44,7 @@ async function computeFacts(ctx: HubContext, x: Experiment): Promise<DiffFacts |
     const lines = files.reduce((n, f) => n + f.additions + f.deletions, 0);
     const prot = protectedPaths(ctx);
     const facts: DiffFacts = { files: files.map((f) => f.path), lines, protectedTouched: prot.length ? files.map((f) => f.path).filter((p) => matchesAny(p, prot)) : [] };
-    const prev = ctx.service.state.lastApprovedOf(x.agentId, x.proposedSeq);
+    const prev = lastApproved(ctx, x);
     if (prev) {
       const sameCommand = commandShape(prev.command) === commandShape(x.command);
       if (prev.commit === x.commit) facts.sinceApproved = { commit: prev.commit, valuesOnly: sameCommand, lines: 0 };
@@ -60,7 +63,7 @@ async function computeFacts(ctx: HubContext, x: Experiment): Promise<DiffFacts |
 export function diffFacts(ctx: HubContext, x: Experiment): Promise<DiffFacts | undefined> {
   const c = cache(ctx).facts;
   // the comparison base is the agent's last approved commit: a new approval makes new facts
-  const key = `${x.id}@${x.screening ? 's' : '-'}@${ctx.service.state.lastApprovedOf(x.agentId, x.proposedSeq)?.id ?? '-'}`;
+  const key = `${x.id}@${x.screening ? 's' : '-'}@${lastApproved(ctx, x)?.id ?? '-'}`;
   let p = c.get(key);
   if (!p) c.set(key, (p = computeFacts(ctx, x)));
   return p;
