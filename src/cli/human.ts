@@ -283,6 +283,12 @@ const queue = command('queue', {
       return EXIT.ok;
     }
     out(table(['ID', 'AGENT', 'STATE', 'RISK', 'COMMIT', 'FLAGS', 'TITLE'], xs.map((x) => [safeLine(x.id), safeLine(x.agentId), x.state, x.risk ? RISK_BADGE[x.risk.level] : '-', short(x.commit), safeLine(flags(x)), clip(x.title, 60)])));
+    // sweeps among the listed undecided proposals: one row each (decided together with POST /api/sweeps/decide)
+    if (state === 'undecided') {
+      const listed = new Set(xs.map((x) => x.id));
+      const sweeps = (await c.client.triage().catch(() => ({ sweeps: [] }))).sweeps.filter((s) => s.experimentIds.every((i) => listed.has(i)));
+      for (const s of sweeps) out(`sweep ${safeLine(s.id)}: ${clip(s.label, 160)}${s.risk ? ` · ${RISK_BADGE[s.risk.level]}` : ''} (${s.experimentIds.map((i) => safeLine(i)).join(', ')})\n`);
+    }
     return EXIT.ok;
   },
 });

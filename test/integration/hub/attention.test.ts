@@ -1,9 +1,13 @@
 // Attention over HTTP with real git sandboxes: risk on experiments, triage order, sweeps on real diffs.
 import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as path from 'node:path';
 import type { ProposeRequest } from '../../../src/hub/api';
 import { HubError } from '../../../src/hub/client';
 import { startHubFixture, type HubFixture } from '../../support/hubFixture';
 
+const ROOT = path.resolve(__dirname, '../../..');
 const resources = { gpus: 1, gpuHours: 1, timeLimitMinutes: 30 };
 const CONFIG = (lr: string, extra = '') => `{\n  "lr": ${lr},\n  "epochs": 3${extra}\n}\n`;
 const TRAIN = 'import json\ncfg = json.load(open("config.json"))\nprint(cfg["lr"])\n';
@@ -55,6 +59,10 @@ describe('attention: risk, triage and sweeps', function () {
     assert.deepEqual(s.experimentIds, sweep.map((x) => x.id));
     assert.ok(!s.experimentIds.includes(logic.id) && !s.experimentIds.includes(code.id));
     assert.equal(s.label, 'lr ∈ {1e-5, 3e-5, 1e-4}, seed ∈ {0, 1, 2} · 3 experiments');
+    // the human CLI lists the sweep as one row
+    // (asynchronously: the hub runs in this process)
+    const cli = await promisify(execFile)(process.execPath, ['--import=tsx', path.join(ROOT, 'src/cli/main.ts'), 'queue', '--hub', fx.url], { cwd: ROOT, env: { ...process.env, OVERSEER_TOKEN: fx.humanToken }, encoding: 'utf8', timeout: 60_000 });
+    assert.ok(cli.stdout.includes(`sweep ${s.id}: lr ∈ {1e-5, 3e-5, 1e-4}, seed ∈ {0, 1, 2} · 3 experiments`), cli.stdout);
     // triage order: risk, then age
     const rank = { low: 0, medium: 1, high: 2, critical: 3 } as const;
     for (let i = 1; i < t.experiments.length; i++) {
