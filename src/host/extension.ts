@@ -12,6 +12,7 @@ import { AuditTreeProvider } from './trees/auditTree';
 import { ForumTreeProvider } from './trees/forumTree';
 import { QueueTreeProvider } from './trees/queueTree';
 import { registerWebviews } from './webviews/index';
+import { plain } from './text';
 
 /** What activate() returns: the live objects, for the extension-host tests and other extensions. */
 export interface OverseerApi {
@@ -54,14 +55,22 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   const status = vscode.window.createStatusBarItem('overseer.status', vscode.StatusBarAlignment.Left, 50);
   status.name = 'Overseer';
   status.command = 'overseer.queue.focus';
+  // What the approval policy approved in the last hour (from the event stream since connecting).
+  const autoApproved: number[] = [];
+  const autoLastHour = () => {
+    const since = Date.now() - 3600_000;
+    while (autoApproved.length && autoApproved[0]! < since) autoApproved.shift();
+    return autoApproved.length;
+  };
   const render = () => {
     const s = conn.status;
     const n = queue.model.awaitingCount();
+    const auto = autoLastHour();
     const urgent = queue.model.urgentCount();
     queueView.badge = n ? { value: n, tooltip: `${n} experiment${n === 1 ? '' : 's'} awaiting review${urgent ? `, ${urgent} high or critical risk` : ''}` } : undefined;
     if (s.state === 'connected') {
       status.text = `$(eye) ${n} to review${urgent ? ` · $(shield) ${urgent} high risk` : ''}`;
-      status.tooltip = `Overseer: ${n} awaiting review${urgent ? `, ${urgent} of high or critical risk` : ''} — ${s.mode} hub${s.url ? ` ${s.url}` : ''}, acting as ${conn.human}`;
+      status.tooltip = `Overseer: ${n} awaiting review${urgent ? `, ${urgent} of high or critical risk` : ''}${auto ? `; the approval policy approved ${auto} in the last hour` : ''} — ${s.mode} hub${s.url ? ` ${s.url}` : ''}, acting as ${conn.human}`;
       // the warning colour only for what needs a human now (high/critical risk), not for every proposal
       status.backgroundColor = urgent ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     } else {
@@ -72,6 +81,20 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
     status.show();
   };
   sub.push(status, queue.onDidChangeAwaiting(render));
+  sub.push(
+    conn.onEvent((e) => {
+      if (e.type !== 'experiment.approved' || !e.data.policy) return;
+      autoApproved.push(Date.parse(e.ts) || Date.now());
+      render();
+      // a sampled automatic approval needs a human now: the post-hoc audit
+      if (e.data.policy.sampled) {
+        const id = e.data.experimentId;
+        void vscode.window
+          .showInformationMessage(`Overseer audit sample: policy rule "${plain(e.data.policy.rule, 100)}" (v${e.data.policy.version}) approved ${id}. Confirm or flag it.`, 'Open Review')
+          .then((go) => go && vscode.commands.executeCommand('overseer.openReview', id));
+      }
+    }),
+  );
   sub.push(
     conn.onDidChangeStatus((s) => {
       void vscode.commands.executeCommand('setContext', 'overseer.connected', s.state === 'connected' || s.state === 'reconnecting');
