@@ -20,7 +20,8 @@ import { SLURM_ENABLED, useCiSlurmConf } from './slurmEnv';
 const SECRET = 'LABEL-SECRET-7f3a9c';
 
 /** Live host processes whose command line contains `needle`. */
-function hostProcesses(needle: string): string[] {
+/** Live processes on the host whose command line contains `needle` (and, if given, that belong to that experiment's run). */
+function hostProcesses(needle: string, experimentId?: string): string[] {
   const out: string[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -28,7 +29,9 @@ function hostProcesses(needle: string): string[] {
       const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       if (/^[ZX]$/.test(st.slice(st.lastIndexOf(')') + 2).split(' ')[0]!)) continue;
       const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) out.push(`${d} ${cmd}`);
+      if (!cmd.includes(needle)) continue;
+      if (experimentId !== undefined && !fs.readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`OVERSEER_EXPERIMENT_ID=${experimentId}`)) continue;
+      out.push(`${d} ${cmd}`);
     } catch {
       /* gone */
     }
@@ -279,7 +282,8 @@ describe('runners: per-runner limits (fleet.json "limits")', function () {
     const rep = (y: Experiment) => reportOf(g, y.id);
     assert.equal(stateOf(g, forkBomb.id), 'failed');
     assert.ok(named(rep(forkBomb), 'limit', /processes limit: \d+ > 40/), JSON.stringify(rep(forkBomb).items));
-    await waitFor('no fork-bomb process left', () => hostProcesses('sleep 30').length === 0, 10_000);
+    // Only this run's processes count (other tests' sleeps may share the name); the sandbox's pid namespace ends them all.
+    await waitFor('no fork-bomb process left', () => hostProcesses('sleep 30', forkBomb.id).length === 0, 20_000);
     assert.ok(named(rep(logSpam), 'limit', /log limit: \d+ > 524288/), JSON.stringify(rep(logSpam).items));
     const logSize = fs.statSync(path.join(g.dir, 'runs', logSpam.id, 'job.log')).size;
     assert.ok(logSize >= 524288 && logSize < 524288 + 16 * 1024, `the log was cut off at the limit (${logSize} bytes; the run report follows it)`);
