@@ -72,10 +72,14 @@ describe('Overseer webviews (extension host)', function () {
     assert.ok(s.experiment.screening?.gaming, 'screening flagged gaming');
     assert.ok(s.files.some((f) => f.path === 'eval.py'));
     assert.ok(s.diffs.some((d) => d.file === 'eval.py' && d.patch.includes('test_labels.npy')));
-    assert.deepEqual(
-      s.queue.map((q) => q.id),
-      [demo.pending.benign, demo.pending.second, demo.pending.gaming, demo.pending.hostile],
-    );
+    // The queue walks in risk order, then age: the flagged proposals before the benign ones.
+    const byAge = [demo.pending.benign, demo.pending.second, demo.pending.gaming, demo.pending.hostile];
+    const rank: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+    assert.deepEqual(new Set(s.queue.map((q) => q.id)), new Set(byAge));
+    assert.ok(s.queue.every((q) => q.risk !== undefined), 'every queue entry carries its risk');
+    const expected = [...s.queue].sort((a, b) => rank[a.risk!]! - rank[b.risk!]! || byAge.indexOf(a.id) - byAge.indexOf(b.id)).map((q) => q.id);
+    assert.deepEqual(s.queue.map((q) => q.id), expected);
+    assert.ok(expected.indexOf(demo.pending.gaming) < expected.indexOf(demo.pending.benign), 'the flagged proposal comes before the benign one');
     // The same panel is reused for another experiment (j/k triage, queue clicks).
     const again = (await vscode.commands.executeCommand('overseer.openReview', { experimentId: demo.pending.benign })) as PanelLike;
     assert.equal(again, p);
