@@ -127,12 +127,16 @@ async function main(): Promise<void> {
     await wv.locator('#title:not(:has-text("Confidence-weighted auxiliary loss"))').waitFor();
     await shot('review-webview-approved');
 
-    // Keyboard triage: focus the webview and press j (next in the queue).
+    // Keyboard triage: focus the webview and press j (next in the queue; k when the risk order put us last).
     const before = await wv.locator('#title').innerText();
+    const items = wv.locator('.q-item');
+    const n = await items.count();
+    const last = n > 0 && (await items.nth(n - 1).getAttribute('class'))?.includes('current');
+    const key = last ? 'k' : 'j';
     await wv.locator('h1#title').click();
-    await page.keyboard.press('j');
+    await page.keyboard.press(key);
     await wv.locator(`#title:not(:has-text(${JSON.stringify(before)}))`).waitFor();
-    log(`keyboard j: "${before}" -> "${await wv.locator('#title').innerText()}"`);
+    log(`keyboard ${key}: "${before}" -> "${await wv.locator('#title').innerText()}"`);
 
     // 7. Veto another experiment with a reason from the sidebar (inline action + input box).
     await gamingRow.hover();
