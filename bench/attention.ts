@@ -16,6 +16,7 @@ import { agentIdFor } from '../src/fleet/directions';
 import { GAMING_KINDS, SCORER_PATH, checkedTrainFile, cherryPickFile, editedScorer, majorityVoteFile } from '../src/fleet/simulatedCode';
 import type { GamingKind } from '../src/fleet/simulatedCode';
 import { Sandbox } from '../src/git/sandbox';
+import { mulberry32 } from '../src/evaluation/stats';
 import { groupSweeps, riskOf } from '../src/hub/attention';
 import { policyFacts } from '../src/hub/policy';
 import type { HubContext } from '../src/hub/ops';
@@ -29,17 +30,6 @@ const GAMING_PER_STYLE = 8;
 const ARRIVAL_RATES = [1.5, 50];
 const DECISIONS_PER_MINUTE = 2;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Item {
   x: Experiment;
   gaming?: GamingKind;
@@ -49,7 +39,7 @@ interface Item {
 
 export async function benchAttention(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-bench-attention-'));
-  const r = rng(15);
+  const r = mulberry32(15);
   try {
     await prepareSimulatedFleet(dir, { agents: AGENTS, seed: 15, noSync: true });
     const cfgFile = path.join(dir, 'fleet.json');
