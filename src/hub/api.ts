@@ -382,3 +382,30 @@ export interface SweepDecisionRequest {
   reason?: string;
   note?: string;
 }
+
+/** `GET /api/policy` (human), and the answer of every policy and audit change: the approval policy in force
+ * (null: off), its rules disabled by a flagged audit, the post-hoc audit queue, and what it approved in the last hour. */
+export interface PolicyView {
+  policy: import('../core/policy').Policy | null;
+  disabledRules: string[];
+  auditQueue: import('../core/fleet').AutoApproval[];
+  lastHour: import('../core/fleet').AutoApproval[];
+  /** Automatic approvals since the fleet began. */
+  autoApproved: number;
+}
+
+/** `POST /api/policy` (human): a new policy version (its rules replace the old; `rules: []` turns it off), or the
+ * `approvalPolicy` of fleet.json. */
+export interface PolicySetRequest {
+  rules?: { name: string; expr: string }[];
+  auditShare?: number;
+  note?: string;
+  fromFleetJson?: boolean;
+}
+
+/** `POST /api/audits/:experimentId` (human): the post-hoc audit of an automatic approval. A flag pauses the agent
+ * and disables the rule until a human enables it again. */
+export interface AuditRequest {
+  outcome: 'confirm' | 'flag';
+  reason?: string;
+}

@@ -1,6 +1,9 @@
 // HubClient: the typed way the extension, fleet agents and the simulator talk to a hub over HTTP.
 // Uses global fetch; no vscode, no DOM-only APIs. One method per route; failures throw HubError.
 import type {
+  AuditRequest,
+  PolicySetRequest,
+  PolicyView,
   SweepDecisionRequest,
   TriageResponse,
   AarComment,
@@ -235,6 +238,18 @@ export class HubClient {
   }
   decideSweep(body: SweepDecisionRequest): Promise<{ experiments: Experiment[] }> {
     return this.post('/api/sweeps/decide', body);
+  }
+  policy(): Promise<PolicyView> {
+    return this.get('/api/policy');
+  }
+  setPolicy(body: PolicySetRequest): Promise<PolicyView> {
+    return this.post('/api/policy', body);
+  }
+  enablePolicyRule(rule: string): Promise<PolicyView> {
+    return this.post(`/api/policy/rules/${enc(rule)}/enable`, {});
+  }
+  auditApproval(experimentId: string, body: AuditRequest): Promise<PolicyView> {
+    return this.post(`/api/audits/${enc(experimentId)}`, body);
   }
   veto(id: string, body: DecisionRequest & { reason: string }): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/veto`, body);
