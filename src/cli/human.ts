@@ -24,6 +24,7 @@ import type { Experiment, ExperimentState } from '../core/model';
 import { sleep } from '../core/sleep';
 import { RISK_BADGE, riskRank } from '../core/risk';
 import { TokenStore } from '../hub/auth';
+import type { PolicySetRequest, PolicyView } from '../hub/api';
 import { HubClient, HubError } from '../hub/client';
 import { runningHub, startHub } from '../hub/server';
 import { parseCommand } from './args';
@@ -173,7 +174,7 @@ type Handler = (c: Connection, a: { values: ConnectValues & Record<string, unkno
 
 interface Spec {
   usage: string;
-  options?: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   /** Positional arguments: names, all required. */
   args?: string[];
   run: Handler;
@@ -499,6 +500,178 @@ const leaderboard = command('leaderboard', {
   },
 });
 
+// ------------------------------------------------------------------ sweeps, approval policies, post-hoc audits
+
+/** `overseer policy show|set|off|enable`, `overseer audit list|confirm|flag`, `overseer sweep approve|veto|…`:
+ * a command with subcommands, each a `command()` of its own ("policy set", …). */
+function group(name: string, summary: string, subs: Record<string, (argv: string[]) => Promise<number>>, fallback?: string): (argv: string[]) => Promise<number> {
+  const usage = `usage: overseer ${name} ${Object.keys(subs).join('|')} …    ${summary}\n  overseer ${name} <subcommand> --help for its options`;
+  return async (argv) => {
+    const [sub, ...rest] = argv;
+    if (sub === '--help' || sub === '-h') return out(usage + '\n'), EXIT.ok;
+    const run = sub !== undefined ? subs[sub] : undefined;
+    if (run) return run(rest);
+    if (fallback && (sub === undefined || sub.startsWith('-'))) return subs[fallback]!(argv);
+    process.stderr.write(`overseer ${name}: ${sub === undefined ? 'missing subcommand' : `unknown subcommand ${safeLine(JSON.stringify(sub))}`}\n${usage}\n`);
+    return EXIT.usage;
+  };
+}
+
+const ago = (ts: string) => {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(ts)) / 1000));
+  return s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : s < 129600 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
+};
+
+function printPolicy(v: PolicyView): void {
+  const p = v.policy;
+  if (!p || !p.rules.length) {
+    out(`approval policy: off${p ? ` (v${p.version} set by ${safeLine(p.setBy)} has no rules)` : ''} — every proposal waits for a human\n`);
+  } else {
+    out(`approval policy v${p.version} set by ${safeLine(p.setBy)} at ${p.ts}${p.note ? ` (${safeLine(p.note)})` : ''} · audit share ${Math.round(p.auditShare * 1000) / 10}%\n`);
+    out(table(['RULE', 'STATE', 'EXPRESSION'], p.rules.map((r) => [safeLine(r.name), v.disabledRules.includes(r.name) ? 'disabled (audit flagged)' : 'enabled', safeLine(r.expr)])));
+    out('hard limits (no rule can lift them): never high or critical risk, a screening finding of medium or above, suspected gaming, an unscreened proposal or a paused agent\n');
+  }
+  out(`automatic approvals: ${v.lastHour.length} in the last hour, ${v.autoApproved} in all · audit queue: ${v.auditQueue.length}${v.auditQueue.length ? ' (overseer audit list)' : ''}\n`);
+  for (const a of [...v.lastHour].reverse().slice(0, 20)) out(`  ${safeLine(a.experimentId)}  ${safeLine(a.agentId)}  rule ${safeLine(a.rule)} v${a.version}  ${ago(a.ts)}${a.sampled ? '  (sampled for audit)' : ''}\n`);
+}
+
+const policyShow = command('policy show', {
+  usage: '',
+  run: async (c, { values }) => {
+    const v = await c.client.policy();
+    if (values.json) return out(safeJson(v) + '\n'), EXIT.ok;
+    printPolicy(v);
+    return EXIT.ok;
+  },
+});
+
+/** `--rule name=expr` (repeatable), or `--file rules.json` ({ "rules": [...], "auditShare" } or the fleet.json shape
+ * { "approvalPolicy": {...} }), or `--from-fleet-json` (the hub reads its fleet.json). */
+const policySet = command('policy set', {
+  usage: '(--rule <name>=<CEL> … | --file <rules.json> | --from-fleet-json) [--audit-share <0..1>] [--note <why>]',
+  options: { rule: { type: 'string', multiple: true }, file: { type: 'string' }, 'from-fleet-json': { type: 'boolean' }, 'audit-share': { type: 'string' }, note: { type: 'string' } },
+  run: async (c, { values }) => {
+    const given = [values.rule !== undefined, values.file !== undefined, !!values['from-fleet-json']].filter(Boolean).length;
+    if (given !== 1) throw new CliError(EXIT.usage, 'give the rules one way: --rule <name>=<CEL> (repeatable), --file <rules.json> or --from-fleet-json');
+    const note = values.note as string | undefined;
+    let auditShare: number | undefined;
+    if (values['audit-share'] !== undefined) {
+      auditShare = Number(values['audit-share']);
+      if (!/^\s*[0-9.]+\s*$/.test(String(values['audit-share'])) || !(auditShare >= 0 && auditShare <= 1)) throw new CliError(EXIT.usage, `--audit-share ${JSON.stringify(values['audit-share'])} is not a share between 0 and 1`);
+    }
+    let body: PolicySetRequest;
+    if (values['from-fleet-json']) {
+      if (auditShare !== undefined) throw new CliError(EXIT.usage, '--audit-share comes from fleet.json with --from-fleet-json');
+      body = { fromFleetJson: true, note };
+    } else if (values.file !== undefined) {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(fs.readFileSync(values.file as string, 'utf8'));
+      } catch (err) {
+        throw new CliError(EXIT.usage, `cannot read --file ${values.file}: ${(err as Error).message}`);
+      }
+      const pol = (raw && typeof raw === 'object' && 'approvalPolicy' in raw ? (raw as { approvalPolicy: unknown }).approvalPolicy : raw) as { rules?: unknown; auditShare?: unknown } | null;
+      if (!pol || typeof pol !== 'object' || !Array.isArray(pol.rules)) throw new CliError(EXIT.usage, `--file ${values.file}: expected { "rules": [{ "name", "expr" }], "auditShare" } (or fleet.json's "approvalPolicy")`);
+      const extra = Object.keys(pol).filter((k) => k !== 'rules' && k !== 'auditShare');
+      if (extra.length) throw new CliError(EXIT.usage, `--file ${values.file}: unknown field ${JSON.stringify(extra[0])} (expected "rules" and "auditShare")`);
+      body = { rules: pol.rules as { name: string; expr: string }[], auditShare: auditShare ?? (pol.auditShare as number | undefined), note };
+    } else {
+      const rules = (values.rule as string[]).map((r) => {
+        const i = r.indexOf('=');
+        if (i <= 0 || !r.slice(i + 1).trim()) throw new CliError(EXIT.usage, `--rule ${JSON.stringify(r)}: expected <name>=<CEL expression>, e.g. low-cheap='risk == "low" && gpu_hours <= 1.0'`);
+        return { name: r.slice(0, i).trim(), expr: r.slice(i + 1).trim() };
+      });
+      body = { rules, auditShare, note };
+    }
+    const v = await c.client.setPolicy(body);
+    if (values.json) return out(safeJson(v) + '\n'), EXIT.ok;
+    printPolicy(v);
+    return EXIT.ok;
+  },
+});
+
+const policyOff = command('policy off', {
+  usage: '[--note <why>]',
+  options: { note: { type: 'string' } },
+  run: async (c, { values }) => {
+    const v = await c.client.setPolicy({ rules: [], note: (values.note as string | undefined) ?? 'turned off' });
+    if (values.json) return out(safeJson(v) + '\n'), EXIT.ok;
+    printPolicy(v);
+    return EXIT.ok;
+  },
+});
+
+const policyEnable = command('policy enable', {
+  usage: '',
+  args: ['rule'],
+  run: async (c, { values, positionals }) => {
+    const v = await c.client.enablePolicyRule(positionals[0]!);
+    if (values.json) return out(safeJson(v) + '\n'), EXIT.ok;
+    out(`enabled rule ${safeLine(positionals[0])} of policy v${v.policy?.version ?? '?'}\n`);
+    return EXIT.ok;
+  },
+});
+
+const auditList = command('audit list', {
+  usage: '',
+  run: async (c, { values }) => {
+    const v = await c.client.policy();
+    if (values.json) return out(safeJson({ auditQueue: v.auditQueue }) + '\n'), EXIT.ok;
+    if (!v.auditQueue.length) return out('no automatic approvals wait for an audit\n'), EXIT.ok;
+    const titles = new Map<string, string>();
+    await Promise.all(v.auditQueue.map(async (a) => titles.set(a.experimentId, (await c.client.getExperiment(a.experimentId).catch(() => undefined))?.title ?? '')));
+    out(table(['EXPERIMENT', 'AGENT', 'RULE', 'POLICY', 'APPROVED', 'TITLE'], v.auditQueue.map((a) => [safeLine(a.experimentId), safeLine(a.agentId), safeLine(a.rule), `v${a.version} by ${safeLine(a.setBy)}`, ago(a.ts), clip(titles.get(a.experimentId), 50)])));
+    out('confirm with `overseer audit confirm <exp>`; `overseer audit flag <exp> --reason R` pauses the agent and disables the rule\n');
+    return EXIT.ok;
+  },
+});
+
+function auditDecision(outcome: 'confirm' | 'flag') {
+  return command(`audit ${outcome}`, {
+    usage: outcome === 'flag' ? '--reason <why>' : '[--reason <note>]',
+    args: ['experiment'],
+    options: { reason: { type: 'string' } },
+    run: async (c, { values, positionals }) => {
+      const reason = (values.reason as string | undefined)?.trim();
+      if (outcome === 'flag' && !reason) throw new CliError(EXIT.usage, 'a flag needs --reason <why> (it pauses the agent and disables the rule)');
+      const v = await c.client.auditApproval(positionals[0]!, { outcome, reason });
+      if (values.json) return out(safeJson(v) + '\n'), EXIT.ok;
+      const a = [...v.auditQueue, ...v.lastHour].find((q) => q.experimentId === positionals[0]);
+      out(outcome === 'confirm' ? `confirmed the automatic approval of ${safeLine(positionals[0])}\n` : `flagged the automatic approval of ${safeLine(positionals[0])}: its agent is paused and rule ${safeLine(a?.rule ?? '?')} disabled until a human enables it (overseer policy enable <rule>)\n`);
+      return EXIT.ok;
+    },
+  });
+}
+
+function sweepDecision(kind: 'approve' | 'veto' | 'request-changes') {
+  return command(`sweep ${kind}`, {
+    usage: kind === 'approve' ? '[--reason <note>]' : '--reason <why>',
+    args: ['sweep'],
+    options: { reason: { type: 'string' } },
+    run: async (c, { values, positionals }) => {
+      const id = positionals[0]!;
+      if (!ID_RE.test(id)) throw new CliError(EXIT.usage, `${safeLine(JSON.stringify(id))} is not a sweep id (its first experiment's id, as \`overseer queue\` lists it)`);
+      const reason = (values.reason as string | undefined)?.trim();
+      if (kind !== 'approve' && !reason) throw new CliError(EXIT.usage, `${kind === 'veto' ? 'a veto' : 'a request for changes'} needs --reason <why> (each agent reads it)`);
+      const t = await c.client.triage();
+      const sw = t.sweeps.find((s) => s.id === id);
+      if (!sw) throw new CliError(EXIT.refused, `no open sweep ${id} (\`overseer queue\` lists the open sweeps; a decided or changed member ends a sweep)`);
+      const byId = new Map(t.experiments.map((x) => [x.id, x]));
+      const members = sw.experimentIds.map((i) => byId.get(i)!);
+      if (kind === 'approve') {
+        // what a sweep approval may not carry: the same rules as the review page
+        const bad = members.filter((x) => x.screening?.gaming || x.risk?.level === 'critical');
+        if (bad.length) throw new CliError(EXIT.refused, `sweep ${id} has ${bad.map((x) => `${x.id} (${x.screening?.gaming ? 'flagged for gaming' : 'critical risk'})`).join(', ')}: decide those one by one (overseer show / approve)`);
+      }
+      const r = await c.client.decideSweep({ decision: kind === 'request-changes' ? 'request_changes' : kind, members: members.map((x) => ({ experimentId: x.id, commit: x.commit, tree: x.tree })), reason, note: kind === 'approve' ? reason : undefined });
+      if (values.json) return out(safeJson(r) + '\n'), EXIT.ok;
+      out(`${kind === 'approve' ? 'approved' : kind === 'veto' ? 'vetoed' : 'requested changes on'} sweep ${safeLine(id)}: ${clip(sw.label, 160)}\n`);
+      for (const x of r.experiments) out(`  ${safeLine(x.id)} at commit ${short(x.commit)} → ${x.state}\n`);
+      return EXIT.ok;
+    },
+  });
+}
+
 export const humanCommands: Record<string, (argv: string[]) => Promise<number>> = {
   status,
   queue,
@@ -510,4 +683,7 @@ export const humanCommands: Record<string, (argv: string[]) => Promise<number>> 
   runs,
   logs,
   leaderboard,
+  policy: group('policy', 'the approval policy: show it, set its rules (CEL), turn it off, enable a rule a flag disabled', { show: policyShow, set: policySet, off: policyOff, enable: policyEnable }, 'show'),
+  audit: group('audit', 'the post-hoc audit of automatic approvals: list, confirm, flag', { list: auditList, confirm: auditDecision('confirm'), flag: auditDecision('flag') }, 'list'),
+  sweep: group('sweep', 'decide a sweep (proposals differing only in values) at once, each member at its own pin', { approve: sweepDecision('approve'), veto: sweepDecision('veto'), 'request-changes': sweepDecision('request-changes') }),
 };

@@ -42,6 +42,9 @@ const COMMANDS: Record<string, Command> = {
   runs: human('runs [--agent A] [--active]    dispatched runs: runner, job, exit, run report'),
   logs: human('logs <exp> [-f]    a run\'s log (follow until it ends)'),
   leaderboard: human('leaderboard [--dataset D] [--all]    verified scores: PGR with CI over seeds'),
+  sweep: human('sweep approve|veto|request-changes <sweep> [--reason R]    decide a sweep, each member at its own pin'),
+  policy: human('policy [show|set|off|enable <rule>]    the approval policy (CEL rules set by humans, audited)'),
+  audit: human('audit [list|confirm <exp>|flag <exp> --reason R]    post-hoc audits of automatic approvals'),
 };
 
 function human(summary: string): Command {
