@@ -257,6 +257,17 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
       if (x.commit !== m.commit || x.tree !== m.tree) throw new HttpError(409, 'stale_review', `${x.id} is pinned to ${x.commit.slice(0, 12)}, not the reviewed ${m.commit.slice(0, 12)}`);
     }
     if (new Set(body.members.map((m) => m.experimentId)).size !== body.members.length) throw new HttpError(400, 'invalid', 'a sweep names each experiment once');
+    // A sweep is reviewed through one representative diff: a member screening flagged, or of critical risk, needs
+    // its own review (the same rule in every client: the review page, the tree, the CLI).
+    if (body.decision === 'approve') {
+      const alone: string[] = [];
+      for (const m of body.members) {
+        const x = st().experiment(m.experimentId)!;
+        if (x.screening?.gaming) alone.push(`${x.id} (flagged for gaming)`);
+        else if ((await attention.riskOf(ctx, x)).level === 'critical') alone.push(`${x.id} (critical risk)`);
+      }
+      if (alone.length) throw new HttpError(409, 'needs_individual_review', `approve ${alone.join(', ')} one by one after reading its own review; a sweep approval cannot include them`);
+    }
     const decided: Experiment[] = [];
     const note = body.note ?? `sweep of ${body.members.length}: ${body.members.map((m) => m.experimentId).join(', ')}`.slice(0, 2000);
     for (const m of body.members) {

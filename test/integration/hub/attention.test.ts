@@ -103,4 +103,21 @@ describe('attention: risk, triage and sweeps', function () {
     assert.equal(h.risk!.level, 'low', JSON.stringify(h.risk));
     assert.ok(h.risk!.reasons.some((q) => q.text.startsWith(`re-run of approved commit ${approved.commit.slice(0, 12)}`)), JSON.stringify(h.risk));
   });
+
+  it('a sweep cannot approve a member screening flagged or of critical risk: each needs its own review; a sweep veto still works', async () => {
+    const a = fx.agent('aar-2');
+    const xs = [];
+    for (const v of ['0.9', '0.95']) xs.push(await a.propose(body(await branchCommit(fx, 'aar-2', `scorer-${v}`, { 'eval/scorer.py': `def score(p, y): return ${v}\n` }), 'python train.py', `scorer-${v}`)));
+    await fx.service.idle();
+    const t = await fx.human.triage();
+    const s = t.sweeps.find((q) => q.experimentIds.includes(xs[0]!.id));
+    assert.ok(s, `the two scorer edits differ only in a value: one sweep (${JSON.stringify(t.sweeps)})`);
+    const members = t.experiments.filter((x) => s.experimentIds.includes(x.id));
+    assert.ok(members.some((x) => x.screening?.gaming || x.risk?.level === 'critical'), JSON.stringify(members.map((x) => [x.risk, x.screening?.gaming])));
+    const pins = members.map((x) => ({ experimentId: x.id, commit: x.commit, tree: x.tree }));
+    await assert.rejects(fx.human.decideSweep({ decision: 'approve', members: pins }), (e: unknown) => e instanceof HubError && e.status === 409 && e.code === 'needs_individual_review' && /one by one/.test(e.message));
+    for (const x of members) assert.equal((await fx.human.getExperiment(x.id)).state, 'awaiting_review', 'nothing was approved');
+    const r = await fx.human.decideSweep({ decision: 'veto', members: pins, reason: 'edits the scorer' });
+    assert.deepEqual(r.experiments.map((x) => x.state), members.map(() => 'vetoed'));
+  });
 });
