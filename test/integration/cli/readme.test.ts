@@ -1,7 +1,7 @@
 // CI smoke test of the README: every command it lists (fenced bash/sh blocks, and inline `npm …` / `overseer …` /
 // `npx overseer …` spans) is classified and, where cheap, run for real:
 //   - `overseer` commands: `<command> --help` for every one; the read-only ones (status, queue, show, diff, runs, logs,
-//     leaderboard, ledger verify) also exactly as written, against a real hub fixture (placeholders such as ./fleet,
+//     leaderboard, policy show, audit list, ledger verify) also exactly as written, against a real hub fixture (placeholders such as ./fleet,
 //     exp-7, http://hub:8787 mapped onto it), through the package's own bin (`npx --no-install overseer`);
 //   - `npm run <script>`: the script must exist; cheap ones run; long-running services are skipped with a reason;
 //   - anything the test does not recognise fails it, so a new README command cannot go unchecked.
@@ -33,6 +33,8 @@ const SKIP_SCRIPTS: Record<string, string> = {
 const RUN_SCRIPTS = new Set(['attack']);
 /** `overseer` commands that only read: run exactly as the README writes them. Others run as `--help`. */
 const READ_ONLY = new Set(['status', 'queue', 'show', 'diff', 'runs', 'logs', 'leaderboard']);
+/** Commands with subcommands: the read-only subcommands, run as written too. */
+const READ_ONLY_SUB: Record<string, string[]> = { policy: ['show'], audit: ['list'] };
 
 interface Listed {
   line: number;
@@ -237,7 +239,11 @@ describe('README commands (CI smoke test)', function () {
             helpSeen.set(cmd, text);
           }
           // A read-only command that names what to read runs as written; a bare mention in prose runs as --help.
-          const readOnly = (READ_ONLY.has(cmd) && (rest.includes('--fleet') || rest.includes('--hub') || (cmd === 'status' && rest.length > 0))) || (cmd === 'ledger' && rest[0] === 'verify' && rest.length >= 2);
+          const names = rest.includes('--fleet') || rest.includes('--hub');
+          const readOnly =
+            (READ_ONLY.has(cmd) && (names || (cmd === 'status' && rest.length > 0))) ||
+            (cmd === 'ledger' && rest[0] === 'verify' && rest.length >= 2) ||
+            ((READ_ONLY_SUB[cmd]?.includes(rest[0] ?? '') ?? false) && names);
           if (!readOnly) {
             outcomes.push({ listed: l, part, how: 'help' });
             continue;
