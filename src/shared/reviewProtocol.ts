@@ -1,6 +1,7 @@
 // Review webview protocol: one experiment under review + the awaiting-review queue for keyboard triage.
 import type { ChangedFileView, CommitInfo } from '../hub/api';
 import type { Agent, Experiment, ReviewComment } from '../core/model';
+import type { Risk, RiskLevel } from '../core/risk';
 import { defineNotification, defineRequest, id, int, obj, oneOf, ProtocolError, sha, str } from './protocol';
 
 export const REVIEW_SURFACE = 'review';
@@ -100,3 +101,45 @@ export const OpenDiff = defineRequest<OpenDiffParams, void>('review/openDiff', (
 
 /** Show another experiment in the same panel (j/k navigation, clicking a queue entry). */
 export const ShowExperiment = defineRequest<{ experimentId: string }, void>('review/show', (p) => ({ experimentId: id(obj(p).experimentId, 'experimentId') }));
+
+// ---------------------------------------------------------------- sweeps
+
+/** What the sweep approval rule needs of a member. */
+export interface SweepMemberRisk {
+  id: string;
+  gaming: boolean;
+  risk?: Risk;
+}
+
+export interface SweepApproval {
+  /** Set when the sweep cannot be approved as a sweep (a critical or a screening-flagged member), and why. */
+  refused?: string;
+  /** Members above low risk (approving the sweep asks for confirmation naming them and why). */
+  confirm: { id: string; level: RiskLevel; reasons: string[] }[];
+  /** The highest member risk (unassessed counts as medium). */
+  highest: RiskLevel;
+}
+
+const RANK: Record<RiskLevel, number> = { low: 0, medium: 1, high: 2, critical: 3 };
+
+/** The rule for approving a sweep in one action: never with a critical or a gaming-flagged member (approve
+ * those individually); a confirmation when any member is above low risk. Texts are raw: sanitize to show. */
+export function sweepApproval(members: readonly SweepMemberRisk[]): SweepApproval {
+  const critical = members.filter((m) => m.risk?.level === 'critical').map((m) => m.id);
+  const gaming = members.filter((m) => m.gaming).map((m) => m.id);
+  const why: string[] = [];
+  if (critical.length) why.push(`${critical.join(', ')} ${critical.length === 1 ? 'is' : 'are'} critical risk`);
+  if (gaming.length) why.push(`${gaming.join(', ')} ${gaming.length === 1 ? 'is' : 'are'} flagged by screening for possible evaluation gaming`);
+  let highest: RiskLevel = 'low';
+  const confirm: SweepApproval['confirm'] = [];
+  for (const m of members) {
+    const level = m.risk?.level ?? 'medium';
+    if (RANK[level] > RANK[highest]) highest = level;
+    if (level !== 'low') confirm.push({ id: m.id, level, reasons: m.risk ? m.risk.reasons.filter((r) => r.level !== 'low').slice(0, 3).map((r) => r.text) : ['risk not assessed'] });
+  }
+  return {
+    refused: why.length ? `This sweep cannot be approved as a sweep: ${why.join('; ')}. Approve those individually (or veto the sweep).` : undefined,
+    confirm,
+    highest,
+  };
+}
