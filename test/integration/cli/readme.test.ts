@@ -64,6 +64,28 @@ function readmeCommands(md: string): Listed[] {
   return out;
 }
 
+/** The simple commands of a `a && b` list (an `&&` inside quotes belongs to its word). */
+function andList(s: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  let quote = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '&' && s[i + 1] === '&') {
+      parts.push(cur.trim());
+      cur = '';
+      i++;
+      continue;
+    }
+    cur += c;
+  }
+  parts.push(cur.trim());
+  return parts;
+}
+
 /** Shell words of one simple command: '…' and "…" quoting, a trailing # comment dropped. */
 function words(s: string): string[] {
   const w: string[] = [];
@@ -190,7 +212,7 @@ describe('README commands (CI smoke test)', function () {
     const helpSeen = new Map<string, string>();
     const failures: string[] = [];
     for (const l of listed) {
-      for (const part of l.text.split('&&').map((s) => s.trim())) {
+      for (const part of andList(l.text)) {
         let argv = words(part);
         const env: Record<string, string> = {};
         while (argv[0] && /^[A-Z_][A-Z0-9_]*=/.test(argv[0])) {
