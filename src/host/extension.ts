@@ -3,6 +3,7 @@
 // connection (embedded hub start or team-hub handshake) happens in the background.
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { registerPolicyCommands } from './policyCommands';
 import { HubConnection } from './hubConnection';
 import { ReviewComments } from './review/comments';
 import { RevFileSystemProvider } from './review/revFs';
@@ -10,6 +11,7 @@ import { RunLogs } from './runLog';
 import { AgentsTreeProvider } from './trees/agentsTree';
 import { AuditTreeProvider } from './trees/auditTree';
 import { ForumTreeProvider } from './trees/forumTree';
+import { PolicyTreeProvider } from './trees/policyTree';
 import { QueueTreeProvider } from './trees/queueTree';
 import { registerWebviews } from './webviews/index';
 import { plain } from './text';
@@ -21,6 +23,7 @@ export interface OverseerApi {
   agents: AgentsTreeProvider;
   forum: ForumTreeProvider;
   audit: AuditTreeProvider;
+  policy: PolicyTreeProvider;
   comments: ReviewComments;
   revFs: RevFileSystemProvider;
   runLogs: RunLogs;
@@ -43,13 +46,22 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   const agents = new AgentsTreeProvider(conn);
   const forum = new ForumTreeProvider(conn);
   const audit = new AuditTreeProvider(conn);
+  const policy = new PolicyTreeProvider(conn);
   const comments = new ReviewComments(conn);
   const runLogs = new RunLogs(conn);
   const queueView = vscode.window.createTreeView('overseer.queue', { treeDataProvider: queue, canSelectMany: true, showCollapseAll: true });
   const agentsView = vscode.window.createTreeView('overseer.agents', { treeDataProvider: agents, showCollapseAll: true });
   const forumView = vscode.window.createTreeView('overseer.forum', { treeDataProvider: forum });
   const auditView = vscode.window.createTreeView('overseer.audit', { treeDataProvider: audit });
+  const policyView = vscode.window.createTreeView('overseer.policy', { treeDataProvider: policy });
   sub.push(revReg, queue, agents, forum, audit, comments, runLogs, queueView, agentsView, forumView, auditView);
+  sub.push(policy, policyView);
+  // `overseer.refresh` reloads the Audit view; the Policy view follows (once it has been shown).
+  sub.push(audit.onDidChangeTreeData(() => policyView.visible && policy.refreshSoon()));
+  sub.push(policy.onDidChangeTreeData(() => {
+    const n = policy.model.auditQueue().length;
+    policyView.badge = n ? { value: n, tooltip: `${n} automatic approval${n === 1 ? '' : 's'} waiting for a post-hoc audit` } : undefined;
+  }));
 
   // Badge + status bar: the awaiting-review count.
   const status = vscode.window.createStatusBarItem('overseer.status', vscode.StatusBarAlignment.Left, 50);
@@ -90,8 +102,14 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
       if (e.data.policy.sampled) {
         const id = e.data.experimentId;
         void vscode.window
-          .showInformationMessage(`Overseer audit sample: policy rule "${plain(e.data.policy.rule, 100)}" (v${e.data.policy.version}) approved ${id}. Confirm or flag it.`, 'Open Review')
-          .then((go) => go && vscode.commands.executeCommand('overseer.openReview', id));
+          .showInformationMessage(`Overseer audit sample: policy rule "${plain(e.data.policy.rule, 100)}" (v${e.data.policy.version}) approved ${id}. Confirm or flag it.`, 'Confirm', 'Flag…', 'Open Review')
+          .then((go) =>
+            go === 'Confirm'
+              ? vscode.commands.executeCommand('overseer.auditConfirm', id)
+              : go === 'Flag…'
+                ? vscode.commands.executeCommand('overseer.auditFlag', id)
+                : go === 'Open Review' && vscode.commands.executeCommand('overseer.openReview', id),
+          );
       }
     }),
   );
@@ -104,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   render();
 
   sub.push(...registerCommands({ conn, queue, queueView, agents, forum, audit, comments, runLogs, secrets: context.secrets }));
+  sub.push(...registerPolicyCommands({ conn, policy }));
   sub.push(registerWebviews(context, conn));
 
   sub.push(
@@ -119,14 +138,14 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   // Connect in the background so activation stays cheap. Without a team hub or an existing fleet, wait until
   // the user opens an Overseer view (so no `.overseer/fleet` appears in unrelated workspaces).
   if (conn.shouldConnectEagerly()) setImmediate(() => void conn.connect());
-  for (const v of [queueView, agentsView, forumView, auditView]) {
+  for (const v of [queueView, agentsView, forumView, auditView, policyView]) {
     sub.push(v.onDidChangeVisibility((e) => e.visible && conn.status.state === 'idle' && void conn.connect()));
     if (v.visible && conn.status.state === 'idle') setImmediate(() => void conn.connect());
   }
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms`);
-  return { conn, queue, agents, forum, audit, comments, revFs, runLogs, activationMs };
+  return { conn, queue, agents, forum, audit, policy, comments, revFs, runLogs, activationMs };
 }
 
 export async function deactivate(): Promise<void> {
