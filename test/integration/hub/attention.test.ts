@@ -106,7 +106,7 @@ describe('attention: risk, triage and sweeps', function () {
 
   it('a sweep cannot approve a member screening flagged or of critical risk: each needs its own review; a sweep veto still works', async () => {
     const a = fx.agent('aar-2');
-    const xs = [];
+    const xs: Awaited<ReturnType<typeof a.propose>>[] = [];
     for (const v of ['0.9', '0.95']) xs.push(await a.propose(body(await branchCommit(fx, 'aar-2', `scorer-${v}`, { 'eval/scorer.py': `def score(p, y): return ${v}\n` }), 'python train.py', `scorer-${v}`)));
     await fx.service.idle();
     const t = await fx.human.triage();
