@@ -10,6 +10,7 @@ import { RevFileSystemProvider } from './review/revFs';
 import { RunLogs } from './runLog';
 import { AgentsTreeProvider } from './trees/agentsTree';
 import { AuditTreeProvider } from './trees/auditTree';
+import { registerAlerts } from './alertsHost';
 import { ForumTreeProvider } from './trees/forumTree';
 import { PolicyTreeProvider } from './trees/policyTree';
 import { QueueTreeProvider } from './trees/queueTree';
@@ -113,6 +114,8 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
       }
     }),
   );
+  // notifications only for what needs a human now (critical findings, probing, run violations, budget stops)
+  sub.push(registerAlerts(conn, queue));
   sub.push(
     conn.onDidChangeStatus((s) => {
       void vscode.commands.executeCommand('setContext', 'overseer.connected', s.state === 'connected' || s.state === 'reconnecting');
