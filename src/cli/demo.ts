@@ -6,6 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DEMO_POLICY } from '../core/policy';
 import { startHub, type Hub } from '../hub/server';
 import { agentIdFor } from '../fleet/directions';
 import { startDiversityMonitor } from '../fleet/diversityMonitor';
@@ -65,6 +66,16 @@ function useSlurmRunner(fleetDir: string): string | undefined {
   return undefined;
 }
 
+/** The demo's approval policy, written into fleet.json for a human to apply (policies are off until a human sets
+ * one: `overseer policy set --from-fleet-json`, or "Overseer: Load Approval Policy from fleet.json"). */
+function writeDemoPolicy(fleetDir: string): void {
+  const file = path.join(fleetDir, 'fleet.json');
+  const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  if (cfg.approvalPolicy !== undefined) return; // a human's edit of a kept fleet wins
+  cfg.approvalPolicy = { rules: DEMO_POLICY.rules, auditShare: DEMO_POLICY.auditShare };
+  fs.writeFileSync(file, JSON.stringify(cfg, null, 2) + '\n');
+}
+
 export async function demoCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
     argv,
@@ -98,6 +109,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (a.fresh) fs.rmSync(fleetDir, { recursive: true, force: true });
   process.stdout.write(`creating the demo fleet in ${fleetDir} ...\n`);
   await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo' });
+  writeDemoPolicy(fleetDir);
   if (a.slurm) {
     const err = useSlurmRunner(fleetDir);
     if (err) return fail(err);
@@ -185,6 +197,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
         `The simulator now acts as 9 agents every ${intervalMs / 1000}s: commits, forum posts, proposals (some gaming).`,
         `Review them in the Overseer sidebar: what you approve runs (${a.slurm ? 'Slurm' : 'confined local runs'}), scores`,
         'through its job token and fills the leaderboard; the agents read the results and adapt. Ctrl-C stops everything.',
+        `Approval policy: off. fleet.json holds the demo's rule (${DEMO_POLICY.rules[0]!.expr});`,
+        `apply it with "Overseer: Load Approval Policy from fleet.json" or \`overseer policy set --from-fleet-json --fleet ${fleetDir}\`.`,
         '================================================',
         '',
       ].join('\n'),
