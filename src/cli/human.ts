@@ -27,6 +27,7 @@ import { TokenStore } from '../hub/auth';
 import type { PolicySetRequest, PolicyView } from '../hub/api';
 import { HubClient, HubError } from '../hub/client';
 import { runningHub, startHub } from '../hub/server';
+import { RunLogText } from '../host/runLogText';
 import { parseCommand } from './args';
 import { safeBlock, safeJson, safeLine } from './terminalText';
 
@@ -440,6 +441,9 @@ const logs = command('logs', {
       follow = false;
     }
     let offset = 0;
+    // as the extension shows logs: escape sequences lose their parameters (titles, hyperlinks, colours), other
+    // hidden characters become markers, the runner shell's job-control notices are left out
+    const view = new RunLogText();
     for (;;) {
       let r;
       try {
@@ -456,7 +460,7 @@ const logs = command('logs', {
         throw err;
       }
       if (values.json) out(safeJson(r) + '\n');
-      else out(safeBlock(r.text));
+      else out(safeBlock(view.push(r.text)));
       offset = r.nextOffset;
       if (r.eof) break;
       if (r.nextOffset >= r.size) {
@@ -464,6 +468,7 @@ const logs = command('logs', {
         await sleep(500);
       }
     }
+    if (!values.json) out(safeBlock(view.end()));
     return EXIT.ok;
   },
 });

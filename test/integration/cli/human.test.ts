@@ -212,7 +212,8 @@ describe('overseer human CLI against a real hub', function () {
     const x = ids.honest!;
     const logPath = path.join(fx.dir, 'runs', x.id, 'job.log');
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    fs.writeFileSync(logPath, 'epoch 1 loss 0.9\n\u001b[31mred\u001b[0m\n');
+    // colours, a title-setting OSC sequence and the runner shell's job-control notice: shown as the extension shows them
+    fs.writeFileSync(logPath, 'epoch 1 loss 0.9\n\u001b[31mred\u001b[0m\n\u001b]0;pwned\u0007title\u202etxt\n[1]+  Done  bash -c "python train.py"\n');
     await fx.service.markDispatched(x.id, { runner: 'local', jobId: 'job-42', commit: x.commit, tree: x.tree, logPath });
     await fx.service.markRunning(x.id, 'job-42');
     await fx.hub.idle();
@@ -223,7 +224,9 @@ describe('overseer human CLI against a real hub', function () {
     assert.deepEqual(rj.runs.map((r) => [r.experimentId, r.runner, r.jobId]), [[x.id, 'local', 'job-42']]);
 
     const now = await ok(['logs', x.id, ...hubArgs], env);
-    assert.equal(now, 'epoch 1 loss 0.9\n<U+001B>[31mred<U+001B>[0m\n');
+    assert.equal(now, 'epoch 1 loss 0.9\nred\ntitle⟦RLO U+202E⟧txt\n');
+    const raw = JSON.parse(await ok(['logs', x.id, ...hubArgs, '--json'], env)) as { text: string };
+    assert.ok(raw.text.includes('\u001b]0;pwned'), '--json keeps the bytes (escaped by JSON)');
 
     const follow = cli(['logs', x.id, '-f', ...hubArgs], env);
     let seen = '';
@@ -237,7 +240,7 @@ describe('overseer human CLI against a real hub', function () {
     await fx.service.markFinished(x.id, { state: 'succeeded', exitCode: 0 });
     const r = await follow;
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'epoch 1 loss 0.9\n<U+001B>[31mred<U+001B>[0m\nepoch 2 loss 0.5\ndone\n', 'every byte once');
+    assert.equal(r.stdout, 'epoch 1 loss 0.9\nred\ntitle⟦RLO U+202E⟧txt\nepoch 2 loss 0.5\ndone\n', 'every line once');
 
     const shown = await ok(['show', x.id, ...hubArgs], env);
     assert.match(shown, /local job job-42/);
