@@ -59,10 +59,6 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   sub.push(policy, policyView);
   // `overseer.refresh` reloads the Audit view; the Policy view follows (once it has been shown).
   sub.push(audit.onDidChangeTreeData(() => policyView.visible && policy.refreshSoon()));
-  sub.push(policy.onDidChangeTreeData(() => {
-    const n = policy.model.auditQueue().length;
-    policyView.badge = n ? { value: n, tooltip: `${n} automatic approval${n === 1 ? '' : 's'} waiting for a post-hoc audit` } : undefined;
-  }));
 
   // Badge + status bar: the awaiting-review count.
   const status = vscode.window.createStatusBarItem('overseer.status', vscode.StatusBarAlignment.Left, 50);
@@ -78,7 +74,7 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   const render = () => {
     const s = conn.status;
     const n = queue.model.awaitingCount();
-    const auto = autoLastHour();
+    const auto = Math.max(autoLastHour(), policy.model.lastHour().length);
     const urgent = queue.model.urgentCount();
     queueView.badge = n ? { value: n, tooltip: `${n} experiment${n === 1 ? '' : 's'} awaiting review${urgent ? `, ${urgent} high or critical risk` : ''}` } : undefined;
     if (s.state === 'connected') {
@@ -94,6 +90,14 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
     status.show();
   };
   sub.push(status, queue.onDidChangeAwaiting(render));
+  // the Policy view's badge: sampled automatic approvals waiting for a human; the tooltip's last-hour count from the hub
+  sub.push(
+    policy.onDidChangeTreeData(() => {
+      const n = policy.model.auditQueue().length;
+      policyView.badge = n ? { value: n, tooltip: `${n} automatic approval${n === 1 ? '' : 's'} waiting for a post-hoc audit` } : undefined;
+      render();
+    }),
+  );
   sub.push(
     conn.onEvent((e) => {
       if (e.type !== 'experiment.approved' || !e.data.policy) return;

@@ -13,6 +13,7 @@ import { HubClient } from '../../src/hub/client';
 import type { PolicyView } from '../../src/hub/api';
 import type { OverseerApi } from '../../src/host/extension';
 import type { PolicyNode } from '../../src/host/trees/policyModel';
+import { PolicyTreeProvider } from '../../src/host/trees/policyTree';
 import { makeFixture, type Fixture } from './fixture';
 
 const EXT_ID = 'overseer-dev.overseer';
@@ -130,7 +131,30 @@ describe('Approval policy and audit queue in the extension host', function () {
   it('Flag pauses the agent and disables the rule (in the ledger); the view shows the rule disabled by the human', async function () {
     this.timeout(30_000);
     const node = (await children<'audit'>('auditRoot')).find((a) => a.kind === 'audit' && a.item.experimentId === flagged)!;
-    const view = await vscode.commands.executeCommand<PolicyView>('overseer.auditFlag', node, 'changed a value the task protects');
+    // from the tree: a reason, then a modal that says what a flag does; dismissing it changes nothing
+    const win = vscode.window as unknown as Record<'showInputBox' | 'showWarningMessage', (...a: unknown[]) => Thenable<unknown>>;
+    const orig = { input: win.showInputBox, warn: win.showWarningMessage };
+    const modals: unknown[][] = [];
+    let answer: string | undefined;
+    win.showInputBox = () => Promise.resolve('changed a value the task protects');
+    win.showWarningMessage = (...a: unknown[]) => {
+      if ((a[1] as { modal?: boolean } | undefined)?.modal) modals.push(a);
+      return Promise.resolve(answer);
+    };
+    let view: PolicyView | undefined;
+    try {
+      assert.equal(await vscode.commands.executeCommand('overseer.auditFlag', node), undefined);
+      assert.equal(modals.length, 1);
+      assert.match(String(modals[0]![0]), new RegExp(`^Flag the automatic approval of ${flagged} \\("Tune x7 .*\\) by agent-a, approved by rule "${RULE}" of policy v1\\?$`));
+      assert.match(String((modals[0]![1] as { detail: string }).detail), new RegExp(`pauses agent agent-a and disables rule "${RULE}"[\\s\\S]*Reason: changed a value the task protects`));
+      assert.equal((await api.conn.client.agent('agent-a')).agent.status, 'active');
+      assert.ok((await api.conn.client.policy()).auditQueue.some((a) => a.experimentId === flagged));
+      answer = String(modals[0]![2]);
+      view = await vscode.commands.executeCommand<PolicyView>('overseer.auditFlag', node);
+    } finally {
+      win.showInputBox = orig.input;
+      win.showWarningMessage = orig.warn;
+    }
     assert.ok(view, 'the flag returned the new policy view');
     const hub = await api.conn.client.policy();
     assert.deepEqual(hub.disabledRules, [RULE]);
@@ -149,6 +173,17 @@ describe('Approval policy and audit queue in the extension host', function () {
     assert.match(String(ri.description), /^disabled by policy-tester/);
     assert.match(String(ri.tooltip), /why: audit of .* flagged: changed a value the task protects/);
     assert.ok(!(await children<'audit'>('auditRoot')).some((a) => a.kind === 'audit' && a.item.experimentId === flagged));
+    // a view that did not see the event (a reload after reconnecting) finds who and why in the audit trail
+    const fresh = new PolicyTreeProvider(api.conn);
+    try {
+      await fresh.reload();
+      const info = fresh.model.disabled.get(RULE);
+      assert.equal(info?.by, 'policy-tester');
+      assert.equal(info?.experimentId, flagged);
+      assert.match(String(info?.reason), /changed a value the task protects/);
+    } finally {
+      fresh.dispose();
+    }
     // a second flag of the same approval is refused by the hub (shown as an error, nothing returned)
     assert.equal(await vscode.commands.executeCommand('overseer.auditFlag', flagged, 'again'), undefined);
   });
