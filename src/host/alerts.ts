@@ -75,7 +75,7 @@ export function alertFor(e: AnyEvent, ctx: AlertContext): Alert | undefined {
         kind: 'run_violation',
         key: `run_violation:${e.data.experimentId}`,
         level: 'warning',
-        text: `The run of ${subject(ctx, e.data.experimentId)} tried ${e.data.violations} thing${e.data.violations === 1 ? '' : 's'} its rules forbid: ${plain(e.data.summary, 240)} (its score is unverified).`,
+        text: `The run of ${subject(ctx, e.data.experimentId)} tried ${e.data.violations} thing${e.data.violations === 1 ? '' : 's'} its rules forbid: ${plain(e.data.summary.replace(/^\s*\d+ violations?(?:\(s\))?\s*:\s*/i, ''), 240)} (its score is unverified).`,
         experimentId: e.data.experimentId,
         agentId: ctx.experiment(e.data.experimentId)?.agentId,
       };

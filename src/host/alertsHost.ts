@@ -23,7 +23,7 @@ export function registerAlerts(conn: HubConnection, queue: QueueTreeProvider): v
     else if (choice === 'Resume Evaluation…' && a.agentId) await vscode.commands.executeCommand('overseer.resumeAgentEvaluation', { agentId: a.agentId });
   };
   const show = (level: 'error' | 'warning', text: string, actions: string[]) =>
-    level === 'error' ? vscode.window.showErrorMessage(`Overseer: ${text}`, ...actions) : vscode.window.showWarningMessage(`Overseer: ${text}`, ...actions);
+    level === 'error' ? vscode.window.showErrorMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
   const sub = conn.onEvent((e) => {
     if (!enabled()) return;
     const a = alertFor(e, { human: conn.human, experiment: (id) => queue.model.get(id) });

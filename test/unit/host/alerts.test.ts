@@ -33,7 +33,7 @@ describe('attention alerts: what interrupts the human', () => {
     const p = alertFor(ev('eval.probing_suspected', { agentId: 'aar-3', dataset: 'digits', split: 'test', evidence: {}, suspended: true }), ctx)!;
     assert.equal(p.kind, 'probing');
     assert.match(p.text, /suspended until a human resumes it/);
-    const r = alertFor(ev('run.report', { experimentId: 'exp-9', jobId: 'j', sandbox: 'bwrap', violations: 2, summary: 'read /labels; opened a socket', report: {} }), ctx)!;
+    const r = alertFor(ev('run.report', { experimentId: 'exp-9', jobId: 'j', sandbox: 'bwrap', violations: 2, summary: '2 violation(s): read /labels; opened a socket', report: {} }), ctx)!;
     assert.equal(r.kind, 'run_violation');
     assert.match(r.text, /^The run of exp-9 tried 2 things its rules forbid: read \/labels; opened a socket/);
     const b = alertFor(ev('agent.paused', { agentId: 'aar-4', reason: 'model budget reached: $5.0000 of $5.00 spent' }, { kind: 'human', id: 'operator' }), ctx)!;
