@@ -14,10 +14,12 @@ import type { RunLogs } from './runLog';
 import type { AgentsTreeProvider } from './trees/agentsTree';
 import type { AuditTreeProvider } from './trees/auditTree';
 import type { ForumTreeProvider } from './trees/forumTree';
-import { ExperimentNode, FileNode, type QueueNode, type QueueTreeProvider } from './trees/queueTree';
-import { categoryOf } from './trees/queueModel';
+import { ExperimentNode, FileNode, SweepNode, type QueueNode, type QueueTreeProvider } from './trees/queueTree';
+import { categoryOf, sweepMemberOf, type SweepRow } from './trees/queueModel';
 import { plain, plainName } from './text';
 import { escapeIcons } from '../shared/textSafety';
+import { sweepApproval } from '../shared/reviewProtocol';
+import type { ReviewPanel } from './webviews/reviewPanel';
 
 export interface CommandDeps {
   conn: HubConnection;
@@ -37,6 +39,18 @@ export function experimentIdOf(arg: unknown): string | undefined {
   if (arg instanceof ExperimentNode || arg instanceof FileNode) v = arg.experimentId;
   else if (arg && typeof arg === 'object') v = (arg as { experimentId?: unknown; id?: unknown }).experimentId ?? (arg as { id?: unknown }).id;
   return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
+}
+
+/** Extract a sweep id from a command argument: id string, sweep tree node, or `{sweepId}`. */
+export function sweepIdOf(arg: unknown): string | undefined {
+  const v = arg instanceof SweepNode ? arg.sweepId : arg && typeof arg === 'object' ? (arg as { sweepId?: unknown }).sweepId : arg;
+  return typeof v === 'string' && ID_RE.test(v) ? v : undefined;
+}
+
+/** A proposal's risk reasons for a confirmation (most severe first, agent-influenced text sanitized). */
+function riskLines(x: Experiment, n = 4): string[] {
+  const rs = x.risk?.reasons ?? [];
+  return rs.length ? rs.slice(0, n).map((r) => `• [${r.level}] ${plain(r.text, 200)}`) : ['• risk was not assessed by the hub'];
 }
 
 function agentIdOf(arg: unknown): string | undefined {
@@ -95,19 +109,45 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return r?.trim() || undefined;
   }
 
+  /** Confirmation by risk: low approves at once; above low a modal naming the level and the top reasons;
+   * critical requires typing the experiment id (never one click). */
+  async function confirmByRisk(x: Experiment, opts: { confirmGaming?: boolean }): Promise<boolean> {
+    const level = x.risk?.level ?? 'medium';
+    const title = plainName(x.title, 'title', 80);
+    if (x.screening?.gaming && opts.confirmGaming !== false) {
+      const go = await vscode.window.showWarningMessage(
+        `Screening flagged ${x.id} ("${title}") for possible evaluation gaming (${level} risk). Approve anyway?`,
+        { modal: true, detail: [...(x.screening.findings ?? []).slice(0, 5).map((f) => `• ${plain(f.file, 80)}:${f.line} ${plain(f.explanation, 160)}`), '', `Risk: ${level}`, ...riskLines(x)].join('\n') },
+        'Approve Anyway',
+      );
+      if (go !== 'Approve Anyway') return false;
+    } else if (level === 'medium' || level === 'high') {
+      const go = await vscode.window.showWarningMessage(
+        `Approve ${x.id} ("${title}")? It is ${level} risk.`,
+        { modal: true, detail: [`Risk: ${level}`, ...riskLines(x)].join('\n') },
+        'Approve',
+      );
+      if (go !== 'Approve') return false;
+    }
+    if (level === 'critical') {
+      const typed = await vscode.window.showInputBox({
+        title: `Approve ${x.id}: CRITICAL risk`,
+        prompt: `Critical risk: ${riskLines(x, 3).map((l) => l.slice(2)).join('; ')}. Type the experiment id ${x.id} to approve it at ${x.commit.slice(0, 12)}.`,
+        placeHolder: x.id,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim() === x.id ? undefined : `Type ${x.id} exactly to approve a critical-risk proposal`),
+      });
+      if (typed?.trim() !== x.id) return false;
+    }
+    return true;
+  }
+
   async function approve(arg?: unknown, opts: { confirmGaming?: boolean; quiet?: boolean } = {}): Promise<Experiment | undefined> {
     const id = experimentIdOf(arg) ?? (await pickExperiment('Experiment to approve', undecided));
     if (!id) return undefined;
     const client = await conn.ready;
     const x = await client.getExperiment(id);
-    if (x.screening?.gaming && opts.confirmGaming !== false) {
-      const go = await vscode.window.showWarningMessage(
-        `Screening flagged ${x.id} ("${plainName(x.title, 'title', 80)}") for possible evaluation gaming. Approve anyway?`,
-        { modal: true, detail: (x.screening.findings ?? []).slice(0, 5).map((f) => `• ${plain(f.file, 80)}:${f.line} ${plain(f.explanation, 160)}`).join('\n') },
-        'Approve Anyway',
-      );
-      if (go !== 'Approve Anyway') return undefined;
-    }
+    if (!(await confirmByRisk(x, opts))) return undefined;
     const r = await client.approve(x.id, { commit: x.commit, tree: x.tree });
     queue.apply([r]);
     if (!opts.quiet) void vscode.window.showInformationMessage(`Approved ${x.id} at ${x.commit.slice(0, 10)}.`);
@@ -149,25 +189,156 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const result = { approved: [] as string[], skipped: [] as string[], failed: [] as string[] };
     if (!ids.length) return result;
     const client = await conn.ready;
+    // Bulk approval is for low and medium risk only: gaming-flagged, high and critical proposals need their own review.
+    const todo: Experiment[] = [];
+    const gaming: string[] = [];
+    const risky: string[] = [];
     for (const id of ids) {
       try {
         const x = await client.getExperiment(id);
-        if (x.screening?.gaming) {
-          result.skipped.push(id);
-          continue;
-        }
-        queue.apply([await client.approve(id, { commit: x.commit, tree: x.tree })]);
-        result.approved.push(id);
+        const level = x.risk?.level ?? 'medium';
+        if (x.screening?.gaming) gaming.push(id);
+        else if (level === 'high' || level === 'critical') risky.push(`${id} (${level})`);
+        else todo.push(x);
       } catch (err) {
         result.failed.push(`${id}: ${errorText(err)}`);
       }
     }
+    result.skipped.push(...gaming, ...risky.map((r) => r.replace(/ \(.*$/, '')));
+    const medium = todo.filter((x) => (x.risk?.level ?? 'medium') !== 'low');
+    if (medium.length) {
+      const go = await vscode.window.showWarningMessage(
+        `Approve ${todo.length} experiment${todo.length === 1 ? '' : 's'}? ${medium.length} ${medium.length === 1 ? 'is' : 'are'} medium risk.`,
+        {
+          modal: true,
+          detail: medium
+            .slice(0, 10)
+            .map((x) => `${x.id} ("${plainName(x.title, 'title', 60)}"): ${riskLines(x, 2).map((l) => l.slice(2)).join('; ')}`)
+            .concat(medium.length > 10 ? [`… and ${medium.length - 10} more`] : [])
+            .join('\n'),
+        },
+        'Approve All',
+      );
+      if (go !== 'Approve All') return result;
+    }
+    for (const x of todo) {
+      try {
+        queue.apply([await client.approve(x.id, { commit: x.commit, tree: x.tree })]);
+        result.approved.push(x.id);
+      } catch (err) {
+        result.failed.push(`${x.id}: ${errorText(err)}`);
+      }
+    }
     const msg = `Approved ${result.approved.length} experiment${result.approved.length === 1 ? '' : 's'}` +
-      (result.skipped.length ? `; skipped ${result.skipped.length} flagged for gaming (${result.skipped.join(', ')}) — approve those individually` : '') +
+      (gaming.length ? `; skipped ${gaming.length} flagged for gaming (${gaming.join(', ')})` : '') +
+      (risky.length ? `; skipped ${risky.length} of high or critical risk (${risky.join(', ')})` : '') +
+      (gaming.length || risky.length ? ' — approve those individually' : '') +
       (result.failed.length ? `; ${result.failed.length} failed: ${result.failed.join('; ')}` : '');
     if (result.failed.length) void vscode.window.showWarningMessage(msg);
     else void vscode.window.showInformationMessage(msg);
     return result;
+  }
+
+  // ---------------------------------------------------------------- sweeps
+
+  async function pickSweep(arg: unknown, placeHolder: string): Promise<SweepRow | undefined> {
+    await queue.loaded;
+    const id = sweepIdOf(arg);
+    if (id) {
+      const row = queue.model.sweep(id) ?? queue.model.sweepOf(id);
+      if (!row) throw new Error(`${id} is not an open sweep (its members were decided, or it was regrouped: refresh the queue)`);
+      return row;
+    }
+    const rows = queue.model.sweepList();
+    if (!rows.length) {
+      void vscode.window.showInformationMessage('Overseer: no open sweep.');
+      return undefined;
+    }
+    const items = rows.map((r) => ({ label: noIcons(plainName(r.label, 'title', 160)), description: noIcons(`${r.id} · ${r.memberIds.length} experiments`), id: r.id }));
+    const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
+    return pick ? queue.model.sweep(pick.id) : undefined;
+  }
+
+  /** The sweep's members as the queue shows them (the pins decided), each checked against the hub now. */
+  async function sweepMembers(row: SweepRow): Promise<{ shown: Experiment[]; now: Experiment[] }> {
+    const shown = queue.model.sweepMembers(row.id);
+    const client = await conn.ready;
+    const now = await Promise.all(shown.map((x) => client.getExperiment(x.id)));
+    return { shown, now };
+  }
+
+  async function sweepConflict(err: unknown): Promise<never> {
+    if (err instanceof HubError && err.status === 409) {
+      await queue.reload();
+      throw new Error(`the sweep changed since it was shown (${errorText(err)}); the queue was reloaded: review it again`);
+    }
+    throw err;
+  }
+
+  async function approveSweep(arg?: unknown): Promise<Experiment[] | undefined> {
+    const row = await pickSweep(arg, 'Sweep to approve');
+    if (!row) return undefined;
+    const { shown, now } = await sweepMembers(row);
+    const rule = sweepApproval(now.map(sweepMemberOf));
+    if (rule.refused) {
+      void vscode.window.showWarningMessage(`Overseer: ${plain(rule.refused, 600)}`);
+      return undefined;
+    }
+    const label = plainName(row.label, 'title', 120);
+    if (rule.confirm.length) {
+      const byId = new Map(now.map((x) => [x.id, x]));
+      const go = await vscode.window.showWarningMessage(
+        `Approve the sweep "${label}" (${shown.length} experiments)? ${rule.confirm.length} ${rule.confirm.length === 1 ? 'member is' : 'members are'} above low risk (highest: ${rule.highest}).`,
+        {
+          modal: true,
+          detail: rule.confirm
+            .map((c) => `${c.id} — ${c.level}: ${riskLines(byId.get(c.id)!, 2).map((l) => l.slice(2)).join('; ')}`)
+            .concat(['', `Each experiment gets its own approval pinned to its own commit: ${shown.map((x) => `${x.id}@${x.commit.slice(0, 10)}`).join(', ')}`])
+            .join('\n'),
+        },
+        `Approve Sweep (${shown.length})`,
+      );
+      if (go !== `Approve Sweep (${shown.length})`) return undefined;
+    }
+    const client = await conn.ready;
+    const r = await client
+      .decideSweep({ decision: 'approve', members: shown.map((x) => ({ experimentId: x.id, commit: x.commit, tree: x.tree })) })
+      .catch(sweepConflict);
+    queue.apply(r.experiments);
+    void vscode.window.showInformationMessage(`Approved the sweep of ${r.experiments.length}: ${r.experiments.map((x) => `${x.id} at ${x.commit.slice(0, 10)}`).join(', ')}.`);
+    return r.experiments;
+  }
+
+  async function decideSweepWithReason(kind: 'veto' | 'request_changes', arg?: unknown, given?: string): Promise<Experiment[] | undefined> {
+    const row = await pickSweep(arg, kind === 'veto' ? 'Sweep to veto' : 'Sweep to send back');
+    if (!row) return undefined;
+    const shown = queue.model.sweepMembers(row.id);
+    const why =
+      given?.trim() ||
+      (
+        await vscode.window.showInputBox({
+          title: `${kind === 'veto' ? 'Veto' : 'Request changes on'} the sweep ${plainName(row.label, 'title', 100)} (${shown.length} experiments)`,
+          prompt: kind === 'veto' ? 'Why is this sweep vetoed? (each agent receives it)' : 'What should the agent change? (each member is sent back)',
+          ignoreFocusOut: true,
+          validateInput: (v) => (v.trim() ? undefined : 'A reason is required (the agents receive it in their inbox).'),
+        })
+      )?.trim();
+    if (!why) return undefined;
+    const client = await conn.ready;
+    const r = await client
+      .decideSweep({ decision: kind, reason: why, members: shown.map((x) => ({ experimentId: x.id, commit: x.commit, tree: x.tree })) })
+      .catch(sweepConflict);
+    queue.apply(r.experiments);
+    void vscode.window.showInformationMessage(`${kind === 'veto' ? 'Vetoed' : 'Requested changes on'} the sweep of ${r.experiments.length}: ${r.experiments.map((x) => x.id).join(', ')}.`);
+    return r.experiments;
+  }
+
+  async function openSweep(arg?: unknown): Promise<ReviewPanel | undefined> {
+    const row = await pickSweep(arg, 'Sweep to review');
+    if (!row) return undefined;
+    const panel = await vscode.commands.executeCommand<ReviewPanel | undefined>('overseer.openReview', row.memberIds[0]);
+    panel?.showSweep(row.id, row.memberIds);
+    return panel;
   }
 
   async function triageMove(step: 1 | -1): Promise<string | undefined> {
@@ -315,6 +486,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     reg('overseer.vetoExperiment', (arg?: unknown, why?: unknown) => decideWithReason('veto', arg, typeof why === 'string' ? why : undefined)),
     reg('overseer.requestChanges', (arg?: unknown, why?: unknown) => decideWithReason('requestChanges', arg, typeof why === 'string' ? why : undefined)),
     reg('overseer.approveSelected', approveSelected),
+    reg('overseer.openSweep', (arg?: unknown) => openSweep(arg)),
+    reg('overseer.approveSweep', (arg?: unknown) => approveSweep(arg)),
+    reg('overseer.vetoSweep', (arg?: unknown, why?: unknown) => decideSweepWithReason('veto', arg, typeof why === 'string' ? why : undefined)),
+    reg('overseer.requestChangesOnSweep', (arg?: unknown, why?: unknown) => decideSweepWithReason('request_changes', arg, typeof why === 'string' ? why : undefined)),
     reg('overseer.cancelRun', async (arg?: unknown, why?: unknown) => {
       const id = experimentIdOf(arg) ?? (await pickExperiment('Run to cancel', (x) => ['approved', 'dispatched', 'running'].includes(x.state)));
       if (!id) return undefined;

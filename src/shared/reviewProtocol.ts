@@ -41,6 +41,8 @@ export interface ReviewState {
   queue: QueueItem[];
   /** Set when part of the state could not be loaded (the rest is still shown). */
   warnings: string[];
+  /** Set when the page reviews a sweep: `experiment` is its representative (first open) member. */
+  sweep?: SweepReview;
 }
 
 export type Decision = 'approve' | 'veto' | 'requestChanges';
@@ -143,3 +145,57 @@ export function sweepApproval(members: readonly SweepMemberRisk[]): SweepApprova
     highest,
   };
 }
+
+/** One row of the sweep table: a member as shown (its own pin), with its varying values. */
+export interface SweepMemberView {
+  id: string;
+  title: string;
+  agentId: string;
+  state: string;
+  commit: string;
+  tree: string;
+  gaming: boolean;
+  risk?: Risk;
+  /** Its value of each varying literal (SweepReview.params order); '' when unknown. */
+  values: string[];
+  /** Still an open member (undecided, in the hub's sweep): decided by the sweep actions. Decided members
+   * stay in the table with their state, so nothing of what was reviewed disappears. */
+  open: boolean;
+}
+
+export interface SweepReview {
+  id: string;
+  /** Raw (agent-derived) label: sanitize to show. */
+  label: string;
+  params: string[];
+  members: SweepMemberView[];
+  /** The hub still groups at least two open members as this sweep. */
+  open: boolean;
+  /** Why the sweep was reloaded or is no longer open. */
+  note?: string;
+}
+
+export type SweepDecision = 'approve' | 'veto' | 'request_changes';
+export const SWEEP_DECISIONS: readonly SweepDecision[] = ['approve', 'veto', 'request_changes'];
+
+export interface DecideSweepParams {
+  sweepId: string;
+  decision: SweepDecision;
+  /** Each member at the pin shown in the table. */
+  members: BatchItem[];
+  reason?: string;
+}
+
+export const DecideSweep = defineRequest<DecideSweepParams, { decided: string[] }>('review/decideSweep', (p) => {
+  const o = obj(p);
+  const decision = oneOf(o.decision, 'decision', SWEEP_DECISIONS);
+  const reason = o.reason === undefined || o.reason === null ? undefined : str(o.reason, 'reason', MAX_REASON, { allowEmpty: true }).trim();
+  if (decision !== 'approve' && !reason) throw new ProtocolError('invalid', `a sweep ${decision === 'veto' ? 'veto' : 'request for changes'} needs a reason`);
+  if (!Array.isArray(o.members) || o.members.length < 2 || o.members.length > 200) throw new ProtocolError('invalid', 'members must be a list of 2..200 experiments');
+  const members = o.members.map((x, i) => {
+    const it = obj(x, `members[${i}]`);
+    return { experimentId: id(it.experimentId, `members[${i}].experimentId`), commit: sha(it.commit, `members[${i}].commit`), tree: sha(it.tree, `members[${i}].tree`) };
+  });
+  if (new Set(members.map((m) => m.experimentId)).size !== members.length) throw new ProtocolError('invalid', 'a sweep names each experiment once');
+  return { sweepId: id(o.sweepId, 'sweepId'), decision, members, reason: reason || undefined };
+});

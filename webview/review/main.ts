@@ -1,5 +1,7 @@
 // Review webview: one experiment in full, the awaiting-review queue, and keyboard triage
 // (a approve · r request changes · v veto · j/k next/previous · x select for batch · Ctrl+Enter submit).
+// A sweep shows its representative member's review plus the table of members with their varying values,
+// and sweep actions deciding every open member at the pin shown in the table.
 import '../common/elements';
 import { connect, errorText, showNotice } from '../common/ipc';
 import { button, h, replace, type Child } from '../common/dom';
@@ -7,7 +9,20 @@ import { markdownElement } from '../common/sanitize';
 import { nameBadgeEl } from '../common/names';
 import { parseUnifiedDiff } from '../common/diff';
 import { fmtNum, fmtTime, oneLine, plain } from '../common/text';
-import { BatchApprove, Decide, OpenDiff, REVIEW_SURFACE, ReviewStateNote, ShowExperiment, type Decision, type ReviewState } from '../../src/shared/reviewProtocol';
+import {
+  BatchApprove,
+  Decide,
+  DecideSweep,
+  OpenDiff,
+  REVIEW_SURFACE,
+  ReviewStateNote,
+  ShowExperiment,
+  sweepApproval,
+  type Decision,
+  type ReviewState,
+  type SweepDecision,
+  type SweepReview,
+} from '../../src/shared/reviewProtocol';
 import type { Experiment, ScreeningFinding } from '../../src/core/model';
 
 const { rpc } = connect(REVIEW_SURFACE);
@@ -16,17 +31,30 @@ let state: ReviewState | undefined;
 let pending: Exclude<Decision, 'approve'> | undefined;
 const selected = new Set<string>();
 let busy = false;
+/** Sweep mode: the confirmation box of "Approve sweep" is open; a veto / request for changes awaits its reason. */
+let sweepConfirming = false;
+let sweepPending: Exclude<SweepDecision, 'approve'> | undefined;
 
 const UNDECIDED = new Set(['proposed', 'screening', 'awaiting_review']);
 const SEV_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 
 rpc.onNotification(ReviewStateNote, (s) => {
-  const switched = state?.experiment.id !== s.experiment.id;
+  const switched = state?.experiment.id !== s.experiment.id || state?.sweep?.id !== s.sweep?.id;
+  // what a confirmation was about must not change under it: a new member set closes the box
+  if (sweepKey(state?.sweep) !== sweepKey(s.sweep)) sweepConfirming = false;
   state = s;
   for (const id of [...selected]) if (!s.queue.some((q) => q.id === id)) selected.delete(id);
-  if (switched) pending = undefined;
+  if (switched) {
+    pending = undefined;
+    sweepPending = undefined;
+  }
   render(switched);
+  if (s.sweep?.note) showNotice(oneLine(s.sweep.note, 500), 'error');
 });
+
+function sweepKey(sw: SweepReview | undefined): string {
+  return sw ? `${sw.id}|${sw.members.map((m) => `${m.id}@${m.commit}:${m.open ? 1 : 0}:${m.risk?.level ?? '-'}:${m.gaming ? 1 : 0}`).join(',')}` : '';
+}
 
 function x(): Experiment {
   return state!.experiment;
@@ -61,6 +89,7 @@ function render(scrollTop: boolean): void {
           ),
         ),
         s.warnings.length ? h('div', { class: 'warnings' }, s.warnings.map((w) => h('div', null, oneLine(w, 500)))) : null,
+        s.sweep ? renderSweep(s.sweep) : null,
         e.risk ? section(`Risk: ${e.risk.level}`, renderRisk(e.risk)) : null,
         section('Direction', s.agent ? h('p', { class: 'direction' }, plain(s.agent.direction, 2000)) : h('p', { class: 'muted' }, 'unknown agent')),
         section('Rationale', markdownElement(e.rationale, { author: e.agentId })),
@@ -76,9 +105,141 @@ function render(scrollTop: boolean): void {
         e.verdict ? section('Decision', h('p', { id: 'verdict' }, `${e.verdict.decision.replace('_', ' ')} by ${oneLine(e.verdict.by.id, 64)} at ${fmtTime(e.verdict.ts)}`, e.verdict.reason ? h('span', null, ` — ${oneLine(e.verdict.reason, 2000)}`) : null)) : null,
       ),
     ),
-    renderDecisionBar(reasonValue),
+    s.sweep ? renderSweepBar(s.sweep, reasonValue) : renderDecisionBar(reasonValue),
   );
   if (scrollTop) window.scrollTo(0, 0);
+}
+
+// ------------------------------------------------------------------ sweeps
+
+function openMembers(sw: SweepReview) {
+  return sw.members.filter((m) => m.open);
+}
+
+function sweepRule(sw: SweepReview) {
+  return sweepApproval(openMembers(sw));
+}
+
+/** The sweep table: one row per member (id, its values, its risk, its pin), and why it cannot be approved as one. */
+function renderSweep(sw: SweepReview): HTMLElement {
+  const open = openMembers(sw);
+  const rule = sweepRule(sw);
+  const rep = x();
+  return h('section', { class: 'card sweep', id: 'sweep', aria: { labelledby: 'sec-sweep' } },
+    h('h2', { id: 'sec-sweep' }, `Sweep: ${oneLine(sw.label, 300)}`, ' ', nameBadgeEl(sw.label, 'title')),
+    h('p', { class: 'muted', id: 'sweep-intro' },
+      `${open.length} open member${open.length === 1 ? '' : 's'} with the same base and the same code shape: only the values below differ. ` +
+      `Below is the review of the representative member ${rep.id}; each member is decided at its own commit.`),
+    h('table', { class: 'files sweep-table', id: 'sweep-table' },
+      h('thead', null, h('tr', null,
+        h('th', null, 'Experiment'),
+        sw.params.map((p) => h('th', null, oneLine(p, 80), ' ', nameBadgeEl(p, 'title'))),
+        h('th', null, 'Risk'), h('th', null, 'Commit'), h('th', null, 'State'))),
+      h('tbody', null, sw.members.map((m) =>
+        h('tr', { class: `sweep-member${m.id === rep.id ? ' current' : ''}${m.open ? '' : ' decided'}`, dataset: { id: m.id } },
+          h('td', null, h('button', { class: 'link', title: `Review ${m.id} on its own: ${oneLine(m.title, 200)}`, on: { click: () => void show(m.id) } }, m.id)),
+          m.values.map((v) => h('td', { class: 'sweep-value' }, oneLine(v, 120), ' ', nameBadgeEl(v, 'title'))),
+          h('td', null,
+            h('span', { class: `q-risk risk-${m.risk?.level ?? 'medium'}`, title: m.risk ? `${m.risk.level} risk` : 'risk not assessed' }, RISK_SHORT[m.risk?.level ?? 'medium'] ?? 'MED'),
+            m.gaming ? h('span', { class: 'q-flag', title: 'screening flagged possible evaluation gaming' }, ' ⚠ gaming') : null),
+          h('td', { class: 'sha' }, m.commit.slice(0, 12)),
+          h('td', null, m.open ? m.state.replace('_', ' ') : `${m.state.replace('_', ' ')} (not in the sweep now)`),
+        ),
+      )),
+    ),
+    sw.note ? h('p', { class: 'warnings', id: 'sweep-note' }, oneLine(sw.note, 500)) : null,
+    rule.refused && sw.open ? h('p', { class: 'warnings', id: 'sweep-refusal', role: 'alert' }, oneLine(rule.refused, 1000)) : null,
+    sweepConfirming && sw.open && !rule.refused ? renderSweepConfirm(sw) : null,
+  );
+}
+
+function renderSweepConfirm(sw: SweepReview): HTMLElement {
+  const open = openMembers(sw);
+  const rule = sweepRule(sw);
+  return h('div', { class: 'warnings', id: 'sweep-confirm', role: 'alertdialog', aria: { label: 'Confirm the sweep approval' } },
+    h('p', null, h('strong', null, `Approve all ${open.length} members? ${rule.confirm.length} ${rule.confirm.length === 1 ? 'is' : 'are'} above low risk (highest: ${rule.highest}):`)),
+    h('ul', { id: 'sweep-confirm-members' }, rule.confirm.map((c) => h('li', null, h('strong', null, `${c.id} — ${c.level}`), `: ${c.reasons.map((r) => oneLine(r, 300)).join('; ')}`))),
+    h('div', { class: 'buttons' },
+      button(`Confirm: approve ${open.length}`, () => void decideSweep('approve', true), { id: 'sweep-confirm-approve', disabled: busy }),
+      button('Cancel', () => { sweepConfirming = false; render(false); }, { id: 'sweep-confirm-cancel', secondary: true }),
+    ),
+  );
+}
+
+function renderSweepBar(sw: SweepReview, reasonValue: string): HTMLElement {
+  const open = openMembers(sw);
+  const can = sw.open && open.length >= 2;
+  const refused = sweepRule(sw).refused;
+  const reason = h('vscode-textarea', {
+    id: 'reason',
+    rows: 2,
+    placeholder: sweepPending ? `Reason (required to ${sweepPending === 'veto' ? 'veto' : 'request changes on'} the sweep; every agent receives it) — Ctrl+Enter to submit` : 'Reason (required for a veto or a request for changes on the sweep)',
+    aria: { label: 'Reason' },
+    disabled: !can || busy,
+  }) as HTMLElement & { value: string };
+  reason.value = reasonValue;
+  reason.addEventListener('keydown', (ev: KeyboardEvent) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && sweepPending) {
+      ev.preventDefault();
+      void decideSweep(sweepPending);
+    } else if (ev.key === 'Escape') {
+      sweepPending = undefined;
+      (ev.target as HTMLElement).blur();
+    }
+  });
+  return h('footer', { class: 'decision' },
+    reason,
+    h('div', { class: 'buttons' },
+      button(`Approve sweep (${open.length})`, () => void decideSweep('approve'), { id: 'sweep-approve', disabled: !can || busy || !!refused, title: refused ? oneLine(refused, 500) : 'Approve every open member at the commit shown in the table' }),
+      button('Request changes on sweep…', () => void decideSweep('request_changes'), { id: 'sweep-request-changes', secondary: true, disabled: !can || busy }),
+      button('Veto sweep…', () => void decideSweep('veto'), { id: 'sweep-veto', secondary: true, disabled: !can || busy }),
+      !can ? h('span', { class: 'muted' }, 'Not an open sweep now: decide the members individually.') : null,
+    ),
+  );
+}
+
+/** Decide the sweep: every open member at the pin shown in the table. Approving refuses a critical or a
+ * gaming-flagged member, and asks for confirmation (naming the members and why) above low risk. */
+async function decideSweep(decision: SweepDecision, confirmed = false): Promise<void> {
+  const sw = state?.sweep;
+  if (!sw || busy) return;
+  const open = openMembers(sw);
+  if (!sw.open || open.length < 2) return showNotice('This is not an open sweep now: decide the members individually.', 'error');
+  const reason = reasonEl()?.value.trim() ?? '';
+  if (decision === 'approve') {
+    const rule = sweepApproval(open);
+    if (rule.refused) return showNotice(oneLine(rule.refused, 1000), 'error');
+    if (rule.confirm.length && !confirmed) {
+      sweepConfirming = true;
+      render(false);
+      return showNotice(`${rule.confirm.length} member${rule.confirm.length === 1 ? ' is' : 's are'} above low risk: confirm the sweep approval below.`, 'info');
+    }
+  } else if (!reason) {
+    sweepPending = decision;
+    render(false);
+    reasonEl()?.focus();
+    return showNotice(`Type a reason, then press Ctrl+Enter to ${decision === 'veto' ? 'veto' : 'request changes on'} the sweep.`, 'info');
+  }
+  busy = true;
+  try {
+    const r = await rpc.request(DecideSweep, {
+      sweepId: sw.id,
+      decision,
+      members: open.map((m) => ({ experimentId: m.id, commit: m.commit, tree: m.tree })),
+      reason: decision === 'approve' ? undefined : reason,
+    });
+    sweepConfirming = false;
+    sweepPending = undefined;
+    const el = reasonEl();
+    if (el) el.value = '';
+    showNotice(`Sweep ${decision === 'approve' ? 'approved' : decision === 'veto' ? 'vetoed' : 'sent back'}: ${r.decided.join(', ')} (each at its own commit)`, 'info');
+  } catch (err) {
+    sweepConfirming = false;
+    showNotice(errorText(err), 'error');
+  } finally {
+    busy = false;
+    if (state) render(false);
+  }
 }
 
 function renderRisk(r: NonNullable<Experiment['risk']>): HTMLElement {
@@ -451,7 +612,11 @@ document.addEventListener('keydown', (ev) => {
   if (!state || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev)) return;
   const key = ev.key;
   let handled = true;
-  if (key === 'a') oneKeyApprove();
+  if (state.sweep && (key === 'a' || key === 'v' || key === 'r')) {
+    // a sweep is decided with its buttons (one-key approve is for single proposals)
+    if (key === 'a') showNotice('A sweep has no one-key approve: use "Approve sweep" (it names the members above low risk).', 'info');
+    else void decideSweep(key === 'v' ? 'veto' : 'request_changes');
+  } else if (key === 'a') oneKeyApprove();
   else if (key === 'v') void decide('veto');
   else if (key === 'r') void decide('requestChanges');
   else if (key === 'j') {

@@ -1,6 +1,8 @@
-// Queue view: experiments grouped by state (awaiting review first), each expandable into its changed files.
+// Queue view: experiments grouped by state (awaiting review first), each expandable into its changed files;
+// open sweeps are one row under "Awaiting review", expandable into their members.
 // Refreshes node by node from ledger events: a state move refreshes the two group nodes involved, an
-// in-place change refreshes the experiment's node, a viewed toggle refreshes its file list.
+// in-place change refreshes the experiment's node, a viewed toggle refreshes its file list. Sweeps come
+// from GET /api/triage, refetched (debounced) after the queue changes.
 import * as vscode from 'vscode';
 import type { AnyEvent } from '../../core/events';
 import type { Experiment, ExperimentState } from '../../core/model';
@@ -8,13 +10,20 @@ import type { ChangedFileView } from '../../hub/api';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
 import { nameWarnings, plain, plainName } from '../text';
-import { GROUP_LABEL, QueueModel, experimentView, type QueueDelta } from './queueModel';
+import { GROUP_LABEL, QueueModel, experimentView, sweepView, type QueueDelta } from './queueModel';
 
-export type QueueNode = GroupNode | ExperimentNode | FileNode | MessageNode;
+export type QueueNode = GroupNode | SweepNode | ExperimentNode | FileNode | MessageNode;
+
+/** Debounce of the sweep refetch after queue changes (a burst of proposals regroups once). */
+export const SWEEP_REFRESH_MS = 400;
 
 export class GroupNode {
   readonly kind = 'group';
   constructor(readonly state: ExperimentState) {}
+}
+export class SweepNode {
+  readonly kind = 'sweep';
+  constructor(readonly sweepId: string) {}
 }
 export class ExperimentNode {
   readonly kind = 'experiment';
@@ -43,6 +52,10 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
   readonly onDidChangeAwaiting = this.countEmitter.event;
   private readonly groupNodes = new Map<ExperimentState, GroupNode>();
   private readonly expNodes = new Map<string, ExperimentNode>();
+  private readonly sweepNodes = new Map<string, SweepNode>();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepsLoading: Promise<void> | undefined;
+  private sweepsAgain = false;
   private readonly files = new Map<string, Promise<FileNode[]>>();
   private loadedPromise: Promise<void> | undefined;
   private error: string | undefined;
@@ -66,6 +79,7 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
         this.model.reset(f.queue.flatMap((g) => g.experiments));
         this.files.clear();
         this.error = undefined;
+        await this.loadSweeps(false);
       } catch (err) {
         this.error = (err as Error).message;
       }
@@ -73,6 +87,42 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       this.countEmitter.fire(this.model.awaitingCount());
     })();
     return this.loadedPromise;
+  }
+
+  /** Refetch the open sweeps soon (debounced). */
+  scheduleSweeps(delayMs = SWEEP_REFRESH_MS): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      void this.refreshSweeps();
+    }, delayMs);
+  }
+
+  /** Refetch the open sweeps now and refresh what changed (one request in flight; a request during it runs once after). */
+  async refreshSweeps(): Promise<void> {
+    if (this.sweepsLoading) {
+      this.sweepsAgain = true;
+      return this.sweepsLoading;
+    }
+    this.sweepsLoading = this.loadSweeps(true).finally(() => {
+      this.sweepsLoading = undefined;
+      if (this.sweepsAgain) {
+        this.sweepsAgain = false;
+        void this.refreshSweeps();
+      }
+    });
+    return this.sweepsLoading;
+  }
+
+  private async loadSweeps(fire: boolean): Promise<void> {
+    let sweeps;
+    try {
+      sweeps = (await (await this.conn.ready).triage()).sweeps;
+    } catch {
+      return; // an older hub or a failed request: the experiments still show, one row each
+    }
+    const delta = this.model.setSweeps(sweeps);
+    if (fire) this.fireDelta(delta);
   }
 
   /** Resolves once the first load finished. */
@@ -117,6 +167,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
     }
     const got = await Promise.all(ids.map((id) => client.getExperiment(id).catch(() => undefined)));
     this.apply(got.filter((x): x is Experiment => !!x));
+    // a new proposal may join or form a sweep; a decided one has already left its sweep (apply)
+    this.scheduleSweeps();
   }
 
   /** Apply updated experiments to the model and fire the minimal set of node changes. */
@@ -128,13 +180,23 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       total.groups.push(...delta.groups);
       total.items.push(...delta.items);
     }
+    this.fireDelta(total);
+    return total;
+  }
+
+  private fireDelta(total: QueueDelta): void {
     if (total.root) this.emitter.fire();
     else {
       for (const s of new Set(total.groups)) this.emitter.fire(this.groupNode(s));
       for (const id of new Set(total.items)) this.emitter.fire(this.expNode(id));
     }
     this.countEmitter.fire(this.model.awaitingCount());
-    return total;
+  }
+
+  sweepNode(id: string): SweepNode {
+    let n = this.sweepNodes.get(id);
+    if (!n) this.sweepNodes.set(id, (n = new SweepNode(id)));
+    return n;
   }
 
   private groupNode(s: ExperimentState): GroupNode {
@@ -157,7 +219,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       }
       return this.rootChildren();
     }
-    if (node instanceof GroupNode) return this.model.children(node.state).map((x) => this.expNode(x.id));
+    if (node instanceof GroupNode) return this.model.rows(node.state).map((r) => (r.kind === 'sweep' ? this.sweepNode(r.id) : this.expNode(r.id)));
+    if (node instanceof SweepNode) return this.model.sweepMembers(node.sweepId).map((x) => this.expNode(x.id));
     if (node instanceof ExperimentNode) return this.fileNodes(node.experimentId);
     return [];
   }
@@ -183,7 +246,7 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   getTreeItem(node: QueueNode): vscode.TreeItem {
     if (node instanceof GroupNode) {
-      const n = this.model.children(node.state).length;
+      const n = this.model.groupCount(node.state);
       const item = new vscode.TreeItem(
         GROUP_LABEL[node.state],
         node.state === 'awaiting_review' || node.state === 'running' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
@@ -191,6 +254,21 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       item.id = `group:${node.state}`;
       item.description = String(n);
       item.contextValue = `group.${node.state}`;
+      return item;
+    }
+    if (node instanceof SweepNode) {
+      const row = this.model.sweep(node.sweepId);
+      if (!row) return new vscode.TreeItem(`sweep ${node.sweepId} (no longer open)`);
+      const members = this.model.sweepMembers(row.id);
+      const v = sweepView(row, members);
+      const item = new vscode.TreeItem(v.label, vscode.TreeItemCollapsibleState.Collapsed);
+      item.id = `sweep:${row.id}`;
+      item.description = v.description;
+      item.tooltip = v.tooltip;
+      item.contextValue = v.contextValue;
+      item.iconPath = new vscode.ThemeIcon(v.icon, v.iconColor ? new vscode.ThemeColor(v.iconColor) : undefined);
+      item.command = { command: 'overseer.openSweep', title: 'Open Sweep', arguments: [row.id] };
+      item.accessibilityInformation = { label: `sweep of ${members.length} experiments: ${v.label}, ${v.description}` };
       return item;
     }
     if (node instanceof ExperimentNode) {
@@ -227,15 +305,19 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   getParent(node: QueueNode): QueueNode | undefined {
     if (node instanceof ExperimentNode) {
+      const sw = this.model.sweepOf(node.experimentId);
+      if (sw) return this.sweepNode(sw.id);
       const x = this.model.get(node.experimentId);
       return x ? this.groupNode(x.state) : undefined;
     }
+    if (node instanceof SweepNode) return this.model.sweep(node.sweepId) ? this.groupNode('awaiting_review') : undefined;
     if (node instanceof FileNode) return this.expNode(node.experimentId);
     return undefined;
   }
 
   override dispose(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
     super.dispose();
   }
 }

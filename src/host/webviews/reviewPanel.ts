@@ -1,11 +1,14 @@
-// Review panel: one experiment (reused panel), decisions pinned to the commit/tree shown, queue triage.
+// Review panel: one experiment (reused panel), decisions pinned to the commit/tree shown, queue triage; or a
+// sweep: its representative member's review plus the table of members and their varying values, decided
+// together (one pinned decision per member).
 import * as vscode from 'vscode';
 import type { AnyEvent } from '../../core/events';
 import type { Experiment } from '../../core/model';
-import type { HubClient } from '../../hub/client';
+import { HubError, type HubClient } from '../../hub/client';
 import {
   BatchApprove,
   Decide,
+  DecideSweep,
   OpenDiff,
   REVIEW_SURFACE,
   ReviewStateNote,
@@ -14,6 +17,9 @@ import {
   type FileDiff,
   type QueueItem,
   type ReviewState,
+  type SweepMemberView,
+  type SweepReview,
+  sweepApproval,
 } from '../../shared/reviewProtocol';
 import { SurfacePanel, errorMessage, type WebviewConnection } from './panel';
 import { byRiskThenAge } from '../../core/risk';
@@ -41,15 +47,28 @@ export function toQueueItem(x: Experiment): QueueItem {
   };
 }
 
+/** The sweep a panel shows: its id and every member it has shown (decided ones stay in the table). */
+export interface SweepRef {
+  id: string;
+  shownIds: string[];
+  /** Each member's value per literal name, as last known (a decided member keeps its values). */
+  values: Map<string, Record<string, string>>;
+  names: string[];
+  /** Why the last reload happened (a 409), shown once. */
+  note?: string;
+}
+
 export class ReviewPanel extends SurfacePanel<ReviewState> {
   protected readonly stateNote = ReviewStateNote;
   private _experimentId: string;
+  private sweepRef: SweepRef | undefined;
 
   constructor(extensionUri: vscode.Uri, conn: WebviewConnection, experimentId: string) {
     super(REVIEW_SURFACE, `Review ${experimentId}`, extensionUri, conn);
     this._experimentId = experimentId;
     this.rpc.onRequest(Decide, (p) => this.decide(p));
     this.rpc.onRequest(BatchApprove, (p) => this.batchApprove(p.items));
+    this.rpc.onRequest(DecideSweep, (p) => this.decideSweep(p));
     this.rpc.onRequest(OpenDiff, async (p) => {
       await vscode.commands.executeCommand('overseer.openDiff', { experimentId: p.experimentId, file: p.file, line: p.line });
     });
@@ -65,9 +84,23 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
     return this._experimentId;
   }
 
+  /** The sweep under review, if the panel shows one. */
+  get sweepId(): string | undefined {
+    return this.sweepRef?.id;
+  }
+
   show(experimentId: string): void {
+    this.sweepRef = undefined;
     this._experimentId = experimentId;
     this.panel.title = `Review ${experimentId}`;
+    this.refresh(0);
+  }
+
+  /** Review a sweep: the first member's review and the table of members (ids as the queue shows them). */
+  showSweep(sweepId: string, memberIds: string[]): void {
+    this.sweepRef = { id: sweepId, shownIds: [...memberIds], values: new Map(), names: [] };
+    this._experimentId = memberIds[0] ?? sweepId;
+    this.panel.title = `Review sweep ${sweepId}`;
     this.refresh(0);
   }
 
@@ -78,7 +111,32 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
   }
 
   protected async load(client: HubClient): Promise<ReviewState> {
-    return loadReviewState(client, this._experimentId, this.conn.human);
+    if (!this.sweepRef) return loadReviewState(client, this._experimentId, this.conn.human);
+    const sweep = await loadSweepReview(client, this.sweepRef);
+    this._experimentId = sweep.members.find((m) => m.open)?.id ?? sweep.members[0]?.id ?? this._experimentId;
+    return { ...(await loadReviewState(client, this._experimentId, this.conn.human)), sweep };
+  }
+
+  private async decideSweep(p: { sweepId: string; decision: 'approve' | 'veto' | 'request_changes'; members: { experimentId: string; commit: string; tree: string }[]; reason?: string }) {
+    const client = this.conn.client;
+    if (p.decision === 'approve') {
+      // the page refuses too; the rule is checked again on the members as they are now
+      const now = await Promise.all(p.members.map((m) => client.getExperiment(m.experimentId)));
+      const rule = sweepApproval(now.map((x) => ({ id: x.id, gaming: x.screening?.gaming === true, risk: x.risk })));
+      if (rule.refused) throw new Error(rule.refused);
+    }
+    try {
+      const r = await client.decideSweep({ decision: p.decision, members: p.members, reason: p.reason });
+      this.refresh(0);
+      return { decided: r.experiments.map((x) => x.id) };
+    } catch (err) {
+      if (err instanceof HubError && err.status === 409) {
+        if (this.sweepRef) this.sweepRef.note = `Nothing was decided: ${err.message}. The sweep was reloaded; review it again.`;
+        this.refresh(0);
+        throw new Error(`The sweep changed since it was shown (${err.message}): reloaded, review it again.`);
+      }
+      throw err;
+    }
   }
 
   private async decide(p: { experimentId: string; decision: 'approve' | 'veto' | 'requestChanges'; commit: string; tree: string; reason?: string }) {
@@ -161,4 +219,48 @@ export async function loadReviewState(client: HubClient, experimentId: string, h
     queue,
     warnings,
   };
+}
+
+/** The sweep table: the hub's current sweep (by id, else the one sharing most members with what was shown),
+ * plus every member shown before (decided ones keep their row, with their state). */
+export async function loadSweepReview(client: HubClient, ref: SweepRef): Promise<SweepReview> {
+  const t = await client.triage();
+  const shown = new Set(ref.shownIds);
+  const overlap = (ids: string[]) => ids.filter((i) => shown.has(i)).length;
+  const hub = t.sweeps.find((s) => s.id === ref.id) ?? [...t.sweeps].sort((a, b) => overlap(b.experimentIds) - overlap(a.experimentIds)).find((s) => overlap(s.experimentIds) > 0);
+  if (hub) {
+    for (const p of hub.params) if (!ref.names.includes(p.name)) ref.names.push(p.name);
+    hub.experimentIds.forEach((id, i) => {
+      const v = ref.values.get(id) ?? {};
+      for (const p of hub.params) v[p.name] = String(p.values[i] ?? '');
+      ref.values.set(id, v);
+    });
+    ref.id = hub.id;
+  }
+  const ids = [...(hub?.experimentIds ?? []), ...ref.shownIds.filter((i) => !hub?.experimentIds.includes(i))];
+  ref.shownIds = ids;
+  const known = new Map(t.experiments.map((x) => [x.id, x]));
+  const xs = await Promise.all(ids.map((id) => (known.get(id) ? Promise.resolve(known.get(id)!) : client.getExperiment(id).catch(() => undefined))));
+  const open = new Set(hub?.experimentIds ?? []);
+  const members: SweepMemberView[] = [];
+  xs.forEach((x, i) => {
+    const id = ids[i]!;
+    if (!x) return;
+    const v = ref.values.get(id) ?? {};
+    members.push({
+      id,
+      title: x.title,
+      agentId: x.agentId,
+      state: x.state,
+      commit: x.commit,
+      tree: x.tree,
+      gaming: x.screening?.gaming === true,
+      risk: x.risk,
+      values: ref.names.map((n) => v[n] ?? ''),
+      open: open.has(id) && UNDECIDED.has(x.state),
+    });
+  });
+  const note = ref.note ?? (hub ? undefined : 'This is no longer an open sweep (fewer than two undecided members, or they no longer differ only in values): decide the remaining members individually.');
+  ref.note = undefined;
+  return { id: ref.id, label: hub?.label ?? `sweep ${ref.id}`, params: [...ref.names], members, open: !!hub && members.filter((m) => m.open).length >= 2, note };
 }
