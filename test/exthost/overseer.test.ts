@@ -24,6 +24,23 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
   }
 }
 
+/** Run `fn` answering modal warnings with `button` (approvals above low risk ask first); returns what they said. */
+async function confirmingWarnings(button: string, fn: () => Thenable<unknown> | Promise<unknown>): Promise<string[]> {
+  const win = vscode.window as { showWarningMessage: typeof vscode.window.showWarningMessage };
+  const original = win.showWarningMessage;
+  const seen: string[] = [];
+  win.showWarningMessage = (async (message: string) => {
+    seen.push(message);
+    return button;
+  }) as unknown as typeof vscode.window.showWarningMessage;
+  try {
+    await fn();
+  } finally {
+    win.showWarningMessage = original;
+  }
+  return seen;
+}
+
 describe('Overseer in the extension host', function () {
   let api: OverseerApi;
   let fx: Fixture;
@@ -48,7 +65,8 @@ describe('Overseer in the extension host', function () {
     await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await api.conn.close();
+    // the connection stays open for the next suite in this host (closing disposes it for good); the fixture's hub closes when it moves away
+    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -153,7 +171,9 @@ describe('Overseer in the extension host', function () {
   it('approves at the pinned commit; the tree moves the item on the SSE event', async () => {
     const fired: unknown[] = [];
     const sub = api.queue.onDidChangeTreeData((n) => fired.push(n));
-    await vscode.commands.executeCommand('overseer.approveExperiment', api.queue.expNode(fx.ids.plain));
+    // above low risk (not screened yet: medium) the command asks first
+    const asked = await confirmingWarnings('Approve', () => vscode.commands.executeCommand('overseer.approveExperiment', api.queue.expNode(fx.ids.plain)));
+    assert.match(asked[0] ?? '', /It is medium risk/);
     const x = await api.conn.client.getExperiment(fx.ids.plain);
     assert.equal(x.state, 'approved');
     assert.equal(x.verdict?.commit, x.commit);
@@ -174,11 +194,15 @@ describe('Overseer in the extension host', function () {
   });
 
   it('batch approve skips experiments flagged for gaming', async () => {
-    const r = await vscode.commands.executeCommand<{ approved: string[]; skipped: string[] }>(
-      'overseer.approveSelected',
-      undefined,
-      [api.queue.expNode(fx.ids.gaming), api.queue.expNode(fx.ids.followup)],
-    );
+    let r!: { approved: string[]; skipped: string[] };
+    const asked = await confirmingWarnings('Approve All', async () => {
+      r = await vscode.commands.executeCommand<{ approved: string[]; skipped: string[] }>(
+        'overseer.approveSelected',
+        undefined,
+        [api.queue.expNode(fx.ids.gaming), api.queue.expNode(fx.ids.followup)],
+      );
+    });
+    assert.match(asked[0] ?? '', /1 is medium risk/, 'one confirmation for the medium-risk one');
     assert.deepEqual(r.approved, [fx.ids.followup]);
     assert.deepEqual(r.skipped, [fx.ids.gaming]);
     assert.equal((await api.conn.client.getExperiment(fx.ids.gaming)).state, 'awaiting_review');

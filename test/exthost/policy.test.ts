@@ -75,15 +75,23 @@ describe('Approval policy and audit queue in the extension host', function () {
     fx = await makeFixture(path.join(tmp, 'fleet'));
     await vscode.workspace.getConfiguration('overseer').update('humanName', 'policy tester', vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('overseer').update('fleetDir', fx.dir, vscode.ConfigurationTarget.Global);
-    await api.conn.connect();
-    await until('the hub connection', () => api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir, 30_000);
+    // an earlier suite may have left a connection (or one in progress) to another fleet: reconnect until this one
+    await until(
+      'the hub connection',
+      async () => {
+        if (api.conn.status.fleetDir !== fx.dir && api.conn.status.state !== 'connecting') await api.conn.connect();
+        return api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir;
+      },
+      30_000,
+    );
     agent = new HubClient(api.conn.status.url!, fx.agentToken);
   });
 
   after(async () => {
     await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
-    await api.conn.close();
+    // the connection stays open for later suites in this host; the fixture's hub closes when it moves away
+    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
