@@ -10,6 +10,7 @@ import { PolicyModel, disabledFromTrail, flaggedExperimentIds, type DisabledInfo
 /** Ledger events after which the view reloads. */
 const RELOAD_ON = new Set(['policy.set', 'policy.rule_disabled', 'policy.rule_enabled', 'audit.confirmed', 'audit.flagged', 'experiment.approved']);
 const TITLE_FETCH_MAX = 50;
+const TITLE_CACHE_MAX = 2000;
 
 export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDataProvider<PolicyNode> {
   private readonly emitter = new vscode.EventEmitter<PolicyNode | undefined | void>();
@@ -17,6 +18,7 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
   readonly model = new PolicyModel();
   private loaded: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private generation = 0;
   private hourTimer: NodeJS.Timeout | undefined;
   /** From live `policy.rule_disabled` events: exact rule, actor and reason (keyed by version and rule). */
   private readonly live = new Map<string, DisabledInfo>();
@@ -34,13 +36,17 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
   }
 
   reload(): Promise<void> {
+    const gen = ++this.generation;
     const p = (async () => {
       try {
         const client = await this.conn.ready;
         const view = await client.policy();
+        if (gen !== this.generation) return; // a later reload answers
         this.model.reset(view);
+        if (this.model.titles.size > TITLE_CACHE_MAX) this.model.titles.clear();
         await Promise.all([this.fetchTitles(), this.resolveDisabled()]);
       } catch (err) {
+        if (gen !== this.generation) return;
         this.model.error = (err as Error).message;
       }
       this.emitter.fire();
