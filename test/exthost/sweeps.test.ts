@@ -92,8 +92,15 @@ describe('Overseer sweeps in the extension host', function () {
     fx = await makeSweepFleet(path.join(tmp, 'fleet'));
     await vscode.workspace.getConfiguration('overseer').update('humanName', 'sweep tester', vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('overseer').update('fleetDir', fx.dir, vscode.ConfigurationTarget.Global);
-    await api.conn.connect();
-    await until('the hub connection', () => api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir, 30_000);
+    // an earlier suite in this host may have left a connection (or one in progress) to its fleet: reconnect until this one
+    await until(
+      'the hub connection',
+      async () => {
+        if (api.conn.status.fleetDir !== fx.dir && api.conn.status.state !== 'connecting') await api.conn.connect();
+        return api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir;
+      },
+      30_000,
+    );
     await api.queue.reload();
   });
 
@@ -101,7 +108,8 @@ describe('Overseer sweeps in the extension host', function () {
     await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
     await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await api.conn.close();
+    // the connection stays open for later suites in this host (closing disposes it for good)
+    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
