@@ -97,7 +97,8 @@ export class QueueModel {
   /** Insert or update one experiment; returns what to refresh. */
   upsert(x: Experiment): QueueDelta {
     const visible = this.visibleKey();
-    const before = this.sweepSnapshot();
+    const member = this.rawMembers.has(x.id);
+    const before = member ? this.sweepSnapshot() : undefined;
     const delta: QueueDelta = { root: false, groups: [], items: [] };
     const old = this.byId.get(x.id);
     if (old && old.state === x.state && old.risk?.level !== x.risk?.level && UNDECIDED.includes(x.state)) {
@@ -124,7 +125,7 @@ export class QueueModel {
       delta.groups.push(x.state);
     }
     // a member decided or superseded leaves its sweep; a sweep of one is no longer a sweep
-    if (this.rawMembers.has(x.id)) this.deriveSweeps();
+    if (member) this.deriveSweeps();
     // a member's risk or gaming flag is part of its sweep row (badge, order, whether it can be approved)
     if (this.sweepOfId.has(x.id) && (old?.risk?.level !== x.risk?.level || old?.screening?.gaming !== x.screening?.gaming)) delta.groups.push('awaiting_review');
     return this.finish(delta, visible, before);
@@ -141,9 +142,9 @@ export class QueueModel {
 
   /** Compare with the state before a change: a sweep that changed refreshes "Awaiting review" and the
    * groups its members came from or went back to; a group appearing or disappearing refreshes the root. */
-  private finish(delta: QueueDelta, visible: string, before: { sig: string; of: Map<string, string> }): QueueDelta {
-    const after = this.sweepSnapshot();
-    if (after.sig !== before.sig) {
+  private finish(delta: QueueDelta, visible: string, before: { sig: string; of: Map<string, string> } | undefined): QueueDelta {
+    const after = before && this.sweepSnapshot();
+    if (before && after && after.sig !== before.sig) {
       delta.groups.push('awaiting_review');
       for (const id of new Set([...before.of.keys(), ...after.of.keys()])) {
         if (before.of.has(id) === after.of.has(id)) continue; // still in a sweep row (maybe a renamed one) or still not
