@@ -156,6 +156,7 @@ describe('Overseer sweeps in the extension host', function () {
   });
 
   const sweepIds = () => fx.sweep.map((s) => s.id);
+  let panel: ReviewPanel;
 
   it('proposals differing only in a literal are one row under Awaiting review; a logic change is not grouped', async () => {
     await until('two sweep rows', () => api.queue.model.sweepList().length === 2, 30_000);
@@ -202,7 +203,7 @@ describe('Overseer sweeps in the extension host', function () {
   });
 
   it('opening the sweep shows its first member with the table of members and their values', async () => {
-    const panel = await vscode.commands.executeCommand<ReviewPanel>('overseer.openSweep', api.queue.sweepNode(fx.sweep[0]!.id));
+    panel = await vscode.commands.executeCommand<ReviewPanel>('overseer.openSweep', api.queue.sweepNode(fx.sweep[0]!.id));
     assert.ok(panel, 'the review panel opened');
     const st = await until('the sweep state', () => panel.lastState?.sweep && panel.lastState, 30_000);
     assert.equal(st.experiment.id, fx.sweep[0]!.id);
@@ -315,6 +316,11 @@ describe('Overseer sweeps in the extension host', function () {
     assert.deepEqual(r, { approved: [], skipped: [fx.epochs.flagged], failed: [] });
     assert.match(bw.seen[0]!.message, /^Approve 1 experiment\? 1 is medium risk\.$/);
     assert.match(bw.seen[0]!.detail ?? '', new RegExp(`^${fx.logic} \\("warmup"\\): \\[medium\\] not screened yet`));
+
+    // the review page's batch approval refuses it too
+    const x = api.queue.model.get(fx.epochs.flagged)!;
+    const batch = await (panel as unknown as { batchApprove(items: unknown[]): Promise<{ results: { experimentId: string; ok: boolean; error?: string }[] }> }).batchApprove([{ experimentId: x.id, commit: x.commit, tree: x.tree }]);
+    assert.deepEqual(batch.results, [{ experimentId: x.id, ok: false, error: 'flagged for gaming: approve it individually' }]);
 
     // the sweep's veto needs a reason and decides each member at its own pin
     const vetoed = await vscode.commands.executeCommand<{ id: string; state: string; verdict?: { commit: string } }[]>('overseer.vetoSweep', api.queue.sweepNode(fx.epochs.clean), 'gaming in one member');

@@ -155,6 +155,13 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
     // Sequential on purpose: each approval charges the budget, so order decides which ones fit.
     for (const it of items) {
       try {
+        // like the bulk command: gaming-flagged, high and critical risk proposals need their own review
+        const x = await this.conn.client.getExperiment(it.experimentId);
+        const level = x.risk?.level;
+        if (x.screening?.gaming || level === 'high' || level === 'critical') {
+          results.push({ experimentId: it.experimentId, ok: false, error: `${x.screening?.gaming ? 'flagged for gaming' : `${level} risk`}: approve it individually` });
+          continue;
+        }
         await this.conn.client.approve(it.experimentId, { commit: it.commit, tree: it.tree });
         results.push({ experimentId: it.experimentId, ok: true });
       } catch (err) {
