@@ -7,7 +7,7 @@ import type { Experiment, ExperimentState } from '../../../src/core/model';
 import type { Risk, RiskLevel } from '../../../src/core/risk';
 import type { Sweep } from '../../../src/hub/attention';
 import { QueueModel, sweepMemberOf, sweepView } from '../../../src/host/trees/queueModel';
-import { sweepApproval } from '../../../src/shared/reviewProtocol';
+import { DecideSweep, sweepApproval } from '../../../src/shared/reviewProtocol';
 
 const risk = (level: RiskLevel, text = `${level} because`): Risk => ({ level, reasons: [{ level, text }, { level: 'low', text: 'agent has 1 vetoed proposal' }] });
 
@@ -146,5 +146,19 @@ describe('sweep approval rule', () => {
     assert.match(crit.refused ?? '', /k is critical risk.*Approve those individually/);
     const gaming = sweepApproval([low, exp('g', 5, 'low', { screening: { gaming: true, score: 0.8, findings: [] } })].map(sweepMemberOf));
     assert.match(gaming.refused ?? '', /g is flagged by screening for possible evaluation gaming/);
+  });
+});
+
+describe('review protocol: DecideSweep', () => {
+  const SHA = 'a'.repeat(40);
+  const m = (id: string) => ({ experimentId: id, commit: SHA, tree: SHA });
+  it('takes a decision, 2..200 distinct members at full pins, and a reason for a veto or a request for changes', () => {
+    assert.deepEqual(DecideSweep.validate({ sweepId: 'exp-1', decision: 'approve', members: [m('exp-1'), m('exp-2')] }), { sweepId: 'exp-1', decision: 'approve', members: [m('exp-1'), m('exp-2')], reason: undefined });
+    assert.equal(DecideSweep.validate({ sweepId: 'exp-1', decision: 'veto', members: [m('exp-1'), m('exp-2')], reason: '  too costly ' }).reason, 'too costly');
+    assert.throws(() => DecideSweep.validate({ sweepId: 'exp-1', decision: 'veto', members: [m('exp-1'), m('exp-2')], reason: ' ' }), /needs a reason/);
+    assert.throws(() => DecideSweep.validate({ sweepId: 'exp-1', decision: 'approve', members: [m('exp-1')] }), /2\.\.200/);
+    assert.throws(() => DecideSweep.validate({ sweepId: 'exp-1', decision: 'approve', members: [m('exp-1'), m('exp-1')] }), /each experiment once/);
+    assert.throws(() => DecideSweep.validate({ sweepId: 'exp-1', decision: 'approve', members: [m('exp-1'), { ...m('exp-2'), commit: 'abc' }] }), /members\[1\]\.commit/);
+    assert.throws(() => DecideSweep.validate({ sweepId: 'exp-1', decision: 'merge', members: [m('exp-1'), m('exp-2')] }), /decision/);
   });
 });
