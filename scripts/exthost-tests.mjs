@@ -39,7 +39,8 @@ execFileSync(process.execPath, ['esbuild.mjs'], { cwd: ROOT, stdio: 'inherit' })
 const resultsDir = join(ROOT, 'test-results/exthost');
 mkdirSync(resultsDir, { recursive: true });
 async function runGroup(name, tests) {
-  const OUT = join(ROOT, '.e2e/exthost', name);
+  // unique per run: two runs at once (two engineers, or CI beside a local run) must not share bundles
+  const OUT = join(ROOT, '.e2e/exthost', `${name}-${process.pid}`);
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const entry = `
@@ -98,6 +99,7 @@ try {
   console.log(`extension-host tests [${name}] finished: exit code ${code} in ${((Date.now() - T0) / 1000).toFixed(1)}s`);
   if (code !== 0) console.error(cs.log().slice(-4000));
   cs.stop();
+  if (!process.env.KEEP) rmSync(OUT, { recursive: true, force: true });
 }
   return code === 0;
 }
