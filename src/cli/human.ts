@@ -534,6 +534,7 @@ function printPolicy(v: PolicyView): void {
   } else {
     out(`approval policy v${p.version} set by ${safeLine(p.setBy)} at ${p.ts}${p.note ? ` (${safeLine(p.note)})` : ''} · audit share ${Math.round(p.auditShare * 1000) / 10}%\n`);
     out(table(['RULE', 'STATE', 'EXPRESSION'], p.rules.map((r) => [safeLine(r.name), v.disabledRules.includes(r.name) ? 'disabled (audit flagged)' : 'enabled', safeLine(r.expr)])));
+    for (const d of v.disabled ?? []) if (d.by) out(`rule ${safeLine(d.rule)} disabled by ${safeLine(d.by)} at ${d.ts}: ${clip(d.reason, 200)} (overseer policy enable ${safeLine(d.rule)})\n`);
     out('hard limits (no rule can lift them): never high or critical risk, a screening finding of medium or above, suspected gaming, an unscreened proposal or a paused agent\n');
   }
   out(`automatic approvals: ${v.lastHour.length} in the last hour, ${v.autoApproved} in all · audit queue: ${v.auditQueue.length}${v.auditQueue.length ? ' (overseer audit list)' : ''}\n`);

@@ -133,6 +133,8 @@ export class FleetState {
   policy: Policy | undefined;
   /** Rules of the current policy a flagged audit disabled (until a human re-enables them). */
   readonly disabledRules = new Set<string>();
+  /** Who disabled each disabled rule of the current policy, and why (a flagged audit). */
+  readonly disabledRuleInfo = new Map<string, { by: string; reason: string; ts: string; seq: number; experimentId?: string }>();
   /** Automatic approvals, oldest first: experiment, rule, version, whether sampled, and the audit outcome. */
   readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
@@ -465,12 +467,19 @@ export class FleetState {
         if (e.actor.kind !== 'human') break;
         this.policy = { version: e.data.version, setBy: e.actor.id, seq: e.seq, ts: e.ts, rules: e.data.rules.map((r) => ({ ...r })), auditShare: e.data.auditShare, note: e.data.note };
         this.disabledRules.clear();
+        this.disabledRuleInfo.clear();
         break;
       case 'policy.rule_disabled':
-        if (this.policy?.version === e.data.version) this.disabledRules.add(e.data.rule);
+        if (this.policy?.version === e.data.version) {
+          this.disabledRules.add(e.data.rule);
+          this.disabledRuleInfo.set(e.data.rule, { by: e.actor.id, reason: e.data.reason, ts: e.ts, seq: e.seq, experimentId: e.data.experimentId });
+        }
         break;
       case 'policy.rule_enabled':
-        if (e.actor.kind === 'human' && this.policy?.version === e.data.version) this.disabledRules.delete(e.data.rule);
+        if (e.actor.kind === 'human' && this.policy?.version === e.data.version) {
+          this.disabledRules.delete(e.data.rule);
+          this.disabledRuleInfo.delete(e.data.rule);
+        }
         break;
       case 'audit.confirmed':
       case 'audit.flagged': {

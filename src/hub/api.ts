@@ -388,6 +388,8 @@ export interface SweepDecisionRequest {
 export interface PolicyView {
   policy: import('../core/policy').Policy | null;
   disabledRules: string[];
+  /** The disabled rules with who disabled them (the human who flagged), when and why. */
+  disabled?: { rule: string; by: string; reason: string; ts: string; seq: number; experimentId?: string }[];
   auditQueue: import('../core/fleet').AutoApproval[];
   lastHour: import('../core/fleet').AutoApproval[];
   /** Automatic approvals since the fleet began. */

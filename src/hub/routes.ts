@@ -218,6 +218,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     return {
       policy: s.policy ?? null,
       disabledRules: [...s.disabledRules],
+      disabled: [...s.disabledRules].map((rule) => ({ rule, ...(s.disabledRuleInfo.get(rule) ?? { by: '', reason: '', ts: '', seq: 0 }) })),
       auditQueue: s.auditQueue(),
       lastHour: s.autoApprovals.filter((a) => Date.parse(a.ts) >= hourAgo),
       autoApproved: s.autoApprovals.length,

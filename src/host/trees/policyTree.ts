@@ -92,7 +92,14 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
     const out = new Map<string, DisabledInfo>();
     this.model.disabled = out;
     if (!p || !this.model.view?.disabledRules.length) return;
+    // the hub names who disabled each rule and why; live events and the audit trail serve a hub that does not
+    const fromHub = new Map((this.model.view.disabled ?? []).filter((d) => d.by).map((d) => [d.rule, d]));
     const missing = this.model.view.disabledRules.filter((r) => {
+      const h = fromHub.get(r);
+      if (h) {
+        out.set(r, { by: h.by, reason: h.reason, ts: h.ts, experimentId: h.experimentId });
+        return false;
+      }
       const l = this.live.get(`${p.version}:${r}`);
       if (l) out.set(r, l);
       return !l;

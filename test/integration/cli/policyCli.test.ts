@@ -127,7 +127,9 @@ describe('overseer sweep, policy and audit against a real hub', function () {
     const flag = await run(['audit', 'flag', x.id, '--reason', 'touched notes it should not']);
     assert.match(flag.stdout, /paused and rule low-small disabled/);
     assert.equal(fx.service.state.agent('aar-2')!.status, 'paused');
-    assert.match((await run(['policy'])).stdout, /low-small\s+disabled \(audit flagged\)/);
+    const disabled = (await run(['policy'])).stdout;
+    assert.match(disabled, /low-small\s+disabled \(audit flagged\)/);
+    assert.match(disabled, new RegExp(`rule low-small disabled by alice at \\S+: audit of ${x.id} flagged: touched notes it should not`));
     assert.match((await run(['audit', 'list'])).stdout, /no automatic approvals wait for an audit/);
     // an audit of an experiment no policy approved is refused
     assert.match((await run(['audit', 'confirm', 'exp-1'], 1)).stderr, /not approved by a policy/);

@@ -84,15 +84,19 @@ describe('approval policies', function () {
     assert.ok(p.auditQueue.some((a) => a.experimentId === x.id));
     assert.ok(p.lastHour.length >= 1);
     await assert.rejects(fx.agent('aar-3').request('POST', `/api/audits/${x.id}`, { outcome: 'confirm' }), (e) => status(e) === 403);
-    const after = await fx.human.request<{ disabledRules: string[]; auditQueue: { experimentId: string }[] }>('POST', `/api/audits/${x.id}`, { outcome: 'flag', reason: 'this was not a small change' });
+    const after = await fx.human.policy().then(() => fx.human.auditApproval(x.id, { outcome: 'flag', reason: 'this was not a small change' }));
     assert.deepEqual(after.disabledRules, ['low-risk-small']);
+    // who disabled it, when and why: the flagging human, from the ledger (shown in the Policy view and the CLI)
+    assert.equal(after.disabled?.length, 1);
+    assert.deepEqual({ ...after.disabled![0]!, ts: undefined, seq: undefined }, { rule: 'low-risk-small', by: 'alice', reason: `audit of ${x.id} flagged: this was not a small change`, experimentId: x.id, ts: undefined, seq: undefined });
     assert.ok(!after.auditQueue.some((a) => a.experimentId === x.id));
     assert.equal(fx.service.state.agent('aar-3')!.status, 'paused');
     // the disabled rule approves nothing
     const y = await propose(fx, 'aar-1', { 'notes.txt': 'e\n' });
     assert.equal(y.state, 'awaiting_review');
     await assert.rejects(fx.agent('aar-1').request('POST', '/api/policy/rules/low-risk-small/enable', {}), (e) => status(e) === 403);
-    await fx.human.request('POST', '/api/policy/rules/low-risk-small/enable', {});
+    const enabled = await fx.human.enablePolicyRule('low-risk-small');
+    assert.deepEqual([enabled.disabledRules, enabled.disabled], [[], []]);
     await fx.hub.idle();
     assert.equal((await fx.human.getExperiment(y.id)).state, 'approved');
     const trail = fx.service.state.auditTrail().map((a) => a.type);
