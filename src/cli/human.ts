@@ -624,9 +624,7 @@ const auditList = command('audit list', {
     const v = await c.client.policy();
     if (values.json) return out(safeJson({ auditQueue: v.auditQueue }) + '\n'), EXIT.ok;
     if (!v.auditQueue.length) return out('no automatic approvals wait for an audit\n'), EXIT.ok;
-    const titles = new Map<string, string>();
-    await Promise.all(v.auditQueue.map(async (a) => titles.set(a.experimentId, (await c.client.getExperiment(a.experimentId).catch(() => undefined))?.title ?? '')));
-    out(table(['EXPERIMENT', 'AGENT', 'RULE', 'POLICY', 'APPROVED', 'TITLE'], v.auditQueue.map((a) => [safeLine(a.experimentId), safeLine(a.agentId), safeLine(a.rule), `v${a.version} by ${safeLine(a.setBy)}`, ago(a.ts), clip(titles.get(a.experimentId), 50)])));
+    out(table(['EXPERIMENT', 'AGENT', 'RULE', 'POLICY', 'APPROVED', 'TITLE'], v.auditQueue.map((a) => [safeLine(a.experimentId), safeLine(a.agentId), safeLine(a.rule), `v${a.version} by ${safeLine(a.setBy)}`, ago(a.ts), clip(a.title ?? '', 50)])));
     out('confirm with `overseer audit confirm <exp>`; `overseer audit flag <exp> --reason R` pauses the agent and disables the rule\n');
     return EXIT.ok;
   },

@@ -390,8 +390,9 @@ export interface PolicyView {
   disabledRules: string[];
   /** The disabled rules with who disabled them (the human who flagged), when and why. */
   disabled?: { rule: string; by: string; reason: string; ts: string; seq: number; experimentId?: string }[];
-  auditQueue: import('../core/fleet').AutoApproval[];
-  lastHour: import('../core/fleet').AutoApproval[];
+  /** Automatic approvals (each with its experiment's title, agent-written) waiting for a post-hoc audit. */
+  auditQueue: (import('../core/fleet').AutoApproval & { title?: string })[];
+  lastHour: (import('../core/fleet').AutoApproval & { title?: string })[];
   /** Automatic approvals since the fleet began. */
   autoApproved: number;
 }

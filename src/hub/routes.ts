@@ -212,6 +212,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     return c;
   });
   // ---------------------------------------------------------------- approval policies (humans set and audit them)
+  const titled = <T extends { experimentId: string }>(a: T) => ({ ...a, title: st().experiment(a.experimentId)?.title ?? '' });
   const policyView = () => {
     const s = st();
     const hourAgo = Date.now() - 3600_000;
@@ -219,8 +220,8 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
       policy: s.policy ?? null,
       disabledRules: [...s.disabledRules],
       disabled: [...s.disabledRules].map((rule) => ({ rule, ...(s.disabledRuleInfo.get(rule) ?? { by: '', reason: '', ts: '', seq: 0 }) })),
-      auditQueue: s.auditQueue(),
-      lastHour: s.autoApprovals.filter((a) => Date.parse(a.ts) >= hourAgo),
+      auditQueue: s.auditQueue().map(titled),
+      lastHour: s.autoApprovals.filter((a) => Date.parse(a.ts) >= hourAgo).map(titled),
       autoApproved: s.autoApprovals.length,
     };
   };

@@ -44,6 +44,8 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
         if (gen !== this.generation) return; // a later reload answers
         this.model.reset(view);
         if (this.model.titles.size > TITLE_CACHE_MAX) this.model.titles.clear();
+        // the hub sends each automatic approval's title; older hubs do not (fetched one by one below)
+        for (const a of [...view.auditQueue, ...view.lastHour]) if (typeof a.title === 'string') this.model.titles.set(a.experimentId, a.title);
         await Promise.all([this.fetchTitles(), this.resolveDisabled()]);
       } catch (err) {
         if (gen !== this.generation) return;

@@ -122,7 +122,7 @@ describe('overseer sweep, policy and audit against a real hub', function () {
     assert.ok(shown.includes(`${x.id}  aar-2  rule low-small v1`), shown);
 
     const list = (await run(['audit'])).stdout;
-    assert.ok(new RegExp(`^${x.id}\\s+aar-2\\s+low-small\\s+v1 by alice`, 'm').test(list), list);
+    assert.ok(new RegExp(`^${x.id}\\s+aar-2\\s+low-small\\s+v1 by alice\\s+\\S+ ago\\s+notes$`, 'm').test(list), list);
     assert.match((await run(['audit', 'flag', x.id], 2)).stderr, /needs --reason/);
     const flag = await run(['audit', 'flag', x.id, '--reason', 'touched notes it should not']);
     assert.match(flag.stdout, /paused and rule low-small disabled/);
