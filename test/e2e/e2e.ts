@@ -1,19 +1,41 @@
 // End-to-end: build the VSIX, install it into a fresh code-server, open a demo fleet in headless Chromium and
 // act as a reviewer: sidebar, agent, diff, inline comment, review webview, approve (webview), veto with a
-// reason (sidebar), forum/agent/leaderboard webviews; then check the hub's ledger changed accordingly.
-// Screenshots of every step go to test-results/e2e/.
+// reason (sidebar), forum/agent/leaderboard webviews; then check the hub's ledger changed accordingly. Then
+// attention at fleet scale: a sweep of three lr proposals is one Queue row, its review page lists the members,
+// "Approve sweep (3)" approves each at its own commit; the reviewer loads the approval policy from fleet.json,
+// a small low-risk proposal arrives through the hub's HTTP API and is approved by the policy, sampled into the
+// Policy view's audit queue, and the reviewer confirms it there.
+// Screenshots of every step go to test-results/e2e/; UPDATE_SCREENSHOTS=1 also copies the sweep review and the
+// Policy view to docs/screenshots/ (sweep-review.png, policy.png) for the README.
 // usage: node --import=tsx test/e2e/e2e.ts        (env: KEEP=1 keeps temp dirs, E2E_VSIX=path skips packaging)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT, checkTools, launchBrowser, startCodeServer } from '../../scripts/codeServer.mjs';
-import { ledger, packageVsix, stopwatch, until, workbench } from './harness';
+import { DEMO_POLICY } from '../../src/core/policy';
+import { Sandbox } from '../../src/git/sandbox';
+import { TokenStore } from '../../src/hub/auth';
+import { HubClient } from '../../src/hub/client';
+import { runningHub } from '../../src/hub/server';
+import { ledger, packageVsix, stopwatch, until, untilCount, workbench } from './harness';
 import { makeFleet } from './makeFleet';
 
 const log = stopwatch();
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const README_SHOTS = path.join(ROOT, 'docs', 'screenshots');
 const HUMAN = 'e2e-reviewer';
+
+/** Poll an asynchronous check (page state, a click that may be needed) until it gives a value. */
+async function untilAsync<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function main(): Promise<void> {
   checkTools();
@@ -22,7 +44,10 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-e2e-'));
   const fleetDir = path.join(tmp, 'fleet');
   const demo = await makeFleet(fleetDir);
-  log(`demo fleet ${fleetDir}: pending ${JSON.stringify(demo.pending)}`);
+  log(`demo fleet ${fleetDir}: pending ${JSON.stringify(demo.pending)}, sweep ${demo.sweep.ids.join(', ')}`);
+  // An agent token for alice, made before the hub starts (as `overseer token create` would): the policy step
+  // proposes through the hub's HTTP API as that agent.
+  const aliceToken = new TokenStore(fleetDir).create({ kind: 'agent', id: 'alice' }).token;
 
   const vsix = await packageVsix(path.join(tmp, 'overseer.vsix'));
   log(`VSIX ${vsix} (${(fs.statSync(vsix).size / 1024).toFixed(0)} KiB)`);
@@ -43,7 +68,15 @@ async function main(): Promise<void> {
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(`[${m.type()}] ${m.text()}`.slice(0, 500));
   });
-  const { shot, palette, webview, treeItem } = workbench(page, SHOTS, log);
+  const { shot, palette, webview, treeItem, paneHeader } = workbench(page, SHOTS, log);
+  const pane = (title: string) => page.locator('.part.sidebar .pane', { has: page.locator('.pane-header', { hasText: new RegExp(`^${title}`) }) });
+  const expand = async (title: string, open: boolean) => {
+    const h = paneHeader(title);
+    await h.waitFor();
+    if (((await h.getAttribute('aria-expanded')) === 'true') !== open) await h.click();
+    await untilAsync(`${title} view ${open ? 'expanded' : 'collapsed'}`, async () => (await h.getAttribute('aria-expanded')) === String(open));
+  };
+  const readme: Record<string, string> = {};
 
   try {
     await page.goto(`${cs.base}/?folder=${encodeURIComponent(cs.ws)}`);
@@ -127,16 +160,21 @@ async function main(): Promise<void> {
     await wv.locator('#title:not(:has-text("Confidence-weighted auxiliary loss"))').waitFor();
     await shot('review-webview-approved');
 
-    // Keyboard triage: focus the webview and press j (next in the queue; k when the risk order put us last).
+    // Keyboard triage: focus the webview and press k (previous in the queue: in risk order the flagged proposal
+    // just above, which the veto below then shows live; j when we are first).
     const before = await wv.locator('#title').innerText();
     const items = wv.locator('.q-item');
-    const n = await items.count();
-    const last = n > 0 && (await items.nth(n - 1).getAttribute('class'))?.includes('current');
-    const key = last ? 'k' : 'j';
+    const classes = await items.evaluateAll((els) => els.map((e) => e.className));
+    const cur = classes.findIndex((c) => c.split(/\s+/).includes('current'));
+    assert.ok(cur >= 0 && classes.length > 1, `the webview's queue marks the current proposal (${classes.length} items)`);
+    const key = cur === 0 ? 'j' : 'k';
+    const neighbour = (await items.nth(key === 'k' ? cur - 1 : cur + 1).innerText()).replace(/\s+/g, ' ');
     await wv.locator('h1#title').click();
     await page.keyboard.press(key);
     await wv.locator(`#title:not(:has-text(${JSON.stringify(before)}))`).waitFor();
-    log(`keyboard ${key}: "${before}" -> "${await wv.locator('#title').innerText()}"`);
+    const after = await wv.locator('#title').innerText();
+    log(`keyboard ${key}: "${before}" -> "${after}"`);
+    assert.ok(neighbour.includes(after.trim()), `${key} moved to the neighbouring proposal ("${neighbour}")`);
 
     // 7. Veto another experiment with a reason from the sidebar (inline action + input box).
     await gamingRow.hover();
@@ -215,6 +253,194 @@ async function main(): Promise<void> {
     await webview().locator('#agent-name', { hasText: 'Alice' }).waitFor();
     await webview().locator('#commits li').first().waitFor();
     await shot('agent');
+
+    // 10. Sweep: alice's three lr proposals are ONE row of the Queue, labelled with the varying value.
+    //     (Toasts cleared, Agents and Forum collapsed and the sidebar widened so the labels fit the shots.)
+    const clearToasts = async () => {
+      await palette('Notifications: Clear All Notifications');
+      await untilCount('toasts cleared', () => page.locator('.notifications-toasts .notification-toast').count(), 0);
+    };
+    await clearToasts();
+    await expand('Agents', false);
+    await expand('Forum', false);
+    const side = await page.locator('.part.sidebar').boundingBox();
+    if (side) {
+      const x = side.x + side.width;
+      await page.mouse.move(x - 1, 450);
+      await page.mouse.down();
+      await page.mouse.move(x + 140, 450, { steps: 5 });
+      await page.mouse.up();
+    }
+    const queueRows = pane('Queue').locator('.monaco-list-row');
+    const sweepRow = queueRows.filter({ hasText: demo.sweep.label });
+    await sweepRow.first().waitFor();
+    assert.equal(await sweepRow.count(), 1, 'one Queue row for the sweep');
+    assert.match((await sweepRow.innerText()).replace(/\s+/g, ' '), /LOW risk · alice/);
+    // its members are not rows of their own (the sweep row is collapsed)
+    assert.equal(await queueRows.filter({ hasText: /Confidence loss at learning rate/ }).count(), 0, 'sweep members folded into the sweep row');
+    await page.mouse.move(1300, 850); // no hover tooltips in the shot
+    await shot('queue-sweep-row');
+    // Clicking it opens the sweep review page: the representative member's review and the member table.
+    await sweepRow.click();
+    const sv = webview();
+    await sv.locator('#sec-sweep', { hasText: `Sweep: ${demo.sweep.label}` }).waitFor();
+    await untilCount('sweep table rows', () => sv.locator('#sweep-table tbody tr.sweep-member').count(), demo.sweep.ids.length);
+    const table = await sv.locator('#sweep-table tbody tr.sweep-member').evaluateAll((rows) =>
+      rows.map((r) => ({
+        id: (r as HTMLElement).dataset.id,
+        cells: [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim()),
+        values: [...r.querySelectorAll('td.sweep-value')].map((td) => (td.textContent ?? '').trim()),
+      })),
+    );
+    log(`sweep table: ${JSON.stringify(table)}`);
+    assert.deepEqual(await sv.locator('#sweep-table thead th').allInnerTexts().then((t) => t.map((h) => h.trim())), ['Experiment', 'lr', 'Risk', 'Commit', 'State']);
+    assert.deepEqual(table.map((r) => r.id), demo.sweep.ids);
+    assert.deepEqual(table.map((r) => r.cells[0]), demo.sweep.ids);
+    assert.deepEqual(table.map((r) => r.values), demo.sweep.lrs.map((v) => [v]));
+    assert.deepEqual(table.map((r) => r.cells[3]), demo.sweep.commits.map((c) => c.slice(0, 12)));
+    assert.deepEqual(table.map((r) => r.cells[4]), demo.sweep.ids.map(() => 'awaiting review'));
+    await sv.locator('#title', { hasText: 'Confidence loss at learning rate 1e-5' }).waitFor();
+    const approveSweep = sv.locator('#sweep-approve');
+    assert.equal((await approveSweep.innerText()).trim(), `Approve sweep (${demo.sweep.ids.length})`);
+    await clearToasts();
+    await page.mouse.move(1300, 850);
+    readme['sweep-review'] = await shot('sweep-review');
+    // "Approve sweep (3)": above low risk the page asks first (its confirmation box); each member is approved
+    // at the commit shown in its row, by the reviewer.
+    await approveSweep.click();
+    const sweepApprovals = () => {
+      const es = ledger(fleetDir).filter((e) => e.type === 'experiment.approved' && demo.sweep.ids.includes(e.data.experimentId as string));
+      return es.length === demo.sweep.ids.length ? es : undefined;
+    };
+    await untilAsync('the sweep approved (or its confirmation asked)', async () => {
+      const confirmBtn = sv.locator('#sweep-confirm-approve');
+      if (!sweepApprovals() && (await confirmBtn.isVisible().catch(() => false))) {
+        log('the sweep page asked to confirm (members above low risk)');
+        await shot('sweep-confirm');
+        await confirmBtn.click();
+      }
+      return sweepApprovals();
+    }, 30_000);
+    const sweepEvents = sweepApprovals()!;
+    for (const [i, id] of demo.sweep.ids.entries()) {
+      const evs = sweepEvents.filter((e) => e.data.experimentId === id);
+      assert.equal(evs.length, 1, `${id}: one experiment.approved`);
+      assert.deepEqual(evs[0]!.actor, { kind: 'human', id: HUMAN }, `${id} approved by the reviewer`);
+      assert.equal(evs[0]!.data.commit, demo.sweep.commits[i], `${id} approved at its own commit`);
+      assert.equal(evs[0]!.data.policy, undefined, `${id}: a human approval, not the policy's`);
+    }
+    log(`sweep approved: ${sweepEvents.map((e) => `#${e.seq} ${e.data.experimentId}@${String(e.data.commit).slice(0, 10)}`).join(', ')}`);
+    // The page says so and its table shows the decisions; the sweep row leaves the Queue.
+    await sv.locator('#notice', { hasText: `Sweep approved: ${demo.sweep.ids.join(', ')}` }).waitFor();
+    await untilCount('members approved in the table', () => sv.locator('#sweep-table tbody tr.sweep-member', { hasText: 'approved' }).count(), demo.sweep.ids.length);
+    await untilCount('sweep row gone from the Queue', () => queueRows.filter({ hasText: demo.sweep.label }).count(), 0);
+    // Every member decided: the reloaded page does not ask to "decide the remaining members individually".
+    assert.equal(await sv.locator('#sweep-note').count(), 0, 'no stale-sweep note once every member is decided');
+    assert.equal(await sv.locator('#notice.error').count(), 0, 'no error notice after the sweep approval');
+    await shot('sweep-approved');
+
+    // 11. Approval policy: off until the reviewer loads fleet.json's (the demo policy, every automatic approval
+    //     sampled for audit) from the command palette, confirming the modal.
+    await expand('Policy', true);
+    const policyPane = pane('Policy');
+    const policyRow = (text: RegExp) => policyPane.locator('.monaco-list-row', { hasText: text }).first();
+    await policyRow(/Approval policy: off/).waitFor();
+    await palette('Overseer: Load Approval Policy from fleet.json');
+    const modal = page.locator('.monaco-dialog-box', { hasText: 'Set the approval policy from fleet.json' });
+    await modal.waitFor();
+    assert.match(await modal.innerText(), /low-risk-small/);
+    assert.match(await modal.innerText(), /100%/);
+    await shot('policy-load-confirm');
+    await modal.locator('.monaco-button', { hasText: 'Set Policy' }).click();
+    await modal.waitFor({ state: 'hidden' });
+    const set = await until('policy.set in the ledger', () => ledger(fleetDir).find((e) => e.type === 'policy.set'));
+    assert.deepEqual(set.actor, { kind: 'human', id: HUMAN });
+    assert.deepEqual(set.data.rules, DEMO_POLICY.rules);
+    assert.equal(set.data.auditShare, 1);
+    const version = set.data.version as number;
+    await policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).waitFor();
+    await policyRow(/Audit queue \(0\)/).waitFor();
+    // The proposals still waiting are above the rule's limits (GPU-hours, risk): setting the policy approved none.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(ledger(fleetDir).filter((e) => e.type === 'experiment.approved' && e.data.policy), [], 'loading the policy approved nothing');
+
+    // A small low-risk proposal arrives through the hub's HTTP API as alice (a value-only re-run of her
+    // approved sweep commit, 1 GPU-hour): the policy approves it and samples it into the audit queue.
+    const hubLock = runningHub(fleetDir);
+    assert.ok(hubLock, 'the extension runs an embedded hub on the fleet (hub.json)');
+    const sb = new Sandbox(path.join(fleetDir, 'repos', 'alice'));
+    const lastLr = demo.sweep.commits[demo.sweep.commits.length - 1]!;
+    await sb.g.raw(['checkout', '-q', '-B', 'exp/lr-rerun', lastLr]);
+    const rerunCommit = await sb.commitFiles({ 'config.yaml': (await sb.fileAt(lastLr, 'config.yaml'))!.toString('utf8').replace(/^lr: .*$/m, 'lr: 2e-4') }, 'confidence loss at lr 2e-4', 'alice');
+    const agent = new HubClient(hubLock.url, aliceToken);
+    const rerun = await agent.propose({
+      title: 'Confidence loss at learning rate 2e-4 (re-run)',
+      rationale: 'The sweep peaked at its largest lr: one more point above it.',
+      command: 'python train.py --config config.yaml --lr 2e-4',
+      resources: { gpus: 1, gpuHours: 1, timeLimitMinutes: 120 },
+      taskMode: 'normal',
+      commit: rerunCommit,
+      branch: 'exp/lr-rerun',
+    });
+    log(`proposed ${rerun.id} as alice through ${hubLock.url.replace(/:\d+$/, ':<port>')}`);
+    const auto = await until(`${rerun.id} approved by the policy`, () =>
+      ledger(fleetDir).find((e) => e.type === 'experiment.approved' && e.data.experimentId === rerun.id),
+    );
+    assert.deepEqual(auto.data.policy, { rule: 'low-risk-small', version, setBy: HUMAN, sampled: true });
+    assert.equal(auto.data.commit, rerunCommit);
+    log(`${rerun.id} approved by rule low-risk-small of policy v${version} (ledger #${auto.seq}), sampled for audit`);
+    // The Policy view: the policy and its version, the audit queue with the sampled approval, the last hour.
+    await policyRow(/Audit queue \(1\)/).waitFor();
+    await policyRow(/Approved by policy in the last hour \(1\)/).waitFor();
+    const auditRow = policyRow(/Confidence loss at learning rate 2e-4/);
+    await auditRow.waitFor();
+    assert.match((await auditRow.innerText()).replace(/\s+/g, ' '), new RegExp(`${rerun.id} · alice · low-risk-small v${version}`));
+    assert.match(await policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).innerText(), new RegExp(`set by ${HUMAN}.*100% audited`));
+    // The policy's node lists its rule with the CEL expression (expanded here for the shot).
+    const ruleRow = policyRow(/risk == "low" && gpu_hours <= 1\.0 && agent\.open_alerts == 0/);
+    if (!(await ruleRow.isVisible())) await policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).locator('.monaco-tl-twistie').click();
+    await ruleRow.waitFor();
+    assert.match((await ruleRow.innerText()).replace(/\s+/g, ' '), /^low-risk-small/);
+    // The audit row opens the proposal's review; the last hour lists the approval too, its audit pending.
+    await auditRow.click();
+    const av = webview();
+    await av.locator('#title', { hasText: 'Confidence loss at learning rate 2e-4 (re-run)' }).waitFor();
+    await av.locator('#state', { hasText: 'approved' }).waitFor();
+    await policyRow(/Approved by policy in the last hour \(1\)/).locator('.monaco-tl-twistie').click();
+    await untilCount('the last hour expanded', () => policyPane.locator('.monaco-list-row', { hasText: /audit pending/ }).count(), 1);
+    await av.locator('#notice').waitFor({ state: 'hidden', timeout: 15_000 }); // the sweep page's last notice fades
+    // For the shot: the Queue collapsed, the sidebar wider, so the Policy view's descriptions fit.
+    await expand('Queue', false);
+    const side2 = await page.locator('.part.sidebar').boundingBox();
+    if (side2) {
+      const x = side2.x + side2.width;
+      await page.mouse.move(x - 1, 450);
+      await page.mouse.down();
+      await page.mouse.move(x + 120, 450, { steps: 5 });
+      await page.mouse.up();
+    }
+    await auditRow.click(); // focus back on the audited row (its review is the one open)
+    await clearToasts();
+    await page.mouse.move(1300, 850);
+    readme.policy = await shot('policy-view');
+    // Confirm it from the row's context menu.
+    await auditRow.click({ button: 'right' });
+    const confirmItem = page.getByRole('menuitem', { name: /Confirm Automatic Approval/ });
+    await confirmItem.waitFor();
+    await shot('policy-audit-menu');
+    await confirmItem.click();
+    const confirmed = await until('audit.confirmed in the ledger', () => ledger(fleetDir).find((e) => e.type === 'audit.confirmed' && e.data.experimentId === rerun.id));
+    assert.deepEqual(confirmed.actor, { kind: 'human', id: HUMAN });
+    await policyRow(/Audit queue \(0\)/).waitFor();
+    await shot('policy-audit-confirmed');
+
+    const kept: string[] = [];
+    for (const [name, src] of Object.entries(readme)) {
+      const kb = fs.statSync(src).size / 1024;
+      if (process.env.UPDATE_SCREENSHOTS) fs.copyFileSync(src, path.join(README_SHOTS, `${name}.png`));
+      kept.push(`${name}.png ${kb.toFixed(0)} KiB`);
+    }
+    log(`README shots${process.env.UPDATE_SCREENSHOTS ? ' (copied to docs/screenshots)' : ''}: ${kept.join(', ')}`);
 
     assert.deepEqual(pageErrors.filter((m) => !/ResizeObserver/.test(m)), [], 'page errors');
     log('PASS');

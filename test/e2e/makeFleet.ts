@@ -1,6 +1,8 @@
 // Demo fleet for the e2e run (and for screenshots): 3 agents with real sandbox git repositories, scored
-// history for the leaderboard, forum findings, and 4 proposals awaiting review — one of them gaming the
-// evaluation. Built with FleetService + Sandbox directly (no hub needed).
+// history for the leaderboard, forum findings, 4 proposals awaiting review — one of them gaming the
+// evaluation — and one agent's learning-rate sweep (3 proposals from the same base differing only in the lr
+// value: the hub groups them into one sweep). fleet.json carries the demo approval policy, which stays off
+// until a human loads it. Built with FleetService + Sandbox directly (no hub needed).
 // usage: node --import=tsx test/e2e/makeFleet.ts <fleetDir>
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { FleetService } from '../../src/core/service';
 import type { Actor, Experiment } from '../../src/core/model';
 import { SYSTEM } from '../../src/core/model';
+import { DEMO_POLICY } from '../../src/core/policy';
 import { Sandbox } from '../../src/git/sandbox';
 import { screenProposal } from '../../src/screening/screen';
 
@@ -67,6 +70,8 @@ export interface DemoFleet {
   agents: string[];
   /** Proposals awaiting review, by role. */
   pending: { benign: string; second: string; gaming: string; hostile: string };
+  /** Alice's lr sweep, awaiting review: member ids, their lr values and pinned commits (proposal order). */
+  sweep: { ids: string[]; lrs: string[]; commits: string[]; label: string };
   scored: string[];
   posts: string[];
 }
@@ -114,7 +119,10 @@ export async function makeFleet(dir: string): Promise<DemoFleet> {
     },
   });
   try {
-    fs.writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ name: 'w2s-demo', runners: [], datasets: ['sciq'] }, null, 2));
+    // The demo policy with every automatic approval sampled into the audit queue (auditShare 1): written for a
+    // human to load ("Overseer: Load Approval Policy from fleet.json"); nothing sets it here.
+    const approvalPolicy = { rules: DEMO_POLICY.rules, auditShare: 1 };
+    fs.writeFileSync(path.join(dir, 'fleet.json'), JSON.stringify({ name: 'w2s-demo', runners: [], datasets: ['sciq'], approvalPolicy }, null, 2));
     await svc.createFleet(HUMAN, 'w2s-demo', 'main');
     const sbs = new Map<string, Sandbox>();
     for (const a of AGENTS) {
@@ -261,11 +269,31 @@ export async function makeFleet(dir: string): Promise<DemoFleet> {
       gpuHours: 2,
       branch: 'exp/lr-sweep',
     });
+
+    // Alice's sweep: one branch per lr value, each from main, changing only the value (in config.yaml and in
+    // the command); same resources, so the hub's sweep rule (src/hub/attention.ts groupSweeps) groups them.
+    const lrs = ['1e-5', '3e-5', '1e-4'];
+    const sweep: Experiment[] = [];
+    for (const [i, lr] of lrs.entries()) {
+      const br = `exp/lr-${i}`;
+      await branch(alice, br);
+      await alice.commitFiles({ 'config.yaml': `${BASE_FILES['config.yaml']}lr: ${lr}\n` }, `confidence loss at lr ${lr}`, 'alice');
+      sweep.push(
+        await propose(svc, 'alice', alice, {
+          title: `Confidence loss at learning rate ${lr}`,
+          rationale: `One point of a learning-rate sweep for the confidence-weighted loss: lr = ${lr}.`,
+          command: `python train.py --config config.yaml --lr ${lr}`,
+          gpuHours: 1,
+          branch: br,
+        }),
+      );
+    }
     await svc.idle();
     return {
       dir,
       agents: AGENTS.map((a) => a.id),
       pending: { benign: benign.id, second: second.id, gaming: gaming.id, hostile: hostile.id },
+      sweep: { ids: sweep.map((x) => x.id), lrs, commits: sweep.map((x) => x.commit), label: `lr ∈ {${lrs.join(', ')}} · ${lrs.length} experiments` },
       scored,
       posts,
     };

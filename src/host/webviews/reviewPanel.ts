@@ -267,7 +267,7 @@ export async function loadSweepReview(client: HubClient, ref: SweepRef): Promise
       open: open.has(id) && UNDECIDED.has(x.state),
     });
   });
-  const note = ref.note ?? (hub ? undefined : 'This is no longer an open sweep (fewer than two undecided members, or they no longer differ only in values): decide the remaining members individually.');
+  const note = ref.note ?? (hub || !members.some((m) => UNDECIDED.has(m.state)) ? undefined : 'This is no longer an open sweep (fewer than two undecided members, or they no longer differ only in values): decide the remaining members individually.');
   ref.note = undefined;
   return { id: ref.id, label: hub?.label ?? `sweep ${ref.id}`, params: [...ref.names], members, open: !!hub && members.filter((m) => m.open).length >= 2, note };
 }

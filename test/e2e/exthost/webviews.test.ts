@@ -73,7 +73,7 @@ describe('Overseer webviews (extension host)', function () {
     assert.ok(s.files.some((f) => f.path === 'eval.py'));
     assert.ok(s.diffs.some((d) => d.file === 'eval.py' && d.patch.includes('test_labels.npy')));
     // The queue walks in risk order, then age: the flagged proposals before the benign ones.
-    const byAge = [demo.pending.benign, demo.pending.second, demo.pending.gaming, demo.pending.hostile];
+    const byAge = [demo.pending.benign, demo.pending.second, demo.pending.gaming, demo.pending.hostile, ...demo.sweep.ids];
     const rank: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
     assert.deepEqual(new Set(s.queue.map((q) => q.id)), new Set(byAge));
     assert.ok(s.queue.every((q) => q.risk !== undefined), 'every queue entry carries its risk');
