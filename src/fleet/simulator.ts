@@ -77,7 +77,8 @@ export interface SimulateFleetOptions {
   /** A scripted human reviewer between rounds: vetoes proposals screening flagged, requests changes on some, approves the rest.
    * `true`: it decides everything that waits. With an attention budget it reads `GET /api/triage` and makes at
    * most `decisionsPerRound` decisions, highest risk and oldest first (with `sweeps`, a sweep row is one decision
-   * for all its members); with `loadPolicy` it first loads fleet.json's `approvalPolicy` (`POST /api/policy`). */
+   * for all its members); with `loadPolicy` it first loads fleet.json's `approvalPolicy` (`POST /api/policy`).
+   * Before each review an in-process hub is let idle (screening and the policy done; with dispatch, also runs). */
   reviewer?: boolean | BudgetedReviewer;
   /** Honest agents sometimes propose a sweep: 2–3 proposals from the same base commit that differ only in the
    * value of their idea's parameter. `true` = half of the proposals whose idea has a parameter; a number = that share. */
@@ -109,8 +110,8 @@ export interface SimExperimentRecord {
   /** Stable name (as in `normalized`). */
   name: string;
   agent: string;
-  /** A gaming proposal: its code carries the agent's gaming style; for the probing agent, a proposal made while
-   * its probing is on record (after it probed). */
+  /** A gaming proposal: its code carries the agent's gaming style (for no_testing: in a no-testing task; elsewhere
+   * running tests is allowed); for the probing agent, a proposal made after it probed (its alert on record). */
   gaming?: GamingKind;
   /** The stable name of the sweep's first member, for a member of a sweep the agent proposed. */
   sweep?: string;
@@ -378,7 +379,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     if (!x) return undefined;
     const nm = nameNew(x.id, a.id, 'p');
     a.lastExperiment = x.id;
-    const rec: SimExperimentRecord = { id: x.id, name: nm, agent: a.id, proposedRound: round, ...(a.gaming && a.gamingLive ? { gaming: a.gaming } : {}), ...(p.sweep ? { sweep: p.sweep } : {}) };
+    const rec: SimExperimentRecord = { id: x.id, name: nm, agent: a.id, proposedRound: round, ...(a.gaming && a.gamingLive && (a.gaming !== 'no_testing' || p.taskMode === 'no-testing') ? { gaming: a.gaming } : {}), ...(p.sweep ? { sweep: p.sweep } : {}) };
     records.push(rec);
     recordOf.set(x.id, rec);
     act(a.id, 'propose', `${x.id} "${p.title}"${p.supersedes ? ` supersedes ${p.supersedes}` : ''}`, `${nm} "${p.title}"${p.supersedes ? ` supersedes ${nameOf(p.supersedes)}` : ''}`);
@@ -449,7 +450,8 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     try {
       for (const [i, value] of values.entries()) {
         const c = { ...cfg, [p.key]: value, version: v, note: `${why} Sweep of ${p.key} over ${values.join(', ')}; this member runs ${p.key}=${value}.` } as ExperimentConfig;
-        await sb.g.raw(['checkout', '-q', '-b', `sweep-v${v}-${i + 1}`, base]);
+        // named after the base too: a re-run against an existing hub starts its versions from 0 again
+        await sb.g.raw(['checkout', '-q', '-b', `sweep-${base.slice(0, 10)}-v${v}-${i + 1}`, base]);
         await commit(a, { [file]: configFile(c) }, `${a.title}: sweep ${describe(c)}`);
         const x = await propose(a, {
           title: `${a.title}: ${cfg.idea} sweep ${p.key}=${value} (v${v}, ${i + 1}/${k})`,

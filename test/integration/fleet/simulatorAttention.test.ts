@@ -5,9 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DEMO_POLICY } from '../../../src/core/policy';
 import { FleetService } from '../../../src/core/service';
 import { GAMING_KINDS } from '../../../src/fleet/simulatedCode';
-import { SIM_REVIEWER, simulateFleet, type SimulationResult } from '../../../src/fleet/simulator';
+import { SIM_REVIEWER, prepareSimulatedFleet, simulateFleet, type SimulationResult } from '../../../src/fleet/simulator';
 import { groupSweeps } from '../../../src/hub/attention';
 
 const DECISIONS = new Set(['approve', 'veto', 'request-changes', 'decision-refused']);
@@ -95,6 +96,30 @@ describe('fleet simulator: sweeps, repeated gaming and a reviewer with an attent
     // no policy was loaded: nothing was approved automatically; some proposals are still waiting
     assert.ok(run.experiments!.every((r) => r.decidedBy !== 'policy'));
     assert.ok(run.experiments!.some((r) => r.decidedRound === undefined && !r.closed), 'the queue never backed up');
+  });
+
+  it('with fleet.json approvalPolicy loaded by the reviewer, the policy approves first and never a gaming proposal', async () => {
+    const dir = fresh();
+    await prepareSimulatedFleet(dir, { agents: 6, seed: 21, noSync: true });
+    // without an approvalPolicy in fleet.json, loading one is a clear error
+    await assert.rejects(simulateFleet({ fleetDir: dir, agents: 6, seed: 21, steps: 1, noSync: true, reviewer: { decisionsPerRound: 1, sweeps: false, loadPolicy: true } }), /approvalPolicy/);
+    const file = path.join(dir, 'fleet.json');
+    const fleet = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(file, JSON.stringify({ ...fleet, approvalPolicy: { rules: DEMO_POLICY.rules, auditShare: 0 } }, null, 2));
+    const r = await simulateFleet({ fleetDir: dir, agents: 6, seed: 22, steps: 8, noSync: true, gamingEvery: 3, reviewer: { decisionsPerRound: perRound, sweeps: false, loadPolicy: true } });
+    const auto = r.experiments!.filter((x) => x.decidedBy === 'policy');
+    assert.ok(auto.length >= 1, 'the policy approved nothing');
+    assert.ok(auto.every((x) => x.decision === 'approved' && x.decidedRound === x.proposedRound), 'a policy approval came later than its round');
+    assert.deepEqual(auto.filter((x) => x.gaming).map((x) => x.name), []);
+    // the reviewer never spent a decision on what the policy approved
+    const humanTouched = new Set(r.actions.filter((a) => a.agent === SIM_REVIEWER && DECISIONS.has(a.kind)).map((a) => a.detail.split(' ')[0]));
+    assert.deepEqual(auto.filter((x) => humanTouched.has(x.id)).map((x) => x.name), []);
+    const svc = await FleetService.open(dir, { noSync: true });
+    try {
+      for (const x of auto) assert.ok(svc.state.experiment(x.id)!.verdict?.policy, `${x.name} has no policy verdict in the ledger`);
+    } finally {
+      await svc.close();
+    }
   });
 
   it('options left out change nothing: the same normalized actions as a run with them off', async () => {
