@@ -122,9 +122,16 @@ function measure(o: Outcome) {
     const g = recs.filter((r) => r.gaming === k);
     return { kind: k, n: g.length, byPolicy: g.filter((r) => r.decidedBy === 'policy').length, vetoed: g.filter((r) => r.decision === 'vetoed').length };
   });
+  // the same count for the honest agents alone (the cast has 5 gaming agents of 9): decisions by (round, slot)
+  const honest = recs.filter((r) => !o.result.gaming[r.agent]);
+  const honestDecisions = new Set(honest.filter((r) => r.decidedBy === 'human').map((r) => `${r.decidedRound}:${r.slot}`)).size;
+  const honestWaiting = honest.filter((r) => r.decidedRound === undefined && !r.closed);
+  const honestWaitingRows = o.cfg.sweeps ? new Set(honestWaiting.map((r) => r.sweep ?? r.id)).size : honestWaiting.length;
   return {
     N,
     rounds,
+    honestN: honest.length,
+    honestPer100: honest.length ? (100 * (honestDecisions + honestWaitingRows)) / honest.length : NaN,
     perMinute: N / end,
     human: reviewerActs.length,
     refused,
@@ -298,6 +305,7 @@ export async function benchAttention(): Promise<void> {
       console.log(
         `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed = ${m.per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
       );
+      console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100`);
       console.log(`    gaming: ${m.gaming.map((g) => `${g.kind} ${g.n} (vetoed ${g.vetoed}, by policy ${g.byPolicy})`).join(' · ')}`);
       leaked += m.gaming.reduce((s, g) => s + g.byPolicy, 0);
       if (cfg.policy && cfg.sweeps) {
