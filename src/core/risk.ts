@@ -86,11 +86,16 @@ export function assessRisk(x: Experiment, input: RiskInput): Risk {
   const fx = input.facts;
   if (fx) {
     if (fx.protectedTouched.length) add('high', `touches protected path${fx.protectedTouched.length === 1 ? '' : 's'}: ${fx.protectedTouched.slice(0, 5).join(', ')}`);
-    if (fx.sinceApproved?.valuesOnly) add('low', `re-run of approved commit ${fx.sinceApproved.commit.slice(0, 12)} with only value changes`);
-    else if (fx.lines > HUGE_DIFF) add('high', `very large change: ${plural(fx.lines, 'line')} in ${plural(fx.files.length, 'file')}`);
-    else if (fx.lines > LARGE_DIFF) add('medium', `large change: ${plural(fx.lines, 'line')} in ${plural(fx.files.length, 'file')}`);
-    else if (!fx.sinceApproved) add('low', `new code (no approved commit of this agent before): ${plural(fx.lines, 'line')} in ${plural(fx.files.length, 'file')}`);
-    else add('low', `${plural(fx.sinceApproved.lines, 'line')} of new logic since approved commit ${fx.sinceApproved.commit.slice(0, 12)}`);
+    // Size is novelty: what a human has not approved yet. Against the agent's last approved commit when there is
+    // one (a long-lived branch does not grow "large" from work already reviewed), else against the base.
+    const since = fx.sinceApproved;
+    const novel = since ? since.lines : fx.lines;
+    const what = since ? `since approved commit ${since.commit.slice(0, 12)}` : `(no approved commit of this agent before; ${plural(fx.files.length, 'file')})`;
+    if (since?.valuesOnly) add('low', `re-run of approved commit ${since.commit.slice(0, 12)} with only value changes`);
+    else if (novel > HUGE_DIFF) add('high', `very large change: ${plural(novel, 'line')} ${what}`);
+    else if (novel > LARGE_DIFF) add('medium', `large change: ${plural(novel, 'line')} ${what}`);
+    else if (!since) add('low', `new code (no approved commit of this agent before): ${plural(fx.lines, 'line')} in ${plural(fx.files.length, 'file')}`);
+    else add('low', `${plural(since.lines, 'line')} of new logic since approved commit ${since.commit.slice(0, 12)}`);
   }
 
   // 5. cost against budget

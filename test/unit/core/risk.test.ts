@@ -38,6 +38,22 @@ describe('risk, explained', () => {
     assert.equal(assessRisk(exp(), { ...clean, budget: { gpuHours: 100, remainingGpuHours: 0.5 } }).level, 'high');
     assert.equal(assessRisk(exp({ resources: { gpus: 1, gpuHours: 40, timeLimitMinutes: 30 } }), clean).level, 'medium');
     assert.equal(assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 500 } }).level, 'medium');
+    assert.equal(assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 2000 } }).level, 'high');
+  });
+  it('size is novelty: lines since the agent\'s last approved commit when there is one, else against the base', () => {
+    const approved = 'c'.repeat(40);
+    // a long-lived branch: 2,000 lines against main, 20 new since what a human approved
+    const small = assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 2000, sinceApproved: { commit: approved, valuesOnly: false, lines: 20 } } });
+    assert.equal(small.level, 'low');
+    assert.match(small.reasons[0]!.text, /^20 lines of new logic since approved commit c{12}$/);
+    // 400 new lines since the approved commit: large, whatever the size against the base
+    const large = assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 40, sinceApproved: { commit: approved, valuesOnly: false, lines: 400 } } });
+    assert.equal(large.level, 'medium');
+    assert.match(large.reasons[0]!.text, /^large change: 400 lines since approved commit c{12}$/);
+    const huge = assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 40, sinceApproved: { commit: approved, valuesOnly: false, lines: 1600 } } });
+    assert.equal(huge.level, 'high');
+    // no approved commit yet: against the base
+    assert.match(assessRisk(exp(), { ...clean, facts: { ...clean.facts!, lines: 400 } }).reasons[0]!.text, /^large change: 400 lines \(no approved commit of this agent before; 1 file\)$/);
     assert.equal(assessRisk(exp(), { ...clean, record: { vetoes: 0, openAlerts: 1, runViolations: 0 } }).level, 'high');
     assert.equal(assessRisk(exp(), { ...clean, record: { vetoes: 0, openAlerts: 0, runViolations: 1 } }).level, 'medium');
     assert.equal(assessRisk(exp({ screening: undefined }), clean).level, 'medium');
