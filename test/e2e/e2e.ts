@@ -20,6 +20,7 @@ import { HubClient } from '../../src/hub/client';
 import { runningHub } from '../../src/hub/server';
 import { ledger, packageVsix, stopwatch, until, untilCount, workbench } from './harness';
 import { makeFleet } from './makeFleet';
+import type { Locator } from 'playwright-core';
 
 const log = stopwatch();
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
@@ -77,6 +78,20 @@ async function main(): Promise<void> {
     await untilAsync(`${title} view ${open ? 'expanded' : 'collapsed'}`, async () => (await h.getAttribute('aria-expanded')) === String(open));
   };
   const readme: Record<string, string> = {};
+  /** Click a tree row until `done` shows: a tree that re-renders (a reload after a ledger event) between the
+   * press and the release of the mouse swallows the click; each retry is logged. */
+  const clickUntil = async (what: string, row: Locator, done: Locator, opts: { button?: 'right' } = {}) => {
+    for (let i = 1; ; i++) {
+      await row.click(opts);
+      try {
+        await done.waitFor({ timeout: 5_000 });
+        return;
+      } catch (err) {
+        if (i === 3) throw err;
+        log(`${what}: not there after click ${i}, clicking again`);
+      }
+    }
+  };
 
   try {
     await page.goto(`${cs.base}/?folder=${encodeURIComponent(cs.ws)}`);
@@ -256,9 +271,32 @@ async function main(): Promise<void> {
 
     // 10. Sweep: alice's three lr proposals are ONE row of the Queue, labelled with the varying value.
     //     (Toasts cleared, Agents and Forum collapsed and the sidebar widened so the labels fit the shots.)
+    // F1 pressed while a webview has the focus reaches the workbench only through the webview's key forwarding,
+    // which a reloading page can drop: commands here start from the focused sidebar.
+    // A page that takes the focus while the palette is open closes it: then the command is tried again.
+    const command = async (title: string) => {
+      const input = page.locator('.quick-input-widget input.input');
+      for (let i = 1; ; i++) {
+        await paneHeader('Policy').focus();
+        await page.keyboard.press('F1');
+        try {
+          await input.waitFor({ timeout: 5_000 });
+          await input.fill(`>${title}`, { timeout: 5_000 });
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
+          await page.keyboard.press('Enter');
+          return;
+        } catch (err) {
+          if (i === 3) throw err;
+          log(`command palette closed before "${title}" ran (try ${i}), again`);
+          if (await input.isVisible()) await page.keyboard.press('Escape');
+        }
+      }
+    };
+    const toasts = page.locator('.notifications-toasts .notification-toast');
     const clearToasts = async () => {
-      await palette('Notifications: Clear All Notifications');
-      await untilCount('toasts cleared', () => page.locator('.notifications-toasts .notification-toast').count(), 0);
+      if (!(await toasts.count())) return;
+      await command('Notifications: Clear All Notifications');
+      await untilCount('toasts cleared', () => toasts.count(), 0);
     };
     await clearToasts();
     await expand('Agents', false);
@@ -281,9 +319,8 @@ async function main(): Promise<void> {
     await page.mouse.move(1300, 850); // no hover tooltips in the shot
     await shot('queue-sweep-row');
     // Clicking it opens the sweep review page: the representative member's review and the member table.
-    await sweepRow.click();
     const sv = webview();
-    await sv.locator('#sec-sweep', { hasText: `Sweep: ${demo.sweep.label}` }).waitFor();
+    await clickUntil('the sweep review page', sweepRow, sv.locator('#sec-sweep', { hasText: `Sweep: ${demo.sweep.label}` }));
     await untilCount('sweep table rows', () => sv.locator('#sweep-table tbody tr.sweep-member').count(), demo.sweep.ids.length);
     const table = await sv.locator('#sweep-table tbody tr.sweep-member').evaluateAll((rows) =>
       rows.map((r) => ({
@@ -345,7 +382,7 @@ async function main(): Promise<void> {
     const policyPane = pane('Policy');
     const policyRow = (text: RegExp) => policyPane.locator('.monaco-list-row', { hasText: text }).first();
     await policyRow(/Approval policy: off/).waitFor();
-    await palette('Overseer: Load Approval Policy from fleet.json');
+    await command('Overseer: Load Approval Policy from fleet.json');
     const modal = page.locator('.monaco-dialog-box', { hasText: 'Set the approval policy from fleet.json' });
     await modal.waitFor();
     assert.match(await modal.innerText(), /low-risk-small/);
@@ -402,9 +439,8 @@ async function main(): Promise<void> {
     await ruleRow.waitFor();
     assert.match((await ruleRow.innerText()).replace(/\s+/g, ' '), /^low-risk-small/);
     // The audit row opens the proposal's review; the last hour lists the approval too, its audit pending.
-    await auditRow.click();
     const av = webview();
-    await av.locator('#title', { hasText: 'Confidence loss at learning rate 2e-4 (re-run)' }).waitFor();
+    await clickUntil('the review of the audited approval', auditRow, av.locator('#title', { hasText: 'Confidence loss at learning rate 2e-4 (re-run)' }));
     await av.locator('#state', { hasText: 'approved' }).waitFor();
     await policyRow(/Approved by policy in the last hour \(1\)/).locator('.monaco-tl-twistie').click();
     await untilCount('the last hour expanded', () => policyPane.locator('.monaco-list-row', { hasText: /audit pending/ }).count(), 1);
@@ -419,14 +455,14 @@ async function main(): Promise<void> {
       await page.mouse.move(x + 120, 450, { steps: 5 });
       await page.mouse.up();
     }
-    await auditRow.click(); // focus back on the audited row (its review is the one open)
     await clearToasts();
+    await auditRow.click(); // focus back on the audited row (its review is the one open)
+    await av.locator('#title', { hasText: 'Confidence loss at learning rate 2e-4 (re-run)' }).waitFor();
     await page.mouse.move(1300, 850);
     readme.policy = await shot('policy-view');
     // Confirm it from the row's context menu.
-    await auditRow.click({ button: 'right' });
     const confirmItem = page.getByRole('menuitem', { name: /Confirm Automatic Approval/ });
-    await confirmItem.waitFor();
+    await clickUntil("the audit row's context menu", auditRow, confirmItem, { button: 'right' });
     await shot('policy-audit-menu');
     await confirmItem.click();
     const confirmed = await until('audit.confirmed in the ledger', () => ledger(fleetDir).find((e) => e.type === 'audit.confirmed' && e.data.experimentId === rerun.id));
