@@ -96,6 +96,14 @@ export interface FleetSnapshotState {
   diversity?: DiversityMeasurement | null;
   diversityHistory?: DiversityPoint[];
   finals?: FinalEvaluation[];
+  /** Absent in snapshots written before runner warnings, approval policies and probing records were projected
+   * (fromJSON then asks for a replay: a restart must never forget an open probing alert or a disabled rule). */
+  unconfinedRunners?: [string, { seq: number; ts: string }][];
+  policy?: Policy | null;
+  disabledRules?: string[];
+  disabledRuleInfo?: [string, { by: string; reason: string; ts: string; seq: number; experimentId?: string }][];
+  autoApprovals?: AutoApproval[];
+  openProbingAlerts?: [string, number][];
 }
 
 export interface AutoApproval {
@@ -617,6 +625,12 @@ export class FleetState {
       diversity: this.diversity ?? null,
       diversityHistory: this.diversityHistory,
       finals: this.finals,
+      unconfinedRunners: [...this.unconfinedRunners],
+      policy: this.policy ?? null,
+      disabledRules: [...this.disabledRules],
+      disabledRuleInfo: [...this.disabledRuleInfo],
+      autoApprovals: this.autoApprovals,
+      openProbingAlerts: [...this.openProbingAlerts],
     };
   }
 
@@ -624,6 +638,9 @@ export class FleetState {
     if (s.lastSeq > 0 && (!Array.isArray(s.diversityHistory) || !Array.isArray(s.finals))) {
       // A SyntaxError: FleetService.open then ignores the snapshot and replays the whole ledger once.
       throw new SyntaxError('snapshot predates the diversity and final-evaluation projections');
+    }
+    if (s.lastSeq > 0 && (!Array.isArray(s.unconfinedRunners) || s.policy === undefined || !Array.isArray(s.disabledRules) || !Array.isArray(s.disabledRuleInfo) || !Array.isArray(s.autoApprovals) || !Array.isArray(s.openProbingAlerts))) {
+      throw new SyntaxError('snapshot predates the runner, approval-policy and probing-alert projections');
     }
     const f = new FleetState();
     f.name = s.name;
@@ -639,6 +656,12 @@ export class FleetState {
     f.diversity = s.diversity ?? undefined;
     f.diversityHistory.push(...(s.diversityHistory ?? []));
     f.finals.push(...(s.finals ?? []));
+    for (const [k, v] of s.unconfinedRunners ?? []) f.unconfinedRunners.set(k, v);
+    f.policy = s.policy ?? undefined;
+    for (const r of s.disabledRules ?? []) f.disabledRules.add(r);
+    for (const [k, v] of s.disabledRuleInfo ?? []) f.disabledRuleInfo.set(k, v);
+    f.autoApprovals.push(...(s.autoApprovals ?? []));
+    for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
     return f;
   }
 }
