@@ -147,16 +147,9 @@ function measure(o: Outcome) {
   };
 }
 
-/** Reopen a finished fleet from its whole ledger: the snapshot written on close does not carry every
- * projection (open probing alerts, the policy), so a fleet reopened from it would show other risks. */
-function replayOnOpen(dir: string): void {
-  fs.rmSync(path.join(dir, 'snapshot.json'), { force: true });
-}
-
 /** Why the demo policy left a proposal to the human (decided by the human, or still waiting): the hard limit
  * or the rule's clause that failed, with the top risk reason (numbers elided so reasons group). */
 async function whyHuman(o: Outcome): Promise<[string, number][]> {
-  replayOnOpen(o.dir);
   const svc = await FleetService.open(o.dir, { noSync: true });
   try {
     const ctx: HubContext = { service: svc, fleetDir: o.dir };
@@ -186,7 +179,6 @@ async function whyHuman(o: Outcome): Promise<[string, number][]> {
 /** GET /api/triage over the finished fleet's open queue, cold (a fresh hub: empty caches) and warm, against a
  * plain GET /api/experiments in the same run; and risk + sweeps over all N proposals in-process, cold and warm. */
 async function costOfRisk(dir: string): Promise<void> {
-  replayOnOpen(dir);
   const hub = await startHub({ fleetDir: dir, noSync: true, onWarning: () => undefined });
   try {
     await hub.idle();

@@ -836,12 +836,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   };
 
   const loadPolicy = async () => {
-    const res = await fetch(`${url.replace(/\/+$/, '')}/api/policy`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${humanToken}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ fromFleetJson: true, note: 'loaded by the simulated reviewer' }),
-    });
-    if (!res.ok) throw new Error(`loading fleet.json's approvalPolicy failed: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    try {
+      await reviewer!.setPolicy({ fromFleetJson: true, note: 'loaded by the simulated reviewer' });
+    } catch (err) {
+      throw new Error(`loading fleet.json's approvalPolicy failed: ${(err as Error).message}`);
+    }
     act(SIM_REVIEWER, 'policy', 'loaded fleet.json approvalPolicy');
   };
 
