@@ -89,6 +89,7 @@ async function main(): Promise<void> {
       } catch (err) {
         if (i === 3) throw err;
         log(`${what}: not there after click ${i}, clicking again`);
+        await shot(`retry-click-${i}`);
       }
     }
   };
