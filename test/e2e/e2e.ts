@@ -436,15 +436,15 @@ async function main(): Promise<void> {
     assert.match(await policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).innerText(), new RegExp(`set by ${HUMAN}.*100% audited`));
     // The policy's node lists its rule with the CEL expression (expanded here for the shot).
     const ruleRow = policyRow(/risk == "low" && gpu_hours <= 1\.0 && agent\.open_alerts == 0/);
-    if (!(await ruleRow.isVisible())) await policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).locator('.monaco-tl-twistie').click();
-    await ruleRow.waitFor();
+    if (!(await ruleRow.isVisible())) await clickUntil("the policy's rules", policyRow(new RegExp(`Approval policy v${version}(?!\\d)`)).locator('.monaco-tl-twistie'), ruleRow);
     assert.match((await ruleRow.innerText()).replace(/\s+/g, ' '), /^low-risk-small/);
     // The audit row opens the proposal's review; the last hour lists the approval too, its audit pending.
     const av = webview();
     await clickUntil('the review of the audited approval', auditRow, av.locator('#title', { hasText: 'Confidence loss at learning rate 2e-4 (re-run)' }));
     await av.locator('#state', { hasText: 'approved' }).waitFor();
-    await policyRow(/Approved by policy in the last hour \(1\)/).locator('.monaco-tl-twistie').click();
-    await untilCount('the last hour expanded', () => policyPane.locator('.monaco-list-row', { hasText: /audit pending/ }).count(), 1);
+    const pendingRow = policyPane.locator('.monaco-list-row', { hasText: /audit pending/ });
+    await clickUntil('the last hour expanded', policyRow(/Approved by policy in the last hour \(1\)/).locator('.monaco-tl-twistie'), pendingRow.first());
+    assert.equal(await pendingRow.count(), 1, 'the last hour lists the approval, its audit pending');
     await av.locator('#notice').waitFor({ state: 'hidden', timeout: 15_000 }); // the sweep page's last notice fades
     // For the shot: the Queue collapsed, the sidebar wider, so the Policy view's descriptions fit.
     await expand('Queue', false);
