@@ -147,6 +147,16 @@ function measure(o: Outcome) {
   };
 }
 
+/** Automatic approvals sampled into the post-hoc audit queue: each is a human's confirm or flag later. */
+async function sampledAudits(dir: string): Promise<number> {
+  const svc = await FleetService.open(dir, { noSync: true });
+  try {
+    return svc.state.autoApprovals.filter((a) => a.sampled).length;
+  } finally {
+    await svc.close();
+  }
+}
+
 /** Why the demo policy left a proposal to the human (decided by the human, or still waiting): the hard limit
  * or the rule's clause that failed, with the top risk reason (numbers elided so reasons group). */
 async function whyHuman(o: Outcome): Promise<[string, number][]> {
@@ -294,14 +304,17 @@ export async function benchAttention(): Promise<void> {
     for (const o of outcomes) {
       const cfg = o.cfg;
       const m = measure(o);
+      // the post-hoc audits of sampled automatic approvals take a human too (they do not hold up a proposal)
+      const audits = await sampledAudits(o.dir);
+      const per100 = (100 * (m.human + m.waitingRows + audits)) / m.N;
       console.log(
-        `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed = ${m.per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
+        `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed + ${audits} audits of sampled automatic approvals = ${per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
       );
       console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100`);
       console.log(`    gaming: ${m.gaming.map((g) => `${g.kind} ${g.n} (vetoed ${g.vetoed}, by policy ${g.byPolicy})`).join(' · ')}`);
       leaked += m.gaming.reduce((s, g) => s + g.byPolicy, 0);
       if (cfg.policy && cfg.sweeps) {
-        worstPolicySweeps = m.per100;
+        worstPolicySweeps = per100;
         const why = await whyHuman(o);
         console.log(`    why the demo policy left ${why.reduce((s, [, n]) => s + n, 0)} proposals to the human: ${why.slice(0, 8).map(([w, n]) => `${n} ${w}`).join(' · ')}`);
       }
