@@ -35,6 +35,8 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
     return this.loaded ?? this.reload();
   }
 
+  private shownSig = '';
+
   reload(): Promise<void> {
     const gen = ++this.generation;
     const p = (async () => {
@@ -51,7 +53,14 @@ export class PolicyTreeProvider extends DisposableBase implements vscode.TreeDat
         if (gen !== this.generation) return;
         this.model.error = (err as Error).message;
       }
-      this.emitter.fire();
+      // Re-render only when something shown changed: a redraw replaces the rows' commands, and a click landing
+      // between a redraw and its rows' registration is lost ("command not found"); reloads are frequent.
+      // (the minute is part of it: "5m ago" labels stay roughly current)
+      const sig = JSON.stringify([this.model.view, [...this.model.titles], [...this.model.disabled], this.model.error ?? null, Math.floor(Date.now() / 60_000)]);
+      if (sig !== this.shownSig) {
+        this.shownSig = sig;
+        this.emitter.fire();
+      }
       this.scheduleHourTick();
     })();
     this.loaded = p;
