@@ -147,11 +147,11 @@ function measure(o: Outcome) {
   };
 }
 
-/** Automatic approvals sampled into the post-hoc audit queue: each is a human's confirm or flag later. */
-async function sampledAudits(dir: string): Promise<number> {
+/** Automatic approvals sampled into the post-hoc audit queue (their agents): each is a human's confirm or flag later. */
+async function sampledAudits(dir: string): Promise<string[]> {
   const svc = await FleetService.open(dir, { noSync: true });
   try {
-    return svc.state.autoApprovals.filter((a) => a.sampled).length;
+    return svc.state.autoApprovals.filter((a) => a.sampled).map((a) => a.agentId);
   } finally {
     await svc.close();
   }
@@ -305,12 +305,14 @@ export async function benchAttention(): Promise<void> {
       const cfg = o.cfg;
       const m = measure(o);
       // the post-hoc audits of sampled automatic approvals take a human too (they do not hold up a proposal)
-      const audits = await sampledAudits(o.dir);
+      const sampled = await sampledAudits(o.dir);
+      const audits = sampled.length;
+      const honestAudits = sampled.filter((a) => !o.result.gaming[a]).length;
       const per100 = (100 * (m.human + m.waitingRows + audits)) / m.N;
       console.log(
         `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed + ${audits} audits of sampled automatic approvals = ${per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
       );
-      console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100`);
+      console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100, ${m.honestN ? ((100 * honestAudits) / m.honestN).toFixed(1) : '—'} with their audits (${m.honestN ? (m.honestPer100 + (100 * honestAudits) / m.honestN).toFixed(1) : '—'} in all)`);
       console.log(`    gaming: ${m.gaming.map((g) => `${g.kind} ${g.n} (vetoed ${g.vetoed}, by policy ${g.byPolicy})`).join(' · ')}`);
       leaked += m.gaming.reduce((s, g) => s + g.byPolicy, 0);
       if (cfg.policy && cfg.sweeps) {
