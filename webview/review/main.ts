@@ -128,8 +128,10 @@ function renderSweep(sw: SweepReview): HTMLElement {
   return h('section', { class: 'card sweep', id: 'sweep', aria: { labelledby: 'sec-sweep' } },
     h('h2', { id: 'sec-sweep' }, `Sweep: ${oneLine(sw.label, 300)}`, ' ', nameBadgeEl(sw.label, 'title')),
     h('p', { class: 'muted', id: 'sweep-intro' },
-      `${open.length} open member${open.length === 1 ? '' : 's'} with the same base and the same code shape: only the values below differ. ` +
-      `Below is the review of the representative member ${rep.id}; each member is decided at its own commit.`),
+      open.length
+        ? `${open.length} open member${open.length === 1 ? '' : 's'} with the same base and the same code shape: only the values below differ. ` +
+          `Below is the review of the representative member ${rep.id}; each member is decided at its own commit.`
+        : `Every member of this sweep is decided (their states are below). Below is the review of ${rep.id}.`),
     h('table', { class: 'files sweep-table', id: 'sweep-table' },
       h('thead', null, h('tr', null,
         h('th', null, 'Experiment'),

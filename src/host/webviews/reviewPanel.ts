@@ -56,6 +56,8 @@ export interface SweepRef {
   names: string[];
   /** Why the last reload happened (a 409), shown once. */
   note?: string;
+  /** The hub's label when last open: a decided sweep keeps its name ("lr ∈ {…} · 3 experiments"). */
+  label?: string;
 }
 
 export class ReviewPanel extends SurfacePanel<ReviewState> {
@@ -243,6 +245,7 @@ export async function loadSweepReview(client: HubClient, ref: SweepRef): Promise
       ref.values.set(id, v);
     });
     ref.id = hub.id;
+    ref.label = hub.label;
   }
   const ids = [...(hub?.experimentIds ?? []), ...ref.shownIds.filter((i) => !hub?.experimentIds.includes(i))];
   ref.shownIds = ids;
@@ -269,5 +272,5 @@ export async function loadSweepReview(client: HubClient, ref: SweepRef): Promise
   });
   const note = ref.note ?? (hub || !members.some((m) => UNDECIDED.has(m.state)) ? undefined : 'This is no longer an open sweep (fewer than two undecided members, or they no longer differ only in values): decide the remaining members individually.');
   ref.note = undefined;
-  return { id: ref.id, label: hub?.label ?? `sweep ${ref.id}`, params: [...ref.names], members, open: !!hub && members.filter((m) => m.open).length >= 2, note };
+  return { id: ref.id, label: hub?.label ?? ref.label ?? `sweep ${ref.id}`, params: [...ref.names], members, open: !!hub && members.filter((m) => m.open).length >= 2, note };
 }

@@ -99,6 +99,13 @@ describe('review webview in a browser: sweeps', function () {
     assert.deepEqual(last.params!.members!.map((m) => m.experimentId), ['exp-1', 'exp-2', 'exp-3']);
     await answer(page, { result: { decided: ['exp-1', 'exp-2', 'exp-3'] } });
     await page.locator('#notice', { hasText: 'Sweep approved: exp-1, exp-2, exp-3 (each at its own commit)' }).waitFor();
+    // the page reloaded after the decision: every member decided, the sweep keeps its name and says so
+    const decided = state([member(1, 'low', { open: false, state: 'approved' }), member(2, 'low', { open: false, state: 'approved' })], 'exp-7');
+    decided.sweep = { ...decided.sweep!, open: false };
+    await notify(page, 'review/state', decided);
+    await page.locator('#sweep-intro', { hasText: 'Every member of this sweep is decided' }).waitFor();
+    assert.equal(await page.locator('#sweep-approve').getAttribute('disabled'), '');
+    await page.getByText('Not an open sweep now: decide the members individually.').waitFor();
   });
 
   for (const [what, bad] of [
