@@ -10,19 +10,8 @@ import type { OverseerApi } from '../../src/host/extension';
 import { ExperimentNode, GroupNode, type QueueNode } from '../../src/host/trees/queueTree';
 import { changedSinceLastReview } from '../../src/host/review/diff';
 import { revUri } from '../../src/host/review/revFs';
+import { EXT_ID, enterFleet, leaveFleet, until } from './host';
 import { makeFixture, type Fixture } from './fixture';
-
-const EXT_ID = 'overseer-dev.overseer';
-
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Run `fn` answering modal warnings with `button` (approvals above low risk ask first); returns what they said. */
 async function confirmingWarnings(button: string, fn: () => Thenable<unknown> | Promise<unknown>): Promise<string[]> {
@@ -49,24 +38,15 @@ describe('Overseer in the extension host', function () {
 
   before(async function () {
     this.timeout(60_000);
-    ext = vscode.extensions.getExtension<OverseerApi>(EXT_ID)!;
-    assert.ok(ext, `${EXT_ID} is not installed`);
-    api = await ext.activate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-exthost-'));
     fx = await makeFixture(path.join(tmp, 'fleet'));
-    await vscode.workspace.getConfiguration('overseer').update('humanName', 'exthost tester', vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', fx.dir, vscode.ConfigurationTarget.Global);
-    await api.conn.connect();
-    await until('the hub connection', () => api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir, 30_000);
+    api = await enterFleet(fx.dir, 'exthost tester');
+    ext = vscode.extensions.getExtension<OverseerApi>(EXT_ID)!;
     await api.queue.reload();
   });
 
   after(async () => {
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    // the connection stays open for the next suite in this host (closing disposes it for good); the fixture's hub closes when it moves away
-    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
+    await leaveFleet(api, fx?.dir, { closeEditors: true });
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

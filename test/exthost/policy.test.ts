@@ -14,20 +14,11 @@ import type { PolicyView } from '../../src/hub/api';
 import type { OverseerApi } from '../../src/host/extension';
 import type { PolicyNode } from '../../src/host/trees/policyModel';
 import { PolicyTreeProvider } from '../../src/host/trees/policyTree';
+import { enterFleet, leaveFleet, until } from './host';
 import { makeFixture, type Fixture } from './fixture';
 
-const EXT_ID = 'overseer-dev.overseer';
 const RULE = 'values-only-low';
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Node<K extends PolicyNode['kind']> = Extract<PolicyNode, { kind: K }>;
 
@@ -68,30 +59,14 @@ describe('Approval policy and audit queue in the extension host', function () {
 
   before(async function () {
     this.timeout(60_000);
-    const ext = vscode.extensions.getExtension<OverseerApi>(EXT_ID)!;
-    assert.ok(ext, `${EXT_ID} is not installed`);
-    api = await ext.activate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-exthost-policy-'));
     fx = await makeFixture(path.join(tmp, 'fleet'));
-    await vscode.workspace.getConfiguration('overseer').update('humanName', 'policy tester', vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', fx.dir, vscode.ConfigurationTarget.Global);
-    // an earlier suite may have left a connection (or one in progress) to another fleet: reconnect until this one
-    await until(
-      'the hub connection',
-      async () => {
-        if (api.conn.status.fleetDir !== fx.dir && api.conn.status.state !== 'connecting') await api.conn.connect();
-        return api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir;
-      },
-      30_000,
-    );
+    api = await enterFleet(fx.dir, 'policy tester');
     agent = new HubClient(api.conn.status.url!, fx.agentToken);
   });
 
   after(async () => {
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
-    // the connection stays open for later suites in this host; the fixture's hub closes when it moves away
-    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
+    await leaveFleet(api, fx?.dir);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -18,18 +18,9 @@ import { TokenStore } from '../../src/hub/auth';
 import type { OverseerApi } from '../../src/host/extension';
 import type { ExperimentNode, GroupNode, SweepNode, QueueNode } from '../../src/host/trees/queueTree';
 import type { ReviewPanel } from '../../src/host/webviews/reviewPanel';
+import { enterFleet, leaveFleet, until } from './host';
 
-const EXT_ID = 'overseer-dev.overseer';
 
-async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const TRAIN = ['import json', '', 'lr = 0.001', 'epochs = 3', '', 'def main():', '    for e in range(epochs):', '        print(e, lr)', '', 'main()', ''].join('\n');
 const resources = { gpus: 1, gpuHours: 1, timeLimitMinutes: 30 };
@@ -127,31 +118,14 @@ describe('Overseer sweeps in the extension host', function () {
 
   before(async function () {
     this.timeout(90_000);
-    const ext = vscode.extensions.getExtension<OverseerApi>(EXT_ID)!;
-    assert.ok(ext, `${EXT_ID} is not installed`);
-    api = await ext.activate();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-exthost-sweeps-'));
     fx = await makeSweepFleet(path.join(tmp, 'fleet'));
-    await vscode.workspace.getConfiguration('overseer').update('humanName', 'sweep tester', vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', fx.dir, vscode.ConfigurationTarget.Global);
-    // an earlier suite in this host may have left a connection (or one in progress) to its fleet: reconnect until this one
-    await until(
-      'the hub connection',
-      async () => {
-        if (api.conn.status.fleetDir !== fx.dir && api.conn.status.state !== 'connecting') await api.conn.connect();
-        return api.conn.status.state === 'connected' && api.conn.status.fleetDir === fx.dir;
-      },
-      30_000,
-    );
+    api = await enterFleet(fx.dir, 'sweep tester');
     await api.queue.reload();
   });
 
   after(async () => {
-    await vscode.workspace.getConfiguration('overseer').update('fleetDir', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('overseer').update('humanName', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    // the connection stays open for later suites in this host (closing disposes it for good)
-    await until('the connection to leave the fixture fleet', () => api.conn.status.fleetDir !== fx.dir, 30_000).catch(() => undefined);
+    await leaveFleet(api, fx?.dir, { closeEditors: true });
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
