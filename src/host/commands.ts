@@ -71,17 +71,21 @@ export function errorText(err: unknown): string {
   return plain((err as Error)?.message ?? String(err), 500);
 }
 
+/** Register a command whose failure is shown to the human as an error message (never an unhandled rejection). */
+export function registerGuarded(id: string, fn: (...args: any[]) => unknown): vscode.Disposable {
+  return vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Overseer: ${errorText(err)}`);
+      return undefined;
+    }
+  });
+}
+
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { conn, queue, queueView } = deps;
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`Overseer: ${errorText(err)}`);
-        return undefined;
-      }
-    });
+  const reg = registerGuarded;
 
   async function pickExperiment(placeHolder: string, filter: (x: Experiment) => boolean): Promise<string | undefined> {
     await queue.loaded;

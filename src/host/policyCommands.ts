@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { ID_RE } from '../core/events';
 import type { PolicyView } from '../hub/api';
 import { readFleetConfig } from '../hub/fleetSetup';
-import { errorText } from './commands';
+import { registerGuarded } from './commands';
 import type { HubConnection } from './hubConnection';
 import { pickText, plain, plainName } from './text';
 import { describeRules, fleetPolicyPreview, type PolicyNode } from './trees/policyModel';
@@ -34,15 +34,7 @@ export function ruleNameOf(arg: unknown): string | undefined {
 
 export function registerPolicyCommands(deps: PolicyCommandDeps): vscode.Disposable[] {
   const { conn, policy } = deps;
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
-      try {
-        return await fn(...args);
-      } catch (err) {
-        void vscode.window.showErrorMessage(`Overseer: ${errorText(err)}`);
-        return undefined;
-      }
-    });
+  const reg = registerGuarded;
 
   const after = async (view: PolicyView): Promise<PolicyView> => {
     policy.model.reset(view);
