@@ -312,7 +312,7 @@ export async function benchAttention(): Promise<void> {
       console.log(
         `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed + ${audits} audits of sampled automatic approvals = ${per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
       );
-      console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100, ${m.honestN ? ((100 * honestAudits) / m.honestN).toFixed(1) : '—'} with their audits (${m.honestN ? (m.honestPer100 + (100 * honestAudits) / m.honestN).toFixed(1) : '—'} in all)`);
+      console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100 + ${m.honestN ? ((100 * honestAudits) / m.honestN).toFixed(1) : "—"} audits per 100 (${m.honestN ? (m.honestPer100 + (100 * honestAudits) / m.honestN).toFixed(1) : '—'} in all)`);
       console.log(`    gaming: ${m.gaming.map((g) => `${g.kind} ${g.n} (vetoed ${g.vetoed}, by policy ${g.byPolicy})`).join(' · ')}`);
       leaked += m.gaming.reduce((s, g) => s + g.byPolicy, 0);
       if (cfg.policy && cfg.sweeps) {
