@@ -557,9 +557,21 @@ function toggleSelect(id: string, on: boolean): void {
   render(false);
 }
 
+/** The selection a first "Approve selected" armed when some of it is above low risk (a second press approves). */
+let batchArmed: string | undefined;
+
 async function batchApprove(): Promise<void> {
   if (!state || busy || selected.size === 0) return;
-  const items = state.queue.filter((q) => selected.has(q.id)).map((q) => ({ experimentId: q.id, commit: q.commit, tree: q.tree }));
+  const chosen = state.queue.filter((q) => selected.has(q.id));
+  // like the one-key approve: above low risk, a second press (the host skips high, critical and flagged ones)
+  const medium = chosen.filter((q) => (q.risk ?? 'medium') === 'medium' && !q.gaming);
+  const key = chosen.map((q) => `${q.id}@${q.commit}`).sort().join(',');
+  if (medium.length && batchArmed !== key) {
+    batchArmed = key;
+    return showNotice(`${medium.length} of the selected ${medium.length === 1 ? 'is' : 'are'} medium risk (${medium.slice(0, 8).map((q) => q.id).join(', ')}${medium.length > 8 ? ', …' : ''}): press Approve selected again to approve ${chosen.length === 1 ? 'it' : 'them'}.`, 'info');
+  }
+  batchArmed = undefined;
+  const items = chosen.map((q) => ({ experimentId: q.id, commit: q.commit, tree: q.tree }));
   busy = true;
   try {
     const { results } = await rpc.request(BatchApprove, { items });

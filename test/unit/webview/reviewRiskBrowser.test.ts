@@ -62,3 +62,47 @@ describe('review webview in a browser: risk', function () {
     assert.equal(await decides(page), 1, 'no decision on critical');
   });
 });
+
+// a fresh page: the tests above leave decisions unanswered (the page stays busy)
+describe('review webview in a browser: batch approval by risk', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+
+  before(async function () {
+    const opened = await openWebview('webview/review/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('Approve selected asks for a second press when some of the selection is medium risk; all low approves at once', async () => {
+    const batches = () => page.evaluate(() => (window as unknown as { sent: { method?: string }[] }).sent.filter((m) => m.method === 'review/batchApprove').length);
+    const q = (id: string, risk: 'low' | 'medium') => ({ id, title: `t ${id}`, agentId: 'aar-1', gaming: false, gpuHours: 1, commit: SHA, tree: SHA, risk });
+    const st = { ...state(withRisk('low', 'exp-l1')), queue: [q('exp-l1', 'low'), q('exp-m1', 'medium'), q('exp-l2', 'low')] };
+    await notify(page, 'review/state', st);
+    await page.locator('#queue .q-item', { hasText: 'exp-m1' }).first().waitFor().catch(() => undefined);
+    for (const i of [0, 1]) await page.locator('#queue .q-check').nth(i).check();
+    const before = await batches();
+    await page.locator('#batch-approve').click();
+    await page.locator('#notice', { hasText: '1 of the selected is medium risk (exp-m1): press Approve selected again' }).waitFor();
+    assert.equal(await batches(), before, 'nothing sent on the first press');
+    await page.locator('#batch-approve').click();
+    await page.waitForFunction((n) => (window as unknown as { sent: { method?: string }[] }).sent.filter((m) => m.method === 'review/batchApprove').length > n, before);
+    // the host answers (as the panel host would): both approved
+    await page.evaluate(() => {
+      const req = (window as unknown as { sent: { id?: number; method?: string }[] }).sent.filter((m) => m.method === 'review/batchApprove').at(-1)!;
+      window.postMessage({ t: 'res', id: req.id, ok: true, result: { results: [{ experimentId: 'exp-l1', ok: true }, { experimentId: 'exp-m1', ok: true }] } }, '*');
+    });
+    await page.locator('#notice', { hasText: 'Approved 2 experiments' }).waitFor();
+    // a selection of low risk only approves on the first press
+    await notify(page, 'review/state', { ...st, queue: [q('exp-l3', 'low'), q('exp-l4', 'low')] });
+    await page.locator('#queue .q-check').nth(1).waitFor();
+    for (const i of [0, 1]) await page.locator('#queue .q-check').nth(i).check();
+    const mid = await batches();
+    await page.locator('#batch-approve').click();
+    await page.waitForFunction((n) => (window as unknown as { sent: { method?: string }[] }).sent.filter((m) => m.method === 'review/batchApprove').length > n, mid);
+  });
+});
