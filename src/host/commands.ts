@@ -175,7 +175,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   function selectedUndecided(clicked?: unknown, selected?: unknown): string[] {
     const nodes = Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : queueView.selection;
-    const ids = nodes.map(experimentIdOf).filter((id): id is string => !!id);
+    // a sweep row in the selection stands for its open members (each still goes through the risk rules)
+    const ids = nodes.flatMap((n: unknown) => (n instanceof SweepNode ? queue.model.sweepMembers(n.sweepId).map((x) => x.id) : [experimentIdOf(n)])).filter((id): id is string => !!id);
     return [...new Set(ids)].filter((id) => {
       const x = queue.model.get(id);
       return x && undecided(x);

@@ -306,4 +306,26 @@ describe('Overseer sweeps in the extension host', function () {
     }
     await until('no open sweep', () => api.queue.model.sweepList().length === 0);
   });
+
+  it('a sweep row selected for bulk approval stands for its members, each through the risk rules', async () => {
+    const sb = new Sandbox(fx.repo);
+    const agent = new HubClient(api.conn.status.url!, fx.agentToken);
+    const ids: string[] = [];
+    for (const n of ['11', '13']) {
+      await sb.g.raw(['checkout', '-q', '-b', `ep-${n}`, 'main']);
+      const c = await sb.commitFiles({ 'train.py': TRAIN.replace('epochs = 3', `epochs = ${n}`) }, `try ep-${n}`);
+      await sb.g.raw(['checkout', '-q', 'main']);
+      ids.push((await agent.propose({ commit: c, command: 'python train.py', title: `epochs ${n}`, rationale: 'bulk', resources, taskMode: 'normal', branch: `ep-${n}` })).id);
+    }
+    const row = await until('the new sweep row', () => api.queue.model.sweepList().find((r) => r.memberIds.includes(ids[0]!) && r.memberIds.length === 2), 30_000);
+    const bw = stubWarnings(() => 'Approve All');
+    let r!: { approved: string[]; skipped: string[]; failed: string[] };
+    try {
+      r = (await vscode.commands.executeCommand<typeof r>('overseer.approveSelected', undefined, [api.queue.sweepNode(row.id)]))!;
+    } finally {
+      bw.restore();
+    }
+    assert.deepEqual([...r.approved].sort(), [...ids].sort(), JSON.stringify(r));
+    for (const id of ids) assert.equal((await api.conn.client.getExperiment(id)).state, 'approved');
+  });
 });
