@@ -294,6 +294,13 @@ def main():
     last_check = last_scan = 0.0
     limited = False
     detached_seen = {}   # pid -> process, from the last scan: a stop signal may reach them before we look again
+    cmd_seen = {}        # pid -> its last non-empty command line: a dying process reads back an empty one
+    def named(q):
+        if q['cmd']:
+            cmd_seen[q['pid']] = q['cmd']
+        elif q['pid'] in cmd_seen:
+            q = dict(q, cmd=cmd_seen[q['pid']])
+        return q
     import select
     while True:
         try:
@@ -315,7 +322,7 @@ def main():
             if max_procs or now - last_scan >= 0.25:
                 last_scan = now
                 cur = procs()
-                detached_seen = dict((q['pid'], q) for q in cur if q['detached'])
+                detached_seen = dict((q['pid'], named(q)) for q in cur if q['detached'])
                 if max_procs and len(cur) > max_procs:
                     status('limit', limit='processes', value=len(cur), max=max_procs)
                     kill_all()
@@ -341,7 +348,7 @@ def main():
     if stopping.is_set():
         for q in left:
             if q['detached']:
-                detached_seen[q['pid']] = q
+                detached_seen[q['pid']] = named(q)
         status('stopped', processes=len(left), detached=list(detached_seen.values())[:50])
         rc = 143
     elif left:
