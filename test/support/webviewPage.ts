@@ -24,3 +24,17 @@ export async function openWebview(entry: string, opts: { css?: boolean } = {}): 
 export async function notify(page: Page, method: string, params: unknown): Promise<void> {
   await page.evaluate(([m, p]) => window.postMessage({ t: 'note', method: m, params: p }, '*'), [method, params] as [string, unknown]);
 }
+
+/** A mocha suite's page on one webview bundle (call inside `describe`): opened before its tests, closed after;
+ * the suite is skipped when Chromium is not installed. The returned function gives the page inside tests. */
+export function webviewSuite(entry: string, opts: { css?: boolean } = {}): () => Page {
+  let opened: { browser: Browser; page: Page } | undefined;
+  before(async function () {
+    opened = await openWebview(entry, opts);
+    if (!opened) this.skip();
+  });
+  after(async () => {
+    await opened?.browser.close();
+  });
+  return () => opened!.page;
+}

@@ -2,8 +2,8 @@
 // in risk order with badges, and the one-key approve that asks twice above low risk and never works on
 // critical. Skipped when Chromium is not installed.
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { notify, openWebview } from '../../support/webviewPage';
+import type { Page } from 'playwright-core';
+import { notify, webviewSuite } from '../../support/webviewPage';
 import type { Experiment } from '../../../src/core/model';
 import type { ReviewState } from '../../../src/shared/reviewProtocol';
 
@@ -23,16 +23,10 @@ const decides = (page: Page) => page.evaluate(() => (window as unknown as { sent
 
 describe('review webview in a browser: risk', function () {
   this.timeout(60_000);
-  let browser: Browser | undefined;
   let page: Page;
-
-  before(async function () {
-    const opened = await openWebview('webview/review/main.ts');
-    if (!opened) return this.skip();
-    ({ browser, page } = opened);
-  });
-  after(async () => {
-    await browser?.close();
+  const opened = webviewSuite('webview/review/main.ts');
+  beforeEach(() => {
+    page = opened();
   });
 
   it('shows the level and the reasons in words, most severe first, and the badge in the queue', async () => {
@@ -66,16 +60,10 @@ describe('review webview in a browser: risk', function () {
 // a fresh page: the tests above leave decisions unanswered (the page stays busy)
 describe('review webview in a browser: batch approval by risk', function () {
   this.timeout(60_000);
-  let browser: Browser | undefined;
   let page: Page;
-
-  before(async function () {
-    const opened = await openWebview('webview/review/main.ts');
-    if (!opened) return this.skip();
-    ({ browser, page } = opened);
-  });
-  after(async () => {
-    await browser?.close();
+  const opened = webviewSuite('webview/review/main.ts');
+  beforeEach(() => {
+    page = opened();
   });
 
   it('Approve selected asks for a second press when some of the selection is medium risk; all low approves at once', async () => {

@@ -3,8 +3,8 @@
 // the pin shown, asks for confirmation above low risk (naming the members and why), and is refused when a
 // member is critical or flagged for gaming. Skipped when Chromium is not installed.
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { notify, openWebview } from '../../support/webviewPage';
+import type { Page } from 'playwright-core';
+import { notify, webviewSuite } from '../../support/webviewPage';
 import type { Experiment } from '../../../src/core/model';
 import type { RiskLevel } from '../../../src/core/risk';
 import type { ReviewState, SweepMemberView } from '../../../src/shared/reviewProtocol';
@@ -39,16 +39,10 @@ const sweepRequests = (page: Page) => page.evaluate(() => (window as unknown as 
 
 describe('review webview in a browser: sweeps', function () {
   this.timeout(60_000);
-  let browser: Browser | undefined;
   let page: Page;
-
-  before(async function () {
-    const opened = await openWebview('webview/review/main.ts');
-    if (!opened) return this.skip();
-    ({ browser, page } = opened);
-  });
-  after(async () => {
-    await browser?.close();
+  const opened = webviewSuite('webview/review/main.ts');
+  beforeEach(() => {
+    page = opened();
   });
 
   it('shows one row per member: id, its values, its risk badge, its commit; hostile values stay text', async () => {
