@@ -51,7 +51,7 @@ export function registerPolicyCommands(deps: PolicyCommandDeps): vscode.Disposab
     }
     const picked = await vscode.window.showQuickPick(
       q.map((a) => ({
-        label: pickText(plainName(policy.model.titles.get(a.experimentId) ?? a.experimentId, 'title', 100)),
+        label: pickText(plainName(policy.model.titleOf(a.experimentId) ?? a.experimentId, 'title', 100)),
         description: pickText(`${a.experimentId} · ${plain(a.agentId, 40)} · rule ${plain(a.rule, 60)} v${a.version}`),
         id: a.experimentId,
       })),
@@ -63,7 +63,7 @@ export function registerPolicyCommands(deps: PolicyCommandDeps): vscode.Disposab
   /** Label of a queued approval for prompts: title (sanitized), id, agent, rule. */
   function describe(id: string): string {
     const a = policy.model.view?.auditQueue.find((q) => q.experimentId === id) ?? policy.model.view?.lastHour.find((q) => q.experimentId === id);
-    const t = policy.model.titles.get(id);
+    const t = policy.model.titleOf(id);
     return `${id}${t ? ` ("${plainName(t, 'title', 80)}")` : ''}${a ? ` by ${plain(a.agentId, 40)}, approved by rule "${plain(a.rule, 60)}" of policy v${a.version}` : ''}`;
   }
 

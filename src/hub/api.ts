@@ -389,10 +389,10 @@ export interface PolicyView {
   policy: import('../core/policy').Policy | null;
   disabledRules: string[];
   /** The disabled rules with who disabled them (the human who flagged), when and why. */
-  disabled?: { rule: string; by: string; reason: string; ts: string; seq: number; experimentId?: string }[];
+  disabled: { rule: string; by: string; reason: string; ts: string; seq: number; experimentId?: string }[];
   /** Automatic approvals (each with its experiment's title, agent-written) waiting for a post-hoc audit. */
-  auditQueue: (import('../core/fleet').AutoApproval & { title?: string })[];
-  lastHour: (import('../core/fleet').AutoApproval & { title?: string })[];
+  auditQueue: (import('../core/fleet').AutoApproval & { title: string })[];
+  lastHour: (import('../core/fleet').AutoApproval & { title: string })[];
   /** Automatic approvals since the fleet began. */
   autoApproved: number;
 }

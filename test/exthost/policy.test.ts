@@ -156,7 +156,7 @@ describe('Approval policy and audit queue in the extension host', function () {
     assert.match(String(ri.description), /^disabled by policy-tester/);
     assert.match(String(ri.tooltip), /why: audit of .* flagged: changed a value the task protects/);
     assert.ok(!(await children<'audit'>('auditRoot')).some((a) => a.kind === 'audit' && a.item.experimentId === flagged));
-    // a view that did not see the event (a reload after reconnecting) finds who and why in the audit trail
+    // a view that did not see the event (a reload after reconnecting) gets who and why from the hub
     const fresh = new PolicyTreeProvider(api.conn);
     try {
       await fresh.reload();

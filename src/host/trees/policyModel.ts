@@ -2,14 +2,13 @@
 // (enabled, or disabled by a flagged audit with who and why), the post-hoc audit queue, and what the policy
 // approved in the last hour. Every string that reaches a tree item goes through src/host/text.ts: titles and
 // ids are agent-written, and rule expressions and human names are shown as plain text too.
-import type { AuditEntry } from '../../core/model';
 import type { AutoApproval } from '../../core/fleet';
 import type { PolicyView } from '../../hub/api';
 import { ago, plain, plainBlock, plainName } from '../text';
 
 export const HOUR_MS = 3600_000;
 
-/** Who disabled a rule and why (from the `policy.rule_disabled` event, or reconstructed from the audit trail). */
+/** Who disabled a rule and why (the hub's `disabled`, from the `policy.rule_disabled` event). */
 export interface DisabledInfo {
   by: string;
   reason: string;
@@ -55,45 +54,8 @@ export function auditOrder(items: readonly AutoApproval[]): AutoApproval[] {
   return items.filter((a) => a.sampled && !a.audit).sort((a, b) => a.seq - b.seq);
 }
 
-/**
- * Who disabled which rule of the current policy, from audit-trail entries (newest first or any order) and the
- * rule each flagged experiment was approved under. The trail's `policy.rule_disabled` summaries name the
- * experiment ("rule disabled <id>: <reason>"), not the rule; `ruleOf` maps the experiment to its rule.
- * Entries from before the current policy version (`policySeq`) are ignored; the newest entry per rule wins.
- */
-export function disabledFromTrail(entries: readonly AuditEntry[], policySeq: number, ruleOf: (experimentId: string) => string | undefined): Map<string, DisabledInfo> {
-  const out = new Map<string, DisabledInfo & { seq: number }>();
-  for (const e of entries) {
-    if (e.type !== 'policy.rule_disabled' || e.seq <= policySeq) continue;
-    const m = /^rule disabled (\S+?)(?::\s*(.*))?$/s.exec(e.summary);
-    if (!m) continue;
-    const experimentId = m[1]!;
-    const rule = ruleOf(experimentId);
-    if (!rule) continue;
-    const prev = out.get(rule);
-    if (prev && prev.seq > e.seq) continue;
-    out.set(rule, { by: e.actor.id, reason: m[2] ?? '', ts: e.ts, experimentId, seq: e.seq });
-  }
-  return new Map([...out].map(([k, { seq: _seq, ...v }]) => [k, v]));
-}
-
-/** Experiment ids of the trail's `policy.rule_disabled` entries since `policySeq` (to look up their rules). */
-export function flaggedExperimentIds(entries: readonly AuditEntry[], policySeq: number): string[] {
-  const ids = new Set<string>();
-  for (const e of entries) {
-    if (e.type !== 'policy.rule_disabled' || e.seq <= policySeq) continue;
-    const m = /^rule disabled (\S+?)(?::|$)/.exec(e.summary);
-    if (m) ids.add(m[1]!);
-  }
-  return [...ids];
-}
-
 export class PolicyModel {
   view: PolicyView | undefined;
-  /** Experiment titles by id (agent-written; sanitized when shown). */
-  readonly titles = new Map<string, string>();
-  /** Who disabled a rule and why, by rule name, for the current policy version. */
-  disabled = new Map<string, DisabledInfo>();
   /** The last error loading the view, shown instead of the policy. */
   error: string | undefined;
 
@@ -106,6 +68,16 @@ export class PolicyModel {
 
   get policy() {
     return this.view?.policy ?? undefined;
+  }
+
+  /** Who disabled a rule and why, by rule name, for the current policy version (from the hub). */
+  get disabled(): Map<string, DisabledInfo> {
+    return new Map((this.view?.disabled ?? []).map(({ rule, by, reason, ts, experimentId }) => [rule, { by, reason, ts, experimentId }]));
+  }
+
+  /** An automatic approval's experiment title as the hub sent it (agent-written, raw: sanitize to show). */
+  titleOf(id: string): string | undefined {
+    return [...(this.view?.auditQueue ?? []), ...(this.view?.lastHour ?? [])].find((a) => a.experimentId === id)?.title || undefined;
   }
 
   isDisabled(rule: string): boolean {
@@ -131,7 +103,8 @@ export class PolicyModel {
         const p = this.policy;
         if (!p) return [];
         if (!p.rules.length) return [{ kind: 'empty', text: 'no rules: nothing is approved automatically', parent: 'policy' }];
-        return p.rules.map((r) => ({ kind: 'rule', name: r.name, expr: r.expr, disabled: this.isDisabled(r.name), info: this.disabled.get(r.name) }));
+        const disabled = this.disabled;
+        return p.rules.map((r) => ({ kind: 'rule', name: r.name, expr: r.expr, disabled: this.isDisabled(r.name), info: disabled.get(r.name) }));
       }
       case 'auditRoot': {
         const q = this.auditQueue();
@@ -146,15 +119,8 @@ export class PolicyModel {
     }
   }
 
-  /** The experiments whose titles the tree should fetch (audit queue and last hour, not yet known). */
-  missingTitles(): string[] {
-    const ids = new Set<string>();
-    for (const a of [...this.auditQueue(), ...this.lastHour()]) if (!this.titles.has(a.experimentId)) ids.add(a.experimentId);
-    return [...ids];
-  }
-
   private title(id: string): string {
-    const t = this.titles.get(id);
+    const t = this.titleOf(id);
     return t ? plainName(t, 'title', 100) : plain(id, 80);
   }
 

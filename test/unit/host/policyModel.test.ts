@@ -1,14 +1,13 @@
 import * as assert from 'node:assert/strict';
 import type { AutoApproval } from '../../../src/core/fleet';
-import type { AuditEntry } from '../../../src/core/model';
 import type { PolicyView } from '../../../src/hub/api';
-import { HOUR_MS, PolicyModel, auditOrder, describeRules, disabledFromTrail, flaggedExperimentIds, fleetPolicyPreview, lastHour, type PolicyNode } from '../../../src/host/trees/policyModel';
+import { HOUR_MS, PolicyModel, auditOrder, describeRules, fleetPolicyPreview, lastHour, type PolicyNode } from '../../../src/host/trees/policyModel';
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z');
 const iso = (msBefore: number) => new Date(NOW - msBefore).toISOString();
 
-function auto(id: string, seq: number, msBefore: number, extra: Partial<AutoApproval> = {}): AutoApproval {
-  return { experimentId: id, agentId: 'agent-a', rule: 'low-risk', version: 2, setBy: 'alice', sampled: false, seq, ts: iso(msBefore), ...extra };
+function auto(id: string, seq: number, msBefore: number, extra: Partial<AutoApproval & { title: string }> = {}): AutoApproval & { title: string } {
+  return { experimentId: id, agentId: 'agent-a', rule: 'low-risk', version: 2, setBy: 'alice', sampled: false, seq, ts: iso(msBefore), title: '', ...extra };
 }
 
 function view(extra: Partial<PolicyView> = {}): PolicyView {
@@ -25,15 +24,12 @@ function view(extra: Partial<PolicyView> = {}): PolicyView {
       auditShare: 0.25,
     },
     disabledRules: [],
+    disabled: [],
     auditQueue: [],
     lastHour: [],
     autoApproved: 0,
     ...extra,
   };
-}
-
-function entry(seq: number, type: string, summary: string, actor = 'bob'): AuditEntry {
-  return { seq, ts: iso(1000 * (100 - seq)), type, actor: { kind: 'human', id: actor }, summary, hash: 'h'.repeat(64) };
 }
 
 describe('policy view model', () => {
@@ -67,8 +63,7 @@ describe('policy view model', () => {
 
   it('shows disabled rules with who and why, and only disabled rules get the enable action', () => {
     const m = new PolicyModel(() => NOW);
-    m.reset(view({ disabledRules: ['tiny'] }));
-    m.disabled.set('tiny', { by: 'bob', reason: 'audit of exp-7 flagged: peeked at labels', ts: iso(120_000), experimentId: 'exp-7' });
+    m.reset(view({ disabledRules: ['tiny'], disabled: [{ rule: 'tiny', by: 'bob', reason: 'audit of exp-7 flagged: peeked at labels', ts: iso(120_000), seq: 30, experimentId: 'exp-7' }] }));
     const rules = m.children({ kind: 'policy' }) as Extract<PolicyNode, { kind: 'rule' }>[];
     assert.deepEqual(rules.map((r) => [r.name, r.disabled]), [['low-risk', false], ['tiny', true]]);
     const on = m.render(rules[0]!);
@@ -100,10 +95,9 @@ describe('policy view model', () => {
     m.reset(
       view({
         policy: { ...view().policy!, setBy: 'eve\u200b', rules: [{ name: 'r\nx', expr: 'risk == "low"\n|| title.contains("\u202e")' }] },
-        auditQueue: [auto('e1', 20, 1000, { sampled: true, agentId: 'agent\u202eb' })],
+        auditQueue: [auto('e1', 20, 1000, { sampled: true, agentId: 'agent\u202eb', title: evil })],
       }),
     );
-    m.titles.set('e1', evil);
     const item = m.render(m.children({ kind: 'auditRoot' })[0]!);
     for (const s of [item.label, item.description, item.tooltip!.split('\n')[0]]) {
       assert.ok(!/[\u202e\u200b\n]/.test(String(s)), JSON.stringify(s));
@@ -111,23 +105,6 @@ describe('policy view model', () => {
     const rule = m.render(m.children({ kind: 'policy' })[0]!);
     assert.ok(!/[\u202e\n]/.test(`${rule.label}${rule.description}`), `${rule.label} ${rule.description}`);
     assert.ok(!/\u200b/.test(String(m.render({ kind: 'policy' }).description)));
-  });
-
-  it('reconstructs who disabled which rule from the audit trail of the current version', () => {
-    const entries = [
-      entry(5, 'policy.rule_disabled', 'rule disabled exp-1: audit of exp-1 flagged: old version'),
-      entry(12, 'audit.flagged', 'flagged exp-2: too big'),
-      entry(13, 'policy.rule_disabled', 'rule disabled exp-2: audit of exp-2 flagged: too big'),
-      entry(20, 'policy.rule_disabled', 'rule disabled exp-3: audit of exp-3 flagged: again', 'carol'),
-      entry(21, 'policy.rule_disabled', 'rule disabled exp-9: unknown rule'),
-    ];
-    assert.deepEqual(flaggedExperimentIds(entries, 10), ['exp-2', 'exp-3', 'exp-9']);
-    const ruleOf = (id: string) => ({ 'exp-1': 'tiny', 'exp-2': 'tiny', 'exp-3': 'tiny' })[id];
-    const got = disabledFromTrail(entries, 10, ruleOf);
-    assert.deepEqual([...got.keys()], ['tiny']);
-    assert.equal(got.get('tiny')!.by, 'carol');
-    assert.equal(got.get('tiny')!.experimentId, 'exp-3');
-    assert.equal(got.get('tiny')!.reason, 'audit of exp-3 flagged: again');
   });
 
   it('checks fleet.json\'s approvalPolicy before loading it, with clear errors', () => {
