@@ -100,8 +100,7 @@ export interface FleetSnapshotState {
    * (fromJSON then asks for a replay: a restart must never forget an open probing alert or a disabled rule). */
   unconfinedRunners?: [string, { seq: number; ts: string }][];
   policy?: Policy | null;
-  disabledRules?: string[];
-  disabledRuleInfo?: [string, { by: string; reason: string; ts: string; seq: number; experimentId?: string }][];
+  disabledRules?: [string, DisabledRule][];
   autoApprovals?: AutoApproval[];
   openProbingAlerts?: [string, number][];
 }
@@ -116,6 +115,15 @@ export interface AutoApproval {
   seq: number;
   ts: string;
   audit?: { outcome: 'confirmed' | 'flagged'; by: string; seq: number; note?: string };
+}
+
+/** A rule of the current policy a flagged audit disabled: the human who flagged, when and why. */
+export interface DisabledRule {
+  by: string;
+  reason: string;
+  ts: string;
+  seq: number;
+  experimentId?: string;
 }
 
 export class FleetState {
@@ -139,10 +147,9 @@ export class FleetState {
   readonly unconfinedRunners = new Map<string, { seq: number; ts: string }>();
   /** The approval policy a human set last (`policy.set`); undefined: off (the default). */
   policy: Policy | undefined;
-  /** Rules of the current policy a flagged audit disabled (until a human re-enables them). */
-  readonly disabledRules = new Set<string>();
-  /** Who disabled each disabled rule of the current policy, and why (a flagged audit). */
-  readonly disabledRuleInfo = new Map<string, { by: string; reason: string; ts: string; seq: number; experimentId?: string }>();
+  /** Rules of the current policy a flagged audit disabled (until a human re-enables them), with who disabled
+   * each, when and why. */
+  readonly disabledRules = new Map<string, DisabledRule>();
   /** Automatic approvals, oldest first: experiment, rule, version, whether sampled, and the audit outcome. */
   readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
@@ -475,19 +482,12 @@ export class FleetState {
         if (e.actor.kind !== 'human') break;
         this.policy = { version: e.data.version, setBy: e.actor.id, seq: e.seq, ts: e.ts, rules: e.data.rules.map((r) => ({ ...r })), auditShare: e.data.auditShare, note: e.data.note };
         this.disabledRules.clear();
-        this.disabledRuleInfo.clear();
         break;
       case 'policy.rule_disabled':
-        if (this.policy?.version === e.data.version) {
-          this.disabledRules.add(e.data.rule);
-          this.disabledRuleInfo.set(e.data.rule, { by: e.actor.id, reason: e.data.reason, ts: e.ts, seq: e.seq, experimentId: e.data.experimentId });
-        }
+        if (this.policy?.version === e.data.version) this.disabledRules.set(e.data.rule, { by: e.actor.id, reason: e.data.reason, ts: e.ts, seq: e.seq, experimentId: e.data.experimentId });
         break;
       case 'policy.rule_enabled':
-        if (e.actor.kind === 'human' && this.policy?.version === e.data.version) {
-          this.disabledRules.delete(e.data.rule);
-          this.disabledRuleInfo.delete(e.data.rule);
-        }
+        if (e.actor.kind === 'human' && this.policy?.version === e.data.version) this.disabledRules.delete(e.data.rule);
         break;
       case 'audit.confirmed':
       case 'audit.flagged': {
@@ -628,7 +628,6 @@ export class FleetState {
       unconfinedRunners: [...this.unconfinedRunners],
       policy: this.policy ?? null,
       disabledRules: [...this.disabledRules],
-      disabledRuleInfo: [...this.disabledRuleInfo],
       autoApprovals: this.autoApprovals,
       openProbingAlerts: [...this.openProbingAlerts],
     };
@@ -639,7 +638,7 @@ export class FleetState {
       // A SyntaxError: FleetService.open then ignores the snapshot and replays the whole ledger once.
       throw new SyntaxError('snapshot predates the diversity and final-evaluation projections');
     }
-    if (s.lastSeq > 0 && (!Array.isArray(s.unconfinedRunners) || s.policy === undefined || !Array.isArray(s.disabledRules) || !Array.isArray(s.disabledRuleInfo) || !Array.isArray(s.autoApprovals) || !Array.isArray(s.openProbingAlerts))) {
+    if (s.lastSeq > 0 && (!Array.isArray(s.unconfinedRunners) || s.policy === undefined || !Array.isArray(s.disabledRules) || !s.disabledRules.every((d) => Array.isArray(d)) || !Array.isArray(s.autoApprovals) || !Array.isArray(s.openProbingAlerts))) {
       throw new SyntaxError('snapshot predates the runner, approval-policy and probing-alert projections');
     }
     const f = new FleetState();
@@ -658,8 +657,7 @@ export class FleetState {
     f.finals.push(...(s.finals ?? []));
     for (const [k, v] of s.unconfinedRunners ?? []) f.unconfinedRunners.set(k, v);
     f.policy = s.policy ?? undefined;
-    for (const r of s.disabledRules ?? []) f.disabledRules.add(r);
-    for (const [k, v] of s.disabledRuleInfo ?? []) f.disabledRuleInfo.set(k, v);
+    for (const [k, v] of s.disabledRules ?? []) f.disabledRules.set(k, v);
     f.autoApprovals.push(...(s.autoApprovals ?? []));
     for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
     return f;

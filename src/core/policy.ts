@@ -92,7 +92,7 @@ export function hardLimit(x: Experiment, f: PolicyFacts): string | undefined {
 export type PolicyOutcome = { approve: true; rule: string } | { approve: false; why: string };
 
 /** The first enabled rule that evaluates to exactly `true` approves; errors and non-booleans never do. */
-export function evaluatePolicy(p: Policy | undefined, disabled: ReadonlySet<string>, x: Experiment, f: PolicyFacts): PolicyOutcome {
+export function evaluatePolicy(p: Policy | undefined, disabled: { has(rule: string): boolean }, x: Experiment, f: PolicyFacts): PolicyOutcome {
   if (!p || !p.rules.length) return { approve: false, why: 'no policy' };
   const limit = hardLimit(x, f);
   if (limit) return { approve: false, why: limit };

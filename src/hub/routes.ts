@@ -218,8 +218,8 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     const hourAgo = Date.now() - 3600_000;
     return {
       policy: s.policy ?? null,
-      disabledRules: [...s.disabledRules],
-      disabled: [...s.disabledRules].map((rule) => ({ rule, ...(s.disabledRuleInfo.get(rule) ?? { by: '', reason: '', ts: '', seq: 0 }) })),
+      disabledRules: [...s.disabledRules.keys()],
+      disabled: [...s.disabledRules].map(([rule, d]) => ({ rule, ...d })),
       auditQueue: s.auditQueue().map(titled),
       lastHour: s.autoApprovals.filter((a) => Date.parse(a.ts) >= hourAgo).map(titled),
       autoApproved: s.autoApprovals.length,

@@ -74,7 +74,7 @@ describe('snapshots hold every projection of the fleet state', () => {
       assert.deepEqual(Object.keys(fromSnapshot).sort(), Object.keys(replayed).sort());
       // what the policy and risk read survived, in words
       assert.equal(svc.state.policy?.version, 1);
-      assert.deepEqual([...svc.state.disabledRules], ['small']);
+      assert.deepEqual([...svc.state.disabledRules.keys()], ['small']);
       assert.equal(svc.state.openProbingAlerts.get('aar-2'), 1);
       assert.equal(svc.state.autoApprovals[0]?.audit?.outcome, 'flagged');
       assert.ok(svc.state.unconfinedRunners.has('gpu-box'));
@@ -85,8 +85,7 @@ describe('snapshots hold every projection of the fleet state', () => {
       await svc.append('eval.resumed', HUMAN, { agentId: 'aar-2', note: 'checked' });
       await svc.append('policy.rule_enabled', HUMAN, { rule: 'small', version: 1 });
       assert.equal(svc.state.openProbingAlerts.has('aar-2'), false);
-      assert.deepEqual([...svc.state.disabledRules], []);
-      assert.equal(svc.state.disabledRuleInfo.size, 0);
+      assert.deepEqual([...svc.state.disabledRules.keys()], []);
       await svc.close();
     } finally {
       t.cleanup();
@@ -102,7 +101,7 @@ describe('snapshots hold every projection of the fleet state', () => {
       await svc.close();
       const file = path.join(t.dir, SNAPSHOT_FILE);
       const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
-      for (const k of ['unconfinedRunners', 'policy', 'disabledRules', 'disabledRuleInfo', 'autoApprovals', 'openProbingAlerts']) delete snap.state[k];
+      for (const k of ['unconfinedRunners', 'policy', 'disabledRules', 'autoApprovals', 'openProbingAlerts']) delete snap.state[k];
       fs.writeFileSync(file, JSON.stringify(snap));
       const warnings: string[] = [];
       svc = await FleetService.open(t.dir, { ...quiet, onWarning: (m: string) => warnings.push(m) } as never);
