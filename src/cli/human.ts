@@ -28,6 +28,7 @@ import type { PolicySetRequest, PolicyView } from '../hub/api';
 import { HubClient, HubError } from '../hub/client';
 import { runningHub, startHub } from '../hub/server';
 import { RunLogText } from '../host/runLogText';
+import { ago } from '../host/text';
 import { parseCommand } from './args';
 import { safeBlock, safeJson, safeLine } from './terminalText';
 
@@ -522,11 +523,6 @@ function group(name: string, summary: string, subs: Record<string, (argv: string
   };
 }
 
-const ago = (ts: string) => {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(ts)) / 1000));
-  return s < 90 ? `${s}s ago` : s < 5400 ? `${Math.round(s / 60)}m ago` : s < 129600 ? `${Math.round(s / 3600)}h ago` : `${Math.round(s / 86400)}d ago`;
-};
-
 function printPolicy(v: PolicyView): void {
   const p = v.policy;
   if (!p || !p.rules.length) {
@@ -661,12 +657,8 @@ function sweepDecision(kind: 'approve' | 'veto' | 'request-changes') {
       const sw = t.sweeps.find((s) => s.id === id);
       if (!sw) throw new CliError(EXIT.refused, `no open sweep ${id} (\`overseer queue\` lists the open sweeps; a decided or changed member ends a sweep)`);
       const byId = new Map(t.experiments.map((x) => [x.id, x]));
+      // a flagged or critical member is refused by the hub (409 needs_individual_review), which names them
       const members = sw.experimentIds.map((i) => byId.get(i)!);
-      if (kind === 'approve') {
-        // what a sweep approval may not carry: the same rules as the review page
-        const bad = members.filter((x) => x.screening?.gaming || x.risk?.level === 'critical');
-        if (bad.length) throw new CliError(EXIT.refused, `sweep ${id} has ${bad.map((x) => `${x.id} (${x.screening?.gaming ? 'flagged for gaming' : 'critical risk'})`).join(', ')}: decide those one by one (overseer show / approve)`);
-      }
       const r = await c.client.decideSweep({ decision: kind === 'request-changes' ? 'request_changes' : kind, members: members.map((x) => ({ experimentId: x.id, commit: x.commit, tree: x.tree })), reason, note: kind === 'approve' ? reason : undefined });
       if (values.json) return out(safeJson(r) + '\n'), EXIT.ok;
       out(`${kind === 'approve' ? 'approved' : kind === 'veto' ? 'vetoed' : 'requested changes on'} sweep ${safeLine(id)}: ${clip(sw.label, 160)}\n`);
