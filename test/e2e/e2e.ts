@@ -272,31 +272,10 @@ async function main(): Promise<void> {
 
     // 10. Sweep: alice's three lr proposals are ONE row of the Queue, labelled with the varying value.
     //     (Toasts cleared, Agents and Forum collapsed and the sidebar widened so the labels fit the shots.)
-    // F1 pressed while a webview has the focus reaches the workbench only through the webview's key forwarding,
-    // which a reloading page can drop: commands here start from the focused sidebar.
-    // A page that takes the focus while the palette is open closes it: then the command is tried again.
-    const command = async (title: string) => {
-      const input = page.locator('.quick-input-widget input.input');
-      for (let i = 1; ; i++) {
-        await paneHeader('Policy').focus();
-        await page.keyboard.press('F1');
-        try {
-          await input.waitFor({ timeout: 5_000 });
-          await input.fill(`>${title}`, { timeout: 5_000 });
-          await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 5_000 });
-          await page.keyboard.press('Enter');
-          return;
-        } catch (err) {
-          if (i === 3) throw err;
-          log(`command palette closed before "${title}" ran (try ${i}), again`);
-          if (await input.isVisible()) await page.keyboard.press('Escape');
-        }
-      }
-    };
     const toasts = page.locator('.notifications-toasts .notification-toast');
     const clearToasts = async () => {
       if (!(await toasts.count())) return;
-      await command('Notifications: Clear All Notifications');
+      await palette('Notifications: Clear All Notifications');
       await untilCount('toasts cleared', () => toasts.count(), 0);
     };
     await clearToasts();
@@ -383,7 +362,7 @@ async function main(): Promise<void> {
     const policyPane = pane('Policy');
     const policyRow = (text: RegExp) => policyPane.locator('.monaco-list-row', { hasText: text }).first();
     await policyRow(/Approval policy: off/).waitFor();
-    await command('Overseer: Load Approval Policy from fleet.json');
+    await palette('Overseer: Load Approval Policy from fleet.json');
     const modal = page.locator('.monaco-dialog-box', { hasText: 'Set the approval policy from fleet.json' });
     await modal.waitFor();
     assert.match(await modal.innerText(), /low-risk-small/);

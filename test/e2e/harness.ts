@@ -92,13 +92,26 @@ export function workbench(page: Page, shotsDir: string, log: (m: string) => void
       return p;
     },
     toast: (text) => page.locator('.notifications-toasts .notification-list-item-message', { hasText: text }),
+    // F1 pressed while a webview has the focus reaches the workbench only through the webview's key forwarding,
+    // which a reloading page can drop; and a page taking the focus while the palette is open closes it. So the
+    // palette starts from the focused activity bar, and is tried again (up to 3 times) when it does not hold.
     async palette(command) {
-      await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input.input');
-      await input.waitFor();
-      await input.fill(`>${command}`);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
-      await page.keyboard.press('Enter');
+      for (let i = 1; ; i++) {
+        await page.locator('.part.activitybar .action-label').first().focus().catch(() => undefined);
+        await page.keyboard.press('F1');
+        try {
+          await input.waitFor({ timeout: 5_000 });
+          await input.fill(`>${command}`, { timeout: 5_000 });
+          await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ timeout: 5_000 });
+          await page.keyboard.press('Enter');
+          return;
+        } catch (err) {
+          if (i === 3) throw err;
+          log(`command palette closed before "${command}" ran (try ${i}), again`);
+          if (await input.isVisible()) await page.keyboard.press('Escape');
+        }
+      }
     },
     webview: () => page.frameLocator(`iframe.webview.ready[src*="extensionId=${EXT_ID}"]:visible`).frameLocator('#active-frame'),
     treeItem: (text) => page.locator('.part.sidebar .monaco-list-row', { hasText: text }).first(),
