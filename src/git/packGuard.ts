@@ -116,7 +116,7 @@ export class PackGuard {
           if (!TYPES[this.type]) throw new PushRefused(`malformed pack: object ${this.seen + 1} has type ${this.type}`);
           if (this.size > this.limits.maxObjectBytes) {
             const what = this.type >= 6 ? 'a delta of' : `a ${TYPES[this.type]} of`;
-            throw new PushRefused(`object ${this.seen + 1} of the pack is ${what} ${mib(this.size)} (at most ${mib(this.limits.maxObjectBytes)}, push.maxObjectBytes of fleet.json)`);
+            throw new PushRefused(`object ${this.seen + 1} of the pack is ${what} ${this.size} bytes (at most ${this.limits.maxObjectBytes}, push.maxObjectBytes of fleet.json)`);
           }
           this.state = this.type === 6 ? 'ofs' : this.type === 7 ? 'ref' : 'data';
           this.refLeft = 20;
@@ -202,7 +202,7 @@ export class PackGuard {
       if (k === 1) {
         this.deltaChecked = true;
         if (v > this.limits.maxObjectBytes) {
-          throw new PushRefused(`object ${this.seen + 1} of the pack is a delta that makes an object of ${mib(v)} (at most ${mib(this.limits.maxObjectBytes)}, push.maxObjectBytes of fleet.json)`);
+          throw new PushRefused(`object ${this.seen + 1} of the pack is a delta that makes an object of ${v} bytes (at most ${this.limits.maxObjectBytes}, push.maxObjectBytes of fleet.json)`);
         }
       }
     }

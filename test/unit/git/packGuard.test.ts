@@ -74,7 +74,7 @@ describe('packGuard: push quotas on the receive-pack stream', function () {
     const upTo = data.indexOf('PACK') + 12 + 5;
     await assert.rejects(g.feed(data.subarray(0, upTo)), (err: Error) => {
       assert.ok(err instanceof PushRefused);
-      assert.equal(err.message, 'object 1 of the pack is a blob of 64 MiB (at most 20 MiB, push.maxObjectBytes of fleet.json)');
+      assert.equal(err.message, 'object 1 of the pack is a blob of 67108864 bytes (at most 20971520, push.maxObjectBytes of fleet.json)');
       return true;
     });
   });
@@ -103,7 +103,7 @@ describe('packGuard: push quotas on the receive-pack stream', function () {
     const pack = git(['pack-objects', '--stdout', '-q', '--thin', '--revs'], `${b}\n^${a}\n`);
     assert.ok(pack.length < 100_000, `the 1.9 MiB object travels as a delta (${pack.length} bytes)`);
     const limits: PushLimits = { ...DEFAULT_PUSH_LIMITS, maxObjectBytes: 1.5 * (1 << 20) };
-    await assert.rejects(feedAll(new PackGuard(limits), body(pack), 65536), /is a delta that makes an object of 1\.9 MiB \(at most 1\.5 MiB/);
+    await assert.rejects(feedAll(new PackGuard(limits), body(pack), 65536), /is a delta that makes an object of 1970176 bytes \(at most 1572864, push\.maxObjectBytes/);
     await feedAll(new PackGuard({ ...limits, maxObjectBytes: 2 << 20 }), body(pack), 65536);
   });
 
