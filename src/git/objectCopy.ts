@@ -55,10 +55,6 @@ class Dir {
   ) {}
 
   static open(p: string, shown: string): Dir {
-    return Dir.fromPath(p, shown);
-  }
-
-  private static fromPath(p: string, shown: string): Dir {
     let st: fs.Stats;
     try {
       st = fs.lstatSync(p);
@@ -99,10 +95,10 @@ class Dir {
   }
 
   sub(name: string): Dir {
-    return Dir.fromPath(this.child(name), `${this.shown}/${name}`);
+    return Dir.open(this.child(name), `${this.shown}/${name}`);
   }
 
-  /** Open a regular file below this directory without following a symlink; undefined if hard-linked. */
+  /** Open a regular file below this directory without following a symlink; 'hardlinked' (not opened) if it has other links. */
   openFile(name: string, maxBytes: number): { fd: number; size: number } | 'hardlinked' {
     const shown = `${this.shown}/${name}`;
     let fd: number;
