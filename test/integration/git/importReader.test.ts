@@ -129,6 +129,24 @@ describe('working-copy import: no symlink, alternates, gitfile or hard link brin
     fs.rmSync(path.join(wc, '.git'));
   });
 
+  it('.git/commondir naming the other repository is not followed (refs and objects come from this .git alone)', async () => {
+    fs.writeFileSync(path.join(wc, '.git', 'commondir'), bobHub + '\n');
+    stealRef();
+    await refused(/push into the hub repository refused/);
+  });
+
+  it('the working-copy directory itself swapped for a symlink to the other agent\'s working copy', async () => {
+    const bobWc = path.join(fx.dir, 'repos', 'bob');
+    fs.renameSync(wc, wc + '.mine');
+    try {
+      fs.symlinkSync(bobWc, wc);
+      await refused(/repos\/mallory is a symbolic link; not importing/);
+    } finally {
+      fs.rmSync(wc, { force: true });
+      fs.renameSync(wc + '.mine', wc);
+    }
+  });
+
   it('hard links to the other agent\'s object files are not read, and the refusal says why', async () => {
     for (const [dir, files] of bobLoose()) {
       fs.mkdirSync(path.join(wc, '.git', 'objects', dir), { recursive: true });
