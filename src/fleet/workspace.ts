@@ -61,7 +61,7 @@ export class Workspace {
   ) {
     let real: string;
     try {
-      real = fs.realpathSync(repoPath);
+      real = fs.realpathSync.native(repoPath);
     } catch {
       throw new ConfinementError(`sandbox repository ${repoPath} does not exist on this machine`);
     }
@@ -90,7 +90,7 @@ export class Workspace {
         if (mode === 'write') throw new ConfinementError(`${JSON.stringify(rel)} goes through a symbolic link; writes through links are not allowed`);
         let target: string;
         try {
-          target = fs.realpathSync(next);
+          target = fs.realpathSync.native(next);
         } catch {
           throw new ConfinementError(`${JSON.stringify(rel)} is a dangling symbolic link`);
         }
@@ -180,7 +180,7 @@ export class Workspace {
     const parent = path.dirname(abs);
     fs.mkdirSync(parent, { recursive: true });
     // Re-check after creating directories: the parent must still be a real directory inside the root.
-    const realParent = fs.realpathSync(parent);
+    const realParent = fs.realpathSync.native(parent);
     if (!inside(this.root, realParent) || realParent !== parent) throw new ConfinementError(`${String(rel)} resolves outside your repository`);
     let fd: number;
     try {

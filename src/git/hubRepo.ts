@@ -3,14 +3,16 @@
 // hub's pre-receive checks (receiveCheck.ts):
 // - a push over smart HTTP (`/git/<agent>.git`, see hub/gitHttp.ts), for agents anywhere;
 // - an import from a local working copy (the simulator, the Claude fleet runtime, the demo). No git process
-//   ever runs in the working copy: the hub reads its ref files itself, points a scratch repository of its own
-//   at the working copy's object directory (objects are data; git verifies them with fsck), and pushes the
-//   named commits from there into the agent's repository.
+//   ever reads the working copy: the hub reads its ref files itself, copies its objects into a scratch
+//   repository of its own with a reader that follows no symlink, alternates file or .git file and checks every
+//   object's hash (objectCopy.ts), and pushes the named commits from there into the agent's repository.
 // Commits the human reviewed are pinned under refs/overseer/pins/, which agents cannot push to, so a force push
 // never takes away what was approved. No vscode import.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GitExecError, runGit } from './exec';
+import { copyObjects, type CopyReport, ObjectCopyError } from './objectCopy';
+import { loadPushLimits } from './pushLimits';
 import { asciiSafe } from './receiveCheck';
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -41,7 +43,7 @@ function hookCommand(): string[] {
   const candidates = [path.join(__dirname, 'receiveHook.js')];
   for (let d = __dirname, i = 0; i < 6; i++, d = path.dirname(d)) candidates.push(path.join(d, 'dist', 'receiveHook.js'));
   const bundled = candidates.find((f) => fs.existsSync(f));
-  const sources = ['receiveHook.ts', 'receiveCheck.ts', 'exec.ts'].map((f) => path.join(__dirname, f)).filter((f) => fs.existsSync(f));
+  const sources = ['receiveHook.ts', 'receiveCheck.ts', 'treeLinks.ts', 'exec.ts'].map((f) => path.join(__dirname, f)).filter((f) => fs.existsSync(f));
   const newest = Math.max(0, ...sources.map((f) => fs.statSync(f).mtimeMs));
   if (bundled && fs.statSync(bundled).mtimeMs >= newest) return [process.execPath, bundled];
   if (sources.length) {
@@ -200,25 +202,29 @@ export async function importWorkingCopy(workdir: string, repo: string): Promise<
 }
 
 async function doImport(workdir: string, repo: string): Promise<{ updated: string[] }> {
+  const wst = lstatOrUndefined(workdir);
+  if (wst?.isSymbolicLink()) throw new ImportError(`${workdir} is a symbolic link; not importing`);
   const src = readWorkingCopyRefs(workdir);
   const have = await hubBranches(repo);
   const todo = [...src].filter(([ref, sha]) => have.get(ref) !== sha);
   if (!todo.length) return { updated: [] };
-  const objects = path.join(workdir, '.git', 'objects');
-  const ost = lstatOrUndefined(objects);
-  if (!ost?.isDirectory()) throw new ImportError(`${workdir}/.git/objects is not a directory`);
-  if (lstatOrUndefined(path.join(objects, 'info', 'alternates'))) {
-    throw new ImportError(`${workdir} borrows objects from another repository (objects/info/alternates); not importing`);
-  }
-  // The scratch repository: hub-owned config, no refs, the working copy's objects as an alternate.
+  // The scratch repository: hub-owned config, no refs, its own objects only (copied in by the import reader,
+  // which follows no symlink, alternates file or .git file and checks every object's hash; objectCopy.ts).
   const scratch = path.join(path.dirname(repo), '.import', path.basename(repo));
   if (!fs.existsSync(path.join(scratch, 'HEAD'))) {
     fs.mkdirSync(path.dirname(scratch), { recursive: true });
     await runGit(path.dirname(scratch), ['init', '-q', '--bare', scratch]);
     fs.rmSync(path.join(scratch, 'hooks'), { recursive: true, force: true });
   }
-  fs.mkdirSync(path.join(scratch, 'objects', 'info'), { recursive: true });
-  fs.writeFileSync(path.join(scratch, 'objects', 'info', 'alternates'), fs.realpathSync(objects) + '\n');
+  // Scratch repositories of earlier releases borrowed the working copy's objects through alternates.
+  fs.rmSync(path.join(scratch, 'objects', 'info', 'alternates'), { force: true });
+  let copied: CopyReport;
+  try {
+    copied = await copyObjects(path.join(workdir, '.git'), `${workdir}/.git`, scratch, loadPushLimits(path.dirname(path.dirname(repo))));
+  } catch (err) {
+    if (err instanceof ObjectCopyError) throw new ImportError(err.message);
+    throw err;
+  }
   const hooks = ensureHooks(path.dirname(repo));
   const refspecs = todo.map(([ref, sha]) => `+${sha}:${ref}`);
   try {
@@ -229,7 +235,10 @@ async function doImport(workdir: string, repo: string): Promise<{ updated: strin
       .split('\n')
       .map((l) => l.replace(/^remote:\s*/, '').trim())
       .filter((l) => l && !/^(To |error: failed to push)/.test(l));
-    throw new ImportError(`push into the hub repository refused: ${lines.join('; ').slice(0, 2000)}`);
+    const hard = copied.hardLinked
+      ? `; ${copied.hardLinked} object file${copied.hardLinked === 1 ? ' was' : 's were'} not read because ${copied.hardLinked === 1 ? 'it has' : 'they have'} more than one hard link (run \`git repack -a -d\` in the working copy)`
+      : '';
+    throw new ImportError(`push into the hub repository refused: ${lines.join('; ').slice(0, 2000)}${hard}`);
   }
   return { updated: todo.map(([ref]) => ref) };
 }

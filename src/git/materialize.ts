@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { CatFile } from './catFile';
 import { parseCommit } from './catFile';
 import { checkEntryName, checkSymlink, parseTreeEntries } from './receiveCheck';
+import { checkTreeLinks } from './treeLinks';
 
 export class MaterializeError extends Error {
   constructor(message: string) {
@@ -48,7 +49,8 @@ export async function listTree(cf: CatFile, tree: string, maxFiles = 100_000): P
 
 /**
  * Write exactly the tree of `commit` (which must have tree `tree`) into `dir` (created; must not exist).
- * Regular files and directories first, symlinks last (each checked to stay inside the tree), then every
+ * Every symlink is resolved through the tree's own symlinks first (treeLinks.ts), before anything is written;
+ * then regular files and directories (no directory component may be a symlink), symlinks last; then every
  * file is read back and hashed against its blob id.
  */
 export async function materialize(cf: CatFile, commit: string, tree: string, dir: string): Promise<MaterializedFile[]> {
@@ -57,20 +59,31 @@ export async function materialize(cf: CatFile, commit: string, tree: string, dir
   const actual = parseCommit(c.content).tree;
   if (actual !== tree) throw new MaterializeError(`commit ${commit.slice(0, 12)} has tree ${actual.slice(0, 12)}, the approved tree is ${tree.slice(0, 12)}`);
   const files = await listTree(cf, tree);
+  // Every symlink first, resolved through the tree's own symlinks, before a single byte is written.
+  const targets = new Map<string, string>();
+  for (const f of files) {
+    if (f.mode !== '120000') continue;
+    const o = await cf.read(f.sha);
+    if (!o || o.type !== 'blob') throw new MaterializeError(`blob of ${JSON.stringify(f.path)} is missing`);
+    const target = o.content.toString('utf8');
+    const why = checkSymlink(f.path, target);
+    if (why) throw new MaterializeError(`${JSON.stringify(f.path)}: ${why}`);
+    targets.set(f.path, target);
+  }
+  const problem = checkTreeLinks(files.map((f) => ({ path: f.path, mode: f.mode, target: targets.get(f.path) })), 1)[0];
+  if (problem) throw new MaterializeError(`${JSON.stringify(problem.path)}: ${problem.why}`);
   fs.mkdirSync(dir, { recursive: false, mode: 0o755 });
   const links: { file: MaterializedFile; target: string }[] = [];
   for (const f of files) {
-    const o = await cf.read(f.sha);
-    if (!o || o.type !== 'blob') throw new MaterializeError(`blob of ${JSON.stringify(f.path)} is missing`);
-    if (f.mode === '120000') {
-      const target = o.content.toString('utf8');
-      const why = checkSymlink(f.path, target);
-      if (why) throw new MaterializeError(`${JSON.stringify(f.path)}: ${why}`);
+    const target = targets.get(f.path);
+    if (target !== undefined) {
       links.push({ file: f, target });
       continue;
     }
+    const o = await cf.read(f.sha);
+    if (!o || o.type !== 'blob') throw new MaterializeError(`blob of ${JSON.stringify(f.path)} is missing`);
     const abs = path.join(dir, f.path);
-    fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o755 });
+    mkdirsNoFollow(dir, path.dirname(f.path));
     const fd = fs.openSync(abs, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, f.mode === '100755' ? 0o755 : 0o644);
     try {
       fs.writeSync(fd, o.content);
@@ -80,12 +93,32 @@ export async function materialize(cf: CatFile, commit: string, tree: string, dir
   }
   for (const { file, target } of links) {
     const abs = path.join(dir, file.path);
-    fs.mkdirSync(path.dirname(abs), { recursive: true, mode: 0o755 });
+    mkdirsNoFollow(dir, path.dirname(file.path));
     fs.symlinkSync(target, abs);
   }
   const why = await verifyMaterialized(cf, dir, files);
   if (why) throw new MaterializeError(why);
   return files;
+}
+
+/**
+ * Create `rel` (a directory path inside `root`) one component at a time, refusing any component that exists as
+ * anything but a real directory: nothing is ever written through a symlink, whatever the tree holds.
+ */
+function mkdirsNoFollow(root: string, rel: string): void {
+  let cur = root;
+  for (const part of rel.split('/')) {
+    if (part === '' || part === '.') continue;
+    cur = path.join(cur, part);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(cur);
+    } catch {
+      st = undefined;
+    }
+    if (!st) fs.mkdirSync(cur, { mode: 0o755 });
+    else if (!st.isDirectory()) throw new MaterializeError(`${JSON.stringify(path.relative(root, cur))} is not a directory in the run's worktree (a symlink or file where the tree has a directory)`);
+  }
 }
 
 /** Re-read a materialized directory and compare it with the tree listing; a reason if it differs. */

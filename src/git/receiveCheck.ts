@@ -5,6 +5,7 @@
 // and reports the ref as `[remote rejected] (pre-receive hook declined)`. No vscode import.
 import * as path from 'node:path';
 import { runGit } from './exec';
+import { checkTreeLinks, type TreeNode } from './treeLinks';
 
 export interface ReceiveLimits {
   /** Largest blob (file) in bytes. */
@@ -225,18 +226,25 @@ async function checkTip(repo: string, u: RefUpdate, env: Record<string, string>,
   const listing = (await runGit(repo, ['ls-tree', '-r', '-z', '--full-tree', u.newSha], { env })).split('\0').filter(Boolean);
   if (listing.length > limits.maxFiles) return [`refusing ${at(u.newSha)}: ${listing.length} files (at most ${limits.maxFiles})`];
   const links: { path: string; sha: string }[] = [];
+  const nodes: TreeNode[] = [];
   for (const rec of listing) {
     const tab = rec.indexOf('\t');
     const [mode, , sha] = rec.slice(0, tab).split(' ');
     const p = rec.slice(tab + 1);
     if (Buffer.byteLength(p) > limits.maxPathBytes) errors.push(`refusing ${at(u.newSha)}: path longer than ${limits.maxPathBytes} bytes: ${asciiSafe(p, 80)}`);
     if (mode === '120000' && sha) links.push({ path: p, sha });
+    else nodes.push({ path: p, mode: mode ?? '' });
   }
   const targets = await readObjects(repo, [...new Set(links.map((l) => l.sha))], env);
   for (const l of links) {
-    const why = checkSymlink(l.path, targets.get(l.sha)?.content.toString('utf8') ?? '');
+    const target = targets.get(l.sha)?.content.toString('utf8') ?? '';
+    nodes.push({ path: l.path, mode: '120000', target });
+    const why = checkSymlink(l.path, target);
     if (why) errors.push(`refusing ${at(u.newSha)}: ${asciiSafe(l.path)}: ${why}`);
   }
+  if (errors.length) return errors;
+  // The links as the checked-out tree resolves them: chains, symlinked parents, loops, case collisions.
+  for (const p of checkTreeLinks(nodes)) errors.push(`refusing ${at(u.newSha)}: ${asciiSafe(p.path)}: ${p.why}`);
   return errors;
 }
 

@@ -63,6 +63,8 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     return ops.aarLeaderboard(ctx, await ops.leaderboard(ctx, actor, q));
   });
   r.route('GET', '/api/config', { query: S.noQuery }, () => ops.fleetConfig(ctx));
+  // Liveness: answers from memory, whatever git or a run is doing (the push-quota tests time it under a pack bomb).
+  r.route('GET', '/api/health', { query: S.noQuery }, () => ({ ok: true, seq: ctx.service.ledger.lastSeq }));
   r.route('POST', '/api/snapshots/search', { body: S.snapshotSearchBody, query: S.noQuery }, ({ body }) =>
     ops.snapshotSearch(ctx, body.query ?? '', body.limit ?? 100),
   );

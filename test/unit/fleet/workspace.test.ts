@@ -47,6 +47,17 @@ describe('fleet/workspace confinement', () => {
     assert.deepEqual(snapshot(), ['secret.txt:labels']);
   });
 
+  it('a chain of links that Node\'s JS realpath resolves lexically (up/../..) is still seen as leaving the repository', () => {
+    // repo/a/b/up -> ../.. (the repo root); repo/a/b/esc -> up/../outside: the kernel follows up first and lands
+    // in the directory holding the repository; fs.realpathSync (JS) normalises the target text to repo/a/outside.
+    fs.mkdirSync(path.join(repo, 'a', 'b'), { recursive: true });
+    fs.symlinkSync('../..', path.join(repo, 'a', 'b', 'up'));
+    fs.symlinkSync('up/../outside', path.join(repo, 'a', 'b', 'esc'));
+    assert.equal(fs.readFileSync(path.join(repo, 'a', 'b', 'esc', 'secret.txt'), 'utf8'), 'labels', 'the kernel does leave the repository');
+    assert.throws(() => ws.read('a/b/esc/secret.txt'), /outside your repository/);
+    assert.throws(() => ws.list('a/b/esc'), /outside your repository/);
+  });
+
   it('reads through an in-repo symlink, writes, lists and commits inside the repo', async () => {
     ws.write('src/train.py', 'print(1)\n');
     fs.symlinkSync('train.py', path.join(repo, 'src', 'alias.py'));
