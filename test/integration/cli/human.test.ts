@@ -266,8 +266,7 @@ describe('overseer human CLI against a real hub', function () {
   });
 
   it('accept: a flagged result awaits a human who has seen it; --reason is required; agents are refused', async () => {
-    const x = await propose('aar-2', 'flagged but clean', { 'peek.py': 'labels = open("/data/test_labels.json").read()\n' });
-    await fx.hub.idle();
+    const x = ids.evil!; // its eval.py reads a test-labels file: flagged
     assert.equal(fx.service.state.experiment(x.id)!.screening?.gaming, true);
     await fx.human.approve(x.id, { commit: x.commit, tree: x.tree });
     await fails(['accept', x.id, '--reason', 'early', ...hubArgs], env, 1, /accepted after it is seen/);
