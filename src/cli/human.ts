@@ -348,6 +348,14 @@ const show = command('show', {
       if (r.report) lines.push(`  sandbox ${r.report.sandbox} · ${r.report.violations} violation(s): ${safeLine(r.report.summary)}`);
     }
     if (x.score) lines.push(`  score: ${safeLine(x.score.dataset)}/${safeLine(x.score.split)} transfer_acc ${num(x.score.transferAcc)} pgr ${num(x.score.pgr)} ${x.score.verified ? 'verified' : 'unverified'}`);
+    if (x.verification) {
+      lines.push('', 'result');
+      lines.push(`  ${x.verification.status.replace('_', ' ')}`);
+      for (const r of x.verification.reasons) lines.push(`  - ${safeLine(r)}`);
+      if (x.verification.status === 'awaiting_acceptance') lines.push(`  accept it once you have seen it: overseer accept ${safeLine(x.id)} --reason "<what you checked>" [--false-alarm <kind>@<file>:<line>="<why>">]`);
+      if (x.acceptance) lines.push(`  accepted by ${safeLine(x.acceptance.by.id)} at ${x.acceptance.ts}: ${safeLine(x.acceptance.reason)}`);
+      for (const f of x.acceptance?.falseAlarms ?? []) lines.push(`    false alarm ${safeLine(f.kind)} at ${safeLine(f.file)}:${f.line}: ${safeLine(f.why)}`);
+    }
     if (comments.comments.length) {
       lines.push('', `review comments (${comments.comments.length})`);
       for (const cm of comments.comments) lines.push(`  ${safeLine(cm.author.id)} on ${safeLine(cm.file)}:${cm.line}: ${safeLine(cm.body)}`);
@@ -404,6 +412,29 @@ function decision(kind: 'approve' | 'veto' | 'request-changes') {
     },
   });
 }
+
+/** `--false-alarm kind@file:line=why`: a finding the human judged wrong, and why. */
+function parseFalseAlarm(v: string): { kind: string; file: string; line: number; why: string } {
+  const m = /^([^@]+)@(.+):(\d+)=(.+)$/s.exec(v);
+  if (!m) throw new CliError(EXIT.usage, `--false-alarm ${JSON.stringify(v)}: expected <kind>@<file>:<line>=<why> (as \`overseer show\` lists findings)`);
+  return { kind: m[1]!.trim(), file: m[2]!.trim(), line: Number(m[3]), why: m[4]!.trim() };
+}
+
+const accept = command('accept', {
+  usage: '--reason <what you checked> [--false-alarm <kind>@<file>:<line>=<why>]...',
+  args: ['experiment'],
+  options: { reason: { type: 'string' }, 'false-alarm': { type: 'string', multiple: true } },
+  run: async (c, { values, positionals }) => {
+    const id = positionals[0]!;
+    const reason = (values.reason as string | undefined)?.trim();
+    if (!reason) throw new CliError(EXIT.usage, 'accepting a result needs --reason <what you checked> (it is recorded in the ledger)');
+    const falseAlarms = ((values['false-alarm'] as string[] | undefined) ?? []).map(parseFalseAlarm);
+    const y = await c.client.acceptResult(id, { reason, ...(falseAlarms.length ? { falseAlarms } : {}) });
+    if (values.json) return out(safeJson(y) + '\n'), EXIT.ok;
+    out(`accepted the result of ${safeLine(y.id)} (${safeLine(y.title)}) → ${y.verification?.status.replace('_', ' ') ?? y.state}${y.verification?.reasons.length ? `: ${safeLine(y.verification.reasons.join('; '))}` : ''}\n`);
+    return EXIT.ok;
+  },
+});
 
 const runs = command('runs', {
   usage: '[--agent <id>] [--active]',
@@ -488,7 +519,7 @@ const leaderboard = command('leaderboard', {
     const ci = (v: unknown) => (Array.isArray(v) && v.length === 2 ? `[${num(v[0])}, ${num(v[1])}]` : '—');
     out(
       table(
-        ['RANK', 'EXPERIMENT', 'AGENT', 'PGR', 'PGR 95% CI', 'TRANSFER', 'SEEDS', 'VERIFIED', 'TITLE'],
+        ['RANK', 'EXPERIMENT', 'AGENT', 'PGR', 'PGR 95% CI', 'TRANSFER', 'SEEDS', 'STATUS', 'TITLE'],
         rows.map((e) => [
           e.rank == null ? '-' : String(e.rank),
           safeLine(e.experiment_id ?? e.post_id ?? '-'),
@@ -497,7 +528,9 @@ const leaderboard = command('leaderboard', {
           ci(e.pgr_ci),
           num(e.transfer_acc),
           e.num_seeds == null ? '-' : safeLine(e.num_seeds),
-          e.verified ? (e.preliminary ? 'yes (preliminary)' : 'yes') : `no${e.unverified_reason ? `: ${clip(e.unverified_reason, 40)}` : e.source ? ` (${safeLine(e.source)})` : ''}`,
+          e.verified
+            ? `verified${e.preliminary ? ' (preliminary)' : ''}`
+            : `${(e.status ?? 'unverified').replace('_', ' ')}${e.unverified_reason ? `: ${clip(e.unverified_reason, 48)}` : e.source ? ` (${safeLine(e.source)})` : ''}`,
           clip(e.title ?? e.idea_name ?? '', 40),
         ]),
       ),
@@ -676,6 +709,7 @@ export const humanCommands: Record<string, (argv: string[]) => Promise<number>> 
   approve: decision('approve'),
   veto: decision('veto'),
   'request-changes': decision('request-changes'),
+  accept,
   runs,
   logs,
   leaderboard,

@@ -39,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   approve: human('approve <exp> [--reason R] [--commit SHA]    approve the pinned commit/tree it shows'),
   veto: human('veto <exp> --reason R [--commit SHA]    veto a proposal'),
   'request-changes': human('request-changes <exp> --reason R [--commit SHA]    send a proposal back to its agent'),
+  accept: human('accept <exp> --reason R [--false-alarm kind@file:line=why]    accept a flagged result after seeing it'),
   runs: human('runs [--agent A] [--active]    dispatched runs: runner, job, exit, run report'),
   logs: human('logs <exp> [-f]    a run\'s log (follow until it ends)'),
   leaderboard: human('leaderboard [--dataset D] [--all]    verified scores: PGR with CI over seeds'),

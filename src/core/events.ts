@@ -138,6 +138,14 @@ export const eventSchemas = {
     evalSeq: z.number().int().nonnegative(),
     extra: jsonRecord.optional(),
   }),
+  /** A human accepts a result after seeing it: it may then rank as verified (policies never accept). */
+  'experiment.result_accepted': z.strictObject({
+    experimentId: id,
+    reason: text(2000).min(1),
+    falseAlarms: z
+      .array(z.strictObject({ kind: text(64), file: text(4096), line: z.number().int().nonnegative(), why: text(2000).min(1) }))
+      .max(200),
+  }),
   'review.commented': z.strictObject({
     commentId: id,
     experimentId: id,

@@ -12,6 +12,8 @@ import type {
   ReviewComment,
 } from './model';
 import type { Policy } from './policy';
+import { assessRisk } from './risk';
+import { verificationOf, verificationReason } from './verification';
 
 const AUDITED = new Set([
   'agent.registered',
@@ -39,6 +41,7 @@ const AUDITED = new Set([
   'policy.rule_enabled',
   'audit.confirmed',
   'audit.flagged',
+  'experiment.result_accepted',
 ]);
 
 /** One point of the fleet's diversity history (from a `diversity.measured` event). */
@@ -276,6 +279,11 @@ export class FleetState {
         x.state = decision;
         x.verdict = { decision, by: e.actor, reason, commit: e.data.commit, tree: e.data.tree, seq: e.seq, ts: e.ts };
         const pol = e.type === 'experiment.approved' ? e.data.policy : undefined;
+        if (decision === 'approved') {
+          const need = this.acceptanceNeeds(x);
+          if (need.length) x.acceptanceRequired = need;
+          else delete x.acceptanceRequired;
+        }
         if (pol) {
           x.verdict.policy = { ...pol };
           this.autoApprovals.push({ experimentId: x.id, agentId: x.agentId, ...pol, seq: e.seq, ts: e.ts });
@@ -328,6 +336,7 @@ export class FleetState {
           }
           const s = `${e.data.state}${e.data.exitCode !== undefined ? ` (exit ${e.data.exitCode})` : ''}${e.data.reason ? `: ${e.data.reason}` : ''}`;
           this.history(x, e, s);
+          this.refreshVerification(x);
           this.notify(x.agentId, { ...when, kind: 'run', experimentId: x.id, text: `${x.title}: ${s}`, data: { ...e.data } });
         }
         break;
@@ -337,6 +346,7 @@ export class FleetState {
         if (x?.run) {
           x.run.report = { seq: e.seq, jobId: e.data.jobId, sandbox: e.data.sandbox, violations: e.data.violations, summary: e.data.summary, report: e.data.report };
           this.history(x, e, `run report: ${e.data.summary}`);
+          this.refreshVerification(x);
         }
         break;
       }
@@ -353,7 +363,6 @@ export class FleetState {
         const x = this.experiments.get(e.data.experimentId);
         if (x) {
           x.state = 'scored';
-          const rep = x.run?.report;
           x.score = {
             dataset: e.data.dataset,
             split: e.data.split,
@@ -363,11 +372,8 @@ export class FleetState {
             evalSeq: e.data.evalSeq,
             ...(e.data.extra ?? {}),
           };
-          // a run whose report names a violation (or that was not confined) did not earn a verified score
-          if (rep && (rep.violations > 0 || rep.sandbox === 'none')) {
-            x.score.verified = false;
-            x.score.unverifiedReason = `run report: ${rep.summary}`;
-          }
+          // verified only as core/verification.ts says (demotions, acceptance), kept current by later events
+          this.refreshVerification(x);
           this.history(x, e, `scored: transfer_acc ${e.data.transferAcc.toFixed(3)}, PGR ${e.data.pgr === null ? 'n/a' : e.data.pgr.toFixed(3)}`);
         }
         break;
@@ -429,6 +435,9 @@ export class FleetState {
           seq: e.seq,
           ts: e.ts,
         });
+        if (e.actor.kind === 'agent' && d.metrics.pgr !== undefined) {
+          for (const x of this.experiments.values()) if (x.agentId === e.actor.id && x.score) this.refreshVerification(x);
+        }
         break;
       }
       case 'forum.commented': {
@@ -495,9 +504,28 @@ export class FleetState {
         if (a && e.actor.kind === 'human') a.audit = { outcome: e.type === 'audit.confirmed' ? 'confirmed' : 'flagged', by: e.actor.id, seq: e.seq, note: 'reason' in e.data ? e.data.reason : e.data.note };
         break;
       }
-      case 'eval.probing_suspected':
+      case 'eval.probing_suspected': {
         this.openProbingAlerts.set(e.data.agentId, (this.openProbingAlerts.get(e.data.agentId) ?? 0) + 1);
+        // every experiment of the agent with a job live now, or whose submissions raised it, is demoted
+        const on = (e.data.evidence as { experimentId?: unknown }).experimentId;
+        for (const x of this.experiments.values()) {
+          if (x.agentId !== e.data.agentId) continue;
+          const live = x.state === 'dispatched' || x.state === 'running';
+          if (!live && x.id !== on) continue;
+          (x.demotions ??= []).push({ seq: e.seq, reason: `probing alert #${e.seq} on ${e.data.dataset}/${e.data.split} ${x.id === on ? 'on its submissions' : 'while it ran'}` });
+          this.refreshVerification(x);
+        }
         break;
+      }
+      case 'experiment.result_accepted': {
+        const x = this.experiments.get(e.data.experimentId);
+        // only a human accepts a result (the service refuses anyone else; a forged event is ignored here too)
+        if (!x || e.actor.kind !== 'human') break;
+        x.acceptance = { by: e.actor, seq: e.seq, ts: e.ts, reason: e.data.reason, falseAlarms: e.data.falseAlarms.map((f) => ({ ...f })) };
+        this.history(x, e, `result accepted by ${e.actor.id}: ${e.data.reason}`);
+        this.refreshVerification(x);
+        break;
+      }
       case 'eval.resumed':
         this.openProbingAlerts.delete(e.data.agentId);
         break;
@@ -506,6 +534,41 @@ export class FleetState {
     }
     if (AUDITED.has(e.type)) {
       this.audit.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary: auditSummary(e), hash: e.hash });
+    }
+  }
+
+  /** Why x's result will need a human's acceptance, judged when it is approved: gaming or critical findings, or an
+   * approval of what the policy's hard limits keep from automatic approval (high or critical risk). */
+  private acceptanceNeeds(x: Experiment): string[] {
+    const out: string[] = [];
+    const sc = x.screening;
+    if (sc?.gaming) out.push('screening flagged evaluation gaming');
+    const crit = sc?.findings.filter((f) => f.severity === 'critical') ?? [];
+    if (crit.length) out.push(`critical finding${crit.length === 1 ? '' : 's'}: ${[...new Set(crit.map((f) => f.kind))].sort().join(', ')}`);
+    if (!out.length && this.policy?.rules.length) {
+      const risk = assessRisk(x, { record: this.recordOf(x.agentId) });
+      if (risk.level === 'high' || risk.level === 'critical') out.push(`approval overrode the policy's hard limit (${risk.level} risk: ${risk.reasons[0]?.text ?? ''})`);
+    }
+    return out;
+  }
+
+  /** What x's result is worth now (core/verification.ts), against the agent's own claims in the forum. */
+  verification(x: Experiment): { status: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified'; reasons: string[] } {
+    const posts: ForumPost[] = [];
+    for (const p of this.posts.values()) if (p.author.kind === 'agent' && p.author.id === x.agentId && p.metrics.pgr !== undefined) posts.push(p);
+    return verificationOf(x, posts);
+  }
+
+  /** Keep x.verification and its score's `verified` flag as core/verification.ts says. */
+  private refreshVerification(x: Experiment): void {
+    const v = this.verification(x);
+    x.verification = v;
+    if (x.score) {
+      x.score.verified = v.status === 'verified';
+      x.score.status = v.status;
+      const why = verificationReason(v);
+      if (why) x.score.unverifiedReason = why;
+      else delete x.score.unverifiedReason;
     }
   }
 

@@ -13,6 +13,12 @@ export const SYSTEM: Actor = { kind: 'system', id: 'overseer' };
 
 export type TaskMode = 'normal' | 'no-testing';
 
+/** The mode a run is confined by: the fleet's task mode wins over what a proposal declares, unless the proposal
+ * asks for the stricter one (`no-testing` is stricter than `normal`). */
+export function effectiveTaskMode(declared: TaskMode, fleet: TaskMode | undefined): TaskMode {
+  return declared === 'no-testing' || fleet === 'no-testing' ? 'no-testing' : 'normal';
+}
+
 export interface Budget {
   /** GPU-hours the agent may have approved in total. */
   gpuHours: number;
@@ -179,6 +185,31 @@ export interface Experiment {
   history: HistoryEntry[];
   /** Explained risk (core/risk.ts), computed by the hub for human readers; never stored in the ledger. */
   risk?: Risk;
+  /** Why its result enters the verified ranking only once a human accepts it after seeing it (fixed at approval:
+   * gaming or critical findings, or an approval that overrode the policy's hard limits). */
+  acceptanceRequired?: string[];
+  /** A human accepted the result after seeing it (`experiment.result_accepted`). */
+  acceptance?: ResultAcceptance;
+  /** Events that demote every score of this experiment (a probing alert while it ran or on its submissions). */
+  demotions?: { seq: number; reason: string }[];
+  /** What its result is worth (core/verification.ts), kept current by the projection. */
+  verification?: { status: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified'; reasons: string[] };
+}
+
+export interface FalseAlarm {
+  kind: string;
+  file: string;
+  line: number;
+  why: string;
+}
+
+export interface ResultAcceptance {
+  by: Actor;
+  seq: number;
+  ts: string;
+  reason: string;
+  /** Findings the human judged false alarms, each with why. */
+  falseAlarms: FalseAlarm[];
 }
 
 export interface ReviewComment {

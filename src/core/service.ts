@@ -8,7 +8,7 @@ import { ID_RE, SHA_RE } from './events';
 import { FleetState, type FleetSnapshotState } from './fleet';
 import { Ledger, LedgerCorruptError } from './ledger';
 import { DomainError, UNDECIDED, canTransition } from './lifecycle';
-import type { Actor, Budget, Experiment, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
+import type { Actor, Budget, Experiment, FalseAlarm, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
 import { SYSTEM } from './model';
 import { DEFAULT_AUDIT_SHARE, checkRules, hardLimit, sampled, type PolicyFacts } from './policy';
 import { Sandbox } from '../git/sandbox';
@@ -552,6 +552,34 @@ export class FleetService {
     const ok = canTransition('experiment.scored', x.state, actor);
     if (ok !== true) throw ok;
     await this.ledger.append('experiment.scored', actor, { experimentId, ...s });
+  }
+
+  /**
+   * A human accepts a result having seen it: a proposal that carried gaming or critical findings (or whose approval
+   * overrode the policy's hard limits) ranks as verified only then. `falseAlarms` name the findings the human judged
+   * wrong (each must be one of the proposal's findings) and why. A policy can never accept; a demoted result stays
+   * unverified (acceptance lifts the acceptance requirement only).
+   */
+  async acceptResult(actor: Actor, experimentId: string, a: { reason: string; falseAlarms?: FalseAlarm[] }): Promise<Experiment> {
+    this.requireHuman(actor, 'accept a result');
+    const x = this.experimentOrThrow(experimentId);
+    const reason = a.reason?.trim();
+    if (!reason) throw new DomainError('invalid', 'accepting a result needs a reason (what you checked)');
+    if (x.acceptance) throw new DomainError('conflict', `the result of ${x.id} was already accepted by ${x.acceptance.by.id}`);
+    if (!x.acceptanceRequired?.length) throw new DomainError('conflict', `${x.id} does not need acceptance: its result ranks on its own`);
+    if (x.state !== 'succeeded' && x.state !== 'scored') {
+      throw new DomainError('conflict', `${x.id} is ${x.state}: a result is accepted after it is seen, once its run has succeeded`);
+    }
+    const findings = x.screening?.findings ?? [];
+    const falseAlarms = (a.falseAlarms ?? []).map((f) => ({ ...f, why: String(f.why ?? '').trim() }));
+    for (const f of falseAlarms) {
+      if (!findings.some((q) => q.kind === f.kind && q.file === f.file && q.line === f.line)) {
+        throw new DomainError('invalid', `${x.id} has no finding ${f.kind} at ${f.file}:${f.line}`);
+      }
+      if (!f.why) throw new DomainError('invalid', `say why ${f.kind} at ${f.file}:${f.line} is a false alarm`);
+    }
+    await this.ledger.append('experiment.result_accepted', actor, { experimentId, reason, falseAlarms });
+    return this.experimentOrThrow(experimentId);
   }
 
   // ---------------------------------------------------------------- review

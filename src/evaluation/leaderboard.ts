@@ -75,8 +75,10 @@ export interface LeaderboardEntry {
   human_verdict?: string;
   eval_seqs?: number[];
   updated_at: string;
-  /** Why a run-bound entry is not verified (its run report named a violation, or the run was not confined). */
+  /** Why a run-bound entry is not verified (demoted, incomplete, or awaiting a human's acceptance). */
   unverified_reason?: string;
+  /** What the entry is worth (core/verification.ts): verified, incomplete, awaiting_acceptance or unverified. */
+  status?: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified';
 }
 
 export interface LeaderboardResponse {
@@ -208,21 +210,28 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
   return { experiments, total: experiments.length, fixed_baselines: input.baselines };
 }
 
+export type EntryVerdict = { status: 'incomplete' | 'awaiting_acceptance' | 'unverified'; reason: string };
+
 /**
- * Demote run-bound entries whose run was not clean (`reasonOf` gives the run report's reason, from the fleet
- * projection) to unverified, saying why, and rank the rest again. Pure.
+ * The fleet's verdict on each run-bound entry (`verdictOf`, from the fleet projection: demotions, runs still going,
+ * results awaiting a human's acceptance; a plain string is a demotion): such entries leave the verified ranking,
+ * saying why, and the rest are ranked again. Every entry carries its `status`. Pure.
  */
-export function withRunVerdicts(resp: LeaderboardResponse, reasonOf: (experimentId: string) => string | undefined): LeaderboardResponse {
+export function withRunVerdicts(resp: LeaderboardResponse, verdictOf: (experimentId: string) => EntryVerdict | string | undefined): LeaderboardResponse {
   const verified: LeaderboardEntry[] = [];
-  const demoted: LeaderboardEntry[] = [];
+  const held: LeaderboardEntry[] = [];
   const rest: LeaderboardEntry[] = [];
   for (const e of resp.experiments) {
-    const why = e.verified && e.experiment_id ? reasonOf(e.experiment_id) : undefined;
-    if (why) demoted.push({ ...e, verified: false, rank: null, unverified_reason: why });
-    else (e.verified ? verified : rest).push(e);
+    const v = e.verified && e.experiment_id ? verdictOf(e.experiment_id) : undefined;
+    const verdict: EntryVerdict | undefined = typeof v === 'string' ? { status: 'unverified', reason: v } : v;
+    if (verdict) held.push({ ...e, verified: false, rank: null, status: verdict.status, unverified_reason: verdict.reason });
+    else if (e.verified) verified.push({ ...e, status: e.status ?? 'verified' });
+    else rest.push({ ...e, status: e.status ?? 'unverified' });
   }
-  if (!demoted.length) return resp;
   verified.forEach((e, i) => (e.rank = i + 1));
-  const experiments = [...verified, ...demoted, ...rest];
+  // awaiting acceptance and incomplete before the demoted: they may still count
+  const order = { awaiting_acceptance: 0, incomplete: 1, unverified: 2, verified: 3 } as const;
+  held.sort((a, b) => order[a.status ?? 'unverified'] - order[b.status ?? 'unverified']);
+  const experiments = [...verified, ...held, ...rest];
   return { ...resp, experiments, total: experiments.length };
 }

@@ -181,6 +181,9 @@ export interface LeaderboardQuery {
 export interface LeaderboardEntry {
   experiment_id?: string;
   agent_id?: string;
+  /** verified | incomplete | awaiting_acceptance | unverified (core/verification.ts) */
+  status?: string;
+  unverified_reason?: string;
   [k: string]: unknown;
 }
 

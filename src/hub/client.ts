@@ -263,6 +263,11 @@ export class HubClient {
   markViewed(id: string, file: string, viewed: boolean): Promise<OkResponse> {
     return this.post(`/api/experiments/${enc(id)}/viewed`, { file, viewed });
   }
+  /** A human accepts a result after seeing it (`falseAlarms`: findings judged wrong, each with why). */
+  acceptResult(id: string, body: { reason: string; falseAlarms?: { kind: string; file: string; line: number; why: string }[] }): Promise<Experiment> {
+    return this.post(`/api/experiments/${enc(id)}/accept-result`, body);
+  }
+
   cancel(id: string, reason?: string): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/cancel`, reason === undefined ? {} : { reason });
   }

@@ -3,7 +3,7 @@
 // Also the glue between them: job-scoped tokens for dispatched runs and verified scores.
 import type { AnyEvent, EventData, EventType, LedgerEvent } from '../core/events';
 import { DomainError } from '../core/lifecycle';
-import { type Actor, type Experiment, type ScreeningReport, SYSTEM } from '../core/model';
+import { type Actor, type Experiment, type ScreeningReport, SYSTEM, type TaskMode } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
@@ -101,6 +101,8 @@ export interface HubDispatcherOptions {
   /** Mints the job-scoped OVERSEER_TOKEN. */
   tokenFor: (x: Experiment) => string;
   onWarning?: (msg: string) => void;
+  /** fleet.json's task mode: confines every run whatever its proposal declares. */
+  fleetTaskMode?: TaskMode;
 }
 
 /** Start the runner dispatcher (after the hub listens: jobs are given its URL). */
@@ -110,6 +112,7 @@ export function startHubDispatcher(service: FleetService, o: HubDispatcherOption
     evalUrl: o.evalUrl,
     tokenFor: o.tokenFor,
     onWarning: o.onWarning ? (m) => o.onWarning!(`dispatcher: ${m}`) : undefined,
+    fleetTaskMode: o.fleetTaskMode,
   });
 }
 

@@ -211,11 +211,14 @@ function evaluationOrThrow(ctx: HubContext): EvaluationLike {
 
 export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<typeof S.leaderboardQuery>): Promise<LeaderboardResponse> {
   if (ctx.evaluation) {
-    // a run whose report names a violation (or that was not confined) does not rank as verified, and says why
+    // what is not verified by core/verification.ts (demoted, still running, awaiting acceptance) does not rank as
+    // verified, and says why
     const lb = ctx.evaluation.leaderboard({ ...q }) as unknown as Parameters<typeof withRunVerdicts>[0];
     return withRunVerdicts(lb, (id) => {
-      const rep = ctx.service.state.experiment(id)?.run?.report;
-      return rep && (rep.violations > 0 || rep.sandbox === 'none') ? `run report: ${rep.summary}` : undefined;
+      const x = ctx.service.state.experiment(id);
+      if (!x) return undefined;
+      const v = ctx.service.state.verification(x);
+      return v.status === 'verified' ? undefined : { status: v.status, reason: v.reasons.join('; ') };
     }) as unknown as LeaderboardResponse;
   }
   // Without an evaluation service: verified scores recorded in the ledger (experiment.scored).

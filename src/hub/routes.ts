@@ -301,6 +301,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     return st().experiment(params.id);
   });
 
+  // a human accepts a result after seeing it (flagged proposals rank as verified only then); never a policy or agent
+  r.route('POST', '/api/experiments/:id/accept-result', { who: 'human', params: S.idParams, body: S.acceptResultBody, query: S.noQuery }, async ({ actor, params, body }) =>
+    svc.acceptResult(actor, params.id, body),
+  );
+
   // ---------------------------------------------------------------- audit, evaluation, runs
   r.route('GET', '/api/audit', { who: 'human', query: S.auditQuery }, ({ query }) => ({ entries: st().auditTrail(query.limit ?? 200) }));
   r.route('GET', '/api/evaluation/status', { who: 'human', query: S.noQuery }, () => ops.evaluationStatus(ctx));

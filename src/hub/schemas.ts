@@ -162,6 +162,13 @@ export const reviewCommentBody = z.strictObject({
 
 export const viewedBody = z.strictObject({ file: str(4096).min(1), viewed: z.boolean() });
 export const cancelBody = z.strictObject({ reason: str(2000).optional() });
+export const acceptResultBody = z.strictObject({
+  reason: str(2000).min(1),
+  falseAlarms: z
+    .array(z.strictObject({ kind: str(64).min(1), file: str(4096), line: z.number().int().nonnegative(), why: str(2000).min(1) }))
+    .max(200)
+    .optional(),
+});
 export const budgetBody = z
   .strictObject({
     gpuHours: z.number().nonnegative().finite().max(1e9).optional(),

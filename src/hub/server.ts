@@ -253,7 +253,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     let closed = false;
     cleanups.push(() => (closed ? undefined : app.close()));
     if (runnersConfig) {
-      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: opts.publicUrl ?? url, tokenFor: runs.tokenFor, onWarning: warn });
+      dispatcher = startHubDispatcher(service, {
+        config: runnersConfig,
+        fleetDir,
+        evalUrl: opts.publicUrl ?? url,
+        tokenFor: runs.tokenFor,
+        onWarning: warn,
+        fleetTaskMode: loadFleetTaskRules(fleetDir)?.mode,
+      });
     }
 
     const lockFile = path.join(fleetDir, HUB_LOCK_FILE);

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnyEvent } from '../core/events';
 import { DomainError } from '../core/lifecycle';
-import type { Experiment, RunEndState } from '../core/model';
-import { SYSTEM } from '../core/model';
+import type { Experiment, RunEndState, TaskMode } from '../core/model';
+import { SYSTEM, effectiveTaskMode } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { FleetRunnersConfig, RunnerConfig } from './config';
 import { type JobSandbox, SandboxError, findBwrap, noBwrapMessage } from './confine';
@@ -42,6 +42,8 @@ export interface DispatcherOptions {
   retryBackoffMs?: number;
   localKillGraceSeconds?: number;
   onWarning?: (msg: string) => void;
+  /** The fleet's task mode (fleet.json `tasks`): it confines every run, whatever a proposal declares. */
+  fleetTaskMode?: TaskMode;
 }
 
 export interface Dispatcher {
@@ -414,7 +416,7 @@ class DispatcherImpl implements Dispatcher {
     const f = (p: string) => path.join(this.fleetDir, p);
     const home = process.env.HOME;
     return {
-      taskMode: x.taskMode,
+      taskMode: effectiveTaskMode(x.taskMode, this.opts.fleetTaskMode),
       readOnlyPaths: [f('datasets')],
       denyPaths: [f('tokens.json'), f('ledger.jsonl'), f('repos'), f('runs'), f('fleet.json'), ...(home && home !== '/' ? [home] : [])],
       secretPaths: [f('labels')],
@@ -433,7 +435,7 @@ class DispatcherImpl implements Dispatcher {
     } catch {
       /* started before confinement existed, or by a runner that records nothing */
     }
-    const rep = buildRunReport({ runDir: a.ref.runDir, sandbox: mode, taskMode: x.taskMode, phase: st.phase, reason: st.reason });
+    const rep = buildRunReport({ runDir: a.ref.runDir, sandbox: mode, taskMode: effectiveTaskMode(x.taskMode, this.opts.fleetTaskMode), phase: st.phase, reason: st.reason });
     try {
       fs.appendFileSync(a.ref.logPath, `\n${formatRunReport(rep)}`);
     } catch {

@@ -89,6 +89,23 @@ function applyFilePatch(diff: string, file: string, base: string): string | unde
   return out === false ? undefined : out;
 }
 
+/** A proposal that declares a laxer task mode than the fleet's asks to run what the task forbids (the run is
+ * confined by the fleet's mode anyway: runners/dispatcher.ts). */
+export function declaredModeFindings(declared: TaskMode | undefined, fleet: TaskMode | undefined): ScreeningFinding[] {
+  if (fleet !== 'no-testing' || declared !== 'normal') return [];
+  return [
+    {
+      kind: 'task-mode-laxer',
+      severity: 'high',
+      file: '<proposal>',
+      line: 0,
+      explanation: 'The proposal declares task mode "normal" in a fleet whose task is "no-testing": it asks to run what the task forbids. The run is confined as no-testing regardless.',
+      confidence: 0.9,
+      source: 'static',
+    },
+  ];
+}
+
 export async function screenProposal(input: ScreenProposalInput): Promise<ScreeningReport> {
   const diff = parseProposalDiff(input.diff ?? '', input.maxDiffChars ?? DEFAULT_MAX_DIFF_CHARS);
   if (input.files) {
@@ -142,7 +159,7 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
     };
   }
   const lineFindings = runStaticDetectors(ctx, structural.parsed).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
-  const staticFindings = dedupeFindings([...structural.findings, ...lineFindings]);
+  const staticFindings = dedupeFindings([...structural.findings, ...lineFindings, ...declaredModeFindings(input.taskMode, rules.mode)]);
   if (!input.ai) return buildReport(staticFindings);
 
   const review = await reviewWithAi(

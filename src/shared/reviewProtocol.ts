@@ -101,6 +101,28 @@ export const OpenDiff = defineRequest<OpenDiffParams, void>('review/openDiff', (
   return { experimentId: id(o.experimentId, 'experimentId'), file: str(o.file, 'file', 4096), line: int(o.line, 'line', 0, 10_000_000) };
 });
 
+export interface AcceptResultParams {
+  experimentId: string;
+  reason: string;
+  falseAlarms: { kind: string; file: string; line: number; why: string }[];
+}
+/** Accept a result after seeing it (a flagged proposal's result ranks as verified only then). Human-only at the hub. */
+export const AcceptResult = defineRequest<AcceptResultParams, { status: string }>('review/acceptResult', (p) => {
+  const o = obj(p);
+  const reason = str(o.reason, 'reason', 2000, { allowEmpty: true }).trim();
+  if (!reason) throw new ProtocolError('invalid', 'accepting a result needs a reason: say what you checked');
+  const fa = o.falseAlarms === undefined ? [] : o.falseAlarms;
+  if (!Array.isArray(fa) || fa.length > 200) throw new ProtocolError('invalid', 'falseAlarms must be a list of at most 200 findings');
+  return {
+    experimentId: id(o.experimentId, 'experimentId'),
+    reason,
+    falseAlarms: fa.map((x, i) => {
+      const f = obj(x, `falseAlarms[${i}]`);
+      return { kind: str(f.kind, `falseAlarms[${i}].kind`, 64), file: str(f.file, `falseAlarms[${i}].file`, 4096), line: int(f.line, `falseAlarms[${i}].line`, 0, 10_000_000), why: str(f.why, `falseAlarms[${i}].why`, 2000) };
+    }),
+  };
+});
+
 /** Show another experiment in the same panel (j/k navigation, clicking a queue entry). */
 export const ShowExperiment = defineRequest<{ experimentId: string }, void>('review/show', (p) => ({ experimentId: id(obj(p).experimentId, 'experimentId') }));
 

@@ -10,6 +10,7 @@ import { nameBadgeEl } from '../common/names';
 import { parseUnifiedDiff } from '../common/diff';
 import { fmtNum, fmtTime, oneLine, plain } from '../common/text';
 import {
+  AcceptResult,
   BatchApprove,
   Decide,
   DecideSweep,
@@ -433,14 +434,50 @@ function renderRun(e: Experiment): HTMLElement {
       `transfer_acc ${fmtNum(e.score.transferAcc, 3)}${iv(e.score.transferAccCi)} · PGR ${e.score.pgr === null ? 'n/a' : fmtNum(e.score.pgr, 3)}${iv(e.score.pgrCi)} on ${oneLine(e.score.dataset, 200)}/${oneLine(e.score.split, 64)}${seeds}`,
     );
     kv('Evidence', e.score.verified ? `verified: evaluation call #${e.score.evalSeq} made by this run` : `unverified${typeof e.score.unverifiedReason === 'string' ? `: ${oneLine(e.score.unverifiedReason, 500)}` : ''}`);
+    // the scorer and the baselines PGR is measured against are the hub's, never the repository's copies
+    kv('Baselines', "the hub's fixed weak and strong baselines of this dataset: edits to the repository's copies of baselines or of the scorer change nothing that is verified");
   }
+  const v = e.verification;
+  if (v && (r || e.score)) kv('Result', `${v.status.replace('_', ' ')}${v.reasons.length ? `: ${oneLine(v.reasons.join('; '), 1000)}` : ''}`);
+  if (e.acceptance) kv('Accepted', `by ${oneLine(e.acceptance.by.id, 64)} at ${fmtTime(e.acceptance.ts)}: ${oneLine(e.acceptance.reason, 1000)}${e.acceptance.falseAlarms.length ? ` · false alarms: ${e.acceptance.falseAlarms.map((f) => `${oneLine(f.kind, 64)} at ${oneLine(f.file, 300)}:${f.line}`).join(', ')}` : ''}`);
   const rep = r?.report;
   if (rep) kv('Sandbox', rep.sandbox === 'none' ? 'NONE: this run was not confined (runner "sandbox": "none")' : 'bubblewrap: worktree read-only, no fleet directory, no network but the run proxy');
   const results = r?.artifacts && Object.keys(r.artifacts).length ? plain(JSON.stringify(r.artifacts, null, 2), 20_000) : undefined;
   return h('div', { id: 'run' },
     h('dl', { class: 'kv' }, ...rows),
+    v?.status === 'awaiting_acceptance' ? renderAcceptance(e) : null,
     rep ? renderRunReport(rep) : null,
     results ? h('details', null, h('summary', null, 'results.json (written by the job)'), h('pre', { class: 'command' }, results)) : null,
+  );
+}
+
+/** Accept a flagged proposal's result after seeing it: what was checked, and which findings were false alarms. */
+function renderAcceptance(e: Experiment): HTMLElement {
+  const findings = (e.screening?.findings ?? []).filter((f) => f.kind !== 'capability' && SEV_ORDER.indexOf(f.severity) <= SEV_ORDER.indexOf('medium'));
+  const boxes = findings.map((f) => {
+    const box = h('input', { type: 'checkbox', class: 'false-alarm' }) as HTMLInputElement;
+    return { f, box, row: h('li', null, h('label', null, box, ` ${f.severity} ${oneLine(f.kind, 64)} at ${oneLine(f.file, 300)}:${f.line} was a false alarm`)) };
+  });
+  const reason = h('vscode-textarea', { id: 'accept-reason', rows: 2, placeholder: 'What you checked in the result and the run (recorded in the ledger)' }) as HTMLElement & { value: string };
+  const accept = async () => {
+    if (busy) return;
+    const why = String(reason.value ?? '').trim();
+    if (!why) return showNotice('Say what you checked before accepting the result.', 'info');
+    busy = true;
+    try {
+      const r = await rpc.request(AcceptResult, { experimentId: e.id, reason: why, falseAlarms: boxes.filter((b) => b.box.checked).map((b) => ({ kind: b.f.kind, file: b.f.file, line: b.f.line, why })) });
+      showNotice(`${e.id}: result ${r.status.replace('_', ' ')}`, 'info');
+    } catch (err) {
+      showNotice(errorText(err), 'error');
+    } finally {
+      busy = false;
+    }
+  };
+  return h('div', { id: 'acceptance', class: 'acceptance' },
+    h('p', null, h('strong', null, 'Awaiting your acceptance'), ' — this proposal was flagged, so its result ranks as verified only after a human has seen it and accepts it.'),
+    boxes.length ? h('ul', { class: 'findings' }, boxes.map((b) => b.row)) : null,
+    reason,
+    button('Accept result', () => void accept(), { id: 'accept-result' }),
   );
 }
 

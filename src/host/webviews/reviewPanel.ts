@@ -6,6 +6,7 @@ import type { AnyEvent } from '../../core/events';
 import type { Experiment } from '../../core/model';
 import { HubError, type HubClient } from '../../hub/client';
 import {
+  AcceptResult,
   BatchApprove,
   Decide,
   DecideSweep,
@@ -75,6 +76,11 @@ export class ReviewPanel extends SurfacePanel<ReviewState> {
       await vscode.commands.executeCommand('overseer.openDiff', { experimentId: p.experimentId, file: p.file, line: p.line });
     });
     this.rpc.onRequest(ShowExperiment, async (p) => this.show(p.experimentId));
+    this.rpc.onRequest(AcceptResult, async (p) => {
+      const x = await this.conn.client.acceptResult(p.experimentId, { reason: p.reason, ...(p.falseAlarms.length ? { falseAlarms: p.falseAlarms } : {}) });
+      this.refresh(0);
+      return { status: x.verification?.status ?? x.state };
+    });
     // Triage keys (a/v/r/j/k) are handled inside the webview, which knows when the reviewer is typing a
     // reason. We deliberately do not set the `overseer.reviewFocused` context: VS Code forwards every
     // keydown in a webview to the workbench keybinding service, so workbench keybindings on the same

@@ -261,8 +261,31 @@ describe('overseer human CLI against a real hub', function () {
     const all = await ok(['leaderboard', ...hubArgs, '--all'], env);
     assert.match(all, /RANK\s+EXPERIMENT/);
     assert.match(all, /claimed win/);
-    assert.match(all, /\bno \(self_reported\)/);
-    assert.ok(!/\byes\b/.test(all), 'no row marked verified');
+    assert.match(all, /\bunverified \(self_reported\)/);
+    assert.ok(!/\bverified\b/.test(all.replace(/^RANK.*$/m, '')), 'no row marked verified');
+  });
+
+  it('accept: a flagged result awaits a human who has seen it; --reason is required; agents are refused', async () => {
+    const x = ids.evil!; // its eval.py reads a test-labels file: flagged
+    assert.equal(fx.service.state.experiment(x.id)!.screening?.gaming, true);
+    await fx.human.approve(x.id, { commit: x.commit, tree: x.tree });
+    await fails(['accept', x.id, '--reason', 'early', ...hubArgs], env, 1, /accepted after it is seen/);
+    await fx.service.markDispatched(x.id, { runner: 'local', jobId: 'job-77', commit: x.commit, tree: x.tree });
+    await fx.service.append('run.report', { kind: 'system', id: 'overseer' }, { experimentId: x.id, jobId: 'job-77', sandbox: 'bwrap', violations: 0, summary: 'no violations', report: { items: [] } });
+    await fx.service.markFinished(x.id, { state: 'succeeded', exitCode: 0 });
+    await fx.service.recordScore({ kind: 'system', id: 'overseer' }, x.id, { dataset: 'demo', split: 'test', transferAcc: 0.8, pgr: 0.4, evalSeq: 1 });
+    const shown = await ok(['show', x.id, ...hubArgs], env);
+    assert.match(shown, /^result\n  awaiting acceptance\n  - needs a human to accept the result: screening flagged evaluation gaming/m);
+    assert.match(shown, new RegExp(`overseer accept ${x.id} --reason`));
+    await fails(['accept', x.id, ...hubArgs], env, 2, /needs --reason/);
+    await fails(['accept', x.id, '--reason', 'ok', '--false-alarm', 'garbled', ...hubArgs], env, 2, /expected <kind>@<file>:<line>=<why>/);
+    await fails(['accept', x.id, '--reason', 'mine', ...hubArgs], { OVERSEER_TOKEN: fx.agentTokens['aar-2']! }, 1, /human/);
+    const f = fx.service.state.experiment(x.id)!.screening!.findings.find((q) => q.severity === 'critical' || q.severity === 'high')!;
+    const j = JSON.parse(await ok(['accept', x.id, '--reason', 'peek.py is never run', '--false-alarm', `${f.kind}@${f.file}:${f.line}=dead code`, ...hubArgs, '--json'], env)) as Experiment;
+    assert.equal(j.verification?.status, 'verified');
+    assert.deepEqual(j.acceptance?.falseAlarms, [{ kind: f.kind, file: f.file, line: f.line, why: 'dead code' }]);
+    assert.match(await ok(['show', x.id, ...hubArgs], env), /^  verified\n  accepted by alice at .*: peek\.py is never run\n    false alarm /m);
+    await fails(['accept', x.id, '--reason', 'again', ...hubArgs], env, 1, /already accepted/);
   });
 
   it('--fleet: connects to the running hub through its lock with a CLI token minted once', async () => {

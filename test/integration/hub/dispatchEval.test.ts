@@ -22,6 +22,13 @@ const FAKE_SECRET = 'sk-ant-fake-secret-for-dispatch-test';
  * Prints one `RESULT <json>` line (env key names only, never values). With `--wait`, first waits for a `go`
  * file in its working directory (lets a test restart the hub while the job runs).
  */
+const PROBE_JS = `  out.direct = await fetch(hubUrl + '/api/fleet').then((r) => 'reached ' + r.status, (e) => 'failed ' + (e.cause && e.cause.code));
+  out.other = (await call('GET', '/api/experiments/x-999')).status;
+  out.propose = await call('POST', '/api/experiments', { commit: 'a'.repeat(40), command: 'x', title: 't', rationale: 'r', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 1 }, taskMode: 'normal' });
+  out.fleet = (await call('GET', '/api/fleet')).status;
+  out.inbox = (await call('GET', '/api/inbox')).status;
+  out.mcp = (await call('POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status;
+`;
 const TRAIN_JS = `
 const fs = require('node:fs');
 const [itemsFile, mode, hubUrl] = process.argv.slice(2);
@@ -49,16 +56,13 @@ async function call(method, p, body) {
     console.log('RESULT ' + JSON.stringify(out));
     process.exit(out.evaluate.status === 200 ? 0 : 3);
   }
-  out.direct = await fetch(hubUrl + '/api/fleet').then((r) => 'reached ' + r.status, (e) => 'failed ' + (e.cause && e.cause.code));
-  out.other = (await call('GET', '/api/experiments/x-999')).status;
-  out.propose = await call('POST', '/api/experiments', { commit: 'a'.repeat(40), command: 'x', title: 't', rationale: 'r', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 1 }, taskMode: 'normal' });
-  out.fleet = (await call('GET', '/api/fleet')).status;
-  out.inbox = (await call('GET', '/api/inbox')).status;
-  out.mcp = (await call('POST', '/mcp', { jsonrpc: '2.0', id: 1, method: 'tools/list' })).status;
-  console.log('RESULT ' + JSON.stringify(out));
+%PROBE%  console.log('RESULT ' + JSON.stringify(out));
   process.exit(out.evaluate.status === 200 ? 0 : 3);
 })().catch((e) => { console.error(e); process.exit(2); });
 `;
+/** The job's source: the probing part only in the probing run (a run's code is screened: probe code in an honest
+ * run's commit flags it, and a flagged result awaits a human's acceptance). */
+const jobSource = (probe: boolean) => TRAIN_JS.replace('%PROBE%', probe ? PROBE_JS : '');
 
 interface JobResult {
   envKeys: string[];
@@ -126,7 +130,7 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
 
   async function proposeAndApprove(mode = ''): Promise<Experiment> {
     const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
-    const commit = await sb.commitFiles({ 'train.js': TRAIN_JS }, 'train on the first feature');
+    const commit = await sb.commitFiles({ 'train.js': jobSource(mode === '--probe') }, 'train on the first feature');
     const items = itemsPath(path.join(dir, 'datasets'), DATASET, 'test');
     const command = `${JSON.stringify(process.execPath)} train.js ${JSON.stringify(items)} ${mode || '--'} ${hub!.url}`;
     const x = await agent.propose({ commit, command, title: 'first-feature baseline', rationale: 'sanity run', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
@@ -199,8 +203,15 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(done.run!.report!.violations, 0, done.run!.report!.summary);
     assert.match(log, /overseer run report: no violations/);
 
+    // The line screener takes the job's wait loop beside its evaluation call for a probing loop (a critical false
+    // alarm), so the result awaits a human's acceptance; a human who has seen it accepts it, naming the false alarm.
+    assert.equal(done.verification?.status, 'awaiting_acceptance', JSON.stringify(done.verification));
+    const alarm = done.screening!.findings.find((f) => f.severity === 'critical')!;
+    await human.acceptResult(x.id, { reason: 'one evaluation call; the loop only waits', falseAlarms: [{ kind: alarm.kind, file: alarm.file, line: alarm.line, why: 'a wait loop, no perturbed predictions' }] });
+    await hub!.idle();
+
     // The score is the run's verified evaluation, pointing at its eval.query event.
-    const score = done.score!;
+    const score = hub!.service.state.experiment(x.id)!.score!;
     assert.equal(score.verified, true);
     assert.equal(score.dataset, DATASET);
     assert.equal(score.split, 'test');
@@ -290,7 +301,10 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     assert.equal(done.state, 'scored', `state ${done.state}\n${log}`);
     const r = jobResult(log);
     assert.equal(r.evaluate.status, 200);
-    assert.equal(done.score!.verified, true);
+    // a critical false alarm of the line screener (the wait loop) holds the result for a human's acceptance
+    assert.equal(done.verification?.status, 'awaiting_acceptance');
+    await human.acceptResult(x.id, { reason: 'seen: one evaluation, the loop waits for the go file' });
+    assert.equal(hub!.service.state.experiment(x.id)!.score!.verified, true);
   });
 
   it('revokes job tokens of runs that ended while no hub listened, and refuses malformed scopes', async () => {

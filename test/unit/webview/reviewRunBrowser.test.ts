@@ -142,3 +142,69 @@ describe('review webview in a browser: the run report', function () {
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
   });
 });
+
+describe('review webview in a browser: a result awaiting acceptance', function () {
+  this.timeout(60_000);
+  let browser: Browser | undefined;
+  let page: Page;
+  type Sent = { id?: number; method?: string; params?: { experimentId?: string; reason?: string; falseAlarms?: { kind: string; file: string; line: number; why: string }[] } };
+  const flagged: Experiment = {
+    ...experiment,
+    id: 'exp-11',
+    screening: {
+      gaming: true,
+      score: 0.9,
+      findings: [
+        { kind: 'label-read', severity: 'critical', file: `tools/${EVIL}.py`, line: 4, explanation: 'reads test labels', confidence: 0.9, source: 'static' },
+        { kind: 'capability', severity: 'low', file: 'job.js', line: 2, explanation: 'Adds network: fetch', confidence: 1, source: 'static' },
+      ],
+    },
+    acceptanceRequired: ['screening flagged evaluation gaming'],
+    verification: { status: 'awaiting_acceptance', reasons: ['needs a human to accept the result: screening flagged evaluation gaming'] },
+    score: { ...experiment.score!, verified: false, status: 'awaiting_acceptance' },
+  };
+  const sent = () => page.evaluate(() => (window as unknown as { sent: Sent[] }).sent.filter((m) => m.method === 'review/acceptResult'));
+
+  before(async function () {
+    const opened = await openWebview('webview/review/main.ts');
+    if (!opened) return this.skip();
+    ({ browser, page } = opened);
+    await notify(page, 'review/state', { ...STATE, experiment: flagged });
+    await page.waitForSelector('#acceptance');
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it("says the result awaits acceptance and why, and that the hub's baselines are what counts", async () => {
+    const text = await page.locator('#run').innerText();
+    assert.match(text, /awaiting acceptance: needs a human to accept the result: screening flagged evaluation gaming/);
+    assert.match(text, /Awaiting your acceptance/);
+    assert.match(text, /hub's fixed weak and strong baselines .* change nothing that is verified/);
+    // one checkbox per finding worth judging (capabilities are not), finding text as text
+    assert.equal(await page.locator('#acceptance input.false-alarm').count(), 1);
+    assert.equal(await page.locator('#acceptance img').count(), 0);
+  });
+
+  it('refuses to accept without a reason; sends the reason and the findings marked as false alarms', async () => {
+    await page.locator('#accept-result').click();
+    await page.locator('text=Say what you checked').waitFor();
+    assert.equal((await sent()).length, 0);
+    await page.locator('#accept-reason').click();
+    await page.keyboard.type('the labels file is never opened by the command');
+    await page.locator('#acceptance input.false-alarm').check();
+    await page.locator('#accept-result').click();
+    await page.waitForFunction(() => (window as unknown as { sent: Sent[] }).sent.some((m) => m.method === 'review/acceptResult'));
+    const [req] = await sent();
+    assert.equal(req!.params!.experimentId, 'exp-11');
+    assert.equal(req!.params!.reason, 'the labels file is never opened by the command');
+    assert.deepEqual(req!.params!.falseAlarms, [{ kind: 'label-read', file: `tools/${EVIL}.py`, line: 4, why: 'the labels file is never opened by the command' }]);
+  });
+
+  it('a verified result shows no acceptance form', async () => {
+    await notify(page, 'review/state', { ...STATE, experiment: { ...experiment, id: 'exp-12', verification: { status: 'verified', reasons: [] } } });
+    await page.locator('#run', { hasText: 'Result' }).waitFor();
+    assert.equal(await page.locator('#acceptance').count(), 0);
+    assert.match(await page.locator('#run').innerText(), /Result\s+verified/);
+  });
+});
