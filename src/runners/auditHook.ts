@@ -137,7 +137,7 @@ static void caller_file(char *out, size_t cap, const char *skip_dir) {
   Py_XDECREF(f);
 }
 
-/* Start-up: the outermost frame is the site module and no frame is user code (the code of .pth lines). */
+/* Start-up: the site module is on the stack and no frame is user code (the code of .pth lines). */
 static int site_startup(void) {
   PyFrameObject *f = PyEval_GetFrame();
   int ok = 1, site = 0;
@@ -148,7 +148,7 @@ static int site_startup(void) {
     const char *fn = code ? PyUnicode_AsUTF8(code->co_filename) : NULL;
     if (!fn) { PyErr_Clear(); ok = 0; }
     else if (strncmp(fn, "<frozen ", 8) && strcmp(fn, "<string>") && !under(fn, "/usr")) ok = 0;
-    site = fn && !strcmp(fn, "<frozen site>");
+    if (fn && !strcmp(fn, "<frozen site>")) site = 1;
     Py_XDECREF(code);
     PyFrameObject *b = PyFrame_GetBack(f);
     Py_DECREF(f);
