@@ -47,7 +47,8 @@ static int n_trusted = 0;
 static char sock_name[100];
 static int no_testing = 0;
 static int sock_fd = -1;
-static int frameless_compiles = 0;
+static int main_started = 0;      /* set by the cpython.run_* event: start-up (site, .pth files) is over */
+static char *run_command = NULL;  /* the text of python3 -c, from the cpython.run_command event */
 static int records = 0;
 
 static void load_config(const char *file) {
@@ -230,8 +231,10 @@ static int on_compile(PyObject *args) {
   if (name && test_framework_file(name)) return refuse("test_framework", name); /* however it was imported */
   if (text && same_as_file(name, text, len)) return 0;
   if (caller[0] && generator_frame(caller)) return 0;
-  if (site_startup()) return 0; /* .pth lines at start-up, before any user code */
-  if (!caller[0] && text && frameless_compiles++ == 0) return 0; /* python3 -c <the approved command text> */
+  if (!main_started && site_startup()) return 0; /* .pth lines at start-up, before any user code */
+  /* python3 -c <the approved command text>: frameless, and exactly that text (a thread started on exec() is
+   * frameless too, but cannot choose what it compiles) */
+  if (!caller[0] && text && run_command && (size_t)len == strlen(run_command) && !memcmp(text, run_command, (size_t)len)) return 0;
   char d[400], clipped[240];
   if (text) clip_text(clipped, sizeof clipped, text, len);
   else snprintf(clipped, sizeof clipped, "<%s>", Py_TYPE(src)->tp_name);
@@ -324,6 +327,14 @@ static int hook(const char *event, PyObject *args, void *data) {
   switch (event[0]) {
     case 'c':
       if (!strcmp(event, "compile")) return on_compile(args);
+      if (!strncmp(event, "cpython.run_", 12)) {
+        main_started = 1;
+        PyObject *c = PyTuple_Size(args) > 0 ? PyTuple_GetItem(args, 0) : NULL;
+        const char *t = !strcmp(event, "cpython.run_command") && c && PyUnicode_Check(c) ? PyUnicode_AsUTF8(c) : NULL;
+        if (!t) PyErr_Clear();
+        if (t && !run_command) run_command = strdup(t);
+        return 0;
+      }
       if (!strcmp(event, "code.__new__")) return refuse("dynamic_code", "a code object built by hand (code.__new__ / replace)");
       if (!strncmp(event, "ctypes.", 7)) {
         char caller[PATH_MAX], d[PATH_MAX + 64];

@@ -229,7 +229,7 @@ function suite(o: Opts): void {
   });
 
   it("no-testing: the hook's state cannot be reached (gc, closures, frames, sys, ctypes, /proc/self/mem) and decoded code does not run under any file name", () => {
-    const names = ['gc-busy-flag', 'closure-cells', 'frame-walk', 'hooks-introspection', 'ctypes-runtime', 'proc-self-mem', 'proc-mem-dirfd', 'exec-forged-filename', 'exec-stdlib-filename', 'eval-decoded', 'code-replace', 'marshal-code', 'runpy-tmp-file', 'import-from-tmp', 'timeit-gadget'];
+    const names = ['thread-compile', 'thread-pth', 'gc-busy-flag', 'closure-cells', 'frame-walk', 'hooks-introspection', 'ctypes-runtime', 'proc-self-mem', 'proc-mem-dirfd', 'exec-forged-filename', 'exec-stdlib-filename', 'eval-decoded', 'code-replace', 'marshal-code', 'runpy-tmp-file', 'import-from-tmp', 'timeit-gadget'];
     allBlocked('hook', names);
     named('hook', 'dynamic_code', /compile .*attack\.py.*import builtins; builtins\.PWNED = True/, true);
     named('hook', 'dynamic_code', /compile \/usr\/lib\/python3[^ ]*\/os\.py .*builtins\.PWNED/, true);
@@ -239,6 +239,8 @@ function suite(o: Opts): void {
     named('hook', 'dynamic_code', /compile \/tmp\/evilmod\.py/, true);
     named('hook', 'dynamic_code', /timeit\.py/, true);
     named('hook', 'forbidden_module', '_xxsubinterpreters', true);
+    named('hook', 'dynamic_code', /compile x \(no caller\): import builtins/, true);
+    named('hook', 'dynamic_code', /compile <string> \(<frozen site>\): import builtins/, true);
     named('hook', 'ctypes', /ctypes\.\S+ from .*attack\.py/, true);
     named('hook', 'proc_access', '/proc/self/mem', true);
     named('hook', 'proc_access', /: mem$/, true);

