@@ -225,7 +225,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   for (const d of [RUN_FILES.sbx, RUN_FILES.sock, RUN_FILES.ctl, OUTPUT_DIR]) fs.mkdirSync(r(d), { recursive: true });
   fs.rmSync(r('audit'), { recursive: true, force: true }); // the writable audit directory of earlier releases
   fs.mkdirSync(path.join(r(RUN_FILES.sbx), 'site'), { recursive: true });
-  for (const f of [RUN_FILES.sandboxLog, RUN_FILES.proxyLog, RUN_FILES.hostLog, RUN_FILES.auditLog, RUN_FILES.decoyLog, 'decoy.ready', path.join(RUN_FILES.ctl, 'stop'), path.join(RUN_FILES.sock, 'api.sock'), path.join(RUN_FILES.sbx, 'overseer-python'), path.join(RUN_FILES.sbx, 'overseer-python.python')]) fs.rmSync(r(f), { force: true });
+  for (const f of [RUN_FILES.sandboxLog, RUN_FILES.proxyLog, RUN_FILES.hostLog, RUN_FILES.auditLog, RUN_FILES.decoyLog, path.join(RUN_FILES.ctl, 'decoy.ready'), path.join(RUN_FILES.ctl, 'stop'), path.join(RUN_FILES.sock, 'api.sock'), path.join(RUN_FILES.sbx, 'overseer-python'), path.join(RUN_FILES.sbx, 'overseer-python.python')]) fs.rmSync(r(f), { force: true });
   fs.writeFileSync(r(RUN_FILES.auditLog), '');
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'supervisor.py'), SUPERVISOR_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'proxy.py'), PROXY_PY);
@@ -238,7 +238,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'audit.conf'), [`mode ${sb.taskMode}`, `sock ${auditSocket}`, `trusted ${i.workdir}`, ''].join('\n'));
   // decoys at the secret paths (labels): made up for this run, bound read-only, watched from the host
   const decoys = prepareDecoys(i.runDir, sb.secretPaths ?? []);
-  fs.writeFileSync(r('decoywatch.json'), JSON.stringify({ watch: decoys.watch.map((w) => [w.host, w.sandbox]), log: r(RUN_FILES.decoyLog), ready: r('decoy.ready') }), { mode: 0o600 });
+  fs.writeFileSync(r('decoywatch.json'), JSON.stringify({ watch: decoys.watch.map((w) => [w.host, w.sandbox]), log: r(RUN_FILES.decoyLog), ready: r(path.join(RUN_FILES.ctl, 'decoy.ready')) }), { mode: 0o600 });
 
   const inside = (p: string) => path.posix.join(SANDBOX_ROOT, p);
   const limits = i.limits ?? {};
@@ -247,6 +247,8 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     taskMode: sb.taskMode,
     limits: { memoryMB: limits.memoryMB ?? null, processes: limits.processes ?? null, diskMB: limits.diskMB ?? null },
     proxySocket: sb.proxy ? inside('sock/api.sock') : null,
+    // started beside the sandbox at the same time; the supervisor starts the run once they are ready
+    waitFor: [...(sb.proxy ? [inside('sock/api.sock')] : []), ...(decoys.watch.length ? [inside('ctl/decoy.ready')] : [])],
     proxyPort: PROXY_PORT,
     stopFile: inside('ctl/stop'),
     auditSocket,
@@ -350,9 +352,10 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     'dw=',
     decoys.watch.length
       ? [
+          'rm -f "$run/ctl/decoy.ready"',
           `"$PY" -I -S "$run/sbx/decoywatch.py" "$run/decoywatch.json" </dev/null >>"$run/sbx-decoy.err" 2>&1 &`,
           'dw=$!',
-          'n=0; until [ -e "$run/decoy.ready" ]; do n=$((n+1)); if [ $n -gt 1000 ] || ! kill -0 $dw 2>/dev/null; then echo "overseer: the decoy watcher did not start: $(tail -c 500 "$run/sbx-decoy.err" 2>/dev/null)" >&2; kill $dw 2>/dev/null; exit 95; fi; sleep 0.01; done',
+          // not waited for here: the supervisor waits for ctl/decoy.ready before it starts the run
         ].join('\n')
       : ':',
     ...cgroupLines(limits),
@@ -361,7 +364,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
       ? [
           `"$PY" -I -S "$run/sbx/proxy.py" "$run/${RUN_FILES.proxyConfig}" </dev/null >>"$run/sbx-proxy.err" 2>&1 &`,
           'pp=$!',
-          'n=0; until [ -S "$run/sock/api.sock" ]; do n=$((n+1)); if [ $n -gt 1000 ] || ! kill -0 $pp 2>/dev/null; then echo "overseer: the run\'s API proxy did not start: $(tail -c 500 "$run/sbx-proxy.err" 2>/dev/null)" >&2; kill $pp 2>/dev/null; exit 95; fi; sleep 0.01; done',
+          // not waited for here: the supervisor waits for the socket before it starts the run (in parallel with bwrap)
         ].join('\n')
       : ':',
     'stop() { : > "$run/ctl/stop"; }',
@@ -386,6 +389,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     'exec 5>&-', // only the sandbox holds the pipe now: the limiter sees its end
     'set +m',
     'while :; do wait $b; rc=$?; kill -0 $b 2>/dev/null || break; done',
+    'if [ "$rc" = 95 ]; then for e in sbx-proxy.err sbx-decoy.err; do [ -s "$run/$e" ] && echo "overseer: $e: $(tail -c 500 "$run/$e")" >&2; done; fi',
     '[ -n "$lw" ] && { wait $lw; rm -f "$run/log.fifo"; }',
     '[ -n "$pp" ] && kill $pp 2>/dev/null',
     '[ -n "$dw" ] && { kill -TERM $dw 2>/dev/null; wait $dw 2>/dev/null; }',

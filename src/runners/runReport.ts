@@ -182,6 +182,9 @@ export function buildRunReport(i: RunReportInput): RunReport {
       case 'audit_overflow':
         add({ kind: 'audit_overflow', detail: clip(`${Number(v.dropped)} audit record(s) over the cap were dropped (${Number(v.kept)} kept)`), source: 'sandbox', blocked: false, violation: false });
         break;
+      case 'start_failed':
+        add({ kind: 'start_failed', detail: clip(`did not appear: ${(Array.isArray(v.missing) ? v.missing : []).map((m) => clip(m, 100)).join(', ')}`), source: 'sandbox', blocked: false, violation: false });
+        break;
       case 'seccomp_error':
       case 'proxy_unreachable':
         add({ kind: String(v.t), detail: clip(v.error), source: 'sandbox', blocked: false, violation: false });

@@ -346,6 +346,16 @@ def main():
     signal.signal(signal.SIGCHLD, on_chld)
     notif_r, notif_w = os.pipe()
     status('start', pid=ME, taskMode=POLICY.get('taskMode'), limits=limits)
+    # the host-side helpers (API proxy, decoy watcher) start beside bwrap: the run starts once they are ready
+    deadline = time.time() + 20
+    missing = [p for p in POLICY.get('waitFor') or [] if not os.path.exists(p)]
+    while missing and time.time() < deadline:
+        time.sleep(0.002)
+        missing = [p for p in missing if not os.path.exists(p)]
+    if missing:
+        status('start_failed', missing=missing)
+        sys.stderr.write('overseer: the run could not start: %s did not appear (a host-side helper of the sandbox did not start)\n' % ', '.join(missing))
+        os._exit(95)
     pid = os.fork()
     if pid == 0:
         try:
