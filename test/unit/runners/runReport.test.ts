@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { RUN_FILES, SandboxError, checkReadOnlyPaths, noTestingCommandError } from '../../../src/runners/confine';
 import { buildRunReport, formatRunReport } from '../../../src/runners/runReport';
 import { readArtifacts } from '../../../src/runners/artifacts';
+import { AUDIT_HOOK_C } from '../../../src/runners/auditHook';
 import { DECOYWATCH_PY, LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from '../../../src/runners/sandboxPy';
 
 function runDir(files: Record<string, string>): string {
@@ -25,6 +26,21 @@ describe('runners: run report and sandbox assets', () => {
       fs.writeFileSync(f, src);
       execFileSync('python3', ['-m', 'py_compile', f]);
     }
+  });
+
+  it('the C audit hook compiles against this machine\'s /usr python (when gcc and its headers are installed)', function () {
+    const py = fs.realpathSync('/usr/bin/python3');
+    const inc = `/usr/include/${path.basename(py)}`;
+    let gcc = true;
+    try {
+      execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+    } catch {
+      gcc = false;
+    }
+    if (!gcc || !fs.existsSync(path.join(inc, 'Python.h'))) return this.skip();
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ovs-c-'));
+    fs.writeFileSync(path.join(d, 'a.c'), AUDIT_HOOK_C);
+    execFileSync('gcc', ['-fsyntax-only', '-Wall', '-Werror', '-Wno-format-truncation', `-DOVERSEER_PYTHON="${py}"`, `-I${inc}`, path.join(d, 'a.c')]);
   });
 
   it('parses forged and malformed audit lines defensively; host and sandbox sources stay authoritative', () => {
