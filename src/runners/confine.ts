@@ -10,15 +10,15 @@
 // $HOME. Evidence leaves the sandbox only through descriptors and sockets made before the run started (the
 // supervisor's fd 3 and 4, the abstract audit socket it binds, the run's output pipe), never through a file the
 // run could replace: the host opens nothing the run can name but results.json, and that without following links,
-// regular files only, non-blocking and capped (artifacts.ts). No network but loopback: the supervisor forwards 127.0.0.1:PROXY_PORT to a Unix socket served by the
-// run's API proxy on the host side, which adds the job token (never inside the sandbox) and forwards only the
-// job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
+// regular files only, non-blocking and capped (artifacts.ts). No network but loopback: the supervisor forwards
+// 127.0.0.1:PROXY_PORT to a Unix socket served by the run's API proxy on the host side, which adds the job token
+// (never inside the sandbox) and forwards only the job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
 // script on the compute node.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskMode } from '../core/model';
 import { shQuote } from './exec';
-import * as crypto from 'node:crypto';
 import { AUDIT_HOOK_C } from './auditHook';
 import { DECOY_LOG, prepareDecoys } from './decoys';
 import { DECOYWATCH_PY, LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
