@@ -17,6 +17,9 @@ export const limitsSchema = z.strictObject({
   wallSeconds: z.number().int().min(1).max(366 * 24 * 3600).optional(),
   /** The run is stopped when its log grows beyond this many MiB. */
   logMB: z.number().min(0.001).max(1024 * 1024).optional(),
+  /** Disk a run may fill: its private /tmp (a tmpfs of this size) and, separately, its outputs directory (the run is
+   * stopped beyond it; no single file may grow past it). */
+  diskMB: z.number().min(1).max(1024 * 1024 * 1024).optional(),
 });
 
 const common = {

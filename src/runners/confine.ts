@@ -4,17 +4,24 @@
 //     (own pid namespace), a minimal /dev, a private /tmp;
 //   - its worktree read-only at the same path (the working directory), its outputs directory `<runDir>/out`
 //     read-write (OVERSEER_OUTPUT_DIR; results.json goes there), the fleet's public dataset files read-only;
-//   - /run/overseer: the supervisor and the audit hook (read-only), the proxy socket, the audit log (append).
+//   - /run/overseer: the supervisor and the audit hooks (read-only), the proxy socket;
+//   - at each secret path (the fleet's labels): decoys made up for this run (decoys.ts), watched from the host.
 // Nothing of the fleet directory (labels, release key, tokens, ledger, repositories, other runs), nothing of
-// $HOME. No network but loopback: the supervisor forwards 127.0.0.1:PROXY_PORT to a Unix socket served by the
-// run's API proxy on the host side, which adds the job token (never inside the sandbox) and forwards only the
-// job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
+// $HOME. Evidence leaves the sandbox only through descriptors and sockets made before the run started (the
+// supervisor's fd 3 and 4, the abstract audit socket it binds, the run's output pipe), never through a file the
+// run could replace: the host opens nothing the run can name but results.json, and that without following links,
+// regular files only, non-blocking and capped (artifacts.ts). No network but loopback: the supervisor forwards
+// 127.0.0.1:PROXY_PORT to a Unix socket served by the run's API proxy on the host side, which adds the job token
+// (never inside the sandbox) and forwards only the job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
 // script on the compute node.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskMode } from '../core/model';
 import { shQuote } from './exec';
-import { LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
+import { AUDIT_HOOK_C } from './auditHook';
+import { DECOY_LOG, prepareDecoys } from './decoys';
+import { DECOYWATCH_PY, LOGLIMIT_PY, PROXY_PY, SITECUSTOMIZE_PY, SUPERVISOR_PY } from './sandboxPy';
 
 export type SandboxMode = 'bwrap' | 'none';
 
@@ -32,6 +39,9 @@ export interface RunnerLimits {
   wallSeconds?: number;
   /** The run is stopped when its log grows beyond this. */
   logMB?: number;
+  /** Disk: the run's /tmp is a tmpfs of this size; its outputs directory may hold this much (RLIMIT_FSIZE per file,
+   * the supervisor stops the run when the total passes it). */
+  diskMB?: number;
 }
 
 /** Per-job sandbox details the dispatcher knows (the runner config says whether to confine at all). */
@@ -59,8 +69,10 @@ export const RUN_FILES = {
   sbx: 'sbx',
   sock: 'sock',
   ctl: 'ctl',
-  audit: 'audit',
-  auditLog: path.join('audit', 'audit.jsonl'),
+  /** The audit hooks' records, written by the supervisor through fd 4 (the sandbox cannot open it by path). */
+  auditLog: 'audit.jsonl',
+  /** Hits on the decoys, written by the host-side watcher. */
+  decoyLog: DECOY_LOG,
   launcher: path.join('sbx', 'launch.sh'),
   policy: path.join('sbx', 'policy.json'),
   proxyConfig: 'proxy.json',
@@ -210,31 +222,44 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   checkReadOnlyPaths(ro, sb.denyPaths, sb.secretPaths);
   const r = (f: string) => path.join(i.runDir, f);
   const outputs = r(OUTPUT_DIR);
-  for (const d of [RUN_FILES.sbx, RUN_FILES.sock, RUN_FILES.ctl, RUN_FILES.audit, OUTPUT_DIR]) fs.mkdirSync(r(d), { recursive: true });
+  for (const d of [RUN_FILES.sbx, RUN_FILES.sock, RUN_FILES.ctl, OUTPUT_DIR]) fs.mkdirSync(r(d), { recursive: true });
+  fs.rmSync(r('audit'), { recursive: true, force: true }); // the writable audit directory of earlier releases
   fs.mkdirSync(path.join(r(RUN_FILES.sbx), 'site'), { recursive: true });
-  for (const f of [RUN_FILES.sandboxLog, RUN_FILES.proxyLog, RUN_FILES.hostLog, RUN_FILES.auditLog, path.join(RUN_FILES.ctl, 'stop'), path.join(RUN_FILES.sock, 'api.sock')]) fs.rmSync(r(f), { force: true });
+  for (const f of [RUN_FILES.sandboxLog, RUN_FILES.proxyLog, RUN_FILES.hostLog, RUN_FILES.auditLog, RUN_FILES.decoyLog, path.join(RUN_FILES.ctl, 'decoy.ready'), path.join(RUN_FILES.ctl, 'stop'), path.join(RUN_FILES.sock, 'api.sock'), path.join(RUN_FILES.sbx, 'overseer-python'), path.join(RUN_FILES.sbx, 'overseer-python.python')]) fs.rmSync(r(f), { force: true });
   fs.writeFileSync(r(RUN_FILES.auditLog), '');
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'supervisor.py'), SUPERVISOR_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'proxy.py'), PROXY_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'loglimit.py'), LOGLIMIT_PY);
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'decoywatch.py'), DECOYWATCH_PY);
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'site', 'sitecustomize.py'), SITECUSTOMIZE_PY);
+  // the C audit hook: its source (built by the launcher on the machine that runs the sandbox) and its settings
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'overseerAudit.c'), AUDIT_HOOK_C);
+  const auditSocket = `overseer-audit-${crypto.randomBytes(8).toString('hex')}`;
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'audit.conf'), [`mode ${sb.taskMode}`, `sock ${auditSocket}`, `trusted ${i.workdir}`, ''].join('\n'));
+  // decoys at the secret paths (labels): made up for this run, bound read-only, watched from the host
+  const decoys = prepareDecoys(i.runDir, sb.secretPaths ?? []);
+  fs.writeFileSync(r('decoywatch.json'), JSON.stringify({ watch: decoys.watch.map((w) => [w.host, w.sandbox]), log: r(RUN_FILES.decoyLog), ready: r(path.join(RUN_FILES.ctl, 'decoy.ready')) }), { mode: 0o600 });
 
   const inside = (p: string) => path.posix.join(SANDBOX_ROOT, p);
   const limits = i.limits ?? {};
   const policy = {
     experimentId: i.experimentId,
     taskMode: sb.taskMode,
-    limits: { memoryMB: limits.memoryMB ?? null, processes: limits.processes ?? null },
+    limits: { memoryMB: limits.memoryMB ?? null, processes: limits.processes ?? null, diskMB: limits.diskMB ?? null },
     proxySocket: sb.proxy ? inside('sock/api.sock') : null,
+    // started beside the sandbox at the same time; the supervisor starts the run once they are ready
+    waitFor: [...(sb.proxy ? [inside('sock/api.sock')] : []), ...(decoys.watch.length ? [inside('ctl/decoy.ready')] : [])],
     proxyPort: PROXY_PORT,
     stopFile: inside('ctl/stop'),
-    auditFile: inside('audit/audit.jsonl'),
+    auditSocket,
+    auditLauncher: inside('sbx/overseer-python'),
+    outputsDir: outputs,
     visibleRoots: visibleRoots(i, outputs),
     // host paths the sandbox hides even where a parent is visible (e.g. a fleet under /tmp: the run's /tmp is its own)
     hiddenRoots: [...sb.denyPaths, ...(sb.secretPaths ?? []), path.dirname(path.dirname(i.runDir))],
     boundRoots: [i.workdir, outputs, ...ro],
     readOnlyRoots: [i.workdir, ...ro],
-    writableRoots: ['/tmp', '/dev', outputs, inside('audit')],
+    writableRoots: ['/tmp', '/dev', outputs],
   };
   fs.writeFileSync(r(RUN_FILES.policy), JSON.stringify(policy, null, 1));
   if (sb.proxy) {
@@ -278,8 +303,8 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     '/proc',
     '--dev',
     '/dev',
-    // a private /tmp in memory: bounded by the memory limit when there is one
-    ...(limits.memoryMB ? ['--size', String(limits.memoryMB * 1024 * 1024)] : []),
+    // a private /tmp in memory: bounded by the disk limit, else by the memory limit, when there is one
+    ...(limits.diskMB || limits.memoryMB ? ['--size', String(Math.round((limits.diskMB ?? limits.memoryMB!) * 1024 * 1024))] : []),
     '--tmpfs',
     '/tmp',
     '--dir',
@@ -293,10 +318,8 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     '--ro-bind',
     r(RUN_FILES.ctl),
     inside('ctl'),
-    '--bind',
-    r(RUN_FILES.audit),
-    inside('audit'),
     ...ro.flatMap((p) => ['--ro-bind', p, p]),
+    ...decoys.binds.flatMap((b) => ['--ro-bind', b.src, b.dest]),
     '--ro-bind',
     i.workdir,
     i.workdir,
@@ -325,12 +348,23 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     // a GPU job sees the GPU device nodes (all of them: CUDA_VISIBLE_DEVICES / Slurm's cgroup pick the ones it uses)
     'if [ -n "${CUDA_VISIBLE_DEVICES:-}" ]; then for dv in /dev/nvidia* /dev/dri; do [ -e "$dv" ] && sys+=(--dev-bind "$dv" "$dv"); done; for dv in /sys/bus/pci /sys/devices /sys/module/nvidia; do [ -e "$dv" ] && sys+=(--ro-bind "$dv" "$dv"); done; fi',
     'rm -f "$run/ctl/stop"',
+    ...(sb.taskMode === 'no-testing' ? auditBuildLines(path.join(path.dirname(i.runDir), '.audit-hook'), AUDIT_KEY) : []),
+    'dw=',
+    decoys.watch.length
+      ? [
+          'rm -f "$run/ctl/decoy.ready"',
+          `"$PY" -I -S "$run/sbx/decoywatch.py" "$run/decoywatch.json" </dev/null >>"$run/sbx-decoy.err" 2>&1 &`,
+          'dw=$!',
+          // not waited for here: the supervisor waits for ctl/decoy.ready before it starts the run
+        ].join('\n')
+      : ':',
+    ...cgroupLines(limits),
     'pp=',
     sb.proxy
       ? [
           `"$PY" -I -S "$run/sbx/proxy.py" "$run/${RUN_FILES.proxyConfig}" </dev/null >>"$run/sbx-proxy.err" 2>&1 &`,
           'pp=$!',
-          'n=0; until [ -S "$run/sock/api.sock" ]; do n=$((n+1)); if [ $n -gt 1000 ] || ! kill -0 $pp 2>/dev/null; then echo "overseer: the run\'s API proxy did not start: $(tail -c 500 "$run/sbx-proxy.err" 2>/dev/null)" >&2; kill $pp 2>/dev/null; exit 95; fi; sleep 0.01; done',
+          // not waited for here: the supervisor waits for the socket before it starts the run (in parallel with bwrap)
         ].join('\n')
       : ':',
     'stop() { : > "$run/ctl/stop"; }',
@@ -350,19 +384,67 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     // bwrap itself ignores SIGTERM (Slurm signals every process of a cancelled job): the supervisor inside gets
     // it, says what it killed, and ends the sandbox; SIGKILL (and this launcher's death) still end it at once
     'set -m',
-    `( trap '' TERM; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null >&5 2>&5 5>&- 3>>"$run/${RUN_FILES.sandboxLog}" &`,
+    `( trap '' TERM; cg_join; exec "$bw" ${args.map(shQuote).join(' ')} "\${sys[@]}" --remount-ro / -- "$PY" -I -S ${inside('sbx/supervisor.py')} ${inside('sbx/policy.json')} "$cmd" ) </dev/null >&5 2>&5 5>&- 3>>"$run/${RUN_FILES.sandboxLog}" 4>>"$run/${RUN_FILES.auditLog}" &`,
     'b=$!',
     'exec 5>&-', // only the sandbox holds the pipe now: the limiter sees its end
     'set +m',
     'while :; do wait $b; rc=$?; kill -0 $b 2>/dev/null || break; done',
+    'if [ "$rc" = 95 ]; then for e in sbx-proxy.err sbx-decoy.err; do [ -s "$run/$e" ] && echo "overseer: $e: $(tail -c 500 "$run/$e")" >&2; done; fi',
     '[ -n "$lw" ] && { wait $lw; rm -f "$run/log.fifo"; }',
     '[ -n "$pp" ] && kill $pp 2>/dev/null',
+    '[ -n "$dw" ] && { kill -TERM $dw 2>/dev/null; wait $dw 2>/dev/null; }',
+    'cg_done',
     'exit $rc',
     '',
   ].join('\n');
   fs.writeFileSync(r(RUN_FILES.launcher), launcher, { mode: 0o700 });
   fs.writeFileSync(r(RUN_FILES.sandboxJson), JSON.stringify({ mode: 'bwrap', taskMode: sb.taskMode, limits, readOnlyPaths: ro, proxy: !!sb.proxy, at: new Date().toISOString() }));
   return { launcher: r(RUN_FILES.launcher), env, outputsDir: outputs };
+}
+
+/** Identifies the C audit hook's source: a new source is built again. */
+const AUDIT_KEY = crypto.createHash('sha256').update(AUDIT_HOOK_C).digest('hex').slice(0, 16);
+
+/**
+ * Launcher lines of a no-testing run: build the C audit launcher for this machine's /usr python (once per source,
+ * interpreter and architecture, in a cache beside the run directories that no sandbox sees) and put a copy in the
+ * run's sbx/. Needs gcc and the interpreter's headers (Debian: gcc, libpython3-dev); without them the run falls
+ * back to the Python hook and its report says so (audit_hook_weak).
+ */
+function auditBuildLines(cacheDir: string, key: string): string[] {
+  return [
+    'pyreal=$(readlink -f "$PY"); pyname=${pyreal##*/}',
+    `ab=${shQuote(cacheDir)}/${key}-$pyname-$(uname -m)`,
+    'if [ ! -x "$ab/overseer-python" ] && [ -f "/usr/include/$pyname/Python.h" ] && command -v gcc >/dev/null 2>&1; then',
+    '  mkdir -p "$ab" && chmod 700 "$ab" && gcc -O2 -fvisibility=hidden -DOVERSEER_PYTHON="\\"$pyreal\\"" -I"/usr/include/$pyname" -o "$ab/build.$$" "$run/sbx/overseerAudit.c" -l"$pyname" -ldl -lm >"$run/sbx-audit-build.err" 2>&1 && mv -f "$ab/build.$$" "$ab/overseer-python"',
+    '  rm -f "$ab/build.$$"',
+    'fi',
+    'if [ -x "$ab/overseer-python" ]; then cp "$ab/overseer-python" "$run/sbx/overseer-python" && printf \'%s\\n\' "$pyreal" > "$run/sbx/overseer-python.python"; fi',
+  ];
+}
+
+/**
+ * Launcher lines for the cgroup limits of a run (pids, memory), where this machine lets the launcher make a child of
+ * its own cgroup (cgroup v2, or the v1 pids and memory controllers): a kernel limit over all of the run's processes,
+ * a fork bomb included, where RLIMIT_NPROC does not hold (a root hub: root is exempt from it). Defines cg_join
+ * (called by the sandbox's subshell) and cg_done (records the limits hit in the host log and removes the groups).
+ */
+function cgroupLines(limits: RunnerLimits): string[] {
+  const pidsMax = limits.processes ? limits.processes + 64 : 0; // + the supervisor's and bwrap's own threads
+  const memMax = limits.memoryMB ? Math.round(limits.memoryMB * 1024 * 1024) : 0;
+  return [
+    `cgs=(); cgtag="overseer-$$-$RANDOM"; pidsmax=${pidsMax}; memmax=${memMax}`,
+    // $1 controller (v1 name, or "" for v2), $2 limit file, $3 value
+    'cg_make() { local own d; if [ -n "$1" ]; then own=$(awk -F: -v c="$1" \'$2==c{print $3}\' /proc/self/cgroup); [ -n "$own" ] || return; d="/sys/fs/cgroup/$1${own%/}/$cgtag"; else own=$(sed -n \'s/^0:://p\' /proc/self/cgroup); [ -f /sys/fs/cgroup/cgroup.controllers ] || return; d="/sys/fs/cgroup${own%/}/$cgtag-$2"; fi; mkdir "$d" 2>/dev/null || return; if echo "$3" > "$d/$2" 2>/dev/null; then cgs+=("$d"); else rmdir "$d" 2>/dev/null; fi; }',
+    'if [ "$pidsmax" -gt 0 ]; then cg_make pids pids.max "$pidsmax"; [ ${#cgs[@]} -gt 0 ] || cg_make "" pids.max "$pidsmax"; fi',
+    'n0=${#cgs[@]}; if [ "$memmax" -gt 0 ]; then cg_make memory memory.limit_in_bytes "$memmax"; [ ${#cgs[@]} -gt $n0 ] || cg_make "" memory.max "$memmax"; fi',
+    'cg_join() { local d; for d in "${cgs[@]}"; do echo $BASHPID > "$d/cgroup.procs" 2>/dev/null; done; }',
+    'cg_done() { local d v ts; ts=$(date +%s); for d in "${cgs[@]}"; do',
+    '  v=; if [ -f "$d/pids.events" ]; then v=$(awk \'$1=="max"{print $2}\' "$d/pids.events"); [ "${v:-0}" -gt 0 ] && printf \'{"t":"limit","limit":"processes (cgroup: %d forks refused)","value":%d,"max":%d,"ts":%s}\\n\' "$v" "$((pidsmax + 1))" "$pidsmax" "$ts" >> "$run/host.jsonl"; fi',
+    '  v=; if [ -f "$d/memory.failcnt" ]; then v=$(cat "$d/memory.failcnt"); elif [ -f "$d/memory.events" ]; then v=$(awk \'$1=="max"{print $2}\' "$d/memory.events"); fi; [ "${v:-0}" -gt 0 ] && printf \'{"t":"limit","limit":"memory (cgroup)","value":%d,"max":%d,"ts":%s}\\n\' "$(( $(cat "$d/memory.max_usage_in_bytes" 2>/dev/null || cat "$d/memory.peak" 2>/dev/null || echo 0) / 1048576 ))" "$((memmax / 1048576))" "$ts" >> "$run/host.jsonl"',
+    '  for k in 1 2 3 4 5 6 7 8 9 10; do rmdir "$d" 2>/dev/null && break; sleep 0.1; done',
+    'done; }',
+  ];
 }
 
 /** Record an unconfined run's mode (the run report names it). */

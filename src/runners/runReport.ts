@@ -4,9 +4,13 @@
 //            limit, an unconfined runner): authoritative;
 //   sandbox  the supervisor inside the sandbox, written through an fd the run cannot open (exec attempts the
 //            seccomp filter refused, processes left behind, the process limit): trusted as far as the sandbox is;
-//   audit    the Python audit hook's JSONL, which the run can append to, forge or truncate: evidence, parsed
-//            defensively (size and line caps, strict shapes, clipped text). A forged line can only make a run
-//            look worse; a deleted one hides nothing the host and sandbox sources saw.
+//   audit    the audit hooks' records (the C hook of a no-testing run, the Python hook of every run), sent as
+//            datagrams to the supervisor, which writes them to a file outside every mount. The run can send such
+//            datagrams too: evidence, parsed defensively (size and line caps, strict shapes, clipped text). A
+//            forged line can only make a run look worse.
+// Every file is opened by the host without following links, non-blocking, regular files only, with a byte cap:
+// none of them is in a mount the run can write, and if one were replaced anyway the host would not block on it
+// nor read what it points at (the report then says the evidence was not a regular file, and nothing of it).
 // Any violation makes the run's scores unverified (core/fleet.ts), with the report's summary as the reason.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,20 +47,39 @@ const MAX_LINES = 5000;
 const MAX_ITEMS = 200;
 const clip = (s: unknown, n = 300): string => String(s ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').slice(0, n);
 
-function readLines(file: string): { lines: unknown[]; rejected: number; exists: boolean } {
-  let text: string;
+/** Open a file the run might have influenced: no symlink followed, no blocking on a FIFO or device, regular files only. */
+export function readCapped(file: string, max: number): { text: string; size: number } | { error: 'missing' | 'not_regular' } {
+  let fd: number;
   try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(Math.min(fs.fstatSync(fd).size, MAX_FILE));
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      text = buf.subarray(0, n).toString('utf8');
-    } finally {
-      fs.closeSync(fd);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+  } catch (err) {
+    return { error: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'not_regular' };
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return { error: 'not_regular' };
+    const buf = Buffer.alloc(Math.min(st.size, max));
+    let n = 0;
+    while (n < buf.length) {
+      const k = fs.readSync(fd, buf, n, buf.length - n, n);
+      if (k <= 0) break;
+      n += k;
     }
+    return { text: buf.subarray(0, n).toString('utf8'), size: st.size };
   } catch {
+    return { error: 'not_regular' };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readLines(file: string, notRegular?: (f: string) => void): { lines: unknown[]; rejected: number; exists: boolean } {
+  const got = readCapped(file, MAX_FILE);
+  if ('error' in got) {
+    if (got.error === 'not_regular') notRegular?.(path.basename(file));
     return { lines: [], rejected: 0, exists: false };
   }
+  const text = got.text;
   const out: unknown[] = [];
   let rejected = 0;
   for (const l of text.split('\n').slice(0, MAX_LINES)) {
@@ -90,6 +113,8 @@ const AUDIT_RULES: Record<string, { violation: (noTesting: boolean) => boolean; 
   program_started: { violation: (nt) => nt, label: 'program started' },
   dynamic_code: { violation: (nt) => nt, label: 'code that is not a file' },
   ctypes: { violation: () => false, label: 'ctypes' },
+  test_framework: { violation: (nt) => nt, label: 'test framework on candidate code' },
+  forbidden_module: { violation: (nt) => nt, label: 'module that runs code outside the audit hook' },
 };
 
 export function buildRunReport(i: RunReportInput): RunReport {
@@ -102,23 +127,31 @@ export function buildRunReport(i: RunReportInput): RunReport {
     else items.set(key, { ...it, count: 1 });
   };
   const r = (f: string) => path.join(i.runDir, f);
+  const notRegular = (f: string) =>
+    add({ kind: 'evidence_replaced', detail: `the run's evidence file ${clip(f, 40)} is not a regular file: not read`, source: 'host', blocked: true, violation: true });
 
   if (i.sandbox === 'none') add({ kind: 'unconfined', detail: 'the runner is configured with "sandbox": "none": nothing of this run was confined', source: 'host', blocked: false, violation: true });
   if (i.phase === 'timed_out') add({ kind: 'limit', detail: clip(i.reason ?? 'time limit reached'), source: 'host', blocked: true, violation: false });
 
   // host: the API proxy and the launcher
-  const proxy = readLines(r(RUN_FILES.proxyLog));
+  const proxy = readLines(r(RUN_FILES.proxyLog), notRegular);
   let proxyRequests = 0;
   for (const v of proxy.lines as Array<Record<string, unknown>>) {
     if (v.t === 'proxy_request') proxyRequests++;
     else if (v.t === 'proxy_denied') add({ kind: 'proxy_denied', detail: clip(`${clip(v.method, 10)} ${clip(v.path)}${v.reason ? ` (${clip(v.reason, 80)})` : ''}`), source: 'host', blocked: true, violation: true });
   }
-  for (const v of readLines(r(RUN_FILES.hostLog)).lines as Array<Record<string, unknown>>) {
-    if (v.t === 'limit') add({ kind: 'limit', detail: clip(`${clip(v.limit, 20)} limit: ${Number(v.value)} > ${Number(v.max)}`), source: 'host', blocked: true, violation: false });
+  for (const v of readLines(r(RUN_FILES.hostLog), notRegular).lines as Array<Record<string, unknown>>) {
+    if (v.t === 'limit') add({ kind: 'limit', detail: clip(`${clip(v.limit, 60)} limit: ${Number(v.value)} > ${Number(v.max)}`), source: 'host', blocked: true, violation: false });
+  }
+  // host: the decoy watcher (inotify on the decoys from outside the sandbox)
+  for (const v of readLines(r(RUN_FILES.decoyLog), notRegular).lines as Array<Record<string, unknown>>) {
+    if (v.t !== 'decoy') continue;
+    const how = v.how === 'list' ? 'listed' : v.how === 'read' ? 'read' : 'opened';
+    add({ kind: 'decoy_access', detail: clip(`${how} the decoy at ${clip(v.path, 250)} (where the fleet keeps secrets)`), source: 'host', blocked: false, violation: true });
   }
 
   // sandbox: the supervisor
-  const sb = readLines(r(RUN_FILES.sandboxLog));
+  const sb = readLines(r(RUN_FILES.sandboxLog), notRegular);
   let ended = false;
   for (const v of sb.lines as Array<Record<string, unknown>>) {
     switch (v.t) {
@@ -141,7 +174,16 @@ export function buildRunReport(i: RunReportInput): RunReport {
         }
         break;
       case 'limit':
-        add({ kind: 'limit', detail: clip(`${clip(v.limit, 20)} limit: ${Number(v.value)} > ${Number(v.max)}`), source: 'sandbox', blocked: true, violation: false });
+        add({ kind: 'limit', detail: clip(`${clip(v.limit, 20)} limit: ${Number(v.value)} > ${Number(v.max)}${v.where ? ` (${clip(v.where, 20)})` : ''}`), source: 'sandbox', blocked: true, violation: false });
+        break;
+      case 'audit_hook_weak':
+        add({ kind: 'audit_hook_weak', detail: clip(`no-testing enforced by the Python audit hook only: ${clip(v.error)}`), source: 'sandbox', blocked: false, violation: false });
+        break;
+      case 'audit_overflow':
+        add({ kind: 'audit_overflow', detail: clip(`${Number(v.dropped)} audit record(s) over the cap were dropped (${Number(v.kept)} kept)`), source: 'sandbox', blocked: false, violation: false });
+        break;
+      case 'start_failed':
+        add({ kind: 'start_failed', detail: clip(`did not appear: ${(Array.isArray(v.missing) ? v.missing : []).map((m) => clip(m, 100)).join(', ')}`), source: 'sandbox', blocked: false, violation: false });
         break;
       case 'seccomp_error':
       case 'proxy_unreachable':
@@ -156,7 +198,7 @@ export function buildRunReport(i: RunReportInput): RunReport {
   }
 
   // audit: evidence
-  const audit = readLines(r(RUN_FILES.auditLog));
+  const audit = readLines(r(RUN_FILES.auditLog), notRegular);
   let auditRejected = audit.rejected;
   for (const v of audit.lines as Array<Record<string, unknown>>) {
     const rule = AUDIT_RULES[String(v.t)];
@@ -164,7 +206,9 @@ export function buildRunReport(i: RunReportInput): RunReport {
       auditRejected++;
       continue;
     }
-    add({ kind: String(v.t), detail: clip(`${rule.label}: ${clip(v.detail)}`), source: 'audit', blocked: v.blocked === true, violation: rule.violation(noTesting) });
+    // what the C hook refused in a no-testing run is a violation whatever its kind (ctypes included)
+    const refusedByC = noTesting && v.hook === 'c' && v.blocked === true;
+    add({ kind: String(v.t), detail: clip(`${rule.label}: ${clip(v.detail)}`), source: 'audit', blocked: v.blocked === true, violation: rule.violation(noTesting) || refusedByC });
   }
   if (auditRejected) add({ kind: 'audit_malformed', detail: `${auditRejected} audit line(s) were not in the hook's format`, source: 'host', blocked: false, violation: false });
 

@@ -1,15 +1,19 @@
 // Python (stdlib only) programs of a confined run, written into `<runDir>/sbx/` at submit time so the local and
 // the Slurm runner use the same files (the compute node reads them from the shared run directory):
 // - SUPERVISOR_PY runs INSIDE the sandbox as its first process: the TCP→Unix-socket forwarder to the run's API
-//   proxy, resource limits, the no-testing exec filter (seccomp with a user-notification listener it answers), the
-//   list of processes left behind, and the stop request from the host. It writes what it saw to fd 3, a file the
-//   sandbox cannot open by path.
+//   proxy, resource limits (processes, memory high-water marks, disk of the outputs directory and /tmp), the
+//   no-testing exec filter (seccomp with a user-notification listener it answers), the list of processes left
+//   behind, and the stop request from the host. It writes what it saw to fd 3, and the audit hooks' records (which
+//   reach it as datagrams on an abstract socket it bound before the run started) to fd 4: both are files the host
+//   opened outside every mount, so the run can neither name nor replace them.
 // - PROXY_PY runs on the HOST side (beside bwrap, outside the sandbox): it listens on the Unix socket bound into the
 //   sandbox, forwards only the job token's routes to the hub adding `Authorization: Bearer <job token>`, and logs
 //   every request and refusal to a file the sandbox cannot see.
 // - SITECUSTOMIZE_PY is on the run's PYTHONPATH (read-only): a PEP 578 audit hook recording process starts,
-//   dynamic code, ctypes, sockets and paths outside the sandbox's view to a JSONL file the run can append to (and
-//   forge): evidence, parsed defensively by runReport.ts.
+//   dynamic code, ctypes, sockets and paths outside the sandbox's view as datagrams to the supervisor (the run can
+//   send such datagrams too, so they are evidence, parsed defensively by runReport.ts). Its state is reachable
+//   from Python: the enforcement of a no-testing run is the C hook of auditHook.ts, which is not.
+// - DECOYWATCH_PY runs on the HOST side: inotify on the decoy label files bound into the sandbox (decoys.ts).
 // Kept as plain strings (no `${` or backticks inside) so the bundle needs no asset files.
 
 export const SUPERVISOR_PY = String.raw`
@@ -18,6 +22,7 @@ import ctypes, errno, json, os, platform, shlex, signal, socket, struct, sys, th
 POLICY = json.load(open(sys.argv[1]))
 CMD = sys.argv[2]
 STATUS_FD = 3
+AUDIT_FD = 4
 lock = threading.Lock()
 
 def status(kind, **kw):
@@ -41,6 +46,10 @@ try:
     os.set_inheritable(STATUS_FD, False)
 except OSError:
     STATUS_FD = os.open('/dev/null', os.O_WRONLY)
+try:
+    os.set_inheritable(AUDIT_FD, False)
+except OSError:
+    AUDIT_FD = os.open('/dev/null', os.O_WRONLY)
 libc.prctl(4, 0, 0, 0, 0)      # PR_SET_DUMPABLE 0: the run cannot open /proc/<supervisor>/fd/* or mem
 libc.prctl(36, 1, 0, 0, 0)     # PR_SET_CHILD_SUBREAPER: setsid/double-forked orphans stay our children
 
@@ -89,6 +98,34 @@ def serve():
             continue
         threading.Thread(target=pump, args=(c, u), daemon=True).start()
         threading.Thread(target=pump, args=(u, c), daemon=True).start()
+
+# ------------------------------------------------------------------ audit channel: datagrams -> fd 4
+# Bound before the run starts, in the sandbox's own network namespace: the run cannot take the name, replace it by
+# a file or make the host open anything. A datagram is one record; at most AUDIT_MAX_LINES / AUDIT_MAX_BYTES are kept.
+AUDIT_MAX_LINES, AUDIT_MAX_BYTES = 5000, 2 * 1024 * 1024
+audit_stats = {'lines': 0, 'bytes': 0, 'dropped': 0}
+asock = None
+if POLICY.get('auditSocket'):
+    asock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    asock.bind('\0' + POLICY['auditSocket'])
+    asock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+
+def audit_pump():
+    while True:
+        try:
+            d = asock.recv(8192)
+        except OSError:
+            return
+        line = d.replace(b'\n', b' ').strip()[:4000] + b'\n'
+        if audit_stats['lines'] >= AUDIT_MAX_LINES or audit_stats['bytes'] + len(line) > AUDIT_MAX_BYTES:
+            audit_stats['dropped'] += 1
+            continue
+        audit_stats['lines'] += 1
+        audit_stats['bytes'] += len(line)
+        try:
+            os.write(AUDIT_FD, line)
+        except OSError:
+            pass
 
 # ------------------------------------------------------------------ seccomp: no-testing runs start no programs
 ARCH = {'x86_64': (0xC000003E, 59, 322), 'aarch64': (0xC00000B7, 221, 281)}
@@ -172,10 +209,14 @@ def procs():
             with open('/proc/%d/cmdline' % p, 'rb') as f:
                 cmd = f.read().replace(b'\0', b' ').decode('utf-8', 'replace').strip()
             ign = 0
+            peak = 0
             with open('/proc/%d/status' % p) as f:
                 for l in f:
                     if l.startswith('SigIgn:'):
                         ign = int(l.split()[1], 16)
+                    elif l.startswith('VmPeak:'):
+                        peak = int(l.split()[1]) // 1024
+
             how = []
             if int(fields[3]) != MY_SID:
                 how.append('setsid')
@@ -183,10 +224,32 @@ def procs():
                 how.append('orphaned')
             if ign & 1:
                 how.append('ignores SIGHUP')
-            out.append({'pid': p, 'ppid': int(fields[1]), 'sid': int(fields[3]), 'cmd': cmd[:300], 'detached': how})
+            out.append({'pid': p, 'ppid': int(fields[1]), 'sid': int(fields[3]), 'cmd': cmd[:300], 'detached': how, 'peakMB': peak})
         except (OSError, IndexError, ValueError):
             continue
     return out
+
+def disk_used():
+    # the outputs directory (bound from the host: no size of its own) and the private /tmp (a sized tmpfs)
+    total, n = 0, 0
+    out = POLICY.get('outputsDir')
+    for root, dirs, files in os.walk(out) if out else ():
+        for name in files + dirs:
+            n += 1
+            if n > 20000:
+                break
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass
+    try:
+        st = os.statvfs('/tmp')
+        tmp_used = (st.f_blocks - st.f_bfree) * st.f_frsize
+        if st.f_bavail == 0 or tmp_used >= float(limits.get('diskMB') or 0) * 1024 * 1024:
+            return tmp_used, '/tmp'
+    except OSError:
+        pass
+    return total, 'outputs'
 
 def kill_all():
     try:
@@ -219,9 +282,9 @@ def child(notif_w):
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)   # the run starts with default dispositions, whatever we inherited
     libc.prctl(4, 1, 0, 0, 0)      # the run itself is dumpable again (the supervisor reads its exec arguments)
-    for res, key, scale in ((resource.RLIMIT_AS, 'memoryMB', 1024 * 1024), (resource.RLIMIT_NPROC, 'processes', 1)):
+    for res, key, scale in ((resource.RLIMIT_AS, 'memoryMB', 1024 * 1024), (resource.RLIMIT_NPROC, 'processes', 1), (resource.RLIMIT_FSIZE, 'diskMB', 1024 * 1024)):
         if limits.get(key):
-            v = int(limits[key]) * scale
+            v = int(float(limits[key]) * scale)
             try:
                 resource.setrlimit(res, (v, v))
             except (ValueError, OSError):
@@ -232,6 +295,7 @@ def child(notif_w):
         pass
     if POLICY.get('taskMode') == 'no-testing':
         prog, argv = words(CMD, env)
+        prog = through_audit_launcher(prog)
         fd = seccomp_listener()
         # the parent copies the listener out of us (pidfd_getfd); our first execve waits for its answer
         os.write(notif_w, struct.pack('i', fd))
@@ -241,6 +305,29 @@ def child(notif_w):
             sys.stderr.write('overseer: cannot start %s: %s\n' % (prog, e))
             os._exit(127)
     os.execve('/bin/bash', ['bash', '-c', CMD], env)
+
+def is_python(prog):
+    import re
+    try:
+        return re.match(r'^python3(\.[0-9]+)?$', os.path.basename(os.path.realpath(prog))) is not None
+    except OSError:
+        return False
+
+def through_audit_launcher(prog):
+    # a Python program of a no-testing run starts through the embedding launcher that registers the C audit hook
+    # before the interpreter starts (auditHook.ts); the launcher exists only for the interpreter it was built for
+    if not is_python(prog):
+        return prog
+    launcher = POLICY.get('auditLauncher') or ''
+    try:
+        built_for = open(launcher + '.python').read().strip()
+    except OSError:
+        built_for = ''
+    if built_for and os.path.realpath(prog) == built_for and os.access(launcher, os.X_OK):
+        return launcher
+    why = 'the C audit hook could not be built on this machine' if not built_for else 'the program is %s, the C audit hook was built for %s' % (os.path.realpath(prog), built_for)
+    status('audit_hook_weak', error=why)
+    return prog
 
 def on_stop(*_):
     stopping.set()
@@ -259,12 +346,24 @@ def main():
     signal.signal(signal.SIGCHLD, on_chld)
     notif_r, notif_w = os.pipe()
     status('start', pid=ME, taskMode=POLICY.get('taskMode'), limits=limits)
+    # the host-side helpers (API proxy, decoy watcher) start beside bwrap: the run starts once they are ready
+    deadline = time.time() + 20
+    missing = [p for p in POLICY.get('waitFor') or [] if not os.path.exists(p)]
+    while missing and time.time() < deadline:
+        time.sleep(0.002)
+        missing = [p for p in missing if not os.path.exists(p)]
+    if missing:
+        status('start_failed', missing=missing)
+        sys.stderr.write('overseer: the run could not start: %s did not appear (a host-side helper of the sandbox did not start)\n' % ', '.join(missing))
+        os._exit(95)
     pid = os.fork()
     if pid == 0:
         try:
             os.close(notif_r)
             if lsock:
                 lsock.close()
+            if asock:
+                asock.close()
             child(notif_w)
         except BaseException as e:
             sys.stderr.write('overseer: %s\n' % e)
@@ -273,6 +372,8 @@ def main():
     os.close(notif_w)
     if lsock:
         threading.Thread(target=serve, daemon=True).start()
+    if asock:
+        threading.Thread(target=audit_pump, daemon=True).start()
     if POLICY.get('taskMode') == 'no-testing':
         def take_fd():
             data = os.read(notif_r, 4)
@@ -291,8 +392,11 @@ def main():
     rc = None
     stop_file = POLICY.get('stopFile')
     max_procs = int(limits.get('processes') or 0)
-    last_check = last_scan = 0.0
+    max_mem = float(limits.get('memoryMB') or 0)
+    max_disk = float(limits.get('diskMB') or 0) * 1024 * 1024
+    last_check = last_scan = last_disk = 0.0
     limited = False
+    mem_named = False
     detached_seen = {}   # pid -> process, from the last scan: a stop signal may reach them before we look again
     cmd_seen = {}        # pid -> its last non-empty command line: a dying process reads back an empty one
     def named(q):
@@ -329,6 +433,20 @@ def main():
                     limited = True
                     rc = 125
                     break
+                # RLIMIT_AS refuses the allocation; a process whose high-water mark reached the limit hit it
+                top = max([q['peakMB'] for q in cur] or [0])
+                if max_mem and not mem_named and top >= 0.9 * max_mem:
+                    mem_named = True
+                    status('limit', limit='memory', value=top, max=int(max_mem))
+            if max_disk and now - last_disk >= 0.5:
+                last_disk = now
+                used, where = disk_used()
+                if used >= max_disk:
+                    status('limit', limit='disk', value=int(used // (1024 * 1024)), max=int(max_disk // (1024 * 1024)), where=where)
+                    kill_all()
+                    limited = True
+                    rc = 124
+                    break
         if stopping.is_set():
             break
         # sleep until a child exits or a signal arrives (wakeup fd), at most 0.2 s: few wakeups on a busy node
@@ -353,6 +471,8 @@ def main():
         rc = 143
     elif left:
         status('survivors', processes=left[:50], count=len(left))
+    if audit_stats['dropped']:
+        status('audit_overflow', dropped=audit_stats['dropped'], kept=audit_stats['lines'])
     import resource
     ru = resource.getrusage(resource.RUSAGE_SELF)
     status('end', exitCode=rc, supervisorCpu=round(ru.ru_utime + ru.ru_stime, 4))
@@ -479,8 +599,11 @@ def _overseer_install():
         pol = json.load(open('/run/overseer/sbx/policy.json'))
     except Exception:
         return
+    import socket
     try:
-        fd = os.open(pol['auditFile'], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        sk = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sk.connect('\0' + pol['auditSocket'])
+        sk.setblocking(False)
     except Exception:
         return
     no_testing = pol.get('taskMode') == 'no-testing'
@@ -495,7 +618,7 @@ def _overseer_install():
     state = {'busy': False, 'n': 0}
     getframe = sys._getframe
     realpath, isabs, join, getcwd, isfile = os.path.realpath, os.path.isabs, os.path.join, os.getcwd, os.path.isfile
-    write, dumps, pid = os.write, json.dumps, os.getpid
+    send, dumps, pid = sk.send, json.dumps, os.getpid
 
     def under(p, roots):
         return any(p == r or p.startswith(r + '/') for r in roots)
@@ -533,7 +656,7 @@ def _overseer_install():
         seen.add(key)
         state['n'] += 1
         try:
-            write(fd, (dumps({'t': kind, 'detail': str(detail)[:500], 'blocked': blocked, 'pid': pid()}) + '\n').encode())
+            send((dumps({'t': kind, 'detail': str(detail)[:500], 'blocked': blocked, 'pid': pid()}) + '\n').encode())
         except Exception:
             pass
 
@@ -644,4 +767,63 @@ def _overseer_install():
 
 _overseer_install()
 del _overseer_install
+`;
+
+/** Host side: inotify watches on the run's decoy tree (decoys.ts). argv[1] = config {watch: [[hostDir, sandboxPath]],
+ * log, ready}. Every open/list/read of a decoy is one line of the log; SIGTERM drains the queue and ends it. */
+export const DECOYWATCH_PY = String.raw`
+import ctypes, json, os, select, signal, struct, sys, time
+cfg = json.load(open(sys.argv[1]))
+libc = ctypes.CDLL('libc.so.6', use_errno=True)
+IN_ACCESS, IN_OPEN, IN_ISDIR, IN_Q_OVERFLOW = 0x1, 0x20, 0x40000000, 0x4000
+fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+if fd < 0:
+    sys.exit('inotify_init1: errno %d' % ctypes.get_errno())
+wds = {}
+for host, sbx in cfg['watch']:
+    wd = libc.inotify_add_watch(fd, os.fsencode(host), IN_ACCESS | IN_OPEN)
+    if wd >= 0:
+        wds[wd] = sbx
+log = open(cfg['log'], 'a')
+seen = set()
+stop = [False]
+def on_term(*_):
+    stop[0] = True
+signal.signal(signal.SIGTERM, on_term)
+open(cfg['ready'], 'w').close()
+
+def drain():
+    while True:
+        try:
+            buf = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except InterruptedError:
+            continue
+        off = 0
+        while off + 16 <= len(buf):
+            wd, mask, _cookie, ln = struct.unpack_from('iIII', buf, off)
+            name = buf[off + 16:off + 16 + ln].split(b'\0', 1)[0].decode('utf-8', 'replace')
+            off += 16 + ln
+            if mask & IN_Q_OVERFLOW:
+                key = ('overflow', '')
+            elif wd not in wds or (mask & IN_ISDIR and not mask & IN_OPEN):
+                continue
+            else:
+                p = wds[wd] + ('/' + name if name else '')
+                how = ('list' if mask & IN_ISDIR else 'open') if mask & IN_OPEN else 'read'
+                key = (how, p)
+            if key in seen or len(seen) > 1000:
+                continue
+            seen.add(key)
+            log.write(json.dumps({'t': 'decoy', 'how': key[0], 'path': key[1], 'ts': round(time.time(), 3)}) + '\n')
+            log.flush()
+
+while not stop[0]:
+    try:
+        select.select([fd], [], [], 0.5)
+    except InterruptedError:
+        pass
+    drain()
+drain()
 `;

@@ -177,7 +177,10 @@ export class SlurmRunner implements Runner {
       return { ...st, artifacts: out };
     }
     const file = path.posix.join(outDir, RESULTS_FILE);
-    const r = await runCommand(this.target, 'head', ['-c', String(MAX_RESULTS_BYTES + 1), file], { timeoutMs: 30_000 });
+    // a regular file only (not a link, FIFO or device the run left there), read without blocking, capped
+    const script = 'f=$1; [ -f "$f" ] && [ ! -L "$f" ] || { echo "not a regular file" >&2; exit 3; }; exec head -c "$2" -- "$f" </dev/null';
+    const r = await runCommand(this.target, 'sh', ['-c', script, 'overseer-results', file, String(MAX_RESULTS_BYTES + 1)], { timeoutMs: 30_000 });
+    if (r.code === 3) return { ...st, artifacts: { resultsError: `${RESULTS_FILE} is not a regular file` } };
     if (r.code !== 0) return { ...st, artifacts: {} };
     return { ...st, artifacts: parseResults(r.stdout, Buffer.byteLength(r.stdout)) };
   }

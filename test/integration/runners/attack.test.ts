@@ -117,6 +117,11 @@ function attackSuite(o: SuiteOptions): void {
     });
     await f.service.approve(HUMAN, nt.id, { commit: nt.commit, tree: nt.tree });
     x.noTesting = f.service.state.experiment(nt.id)!;
+    // a no-testing bash program: no audit hook sees its execve, seccomp refuses it
+    const ntb = await proposeAndApprove(f, 'evil', 'bash nt.sh', {}, { 'nt.sh': '/usr/bin/true && echo TRUE-RAN\necho nt-bash-done\n' }, false);
+    const ntBash = await f.service.propose({ kind: 'agent', id: 'evil' }, { title: 'no-testing bash', rationale: 'attack suite', command: 'bash nt.sh', resources: { gpus: 0, gpuHours: 0.01, timeLimitMinutes: 5 }, taskMode: 'no-testing', commit: ntb.commit, branch: 'main' });
+    await f.service.approve(HUMAN, ntBash.id, { commit: ntBash.commit, tree: ntBash.tree });
+    x.noTestingBash = f.service.state.experiment(ntBash.id)!;
     ledgerBefore = fs.readFileSync(path.join(f.dir, 'ledger.jsonl'), 'utf8');
 
     d = startDispatcher(f.service, parseRunnersConfig({ runners: [o.runner], dispatch: { perAgentConcurrency: 10, fleetConcurrency: 10 } }), {
@@ -232,8 +237,13 @@ function attackSuite(o: SuiteOptions): void {
     assert.ok(named(rep, 'program_started', '/usr/bin/true'), log);
     assert.ok(named(rep, 'program_started', 'true'), log);
     assert.ok(named(rep, 'dynamic_code', "open('/tmp/pwned'"), log);
-    assert.ok(rep.items.some((i) => i.kind === 'exec_blocked' && i.source === 'sandbox' && i.detail.includes('/usr/bin/true')), JSON.stringify(rep.items));
     assert.ok(rep.items.filter((i) => i.violation).length >= 4);
+    // the C hook refuses the Python routes before any execve; a bash program's execve meets seccomp
+    const bashLog = logOf(f, x.noTestingBash!.id);
+    assert.ok(!bashLog.includes('TRUE-RAN'), bashLog);
+    assert.match(bashLog, /nt-bash-done/);
+    const bashRep = reportOf(f, x.noTestingBash!.id);
+    assert.ok(bashRep.items.some((i) => i.kind === 'exec_blocked' && i.source === 'sandbox' && i.detail.includes('/usr/bin/true')), JSON.stringify(bashRep.items));
   });
 
   it('every attack run has a run report event with violations, before its finish, in the audit trail', () => {
