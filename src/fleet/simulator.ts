@@ -370,6 +370,8 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       // config files are versioned (configs/<slug>_vN.json): continue after the highest one on the branch
       const dir = path.join(a.ws.root, 'configs');
       const versions = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => /_v(\d+)\.json$/.exec(f)?.[1]).filter((v): v is string => !!v).map(Number) : [];
+      // (sweep members' configs live on their own branches: their titles name the version too)
+      for (const x of mine) versions.push(Number(/\(v(\d+)\b/.exec(x.title)?.[1] ?? 0));
       a.version = Math.max(0, ...versions);
       act(a.id, 'resume', `${mine.length} earlier proposal(s), ${open.length} open${a.lastExperiment ? `; waiting for ${a.lastExperiment}` : ''}`, `${mine.length} earlier, ${open.length} open`);
     }
@@ -480,8 +482,9 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   /** A sweep as real agents write one: 2–3 branches from the same commit, each changing only the value of the
    * idea's parameter in the same config file, proposed with the same command. The hub's cap on open proposals
    * bounds k; a refusal (429) ends the sweep with the members proposed so far. */
-  const proposeSweep = async (a: SimAgent, cfg: ExperimentConfig, why: string, p: { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }) => {
-    const k = Math.min(3, p.values.length, maxOpen || 3);
+  const proposeSweep = async (a: SimAgent, cfg: ExperimentConfig, why: string, p: { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }, replace: string[] = []) => {
+    // at its cap an agent makes room by superseding its oldest open proposals (`replace`, one per member)
+    const k = replace.length ? Math.min(replace.length, p.values.length) : Math.min(3, p.values.length, maxOpen || 3);
     if (k < 2) return proposeConfig(a, cfg, why);
     const values = p.values.slice(0, k);
     const sb = new Sandbox(a.ws.root);
@@ -502,6 +505,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
           rationale: `${why} One of ${k} runs of a sweep of ${p.key} over ${values.join(', ')} from the same commit; runs train.py with ${describe(c)}; every seed is scored by the hub and reported.`,
           command: command(file),
           gpuHours: 1,
+          supersedes: replace[i],
         });
         await sb.g.raw(['checkout', '-q', home]);
         if (!x) break;
@@ -797,7 +801,14 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
           why = `While ${open.length ? open.map((x) => x.id).join(', ') : 'the last run'} waits, trying ${cfg.idea} next to ${base.idea}.`;
         }
         if (atCap) {
-          const old = open[0]!;
+          // make room: supersede the oldest open proposal that is not part of a sweep (a sweep stays whole for its reviewer)
+          const loose = open.filter((x) => !sweepSiblings.has(x.id));
+          const pp = IDEA_PARAMS[cfg.idea];
+          if (sweepShare > 0 && pp && pp.values.length >= 2 && loose.length >= 2 && a.sweepRng() < sweepShare) {
+            await proposeSweep(a, cfg, `${why} Replaces ${loose[0]!.id} and ${loose[1]!.id}, which waited longest for a review.`, pp, [loose[0]!.id, loose[1]!.id]);
+            return;
+          }
+          const old = loose[0] ?? open[0]!;
           await proposeConfig(a, cfg, `${why} Replaces ${old.id}, which waited longest for a review.`, { supersedes: old.id, title: `${a.title}: ${describe(cfg)} (v${a.version + 1}, replaces ${old.id})` });
         } else await proposeNext(a, cfg, why);
         return;
@@ -983,7 +994,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
         round++;
         break;
       }
-      if (o.intervalMs && round < rounds - 1) await sleep(o.intervalMs, o.signal);
+      if (o.intervalMs && round < rounds - 1) {
+        // in pace mode the round ends early when the next proposal falls due, so the gaps stay as drawn
+        const due = nextProposalAt - Date.now();
+        await sleep(pace && due > 0 ? Math.min(o.intervalMs, due) : o.intervalMs, o.signal);
+      }
     }
     if (monitor) await monitor.measure().catch(() => undefined);
   } finally {
