@@ -13,6 +13,7 @@ const AREAS: [name: string, file: string, fn: string][] = [
   ['extension', 'extension', 'benchExtension'],
   ['fleet', 'fleet', 'benchFleet'],
   ['attention', 'attention', 'benchAttention'],
+  ['demo', 'demo', 'benchDemo'],
 ];
 
 async function main(): Promise<void> {

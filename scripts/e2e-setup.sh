@@ -3,18 +3,26 @@
 #   apt: chromium (driven by playwright-core), ripgrep, libkrb5-dev (code-server's kerberos native module)
 #   npm: code-server 4.100.3 (= VS Code 1.100.3, last release on Node 20) into .tools/code-server/
 # Idempotent: re-running after a successful install is a no-op.
+# --code-server-only (what `npm run demo` uses): no Chromium; the demo opens in your own browser.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 TOOLS="$ROOT/.tools/code-server"
 CS_VERSION=4.100.3
 export DEBIAN_FRONTEND=noninteractive
+CS_ONLY=0
+[ "${1:-}" = "--code-server-only" ] && CS_ONLY=1
 
 need=()
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
-command -v rg >/dev/null 2>&1 || need+=(ripgrep)
-dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
+why=()
+if [ "$CS_ONLY" = 0 ]; then
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { need+=(chromium); why+=("chromium: the browser the e2e tests drive (playwright-core)"); }
+fi
+command -v rg >/dev/null 2>&1 || { need+=(ripgrep); why+=("ripgrep: code-server's search, from Debian instead of a download from GitHub"); }
+dpkg -s libkrb5-dev >/dev/null 2>&1 || { need+=(libkrb5-dev); why+=("libkrb5-dev: headers for code-server's kerberos module, compiled on install"); }
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "apt-get install ${need[*]}${SUDO:+ (with sudo)}:"
+  for w in "${why[@]}"; do echo "  - $w"; done
   $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
   $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${need[@]}"
 fi
@@ -44,6 +52,7 @@ JSON
 # code-server's postinstall refuses root without unsafe-perm; node-pty's postinstall runs `npx node-gyp`
 # (npm_config_yes avoids npx prompting). Nothing may download browser builds.
 cd "$TOOLS"
+echo "npm install code-server@$CS_VERSION into $TOOLS (VS Code in the browser; about 200 MB, once) ..."
 npm_config_unsafe_perm=true npm_config_yes=true PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
   npm install --no-audit --no-fund --no-package-lock
 node -e "require('$TOOLS/node_modules/code-server/package.json')" && echo "code-server $CS_VERSION installed in $TOOLS"

@@ -1,9 +1,12 @@
 // `overseer demo`: a demo fleet (9 agents, nine directions, the real weak-to-strong codebase and digits dataset of
 // fixtures/w2s-demo), the hub on a fixed port dispatching approved experiments to confined local runs (or to the
 // Slurm runner with --slurm), the deterministic simulator acting as the agents, and code-server with the Overseer extension and the fleet open.
-// Prints the URL to open. Ctrl-C stops everything (code-server runs in its own process group).
+// Prints each start-up step with its time, then the URL to open. The agents keep working, one proposal across the
+// fleet every 20–40 s (sweeps among them), until the demo is stopped or their budgets run out. Ctrl-C stops
+// everything (code-server runs in its own process group) and leaves the fleet as it was: the next start resumes it.
 // scripts/demo.sh builds the VSIX and installs code-server first, then runs this.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEMO_POLICY } from '../core/policy';
@@ -13,18 +16,40 @@ import { startDiversityMonitor } from '../fleet/diversityMonitor';
 import { defaultDirectionsFile, prepareSimulatedFleet, simulateFleet } from '../fleet/simulator';
 import { parseCommand } from './args';
 
-const USAGE =
-  'usage: overseer demo [--fleet .fleet-demo/fleet] [--fresh] [--port 8787] [--cs-port 8080] [--vsix overseer.vsix]\n' +
-  '                     [--code-server .tools/code-server/node_modules/code-server/out/node/entry.js] [--seed 1] [--interval-ms 4000] [--no-code-server] [--slurm]';
+const USAGE = [
+  'usage: overseer demo [--fleet .fleet-demo/fleet] [--fresh] [--port 8787] [--cs-port 8080] [--vsix overseer.vsix]',
+  '                     [--code-server .tools/code-server/node_modules/code-server/out/node/entry.js] [--no-browser] [--slurm]',
+  '                     [--seed 1] [--pace 20-40] [--interval-ms 5000] [--steps N]',
+  '  --fresh           start a new fleet (default: resume the one in --fleet)',
+  '  --port 0          any free port for the hub (printed)',
+  '  --no-browser      no code-server: print the hub URL and how to open the fleet in your own VS Code (alias --no-code-server)',
+  '  --pace MIN-MAX    seconds between the fleet\'s proposals (default 20-40); answers to your decisions come at once',
+  '  --interval-ms N   time between the agents\' rounds (forum activity, reading results; default 5000)',
+  '  --steps N         stop the agents after N rounds (default: until Ctrl-C or their budgets run out)',
+].join('\n');
+
+/** `[ 12.3 s] ...`: time since the demo started (scripts/demo.sh passes its own start in OVERSEER_DEMO_T0). */
+const T0 = Number(process.env.OVERSEER_DEMO_T0) > 0 ? Number(process.env.OVERSEER_DEMO_T0) : Date.now();
+function step(msg: string): void {
+  process.stdout.write(`[${((Date.now() - T0) / 1000).toFixed(1).padStart(5)} s] ${msg}\n`);
+}
+
+function parsePace(v: string | undefined): [number, number] {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?))?\s*$/.exec(v ?? '20-40');
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(lo >= 0 && hi >= lo)) throw new Error(`--pace must be seconds MIN-MAX (e.g. 20-40), got ${JSON.stringify(v)}`);
+  return [lo * 1000, hi * 1000];
+}
 
 function fail(msg: string): number {
   process.stderr.write(`overseer demo: ${msg}\n`);
   return 1;
 }
 
-function port(v: string | undefined, dflt: number, name: string): number {
+function port(v: string | undefined, dflt: number, name: string, allowAny = false): number {
   const n = v === undefined ? dflt : Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name} must be a TCP port, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < (allowAny ? 0 : 1) || n > 65535) throw new Error(`--${name} must be a TCP port${allowAny ? ' (0: any free one)' : ''}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -87,6 +112,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       vsix: { type: 'string' },
       'code-server': { type: 'string' },
       'no-code-server': { type: 'boolean' },
+      'no-browser': { type: 'boolean' },
+      pace: { type: 'string' },
       seed: { type: 'string' },
       steps: { type: 'string' },
       'interval-ms': { type: 'string' },
@@ -98,16 +125,24 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const a = parsed.values;
   const fleetDir = path.resolve(a.fleet ?? path.join('.fleet-demo', 'fleet'));
   const demoRoot = path.dirname(fleetDir);
-  const hubPort = port(a.port, 8787, 'port');
-  const csPort = port(a['cs-port'], 8080, 'cs-port');
+  let hubPort: number, csPort: number, pace: [number, number];
+  try {
+    hubPort = port(a.port, 8787, 'port', true);
+    csPort = port(a['cs-port'], 8080, 'cs-port');
+    pace = parsePace(a.pace);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const noBrowser = !!(a['no-browser'] || a['no-code-server']);
   const seed = Number(a.seed ?? 1);
-  const intervalMs = Number(a['interval-ms'] ?? 4000);
-  const steps = Number(a.steps ?? 60);
-  if (![seed, intervalMs, steps].every((x) => Number.isInteger(x) && x >= 0)) return fail('--seed, --steps and --interval-ms must be non-negative integers');
+  const intervalMs = Number(a['interval-ms'] ?? 5000);
+  const steps = a.steps === undefined ? Infinity : Number(a.steps);
+  if (![seed, intervalMs].every((x) => Number.isInteger(x) && x >= 0) || !(steps === Infinity || (Number.isInteger(steps) && steps >= 0))) return fail('--seed, --steps and --interval-ms must be non-negative integers');
   const agents = 9;
 
   if (a.fresh) fs.rmSync(fleetDir, { recursive: true, force: true });
-  process.stdout.write(`creating the demo fleet in ${fleetDir} ...\n`);
+  const resuming = fs.existsSync(path.join(fleetDir, 'ledger.jsonl'));
+  step(resuming ? `fleet: resuming the demo fleet in ${fleetDir} (--fresh starts a new one)` : `fleet: creating the demo fleet in ${fleetDir} (9 agents, their sandbox repositories, the digits dataset)`);
   await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo' });
   writeDemoPolicy(fleetDir);
   if (a.slurm) {
@@ -115,6 +150,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     if (err) return fail(err);
   }
 
+  step('hub: starting (screening, dispatch to confined local runs)');
   let hub: Hub;
   try {
     hub = await startHub({ fleetDir, host: '127.0.0.1', port: hubPort, dispatch: true, onWarning: (m) => process.stderr.write(`hub: ${m}\n`) });
@@ -142,15 +178,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
   };
   process.on('exit', killCs);
   const onSignal = () => {
-    process.stdout.write('\nstopping the demo ...\n');
+    process.stdout.write(`\nstopping the demo; the fleet stays in ${fleetDir} and the next \`npm run demo\` resumes it (--fresh starts over) ...\n`);
     controller.abort();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  step(`hub: ${hub.url} serving fleet ${JSON.stringify(hub.service.state.name)}`);
   try {
     let workbench: string | undefined;
-    if (!a['no-code-server']) {
+    if (!noBrowser) {
       const entry = path.resolve(a['code-server'] ?? path.join('.tools', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js'));
       if (!fs.existsSync(entry)) return fail(`code-server not found at ${entry}; run scripts/e2e-setup.sh (or pass --no-code-server)`);
       const csDir = path.join(demoRoot, 'code-server');
@@ -170,9 +207,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
       const csArgs = [entry, '--config', path.join(csDir, 'config.yaml'), '--user-data-dir', userData, '--extensions-dir', exts];
       const env = { ...process.env, EXTENSIONS_GALLERY: '{}', XDG_DATA_HOME: path.join(csDir, 'xdg-data'), OVERSEER_HUB_URL: hub.url, OVERSEER_HUB_TOKEN: humanToken };
       if (a.vsix) {
-        process.stdout.write(`installing ${a.vsix} into code-server ...\n`);
-        execFileSync(process.execPath, [...csArgs, '--force', '--install-extension', path.resolve(a.vsix)], { stdio: ['ignore', 'ignore', 'inherit'], env });
+        // The same VSIX as last time (by content) is installed already: a warm start skips the install.
+        const vsix = path.resolve(a.vsix);
+        const digest = createHash('sha256').update(fs.readFileSync(vsix)).digest('hex');
+        const marker = path.join(csDir, 'installed-vsix.sha256');
+        const have = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : '';
+        if (have === digest && fs.existsSync(exts) && fs.readdirSync(exts).some((d) => d.startsWith('overseer-dev.overseer'))) step('code-server: the Overseer extension is installed already (same VSIX)');
+        else {
+          step(`code-server: installing the Overseer extension (${path.basename(vsix)}) into the demo's own code-server profile`);
+          execFileSync(process.execPath, [...csArgs, '--force', '--install-extension', vsix], { stdio: ['ignore', 'ignore', 'inherit'], env });
+          fs.writeFileSync(marker, `${digest}\n`);
+        }
       }
+      step(`code-server: starting on 127.0.0.1:${csPort}`);
       cs = spawn(
         process.execPath,
         [...csArgs, '--bind-addr', `127.0.0.1:${csPort}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', fleetDir],
@@ -180,6 +227,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       );
       workbench = `http://127.0.0.1:${csPort}/?folder=${encodeURIComponent(fleetDir)}`;
       if (!(await waitHttp(`http://127.0.0.1:${csPort}/healthz`, 60_000, cs))) return fail(`code-server did not start on port ${csPort}`);
+      step('code-server: up');
     }
 
     process.stdout.write(
@@ -187,14 +235,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
         '',
         '================ Overseer demo ================',
         `hub:          ${hub.url}   (fleet ${JSON.stringify(hub.service.state.name)}, 9 agents)`,
-        workbench ? `open:         ${workbench}` : 'code-server:  not started (--no-code-server)',
+        workbench ? `open:         ${workbench}` : 'code-server:  not started (--no-browser)',
         `human token:  ${humanToken}`,
         `              (also in ${tokenFile}; in VS Code run "Overseer: Set Hub Token" and paste it once)`,
         '',
-        'Desktop VS Code instead: `code --install-extension <the .vsix>`, set "overseer.hubUrl" to the hub URL above and',
-        'run "Overseer: Set Hub Token"; or stop this demo and open the fleet folder, which starts an embedded hub on it.',
+        `${workbench ? 'Your own VS Code instead' : 'Open it in your own VS Code'}: \`code --install-extension ${a.vsix ? path.resolve(a.vsix) : 'dist-vsix/overseer-<version>.vsix (npm run package)'}\`,`,
+        `set "overseer.hubUrl" to ${hub.url} and run "Overseer: Set Hub Token" with the token above; or stop this demo`,
+        `and open ${fleetDir} as a folder, which starts an embedded hub on it.`,
         '',
-        `The simulator now acts as 9 agents every ${intervalMs / 1000}s: commits, forum posts, proposals (some gaming).`,
+        `The simulator now acts as 9 agents: a proposal across the fleet every ${pace[0] / 1000}–${pace[1] / 1000} s (sweeps and gaming among them),`,
+        'forum posts and votes in between, until Ctrl-C or their GPU budgets run out.',
         `Review them in the Overseer sidebar: what you approve runs (${a.slurm ? 'Slurm' : 'confined local runs'}), scores`,
         'through its job token and fills the leaderboard; the agents read the results and adapt. Ctrl-C stops everything.',
         `Approval policy: off. fleet.json holds the demo's rule (${DEMO_POLICY.rules[0]!.expr});`,
@@ -210,12 +260,14 @@ export async function demoCommand(argv: string[]): Promise<number> {
       steps,
       hub: { url: hub.url, tokens },
       intervalMs,
+      pace: { proposalMs: pace, activity: 0.2 },
+      sweeps: 0.5,
       signal: controller.signal,
       log: (l) => process.stdout.write(`${l}\n`),
     });
     await sim.catch((err) => process.stderr.write(`simulator stopped: ${(err as Error).message}\n`));
     if (!controller.signal.aborted) {
-      process.stdout.write('simulation finished; the hub and code-server keep running. Ctrl-C stops them.\n');
+      process.stdout.write(`the agents stopped (${Number.isFinite(steps) ? `--steps ${steps}` : 'their budgets are spent'}); the hub${cs ? ' and code-server keep' : ' keeps'} running. Ctrl-C stops ${cs ? 'them' : 'it'}.\n`);
       await new Promise<void>((r) => controller.signal.addEventListener('abort', () => r(), { once: true }));
     }
     return 0;

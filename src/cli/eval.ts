@@ -1,13 +1,14 @@
 // `overseer eval status|resume`: a human's view of agents' evaluation access on a running hub, and lifting a
 // probing suspension (recorded in the ledger as `eval.resumed`, attributed to the human the token names).
+import * as fs from 'node:fs';
 import { HubClient } from '../hub/client';
 import { parseCommand } from './args';
 
 const USAGE = [
-  'usage: overseer eval status --hub URL [--token T]',
-  '       overseer eval resume <agent-id> --hub URL [--token T] [--note "what you checked"]',
-  '            A probing alert suspends an agent\'s evaluation access until a human resumes it. --token is a human',
-  '            token (default: env OVERSEER_HUB_TOKEN).',
+  'usage: overseer eval status --hub URL [--token T | --token-file F]',
+  '       overseer eval resume <agent-id> --hub URL [--token T | --token-file F] [--note "what you checked"]',
+  '            A probing alert suspends an agent\'s evaluation access until a human resumes it. The token is a human',
+  '            token (default: env OVERSEER_TOKEN or OVERSEER_HUB_TOKEN); --token-file as for the other commands.',
 ].join('\n');
 
 interface AgentEval {
@@ -26,9 +27,18 @@ export async function evalCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n${USAGE}\n`);
     return 1;
   }
-  const p = parseCommand(rest, { hub: { type: 'string' }, token: { type: 'string' }, note: { type: 'string' } }, USAGE, { required: ['hub'], allowPositionals: sub === 'resume' });
+  const p = parseCommand(rest, { hub: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, note: { type: 'string' } }, USAGE, { required: ['hub'], allowPositionals: sub === 'resume' });
   if (typeof p === 'number') return p;
-  const token = p.values.token ?? process.env.OVERSEER_HUB_TOKEN;
+  let token = p.values.token;
+  if (p.values['token-file'] !== undefined) {
+    try {
+      token = fs.readFileSync(p.values['token-file'], 'utf8').trim();
+    } catch (err) {
+      process.stderr.write(`cannot read --token-file: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  token ||= process.env.OVERSEER_TOKEN?.trim() || process.env.OVERSEER_HUB_TOKEN;
   if (!token) {
     process.stderr.write(`a human token is required (--token T or env OVERSEER_HUB_TOKEN)\n${USAGE}\n`);
     return 1;

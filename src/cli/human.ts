@@ -30,7 +30,7 @@ import { runningHub, startHub } from '../hub/server';
 import { RunLogText } from '../host/runLogText';
 import { ago } from '../host/text';
 import { parseCommand } from './args';
-import { safeBlock, safeJson, safeLine } from './terminalText';
+import { firstLine, safeBlock, safeJson, safeLine, safeLines } from './terminalText';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const;
 
@@ -255,10 +255,16 @@ const status = command('status', {
           a.status === 'paused' ? `paused: ${clip(a.pausedReason ?? '', 30)}` : a.status,
           String(open.get(a.id) ?? 0),
           `${num(a.used.gpuHours, 1)}/${num(a.budget.gpuHours, 1)}`,
-          clip(a.direction, 50),
+          clip(firstLine(a.direction).line, 50),
         ]),
       ),
     );
+    // Directions span lines (a title, then paragraphs): printed whole below the table, line breaks kept and indented.
+    const long = f.agents.filter((a) => firstLine(a.direction).more);
+    if (long.length) {
+      out('\ndirections\n');
+      for (const a of long) out([`  ${safeLine(a.id)}`, ...safeLines(a.direction, '    ')].join('\n') + '\n');
+    }
     const counts = f.queue.filter((g) => g.experiments.length).map((g) => `${g.state} ${g.experiments.length}`);
     if (counts.length) out(`\nqueue: ${counts.join(' · ')}\n`);
     return EXIT.ok;
@@ -316,15 +322,25 @@ const show = command('show', {
     lines.push(`resources ${x.resources.gpus} GPU · ${x.resources.gpuHours} GPU-h · ${x.resources.timeLimitMinutes} min · task mode ${x.taskMode}`);
     if (x.risk) {
       lines.push(`risk      ${x.risk.level}`);
-      for (const r of x.risk.reasons) lines.push(`  ${r.level.padEnd(8)} ${safeLine(r.text)}`);
+      for (const r of x.risk.reasons) {
+        const [head = '', ...more] = safeLines(r.text, '');
+        lines.push(`  ${r.level.padEnd(8)} ${head}`, ...more.map((l) => `           ${l}`.trimEnd()));
+      }
     }
-    if (x.verdict) lines.push(`decision  ${x.verdict.decision} by ${safeLine(x.verdict.by.id)} at ${x.verdict.ts}${x.verdict.reason ? `: ${safeLine(x.verdict.reason)}` : ''}`);
-    lines.push('', 'rationale', ...safeBlock(x.rationale || '(none)').split('\n').map((l) => `  ${l}`));
+    if (x.verdict) {
+      lines.push(`decision  ${x.verdict.decision} by ${safeLine(x.verdict.by.id)} at ${x.verdict.ts}${x.verdict.reason ? ':' : ''}`);
+      lines.push(...safeLines(x.verdict.reason, '          '));
+    }
+    lines.push('', 'rationale', ...(safeLines(x.rationale).length ? safeLines(x.rationale) : ['  (none)']));
     lines.push('', 'screening');
     if (!x.screening) lines.push('  (not screened)');
     else {
       lines.push(`  ${x.screening.gaming ? 'FLAGGED as evaluation gaming' : 'not flagged'} · score ${num(x.screening.score, 2)} · ${x.screening.findings.length} finding(s)`);
-      for (const f of x.screening.findings) lines.push(`  ${f.severity.padEnd(8)} ${safeLine(f.kind)}  ${safeLine(f.file)}:${f.line}  ${safeLine(f.explanation)} (${f.source}, confidence ${num(f.confidence, 2)})`);
+      for (const f of x.screening.findings) {
+        // an explanation of several lines (the AI reviewer writes paragraphs) continues indented under its finding
+        const [head = '', ...more] = safeLines(f.explanation, '');
+        lines.push(`  ${f.severity.padEnd(8)} ${safeLine(f.kind)}  ${safeLine(f.file)}:${f.line}  ${head} (${f.source}, confidence ${num(f.confidence, 2)})`, ...more.map((l) => `           ${l}`.trimEnd()));
+      }
     }
     lines.push('', 'files');
     if (files instanceof Error) lines.push(`  (diffstat unavailable: ${safeLine(files.message)})`);
@@ -358,7 +374,7 @@ const show = command('show', {
     }
     if (comments.comments.length) {
       lines.push('', `review comments (${comments.comments.length})`);
-      for (const cm of comments.comments) lines.push(`  ${safeLine(cm.author.id)} on ${safeLine(cm.file)}:${cm.line}: ${safeLine(cm.body)}`);
+      for (const cm of comments.comments) lines.push(`  ${safeLine(cm.author.id)} on ${safeLine(cm.file)}:${cm.line}:`, ...safeLines(cm.body, '    '));
     }
     out(lines.join('\n') + '\n');
     return EXIT.ok;

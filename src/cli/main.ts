@@ -4,7 +4,7 @@ type Command = { summary: string; load: () => Promise<(argv: string[]) => Promis
 
 const COMMANDS: Record<string, Command> = {
   ledger: {
-    summary: 'ledger verify <fleet-dir>    verify the hash chain of a fleet ledger',
+    summary: 'ledger verify --fleet <dir> (or <dir>)    verify the hash chain of a fleet ledger',
     load: async () => (await import('./ledger')).ledgerCommand,
   },
   hub: { summary: 'hub --fleet <dir> [--port P] [--host H] [--init --name N]    run the fleet hub', load: async () => (await import('./hub')).hubCommand },

@@ -28,6 +28,26 @@ export function safeBlock(text: unknown): string {
 }
 
 /**
+ * Agent text spanning lines, as lines of its own each starting with `indent`: a newline (LF, or CRLF as a
+ * Windows editor writes it) is a line break; tabs are kept; a lone CR, escape sequences, bidi and invisible
+ * characters become markers, as in `safeBlock`. Trailing empty lines are dropped; an empty text gives no lines.
+ */
+export function safeLines(text: unknown, indent = '  '): string[] {
+  const s = String(text ?? '').replace(/\r\n/g, '\n').replace(/\n+$/, '');
+  if (!s) return [];
+  return terminalBlock(s)
+    .split('\n')
+    .map((l) => `${indent}${l}`.trimEnd());
+}
+
+/** The first line of agent text, for a table cell (not yet made safe: pass it to safeLine), and whether more follows. */
+export function firstLine(text: unknown): { line: string; more: boolean } {
+  const s = String(text ?? '').replace(/\r\n/g, '\n').trim();
+  const i = s.indexOf('\n');
+  return i < 0 ? { line: s, more: false } : { line: s.slice(0, i).trimEnd(), more: s.slice(i + 1).trim().length > 0 };
+}
+
+/**
  * JSON for a terminal or a pipe: the same value when parsed (JSON.stringify escapes C0 controls already;
  * this also escapes DEL, C1 controls, bidi and invisible characters as `\uXXXX`).
  */

@@ -96,6 +96,13 @@ export interface SimulateFleetOptions {
   noSync?: boolean;
   /** The in-process hub dispatches approved experiments (confined local runs of the demo codebase). */
   dispatch?: boolean;
+  /** Demo pacing, a fleet that lives at a pace a human can follow: after the first proposals, one proposal across the
+   * fleet every `proposalMs` [min, max] milliseconds (drawn anew each time; an agent at its cap of open proposals
+   * supersedes its oldest), instead of each agent proposing whenever it may. Answers to a human (the revision after a
+   * veto, the next experiment after a result) are never held back. Forum activity (notes, votes, comments) happens
+   * with probability `activity` (default 0.2) per agent and round. An agent whose GPU budget cannot pay for another
+   * run stops; the simulation ends when every agent has. Use with `steps: Infinity` and `intervalMs`. */
+  pace?: { proposalMs: [number, number]; activity?: number };
 }
 
 export interface BudgetedReviewer {
@@ -205,6 +212,12 @@ interface SimAgent {
   gamingAttempts: number;
   /** The agent's branch carries gaming code not yet removed; true once the probing agent has probed. */
   gamingLive: boolean;
+  /** Resumed against a hub that already has its experiments (a demo started again): no first configuration or plan. */
+  resumed: boolean;
+  /** Turns the pacer gave this agent (gaming agents game again on every other one). */
+  pacedTurns: number;
+  /** Stopped for good (pace mode): its budget cannot pay for another run. */
+  stopped?: string;
 }
 
 /** The parameter each idea has, and the values an agent walks through. */
@@ -249,6 +262,14 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   if (!(sweepShare >= 0 && sweepShare <= 1)) throw new Error(`sweeps must be a boolean or a share in [0, 1], got ${JSON.stringify(o.sweeps)}`);
   const dataset = o.dataset ?? SIM_DATASET;
   const log = o.log ?? (() => undefined);
+  const pace = o.pace;
+  if (pace) {
+    const [lo, hi] = pace.proposalMs;
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0 && hi >= lo)) throw new Error(`pace.proposalMs must be [min, max] with 0 <= min <= max, got ${JSON.stringify(pace.proposalMs)}`);
+    if (pace.activity !== undefined && !(pace.activity >= 0 && pace.activity <= 1)) throw new Error(`pace.activity must be a share in [0, 1], got ${JSON.stringify(pace.activity)}`);
+  }
+  if (!(rounds === Infinity || (Number.isInteger(rounds) && rounds >= 0))) throw new Error(`steps must be a non-negative integer or Infinity, got ${JSON.stringify(o.steps)}`);
+  if (rounds === Infinity && !pace && !o.signal && o.stopAfterProposals === undefined) throw new Error('steps: Infinity needs a way to stop (pace with budgets, signal or stopAfterProposals)');
   // With an external hub the fleet must already exist: its ledger belongs to that hub's process.
   if (!o.hub) await prepareSimulatedFleet(fleetDir, { agents: n, seed: o.seed, directionsFile: o.directionsFile, dataset, noSync: o.noSync });
 
@@ -314,6 +335,10 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     if (!who.agent) throw new Error(`token for ${id} is not an agent token`);
     // Against an existing hub (demo re-runs), only news from now on is answered.
     const inboxAfter = o.hub ? (await client.inbox(0)).lastSeq : 0;
+    // ... and an agent that already proposed there carries on where it stopped: the next config version, its last
+    // open proposal awaited like any other.
+    const mine = o.hub ? (await client.listExperiments()).experiments.filter((x) => x.agentId === id).sort((p, q) => p.proposedSeq - q.proposedSeq) : [];
+    const open = mine.filter((x) => PENDING_STATES.has(x.state));
     agents.push({
       id,
       title: who.agent.direction.split('\n')[0]!.trim().slice(0, 120) || id,
@@ -336,7 +361,20 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       sweepRng: mulberry32(seedFrom(`sweeps:${o.seed}:${id}`)),
       gamingAttempts: 0,
       gamingLive: false,
+      resumed: mine.length > 0,
+      pacedTurns: 0,
+      ...(open.length ? { lastExperiment: open[open.length - 1]!.id } : {}),
     });
+    const a = agents[agents.length - 1]!;
+    if (a.resumed) {
+      // config files are versioned (configs/<slug>_vN.json): continue after the highest one on the branch
+      const dir = path.join(a.ws.root, 'configs');
+      const versions = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => /_v(\d+)\.json$/.exec(f)?.[1]).filter((v): v is string => !!v).map(Number) : [];
+      // (sweep members' configs live on their own branches: their titles name the version too)
+      for (const x of mine) versions.push(Number(/\(v(\d+)\b/.exec(x.title)?.[1] ?? 0));
+      a.version = Math.max(0, ...versions);
+      act(a.id, 'resume', `${mine.length} earlier proposal(s), ${open.length} open${a.lastExperiment ? `; waiting for ${a.lastExperiment}` : ''}`, `${mine.length} earlier, ${open.length} open`);
+    }
   }
   const reviewer = humanToken ? new HubClient(url, humanToken) : undefined;
   const reviewRng = mulberry32(seedFrom(`reviewer:${o.seed}`));
@@ -351,6 +389,13 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   } catch {
     /* defaults */
   }
+
+  // ------------------------------------------------------------ pacing (pace mode)
+  const paceRng = mulberry32(seedFrom(`pace:${o.seed}`));
+  const gap = () => (pace ? pace.proposalMs[0] + paceRng() * (pace.proposalMs[1] - pace.proposalMs[0]) : 0);
+  /** When the fleet's next paced proposal is due (every proposal pushes it back). */
+  let nextProposalAt = 0;
+  let pacerTurn = 0;
 
   // ------------------------------------------------------------ helpers
   const commit = async (a: SimAgent, files: Record<string, string>, message: string) => {
@@ -377,6 +422,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       return undefined;
     });
     if (!x) return undefined;
+    if (pace) nextProposalAt = Date.now() + gap();
     const nm = nameNew(x.id, a.id, 'p');
     a.lastExperiment = x.id;
     const rec: SimExperimentRecord = { id: x.id, name: nm, agent: a.id, proposedRound: round, ...(a.gaming && a.gamingLive && (a.gaming !== 'no_testing' || p.taskMode === 'no-testing') ? { gaming: a.gaming } : {}), ...(p.sweep ? { sweep: p.sweep } : {}) };
@@ -436,8 +482,9 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
   /** A sweep as real agents write one: 2–3 branches from the same commit, each changing only the value of the
    * idea's parameter in the same config file, proposed with the same command. The hub's cap on open proposals
    * bounds k; a refusal (429) ends the sweep with the members proposed so far. */
-  const proposeSweep = async (a: SimAgent, cfg: ExperimentConfig, why: string, p: { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }) => {
-    const k = Math.min(3, p.values.length, maxOpen || 3);
+  const proposeSweep = async (a: SimAgent, cfg: ExperimentConfig, why: string, p: { key: 'threshold' | 'aux_weight' | 'rounds'; values: number[] }, replace: string[] = []) => {
+    // at its cap an agent makes room by superseding its oldest open proposals (`replace`, one per member)
+    const k = replace.length ? Math.min(replace.length, p.values.length) : Math.min(3, p.values.length, maxOpen || 3);
     if (k < 2) return proposeConfig(a, cfg, why);
     const values = p.values.slice(0, k);
     const sb = new Sandbox(a.ws.root);
@@ -458,6 +505,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
           rationale: `${why} One of ${k} runs of a sweep of ${p.key} over ${values.join(', ')} from the same commit; runs train.py with ${describe(c)}; every seed is scored by the hub and reported.`,
           command: command(file),
           gpuHours: 1,
+          supersedes: replace[i],
         });
         await sb.g.raw(['checkout', '-q', home]);
         if (!x) break;
@@ -679,13 +727,18 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       await proposeNext(a, next.cfg, next.why);
       return;
     }
-    if (out !== 'pending' && (r < 0.4 || out === 'none')) {
+    // In pace mode the pacer spaces out proposals (pacedProposal); an agent proposes on its own only its first one,
+    // and shows other activity now and then.
+    if (pace && out !== 'none') {
+      if (a.rng() >= (pace.activity ?? 0.2)) return;
+    }
+    if (out === 'none' || (!pace && out !== 'pending' && r < 0.4)) {
       // Nothing came back (no dispatch): try the next value of the idea's parameter.
       const base = a.lastConfig ?? a.cfg;
       const p = IDEA_PARAMS[base.idea];
       const cfg: ExperimentConfig = { ...base, seeds: seedList(a.seeds) };
       if (p && out !== 'none') cfg[p.key] = p.values[Math.floor(a.rng() * p.values.length)]!;
-      await proposeNext(a, cfg, out === 'none' ? `First experiment of "${a.title}".` : `Next point of the ${base.idea} sweep.`);
+      await proposeNext(a, cfg, out === 'none' ? (a.resumed ? `Resuming "${a.title}" from ${describe(base)}.` : `First experiment of "${a.title}".`) : `Next point of the ${base.idea} sweep.`);
     } else if (r < 0.65) {
       await post(a, `${a.title}: notes`, `Working on ${describe(a.lastConfig ?? a.cfg)}; ${out === 'pending' ? 'waiting for the review and the run before the next experiment' : 'planning the next configuration'}.`, { finding_type: 'note' });
     } else {
@@ -702,6 +755,66 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       } else {
         await a.client.commentFinding(f.id, `Did you try this with more seeds? It might interact with ${a.title.toLowerCase()}.`);
         act(a.id, 'comment', f.id, nameOf(f.id));
+      }
+    }
+  };
+
+  /** Pace mode: the fleet's next proposal, from the next agent in turn that can make one. An honest agent tries
+   * another value of its idea's parameter (or the next idea) while its earlier proposals wait, as a sweep now and
+   * then; at its cap of open proposals it supersedes its oldest. A gaming agent games again on every other turn. */
+  const pacedProposal = async () => {
+    for (let k = 0; k < agents.length; k++) {
+      const a = agents[pacerTurn++ % agents.length]!;
+      if (a.stopped) continue;
+      try {
+        const me = (await a.client.whoami()).agent!;
+        if (me.status === 'paused') continue;
+        const left = me.budget.gpuHours - me.used.gpuHours;
+        if (left < 1) {
+          a.stopped = `budget spent (${me.used.gpuHours} of ${me.budget.gpuHours} GPU-hours)`;
+          act(a.id, 'stopped', a.stopped);
+          continue;
+        }
+        const open = (await a.client.listExperiments()).experiments.filter((x) => x.agentId === a.id && (x.state === 'proposed' || x.state === 'screening' || x.state === 'awaiting_review')).sort((p, q) => p.proposedSeq - q.proposedSeq);
+        const atCap = maxOpen > 0 && open.length >= maxOpen;
+        a.pacedTurns++;
+        if (a.gaming && a.gaming !== 'probing' && a.pacedTurns % 2 === 0 && !atCap) {
+          await doGaming(a);
+          return;
+        }
+        const base = a.lastConfig ?? a.cfg;
+        const p = IDEA_PARAMS[base.idea];
+        const cfg: ExperimentConfig = { ...base, seeds: seedList(a.seeds) };
+        let why: string;
+        if (p && p.values.length > 1) {
+          const others = p.values.filter((v) => v !== base[p.key]);
+          cfg[p.key] = others[Math.floor(a.rng() * others.length)]!;
+          why = `While ${open.length ? open.map((x) => x.id).join(', ') : 'the last run'} waits, trying ${p.key}=${cfg[p.key]} of ${base.idea}.`;
+        } else {
+          const ring = DEMO_IDEAS.filter((d) => d !== base.idea);
+          cfg.idea = ring[Math.floor(a.rng() * ring.length)]!;
+          const q = IDEA_PARAMS[cfg.idea];
+          delete cfg.threshold;
+          delete cfg.aux_weight;
+          delete cfg.rounds;
+          if (q) cfg[q.key] = q.values[Math.floor((q.values.length - 1) / 2)]!;
+          why = `While ${open.length ? open.map((x) => x.id).join(', ') : 'the last run'} waits, trying ${cfg.idea} next to ${base.idea}.`;
+        }
+        if (atCap) {
+          // make room: supersede the oldest open proposal that is not part of a sweep (a sweep stays whole for its reviewer)
+          const loose = open.filter((x) => !sweepSiblings.has(x.id));
+          const pp = IDEA_PARAMS[cfg.idea];
+          if (sweepShare > 0 && pp && pp.values.length >= 2 && loose.length >= 2 && a.sweepRng() < sweepShare) {
+            await proposeSweep(a, cfg, `${why} Replaces ${loose[0]!.id} and ${loose[1]!.id}, which waited longest for a review.`, pp, [loose[0]!.id, loose[1]!.id]);
+            return;
+          }
+          const old = loose[0] ?? open[0]!;
+          await proposeConfig(a, cfg, `${why} Replaces ${old.id}, which waited longest for a review.`, { supersedes: old.id, title: `${a.title}: ${describe(cfg)} (v${a.version + 1}, replaces ${old.id})` });
+        } else await proposeNext(a, cfg, why);
+        return;
+      } catch (err) {
+        const code = err instanceof HubError ? err.code : (err as Error).name;
+        act(a.id, 'error', `${code}: ${(err as Error).message}`, code);
       }
     }
   };
@@ -850,9 +963,12 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     for (round = 0; round < rounds && !o.signal?.aborted; round++) {
       for (const a of agents) {
         if (o.signal?.aborted) break;
+        if (a.stopped) continue;
         try {
           const responded = await respondToInbox(a);
-          if (round === 0) {
+          if (round === 0 && a.resumed) {
+            // carries on (its open proposal is awaited like any other)
+          } else if (round === 0) {
             await commit(a, { [configPath(a.title, 0)]: configFile(a.cfg) }, `${a.title}: first configuration (${describe(a.cfg)})`);
             await post(a, `Plan: ${a.title}`, `I will study ${a.title.toLowerCase()} with the ${a.cfg.idea} idea of the codebase, starting from ${describe(a.cfg)}, and adapt to the verified results.`, { finding_type: 'plan' });
           } else if (a.gaming && (round === gamingRound || (o.gamingEvery !== undefined && round > gamingRound && (round - gamingRound) % o.gamingEvery === 0))) {
@@ -865,6 +981,12 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
           act(a.id, 'error', `${code}: ${(err as Error).message}`, code);
         }
       }
+      if (pace && round > 0 && Date.now() >= nextProposalAt && !o.signal?.aborted) await pacedProposal();
+      if (pace && agents.every((a) => a.stopped)) {
+        log(`every agent has stopped (${agents.map((a) => `${a.id}: ${a.stopped}`).join('; ')})`);
+        round++;
+        break;
+      }
       if (reviewer && budgeted) await budgetedReview(budgeted);
       else if (reviewer && o.reviewer) await review();
       else await syncDecisions();
@@ -872,7 +994,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
         round++;
         break;
       }
-      if (o.intervalMs && round < rounds - 1) await sleep(o.intervalMs, o.signal);
+      if (o.intervalMs && round < rounds - 1) {
+        // in pace mode the round ends early when the next proposal falls due, so the gaps stay as drawn
+        const due = nextProposalAt - Date.now();
+        await sleep(pace && due > 0 ? Math.min(o.intervalMs, due) : o.intervalMs, o.signal);
+      }
     }
     if (monitor) await monitor.measure().catch(() => undefined);
   } finally {

@@ -302,6 +302,17 @@ describe('overseer human CLI against a real hub', function () {
     await fails(['status', path.join(fx.dir, 'nope')], {}, 2, /holds no fleet/);
   });
 
+  // (late: it adds an agent) Directions span lines: a title, then paragraphs.
+  it('status: a multi-line direction prints as indented lines, its title in the table; hidden characters stay marked', async () => {
+    await fx.service.registerAgent({ kind: 'human', id: 'alice' }, { agentId: 'aar-9', direction: 'Selective training\n\nEstimate reliability\r\nper example \u001b[2J\u202eok\n', repoPath: path.join(fx.dir, 'repos', 'aar-9'), budget: { gpuHours: 10, usd: 10, evalQueries: 10 } });
+    await fx.hub.idle();
+    const text = await ok(['status', ...hubArgs], env);
+    assert.ok(!text.includes('<U+000A>'), `a newline is a line break, not a marker:\n${text}`);
+    assert.match(text, /aar-9\s+active\s+0\s+\S+\s+Selective training\n/, 'the table shows the title');
+    assert.match(text, /\ndirections\n(?:.*\n)*  aar-9\n    Selective training\n\n    Estimate reliability\n    per example <U\+001B>\[2J<U\+202E>ok\n/);
+    assert.ok(!/[\u001b\u202e]/.test(text));
+  });
+
   it('--fleet with no hub running: opens the fleet in process, decides, and leaves no lock behind', async () => {
     await fx.hub.close();
     assert.ok(!fs.existsSync(path.join(fx.dir, 'hub.json')));

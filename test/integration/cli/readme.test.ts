@@ -1,15 +1,22 @@
 // CI smoke test of the README: every command it lists (fenced bash/sh blocks, and inline `npm …` / `overseer …` /
 // `npx overseer …` spans) is classified and, where cheap, run for real:
-//   - `overseer` commands: `<command> --help` for every one; the read-only ones (status, queue, show, diff, runs, logs,
-//     leaderboard, policy show, audit list, ledger verify) also exactly as written, against a real hub fixture (placeholders such as ./fleet,
-//     exp-7, http://hub:8787 mapped onto it), through the package's own bin (`npx --no-install overseer`);
+//   - `overseer` commands: `<command> --help` for every one; every reviewer command (status … audit flag, sweep
+//     approve, ledger verify, token create, eval resume) also exactly as written, in README order, against a live
+//     demo fleet (`overseer demo --no-browser`: its hub, its simulated agents proposing, sweeps among them), with real
+//     ids substituted for the placeholders (./fleet, exp-7, the commit 39f9bcff, <sweep>, aar-3, http://hub:8787,
+//     reviewer.token), through the package's own bin (`npx --no-install overseer`); no output may show a newline
+//     as a `<U+000A>` marker;
 //   - `npm run <script>`: the script must exist; cheap ones run; long-running services are skipped with a reason;
 //   - anything the test does not recognise fails it, so a new README command cannot go unchecked.
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startHubFixture, type HubFixture } from '../../support/hubFixture';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import type { Experiment } from '../../../src/core/model';
+import { HubClient } from '../../../src/hub/client';
+import { runningHub } from '../../../src/hub/server';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const README = path.join(ROOT, 'README.md');
@@ -31,10 +38,17 @@ const SKIP_SCRIPTS: Record<string, string> = {
 };
 /** Cheap npm scripts run for real (a few seconds each). */
 const RUN_SCRIPTS = new Set(['attack']);
-/** `overseer` commands that only read: run exactly as the README writes them. Others run as `--help`. */
-const READ_ONLY = new Set(['status', 'queue', 'show', 'diff', 'runs', 'logs', 'leaderboard']);
-/** Commands with subcommands: the read-only subcommands, run as written too. */
-const READ_ONLY_SUB: Record<string, string[]> = { policy: ['show'], audit: ['list'] };
+/** `overseer` commands run exactly as the README writes them (on the demo fleet, ids substituted) when they name a
+ * fleet or hub. The rest run as `--help`: they start long-running services or need an API key (hub, fleet start,
+ * agent-proxy, demo), or are prose mentions without arguments. */
+const AS_WRITTEN = new Set(['status', 'queue', 'show', 'diff', 'approve', 'veto', 'request-changes', 'runs', 'logs', 'leaderboard', 'sweep', 'policy', 'audit', 'ledger', 'token', 'eval']);
+const LONG_RUNNING: Record<string, string> = {
+  hub: 'a long-running hub (the demo runs one)',
+  'agent-proxy': 'a long-running forwarder',
+  fleet: 'runs Claude agents (needs an Anthropic API key)',
+  demo: 'the demo itself (this test runs it)',
+  screen: 'needs a patch and an experiment file (test/integration/screening covers it)',
+};
 
 interface Listed {
   line: number;
@@ -159,42 +173,73 @@ function ensureBundle(): void {
   assert.equal(r.status, 0, `node esbuild.mjs failed\n${r.stdout}\n${r.stderr}`);
 }
 
-describe('README commands (CI smoke test)', function () {
-  this.timeout(300_000);
-  let fx: HubFixture;
-  let expId: string;
-  let tokenFile: string;
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(p));
+    });
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms: number, demoOut: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; the demo printed:\n${demoOut().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe('README commands (CI smoke test, on a live demo fleet)', function () {
+  // about 25 commands through npx against a live fleet: a few minutes on an idle machine, far more on a loaded one
+  this.timeout(1_500_000);
   const outcomes: Outcome[] = [];
   const listed = readmeCommands(fs.readFileSync(README, 'utf8'));
+  let tmp: string;
+  let fleetDir: string;
+  let demo: ReturnType<typeof spawn> | undefined;
+  let demoOut = '';
+  let hubUrl: string;
+  let humanToken: string;
+  let tokenFile: string;
+  let human: HubClient;
 
   before(async () => {
     ensureBundle();
-    fx = await startHubFixture({ agents: 2 });
-    // One experiment with a finished run and a log, so show / diff / logs -f / runs have something to print.
-    const commit = await fx.commit('aar-1', { 'train.py': 'lr = 0.01\nprint("train")\n' }, 'lower the learning rate');
-    const x = await fx.agent('aar-1').propose({ commit, command: 'python train.py', title: 'lower lr', rationale: 'smoke', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
-    await fx.hub.idle();
-    await fx.human.approve(x.id, { commit: x.commit, tree: x.tree });
-    const logPath = path.join(fx.dir, 'runs', x.id, 'job.log');
-    fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    fs.writeFileSync(logPath, 'epoch 1 loss 0.5\n');
-    await fx.service.markDispatched(x.id, { runner: 'local', jobId: 'job-1', commit: x.commit, tree: x.tree, logPath });
-    await fx.service.markFinished(x.id, { state: 'succeeded', exitCode: 0 });
-    await fx.hub.idle();
-    expId = x.id;
-    tokenFile = path.join(fx.dir, 'reviewer.token');
-    fs.writeFileSync(tokenFile, `${fx.humanToken}\n`, { mode: 0o600 });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-readme-'));
+    fleetDir = path.join(tmp, 'fleet');
+    // The demo as a newcomer starts it (without code-server), paced fast: a proposal across the fleet every 1–2 s.
+    demo = spawn(process.execPath, ['dist/cli.js', 'demo', '--no-browser', '--fresh', '--fleet', fleetDir, '--port', String(await freePort()), '--interval-ms', '300', '--pace', '1-2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    demo.stdout!.on('data', (d) => (demoOut += d));
+    demo.stderr!.on('data', (d) => (demoOut += d));
+    const lock = await until('the demo hub (hub.json)', async () => demo!.exitCode === null && runningHub(fleetDir), 120_000, () => demoOut);
+    hubUrl = lock.url;
+    tokenFile = path.join(tmp, 'human-token.txt');
+    humanToken = (await until('the demo human token', async () => fs.existsSync(tokenFile) && fs.readFileSync(tokenFile, 'utf8').trim(), 30_000, () => demoOut)) as string;
+    human = new HubClient(hubUrl, humanToken);
   });
   after(async () => {
-    await fx?.close();
+    if (demo && demo.exitCode === null) {
+      demo.kill('SIGINT');
+      await new Promise((r) => {
+        const t = setTimeout(() => (demo!.kill('SIGKILL'), r(undefined)), 20_000);
+        demo!.once('exit', () => (clearTimeout(t), r(undefined)));
+      });
+    }
     const by = (h: Outcome['how']) => outcomes.filter((o) => o.how === h);
     console.log(`    README: ${listed.length} commands listed; ${by('ran').length} ran as written, ${by('help').length} ran as --help, ${by('skipped').length} skipped`);
     for (const o of by('skipped')) console.log(`      skipped README:${o.listed.line} \`${o.part ?? o.listed.text}\`: ${o.why}`);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
   });
 
   it('lists the commands it documents (sanity: the extraction finds the CLI section)', () => {
     assert.ok(listed.length >= 20, `only ${listed.length} commands found`);
-    for (const c of ['status', 'queue', 'show', 'diff', 'approve', 'veto', 'request-changes', 'runs', 'logs', 'leaderboard']) {
+    for (const c of ['status', 'queue', 'show', 'diff', 'approve', 'veto', 'request-changes', 'runs', 'logs', 'leaderboard', 'sweep approve', 'ledger verify']) {
       assert.ok(listed.some((l) => new RegExp(`overseer ${c}\\b`).test(l.text)), `README lists no overseer ${c}`);
     }
   });
@@ -206,9 +251,67 @@ describe('README commands (CI smoke test)', function () {
     assert.match(script, /OUT="\$\{1:-\$ROOT\/dist-vsix\/\$NAME-\$VERSION\.vsix\}"/);
   });
 
-  it('runs every command the README lists (or its --help), skipping only long-running services', async () => {
-    const subst = (w: string): string =>
-      ({ './fleet': fx.dir, '<fleet>': fx.dir, '<fleet-dir>': fx.dir, 'exp-7': expId, '<exp>': expId, 'http://hub:8787': fx.url, URL: fx.url, 'reviewer.token': tokenFile })[w] ?? w;
+  it('runs every command the README lists on the demo fleet as written (or its --help), skipping only long-running services', async () => {
+    const out = () => demoOut;
+    // ---- what the live fleet offers, picked as each command needs it (each decision takes one out of the queue)
+    const used = new Set<string>();
+    const open = async (): Promise<Experiment[]> => {
+      const t = await human.triage();
+      const inSweep = new Set(t.sweeps.flatMap((s) => s.experimentIds));
+      // newest first: an agent at its cap supersedes its oldest proposal, which would end it under the command
+      return t.experiments.filter((x) => x.state === 'awaiting_review' && !used.has(x.id) && !inSweep.has(x.id) && !x.screening?.gaming && x.risk?.level !== 'critical').sort((a, b) => b.proposedSeq - a.proposedSeq);
+    };
+    const takeOpen = async (what: string): Promise<Experiment> => {
+      const x = await until(`a proposal awaiting review for ${what}`, async () => (await open())[0], 180_000, out);
+      used.add(x.id);
+      return x;
+    };
+    let approved: Experiment | undefined;
+    let shown: Experiment | undefined;
+    const forCommand = async (cmd: string, sub: string | undefined): Promise<Record<string, string>> => {
+      if (cmd === 'show' || cmd === 'diff') {
+        shown ??= await until('a screened proposal', async () => (await human.triage()).experiments.find((x) => x.state === 'awaiting_review'), 180_000, out);
+        return { 'exp-7': shown.id };
+      }
+      if (cmd === 'approve') {
+        approved = await takeOpen('approve');
+        return { 'exp-7': approved.id, '39f9bcff': approved.commit.slice(0, 8) };
+      }
+      if (cmd === 'veto' || cmd === 'request-changes') return { 'exp-7': (await takeOpen(cmd)).id };
+      if (cmd === 'logs') {
+        assert.ok(approved, 'logs -f follows the run of the experiment approved above');
+        return { 'exp-7': approved.id };
+      }
+      if (cmd === 'sweep') {
+        const sw = await until(
+          'an open sweep without a flagged or critical member',
+          async () => {
+            const t = await human.triage();
+            const byId = new Map(t.experiments.map((x) => [x.id, x]));
+            return [...t.sweeps].reverse().find((s) => s.experimentIds.every((i) => byId.get(i)?.state === 'awaiting_review' && !byId.get(i)?.screening?.gaming && byId.get(i)?.risk?.level !== 'critical'));
+          },
+          180_000,
+          out,
+        );
+        for (const i of sw.experimentIds) used.add(i);
+        return { 'exp-7': sw.id, '<sweep>': sw.id };
+      }
+      if (cmd === 'audit' && sub === 'flag') {
+        // the policy set by the README's `policy set` approves the next low-risk proposal by itself
+        const a = await until('an automatic approval of the policy set above', async () => (await human.policy()).lastHour.find((q) => !q.audit), 180_000, out);
+        return { 'exp-7': a.experimentId };
+      }
+      if (cmd === 'eval') {
+        // the agent a probing alert suspended if there is one, else the demo's probing agent (resume is then a no-op)
+        const st = (await human.evaluationStatus()) as { agents?: { agentId: string; suspended: unknown; probing?: unknown[] }[] };
+        const s = st.agents?.find((a) => a.suspended) ?? st.agents?.find((a) => a.probing?.length) ?? st.agents?.[0];
+        assert.ok(s, 'GET /api/evaluation/status lists the agents');
+        return { '<agent>': s.agentId };
+      }
+      return {};
+    };
+    const fixed: Record<string, string> = { './fleet': fleetDir, '<fleet>': fleetDir, '<fleet-dir>': fleetDir, 'http://hub:8787': hubUrl, URL: hubUrl, 'reviewer.token': tokenFile, T: humanToken, 'aar-3': 'agent-3' };
+
     const helpSeen = new Map<string, string>();
     const failures: string[] = [];
     for (const l of listed) {
@@ -260,22 +363,34 @@ describe('README commands (CI smoke test)', function () {
             if (dup) failures.push(`${where}: overseer ${cmd} --help prints a paragraph twice: ${dup.slice(0, 80)}`);
             helpSeen.set(cmd, text);
           }
-          // A read-only command that names what to read runs as written; a bare mention in prose runs as --help.
-          const names = rest.includes('--fleet') || rest.includes('--hub');
-          const readOnly =
-            (READ_ONLY.has(cmd) && (names || (cmd === 'status' && rest.length > 0))) ||
-            (cmd === 'ledger' && rest[0] === 'verify' && rest.length >= 2) ||
-            ((READ_ONLY_SUB[cmd]?.includes(rest[0] ?? '') ?? false) && names);
-          if (!readOnly) {
-            outcomes.push({ listed: l, part, how: 'help' });
+          if (LONG_RUNNING[cmd]) {
+            outcomes.push({ listed: l, part, how: 'help', why: LONG_RUNNING[cmd] });
             continue;
           }
-          const args = [cmd, ...rest].map(subst);
-          const r = await exec('npx', ['--no-install', 'overseer', ...args], env);
+          // A command that names what it acts on runs as written; a bare mention in prose (`overseer queue`,
+          // `overseer policy show|set|off|enable <rule>`) runs as --help.
+          const names = rest.some((w) => w === '--fleet' || w === '--hub') || ((cmd === 'status' || cmd === 'ledger') && rest.some((w) => /fleet/.test(w)));
+          if (!AS_WRITTEN.has(cmd) || !names || rest.some((w) => w.includes('|'))) {
+            if (!AS_WRITTEN.has(cmd)) failures.push(`${where}: a command the smoke test does not know; run it as written or say why it cannot`);
+            else outcomes.push({ listed: l, part, how: 'help' });
+            continue;
+          }
+          let subst: Record<string, string>;
+          try {
+            subst = { ...fixed, ...(await forCommand(cmd, rest[0])) };
+          } catch (err) {
+            failures.push(`${where}: ${(err as Error).message}`);
+            continue;
+          }
+          const args = [cmd, ...rest].map((w) => subst[w] ?? w);
+          const t0 = Date.now();
+          const r = await exec('npx', ['--no-install', 'overseer', ...args], env, 180_000);
+          if (process.env.OVERSEER_TEST_VERBOSE) console.log(`      README:${l.line} overseer ${args.join(' ')} → exit ${r.code} in ${Date.now() - t0} ms`);
           if (r.code !== 0) {
-            failures.push(`${where}: exit ${r.code}\n${r.stderr.slice(-1000)}`);
+            failures.push(`${where}: exit ${r.code} (ran: overseer ${args.join(' ')})\n${(r.stderr || r.stdout).slice(-1000)}`);
             continue;
           }
+          if (/<U\+000A>/.test(r.stdout)) failures.push(`${where}: prints a newline as a <U+000A> marker:\n${r.stdout.split('\n').find((x) => x.includes('<U+000A>'))!.slice(0, 300)}`);
           if (args.includes('--json')) {
             try {
               JSON.parse(r.stdout);
@@ -299,6 +414,12 @@ describe('README commands (CI smoke test)', function () {
       }
     }
     assert.deepEqual(failures, [], failures.join('\n\n'));
-    assert.ok(outcomes.filter((o) => o.how === 'ran').length >= 10, 'at least the CLI section ran as written');
+    const ran = outcomes.filter((o) => o.how === 'ran').map((o) => o.part ?? o.listed.text);
+    for (const c of ['sweep approve', 'approve', 'veto', 'request-changes', 'logs', 'audit flag', 'policy set', 'ledger verify', 'eval resume']) {
+      assert.ok(ran.some((t) => new RegExp(`overseer ${c}\\b`).test(t)), `overseer ${c} ran as written on the demo fleet`);
+    }
+    // what the decisions did, read back from the hub: the approved one ran, the sweep's members are decided
+    const x = await human.getExperiment(approved!.id);
+    assert.ok(['running', 'succeeded', 'scored', 'failed', 'dispatched'].includes(x.state), `${x.id} was approved and dispatched (now ${x.state})`);
   });
 });

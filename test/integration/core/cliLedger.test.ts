@@ -32,6 +32,24 @@ describe('overseer ledger verify (CLI)', () => {
     assert.match(bad.stdout, /BAD at seq 5/);
   });
 
+  it('takes the fleet as --fleet like every other command, and as its argument; the two agree', async () => {
+    const l = await Ledger.open(t.dir);
+    for (let i = 1; i <= 3; i++) await l.append('budget.set', HUMAN, { agentId: `aar-${i}`, gpuHours: i });
+    await l.close();
+    const flag = spawnSync(process.execPath, [CLI, 'ledger', 'verify', '--fleet', t.dir], { encoding: 'utf8' });
+    assert.equal(flag.status, 0, flag.stderr);
+    assert.equal(flag.stdout, verify(t.dir).stdout);
+    assert.match(flag.stdout, /ok: 3 events/);
+    const env = spawnSync(process.execPath, [CLI, 'ledger', 'verify'], { encoding: 'utf8', env: { ...process.env, OVERSEER_FLEET: t.dir } });
+    assert.equal(env.status, 0, env.stderr);
+    const both = spawnSync(process.execPath, [CLI, 'ledger', 'verify', '--fleet', t.dir, t.dir], { encoding: 'utf8' });
+    assert.equal(both.status, 1);
+    assert.match(both.stderr, /name one fleet/);
+    const missing = spawnSync(process.execPath, [CLI, 'ledger', 'verify', '--fleet', path.join(t.dir, 'nope')], { encoding: 'utf8' });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no ledger at/);
+  });
+
   it('fails clearly on a missing ledger and on bad usage', () => {
     const r = verify(path.join(t.dir, 'nope'));
     assert.equal(r.status, 1);

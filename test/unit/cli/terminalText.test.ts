@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { safeBlock, safeJson, safeLine } from '../../../src/cli/terminalText';
+import { firstLine, safeBlock, safeJson, safeLine, safeLines } from '../../../src/cli/terminalText';
 
 describe('terminalText', () => {
   it('shows escape sequences and C0/C1 controls as markers', () => {
@@ -23,6 +23,19 @@ describe('terminalText', () => {
   });
   it('blocks keep newlines and tabs but not carriage returns', () => {
     assert.equal(safeBlock('a\n\tb\r\nc\rd\u001b[A'), 'a\n\tb\nc<U+000D>d<U+001B>[A');
+  });
+  it('multi-line text becomes indented lines: a newline is a line break, never a <U+000A> marker', () => {
+    assert.deepEqual(safeLines('Title\n\nFirst paragraph\r\nsecond line\n', '    '), ['    Title', '', '    First paragraph', '    second line']);
+    const out = safeLines('a\u001b[2J\u202eb\rc\u200b\nd', '  ');
+    assert.deepEqual(out, ['  a<U+001B>[2J<U+202E>b<U+000D>c<U+200B>', '  d'], 'controls, bidi, lone CR and invisible characters still become markers');
+    assert.ok(!out.join('\n').includes('<U+000A>'));
+    assert.deepEqual(safeLines(''), []);
+    assert.deepEqual(safeLines(undefined), []);
+  });
+  it('firstLine: the title of a multi-line text and whether more follows', () => {
+    assert.deepEqual(firstLine('Confidence loss\n\nAdd a term'), { line: 'Confidence loss', more: true });
+    assert.deepEqual(firstLine('one line'), { line: 'one line', more: false });
+    assert.deepEqual(firstLine('title\r\n  \n'), { line: 'title', more: false });
   });
   it('JSON parses to the same value and carries no raw unsafe character', () => {
     const v = { t: 'x\u001b]0;t\u0007 \u202e \u0085 \u200b', n: [1, 'two\nlines'] };
