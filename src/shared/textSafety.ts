@@ -169,10 +169,10 @@ const TERMINAL =
 const TERMINAL_ANY = /[\u001b\u009b\u009d\u0090\u0098\u009e\u009f\r]/;
 const STRING_KINDS: Record<string, string> = { P: 'DCS', X: 'SOS', '^': 'PM', _: 'APC', '\u0090': 'DCS', '\u0098': 'SOS', '\u009e': 'PM', '\u009f': 'APC' };
 
-/** Text an agent put inside a sequence, for a marker: capped, `⟦`/`⟧` neutralised, and `://` defanged so no link detector makes it clickable. */
+/** Text an agent put inside a sequence, for a marker: capped, on one line (`\n` as `\\n`), `⟦`/`⟧` neutralised, and `://` defanged so no link detector makes it clickable. */
 function payload(t: string, max = 120): string {
   const short = [...t].length > max ? `${[...t].slice(0, max).join('')}…` : t;
-  return short.replace(/:\/\//g, '[:]//').replace(/⟦/g, '[').replace(/⟧/g, ']');
+  return short.replace(/:\/\//g, '[:]//').replace(/⟦/g, '[').replace(/⟧/g, ']').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
 }
 
 /** The host a hidden link target points at (the browser's own parse, punycode for IDNs), or what kind of target it is. */

@@ -144,6 +144,10 @@ describe('textSafety: terminal control sequences become markers that say what th
     assert.deepEqual(nameFindings('Fix typo\rrm -rf ~', 'title').map((f) => f.kind), ['hidden-characters']);
   });
 
+  it('a payload spanning lines stays inside its one-line marker', () => {
+    assert.equal(block('\u001b]0;a\nb\tc'), '⟦title: a\\nb\\tc (unterminated)⟧');
+  });
+
   it('an agent cannot close a marker early from inside a sequence', () => {
     assert.equal(line('\u001b]0;x⟧ all good ⟦y\u0007'), '⟦title: x] all good [y⟧');
   });
