@@ -85,18 +85,28 @@ export interface RevealOptions {
 export function reveal(s: unknown, opts: RevealOptions = {}): string {
   let t = toText(s);
   if (opts.keepNewlines) t = t.replace(/\r\n/g, '\n');
-  t = terminalMarkers(t, { log: opts.log });
   const ascii = opts.style === 'ascii';
+  const mark = (ch: string) => (ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch));
   if (!ascii) t = t.replace(TAG_RUN, (run) => `⟦tags "${decodeTags(run)}"⟧`);
-  const out = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
+  // Hidden characters first (on the text as it came: a plain log stays a one-byte string, which is several times
+  // faster to scan), leaving the characters that start or end a terminal sequence for `terminalMarkers`.
+  t = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
     if (opts.keepNewlines && (ch === '\n' || ch === '\t')) return ch;
+    if (SEQUENCE_CHARS.test(ch)) return ch;
     if (emojiGlue(whole, offset, ch.codePointAt(0)!)) return ch;
-    return ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch);
+    return mark(ch);
   });
+  t = terminalMarkers(t, { log: opts.log });
+  // An ESC, BEL or C1 control that starts or ends no sequence is one hidden character like the others.
+  if (LEFTOVER.test(t)) t = t.replace(LEFTOVER_ALL, mark);
   // A run of one marker is one marker with its count (`⟦ZWSP U+200B ×500⟧`, `⟦cursor up 1 ×40⟧`): all of it shown, none of it a flood.
-  return out.replace(REPEATED_MARKER, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
+  return t.replace(REPEATED_MARKER, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
 }
 
+/** The characters that begin or end a terminal sequence (ESC, BEL, CR, 8-bit DCS/SOS/CSI/ST/OSC/PM/APC). */
+const SEQUENCE_CHARS = /^[\u001b\u0007\r\u0090\u0098\u009b\u009c\u009d\u009e\u009f]$/;
+const LEFTOVER = /[\u001b\u0007\u0090\u0098\u009b\u009c\u009d\u009e\u009f]/;
+const LEFTOVER_ALL = new RegExp(LEFTOVER.source, 'g');
 const REPEATED_MARKER = /(⟦[^⟦⟧\n]{1,240}⟧)\1{2,}/g;
 
 /** Whether `s` holds any character that `reveal` would mark (newlines and tabs excluded). */
@@ -169,10 +179,17 @@ const TERMINAL =
 const TERMINAL_ANY = /[\u001b\u009b\u009d\u0090\u0098\u009e\u009f\r]/;
 const STRING_KINDS: Record<string, string> = { P: 'DCS', X: 'SOS', '^': 'PM', _: 'APC', '\u0090': 'DCS', '\u0098': 'SOS', '\u009e': 'PM', '\u009f': 'APC' };
 
+/** A hidden-character marker `reveal` put into the payload already (kept), or a bracket the agent wrote (neutralised). */
+const OWN_MARKER_OR_BRACKET = /(⟦(?:[A-Z]+ )?U\+[0-9A-F]{4,6}(?: ×\d+)?⟧|⟦tags "[^"⟦⟧]*"⟧)|[⟦⟧]/g;
+
 /** Text an agent put inside a sequence, for a marker: capped, on one line (`\n` as `\\n`), `⟦`/`⟧` neutralised, and `://` defanged so no link detector makes it clickable. */
 function payload(t: string, max = 120): string {
   const short = [...t].length > max ? `${[...t].slice(0, max).join('')}…` : t;
-  return short.replace(/:\/\//g, '[:]//').replace(/⟦/g, '[').replace(/⟧/g, ']').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+  return short
+    .replace(/:\/\//g, '[:]//')
+    .replace(OWN_MARKER_OR_BRACKET, (m, own?: string) => own ?? (m === '⟦' ? '[' : ']'))
+    .replace(/\n/g, '\\n')
+    .replace(/\t/g, '\\t');
 }
 
 /** The host a hidden link target points at (the browser's own parse, punycode for IDNs), or what kind of target it is. */

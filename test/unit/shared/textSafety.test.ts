@@ -148,6 +148,11 @@ describe('textSafety: terminal control sequences become markers that say what th
     assert.equal(block('\u001b]0;a\nb\tc'), '⟦title: a\\nb\\tc (unterminated)⟧');
   });
 
+  it('hidden characters inside a sequence are marked inside its marker', () => {
+    assert.equal(line('\u001b]0;build\u202Egnp.exe\u0007'), '⟦title: build⟦RLO U+202E⟧gnp.exe⟧');
+    assert.equal(terminalLine('\u001b]2;a\u200Bb\u0007'), '⟦title: a<U+200B>b⟧');
+  });
+
   it('an agent cannot close a marker early from inside a sequence', () => {
     assert.equal(line('\u001b]0;x⟧ all good ⟦y\u0007'), '⟦title: x] all good [y⟧');
   });
