@@ -273,10 +273,20 @@ async function main(): Promise<void> {
     await webview().locator('#alerts', { hasText: 'carol' }).waitFor();
     await shot('leaderboard');
 
-    await palette('Overseer: Open Agent');
+    // The agent picker can close before it is clicked (a webview that reloads takes the focus): ask again.
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'alice' }).first();
-    await pick.waitFor();
-    await pick.click();
+    for (let i = 1; ; i++) {
+      await palette('Overseer: Open Agent');
+      try {
+        await pick.waitFor({ timeout: 10_000 });
+        await pick.click({ timeout: 10_000 });
+        break;
+      } catch (err) {
+        if (i === 3) throw err;
+        log(`the agent picker closed before its row was clicked (try ${i}), again`);
+        await page.keyboard.press('Escape');
+      }
+    }
     await webview().locator('#agent-name', { hasText: 'Alice' }).waitFor();
     await webview().locator('#commits li').first().waitFor();
     await shot('agent');
