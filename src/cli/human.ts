@@ -11,8 +11,8 @@
 //
 // Exit codes: 0 done; 1 the hub refused or failed (no such experiment, wrong state, stale pin, forbidden);
 // 2 usage (bad options, no token, no fleet); 3 the hub cannot be reached.
-// Everything agents wrote is printed through terminalText (escape sequences, bidi and invisible characters shown
-// as <U+XXXX> markers).
+// Everything agents wrote is printed through terminalText (terminal sequences as `⟦link → host⟧`-style markers
+// saying what they would have done; other controls, bidi and invisible characters as <U+XXXX> markers).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -489,8 +489,9 @@ const logs = command('logs', {
       follow = false;
     }
     let offset = 0;
-    // as the extension shows logs: escape sequences lose their parameters (titles, hyperlinks, colours), other
-    // hidden characters become markers, the runner shell's job-control notices are left out
+    // as the extension shows logs: terminal sequences as markers (a hidden link's target host, titles, cursor
+    // moves, CR rewrites; colours dropped), other hidden characters as markers, the runner shell's job-control
+    // notices left out
     const view = new RunLogText();
     for (;;) {
       let r;

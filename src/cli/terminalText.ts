@@ -1,7 +1,9 @@
 // Agent-written text made safe for a terminal. Agents write titles, rationales, commands, diffs, findings
 // and logs; printed raw, an escape sequence could recolour, retitle or rewrite the screen (or hide a line),
 // and bidi overrides or zero-width characters could make what a reviewer reads differ from what runs.
-// Every such character is shown as a visible marker `<U+XXXX>` instead: nothing is dropped silently.
+// Every such character is shown as a visible marker `<U+XXXX>` instead, and every terminal sequence as a marker
+// saying what it would have done (`⟦link → evil.example⟧`, `⟦title: …⟧`, `⟦cursor up 3⟧`, `⟦CR⟧`): nothing is
+// dropped silently.
 // Lines and blocks go through the shared text-safety module (src/shared/textSafety.ts), like the extension.
 import { terminalBlock, terminalLine } from '../shared/textSafety';
 

@@ -1,5 +1,6 @@
-// Run-log text for display, pure (no vscode): escape sequences lose their parameters (OSC titles and
-// hyperlinks, colours), every other hidden character becomes a visible marker (shared/textSafety), and the
+// Run-log text for display, pure (no vscode): terminal sequences become markers saying what they would have done
+// (`⟦link → host⟧`, `⟦title: …⟧`, `⟦cursor up 3⟧`, a CR rewrite `⟦CR⟧` and a new line; colours dropped), every other
+// hidden character becomes a visible marker (shared/textSafety), and the
 // local runner wrapper's job-control notices (`[1]+ Done bash -c ...`, printed by bash's `set -m`) are left out.
 // Chunks arrive at arbitrary offsets, so a partial last line is held until its newline (or the end).
 import { logText } from '../shared/textSafety';

@@ -70,41 +70,59 @@ function decodeTags(run: string): string {
 export interface RevealOptions {
   /** Keep `\n` (and `\t`) as themselves (blocks); otherwise they are markers too (names) — see `line` for one-line display. */
   keepNewlines?: boolean;
-  /** Marker style: `⟦RLO U+202E⟧` with tag runs decoded (default, UI) or `<U+202E>`, one per code point (terminal, plain ASCII). */
+  /** Marker style: `⟦RLO U+202E⟧` with tag runs decoded (default, UI) or `<U+202E>`, one per code point (terminal, plain ASCII). Terminal sequences are `⟦link → host⟧`-style in both. */
   style?: 'ui' | 'ascii';
+  /** A run log: SGR colours dropped (not marked), a lone CR marked and followed by a line break (progress rewrites stay readable). */
+  log?: boolean;
 }
 
 /**
- * Every hidden character replaced by a visible marker; nothing is removed. Emoji joiners and the emoji
- * presentation selector between pictographs are kept (they render as one visible glyph). CRLF becomes LF.
+ * Every hidden character replaced by a visible marker; nothing is removed. Terminal control sequences become
+ * markers that say what they would have done (`⟦link → evil.example⟧`, `⟦title: …⟧`, `⟦cursor up 3⟧`, `⟦CR⟧`;
+ * see `terminalMarkers`). Emoji joiners and the emoji presentation selector between pictographs are kept (they
+ * render as one visible glyph). CRLF becomes LF when newlines are kept.
  */
 export function reveal(s: unknown, opts: RevealOptions = {}): string {
   let t = toText(s);
   if (opts.keepNewlines) t = t.replace(/\r\n/g, '\n');
   const ascii = opts.style === 'ascii';
+  const mark = (ch: string) => (ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch));
   if (!ascii) t = t.replace(TAG_RUN, (run) => `⟦tags "${decodeTags(run)}"⟧`);
-  const out = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
+  // Hidden characters first (on the text as it came: a plain log stays a one-byte string, which is several times
+  // faster to scan), leaving the characters that start or end a terminal sequence for `terminalMarkers`.
+  t = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
     if (opts.keepNewlines && (ch === '\n' || ch === '\t')) return ch;
+    if (SEQUENCE_CHARS.test(ch)) return ch;
     if (emojiGlue(whole, offset, ch.codePointAt(0)!)) return ch;
-    return ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch);
+    return mark(ch);
   });
-  // A run of one hidden character is one marker with its count (`⟦ZWSP U+200B ×500⟧`): all of it shown, none of it a flood.
-  return ascii ? out : out.replace(/(⟦[A-Z]*\s?U\+[0-9A-F]{4,6}⟧)\1{2,}/g, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
+  t = terminalMarkers(t, { log: opts.log });
+  // An ESC, BEL or C1 control that starts or ends no sequence is one hidden character like the others.
+  if (LEFTOVER.test(t)) t = t.replace(LEFTOVER_ALL, mark);
+  // A run of one marker is one marker with its count (`⟦ZWSP U+200B ×500⟧`, `⟦cursor up 1 ×40⟧`): all of it shown, none of it a flood.
+  return t.replace(REPEATED_MARKER, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
 }
+
+/** The characters that begin or end a terminal sequence (ESC, BEL, CR, 8-bit DCS/SOS/CSI/ST/OSC/PM/APC). */
+const SEQUENCE_CHARS = /^[\u001b\u0007\r\u0090\u0098\u009b\u009c\u009d\u009e\u009f]$/;
+const LEFTOVER = /[\u001b\u0007\u0090\u0098\u009b\u009c\u009d\u009e\u009f]/;
+const LEFTOVER_ALL = new RegExp(LEFTOVER.source, 'g');
+const REPEATED_MARKER = /(⟦[^⟦⟧\n]{1,240}⟧)\1{2,}/g;
 
 /** Whether `s` holds any character that `reveal` would mark (newlines and tabs excluded). */
 export function hasHidden(s: unknown): boolean {
   return reveal(s, { keepNewlines: true }) !== toText(s).replace(/\r\n/g, '\n');
 }
 
-/** The hidden characters of `s`, by kind (newlines and tabs excluded). */
+/** The hidden characters of `s`, by kind (newlines, tabs and the CR of a CRLF excluded; a lone CR, which overwrites a line, counts). */
 export function hiddenChars(s: unknown): { ch: string; cp: number; kind: MarkKind }[] {
   const out: { ch: string; cp: number; kind: MarkKind }[] = [];
   const t = toText(s);
   let offset = 0;
   for (const ch of t) {
     const cp = ch.codePointAt(0)!;
-    if (ch !== '\n' && ch !== '\t' && ch !== '\r' && HIDDEN_ONE.test(ch) && !emojiGlue(t, offset, cp)) out.push({ ch, cp, kind: kindOf(cp) });
+    const crlf = ch === '\r' && t[offset + 1] === '\n';
+    if (ch !== '\n' && ch !== '\t' && !crlf && HIDDEN_ONE.test(ch) && !emojiGlue(t, offset, cp)) out.push({ ch, cp, kind: kindOf(cp) });
     offset += ch.length;
   }
   return out;
@@ -122,11 +140,12 @@ export function cap(t: string, max: number, note = true): string {
   return `${t.slice(0, end)}…${note ? ` [${(t.length - end).toLocaleString('en-US')} more characters]` : ''}`;
 }
 
-/** One line for display (tree labels, titles, file names): newlines and tabs become spaces, hidden characters markers. */
+/** One line for display (tree labels, titles, file names): newlines and tabs become spaces, a lone CR (which
+ * overwrites the line's start on a terminal) `⟦CR⟧`, hidden characters and terminal sequences markers. */
 export function line(s: unknown, max = 200): string {
   let t = toText(s);
   if (t.length > max * 4) t = t.slice(0, max * 4);
-  t = reveal(t.replace(/\r\n|[\r\n\t]/g, ' ')).replace(/ {2,}/g, ' ').trim();
+  t = reveal(t.replace(/\r\n|[\n\t]/g, ' ')).replace(/ {2,}/g, ' ').trim();
   return t.length > max ? `${t.slice(0, Math.max(0, max - 1)).trimEnd()}…` : t;
 }
 
@@ -146,17 +165,149 @@ export function stripEscapes(s: unknown): string {
   return toText(s).replace(ESCAPES, '');
 }
 
-/** A run log chunk for display: escape sequences (with parameters) removed, `\r` progress rewrites kept as new lines, every other hidden character marked. */
+/** A run log chunk for display: terminal sequences as markers (`⟦link → host⟧`, `⟦title: …⟧`, `⟦cursor up 3⟧`; SGR colours
+ * dropped), a `\r` progress rewrite marked `⟦CR⟧` and kept as a new line, every other hidden character marked. */
 export function logText(s: unknown): string {
-  return reveal(stripEscapes(s).replace(/\r\n/g, '\n').replace(/\r(?!\n)/g, '\n'), { keepNewlines: true });
+  return reveal(s, { keepNewlines: true, log: true });
 }
 
-/** One line of terminal output: escape sequences and every hidden character (newlines too) become `<U+001B>`-style markers. */
+// One parser of terminal control sequences (ECMA-48, xterm) for every surface that shows agent or run text:
+// OSC (to BEL or ST, or unterminated up to the next ESC), DCS/SOS/PM/APC strings, CSI, other escapes, their
+// 8-bit forms, and a carriage return. Each becomes a marker saying what it would have done on a terminal.
+const TERMINAL =
+  /(?:\u001b\]|\u009d)([^\u0007\u001b\u009c]*)(\u0007|\u001b\\|\u009c)?|(?:\u001b([P^_X])|([\u0090\u0098\u009e\u009f]))([^\u001b\u009c]*)(?:\u001b\\|\u009c)?|(?:\u001b\[|\u009b)([0-?]*)([ -/]*)([@-~])|\u001b([ -/]*)([0-~])|\r/g;
+const TERMINAL_ANY = /[\u001b\u009b\u009d\u0090\u0098\u009e\u009f\r]/;
+const STRING_KINDS: Record<string, string> = { P: 'DCS', X: 'SOS', '^': 'PM', _: 'APC', '\u0090': 'DCS', '\u0098': 'SOS', '\u009e': 'PM', '\u009f': 'APC' };
+
+/** A hidden-character marker `reveal` put into the payload already (kept), or a bracket the agent wrote (neutralised). */
+const OWN_MARKER_OR_BRACKET = /(⟦(?:[A-Z]+ )?U\+[0-9A-F]{4,6}(?: ×\d+)?⟧|⟦tags "[^"⟦⟧]*"⟧)|[⟦⟧]/g;
+
+/** Text an agent put inside a sequence, for a marker: capped, on one line (`\n` as `\\n`), `⟦`/`⟧` neutralised, and `://` defanged so no link detector makes it clickable. */
+function payload(t: string, max = 120): string {
+  const short = [...t].length > max ? `${[...t].slice(0, max).join('')}…` : t;
+  return short
+    .replace(/:\/\//g, '[:]//')
+    .replace(OWN_MARKER_OR_BRACKET, (m, own?: string) => own ?? (m === '⟦' ? '[' : ']'))
+    .replace(/\n/g, '\\n')
+    .replace(/\t/g, '\\t');
+}
+
+/** The host a hidden link target points at (the browser's own parse, punycode for IDNs), or what kind of target it is. */
+function linkTarget(uri: string): string {
+  try {
+    const u = new URL(uri.trim());
+    if (u.hostname) return u.hostname;
+    return `${u.protocol} target`;
+  } catch {
+    return 'unparsable target';
+  }
+}
+
+function base64Text(b64: string): string | undefined {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 === 1) return undefined;
+  try {
+    const bin = atob(b64);
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function oscMarker(body: string, terminated: boolean): string {
+  const semi = body.indexOf(';');
+  const ps = semi < 0 ? body : body.slice(0, semi);
+  const rest = semi < 0 ? '' : body.slice(semi + 1);
+  const open = terminated ? '' : ' (unterminated)';
+  if (ps === '8') {
+    const uri = rest.slice(rest.indexOf(';') + 1);
+    return uri ? `link → ${linkTarget(uri)}${open}` : `/link${open}`;
+  }
+  if (ps === '52') {
+    const data = rest.slice(rest.indexOf(';') + 1);
+    if (data === '?') return `clipboard read${open}`;
+    const text = base64Text(data);
+    return text === undefined ? `clipboard write (${data.length} characters)${open}` : `clipboard write: "${payload(text)}"${open}`;
+  }
+  if (ps === '0' || ps === '1' || ps === '2') return `title: ${payload(rest, 200)}${open}`;
+  return `terminal command OSC ${payload(ps, 8)}${rest ? `: "${payload(rest)}"` : ''}${open}`;
+}
+
+const CURSOR: Record<string, (n: number, p: string) => string> = {
+  A: (n) => `cursor up ${n}`,
+  B: (n) => `cursor down ${n}`,
+  C: (n) => `cursor right ${n}`,
+  D: (n) => `cursor left ${n}`,
+  E: (n) => `cursor down ${n} to line start`,
+  F: (n) => `cursor up ${n} to line start`,
+  G: (n) => `cursor to column ${n}`,
+  '`': (n) => `cursor to column ${n}`,
+  d: (n) => `cursor to row ${n}`,
+  H: (_n, p) => `cursor to ${p || '1;1'}`,
+  f: (_n, p) => `cursor to ${p || '1;1'}`,
+  s: () => 'cursor save',
+  u: () => 'cursor restore',
+  J: (_n, p) => ({ '': 'erase screen below', '0': 'erase screen below', '1': 'erase screen above', '2': 'erase screen', '3': 'erase scrollback' })[p] ?? `erase screen ${p}`,
+  K: (_n, p) => ({ '': 'erase to line end', '0': 'erase to line end', '1': 'erase to line start', '2': 'erase line' })[p] ?? `erase line ${p}`,
+  X: (n) => `erase ${n} characters`,
+  P: (n) => `delete ${n} characters`,
+  '@': (n) => `insert ${n} blanks`,
+  L: (n) => `insert ${n} lines`,
+  M: (n) => `delete ${n} lines`,
+  S: (n) => `scroll up ${n}`,
+  T: (n) => `scroll down ${n}`,
+  r: (_n, p) => `scroll region ${p || 'reset'}`,
+};
+const MODES: Record<string, string> = { '?25l': 'hide cursor', '?25h': 'show cursor', '?1049h': 'alternate screen', '?1049l': 'main screen', '?47h': 'alternate screen', '?47l': 'main screen' };
+
+function csiMarker(p: string, i: string, f: string, log: boolean): string | undefined {
+  if (f === 'm' && !i) return log ? undefined : `colour ${p || '0'}`;
+  if (!i && /^[0-9]*$/.test(p) && CURSOR[f]) return CURSOR[f](Math.max(1, Number(p || '1')), p);
+  if (!i && /^[0-9;]*$/.test(p) && (f === 'H' || f === 'f' || f === 'J' || f === 'K' || f === 'r')) return CURSOR[f]!(1, p);
+  if (!i && (f === 'h' || f === 'l')) return MODES[`${p}${f}`] ?? `terminal mode ${payload(p, 20)} ${f === 'h' ? 'on' : 'off'}`;
+  if (!i && (f === 'n' || f === 'c')) return `terminal query CSI ${payload(p, 20)}${f}`;
+  return `terminal control CSI ${payload(`${p}${i}${f}`, 24)}`;
+}
+
+const ESC_FINALS: Record<string, string> = { '7': 'cursor save', '8': 'cursor restore', M: 'cursor up 1 (reverse index)', D: 'cursor down 1', E: 'cursor to next line', c: 'terminal reset', '=': 'keypad mode', '>': 'keypad mode off' };
+
+function escMarker(i: string, f: string): string {
+  if (!i && ESC_FINALS[f]) return ESC_FINALS[f]!;
+  if (/^[()*+]$/.test(i)) return `character set ${i}${f}`;
+  return `escape ${payload(`${i}${f}`, 8)}`;
+}
+
+/**
+ * Terminal control sequences replaced by markers saying what they would have done: an OSC 8 hyperlink's hidden
+ * target as `⟦link → evil.example⟧` … `⟦/link⟧` (its host only: never a clickable URL; the visible text stays),
+ * OSC 52 `⟦clipboard write: "…"⟧`, OSC 0/1/2 `⟦title: …⟧`, cursor moves and erasures `⟦cursor up 3⟧`
+ * `⟦erase line⟧`, SGR colours `⟦colour 1;31⟧` (dropped in a run log), other sequences named, and a carriage
+ * return `⟦CR⟧` (in a log followed by a line break). Other hidden characters are left to `reveal`.
+ */
+export function terminalMarkers(s: unknown, opts: { log?: boolean } = {}): string {
+  const t = toText(s);
+  if (!TERMINAL_ANY.test(t)) return t;
+  const log = !!opts.log;
+  return t.replace(
+    TERMINAL,
+    (m: string, oscBody?: string, oscEnd?: string, str7?: string, str8?: string, strBody?: string, csiP?: string, csiI?: string, csiF?: string, escI?: string, escF?: string) => {
+      let what: string | undefined;
+      if (m === '\r') return log ? '⟦CR⟧\n' : '⟦CR⟧';
+      if (oscBody !== undefined) what = oscMarker(oscBody, oscEnd !== undefined);
+      else if (strBody !== undefined) what = `terminal string ${STRING_KINDS[(str7 ?? str8)!]}${strBody ? `: "${payload(strBody, 80)}"` : ''}`;
+      else if (csiF !== undefined) what = csiMarker(csiP!, csiI!, csiF, log);
+      else what = escMarker(escI!, escF!);
+      return what === undefined ? '' : `⟦${what}⟧`;
+    },
+  );
+}
+
+/** One line of terminal output: terminal sequences become `⟦cursor up 3⟧`-style markers, every other hidden character (newlines too) `<U+0007>`-style ones. */
 export function terminalLine(s: unknown): string {
   return reveal(s, { style: 'ascii' });
 }
 
-/** Terminal text spanning lines: newlines and tabs kept, everything else hidden marked (a CR too). */
+/** Terminal text spanning lines: newlines and tabs kept, everything else hidden marked (a lone CR as `⟦CR⟧`). */
 export function terminalBlock(s: unknown): string {
   return reveal(s, { keepNewlines: true, style: 'ascii' });
 }

@@ -4,7 +4,8 @@
 // attention at fleet scale: a sweep of three lr proposals is one Queue row, its review page lists the members,
 // "Approve sweep (3)" approves each at its own commit; the reviewer loads the approval policy from fleet.json,
 // a small low-risk proposal arrives through the hub's HTTP API and is approved by the policy, sampled into the
-// Policy view's audit queue, and the reviewer confirms it there.
+// Policy view's audit queue, and the reviewer confirms it there. Then two of alice's branches that share commits are
+// expanded in the Agents view, and a run log with a hidden terminal hyperlink (OSC 8) is shown in the Output.
 // Screenshots of every step go to test-results/e2e/; UPDATE_SCREENSHOTS=1 also copies the sweep review and the
 // Policy view to docs/screenshots/ (sweep-review.png, policy.png) for the README.
 // usage: node --import=tsx test/e2e/e2e.ts        (env: KEEP=1 keeps temp dirs, E2E_VSIX=path skips packaging)
@@ -161,6 +162,16 @@ async function main(): Promise<void> {
     assert.match((await wv.locator('#title').innerText()) ?? '', /<img src=x onerror=alert\(1\)>/);
     assert.match(await wv.locator('#title').innerText(), /⟦RLO U\+202E⟧/);
     await shot('review-webview-hostile-text');
+    // The queue list's last row can be scrolled fully into view above the fixed decision bar (issue 30).
+    const fit = await wv.locator('nav.queue').evaluate((nav) => {
+      nav.scrollTop = nav.scrollHeight;
+      const rows = nav.querySelectorAll('.q-item');
+      const last = rows[rows.length - 1]!.getBoundingClientRect();
+      const bar = document.querySelector('.decision')!.getBoundingClientRect();
+      return { rows: rows.length, lastBottom: Math.round(last.bottom), barTop: Math.round(bar.top) };
+    });
+    log(`review queue: ${fit.rows} rows, the last ends at ${fit.lastBottom}px, the decision bar starts at ${fit.barTop}px`);
+    assert.ok(fit.lastBottom <= fit.barTop, `the queue's last row is under the decision bar: ${JSON.stringify(fit)}`);
 
     // 6. Approve one experiment in the webview (keyboard: j/k to reach it, then the Approve button).
     await wv.locator('.q-item', { hasText: 'Confidence-weighted auxiliary loss' }).locator('button').click();
@@ -262,10 +273,20 @@ async function main(): Promise<void> {
     await webview().locator('#alerts', { hasText: 'carol' }).waitFor();
     await shot('leaderboard');
 
-    await palette('Overseer: Open Agent');
+    // The agent picker can close before it is clicked (a webview that reloads takes the focus): ask again.
     const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'alice' }).first();
-    await pick.waitFor();
-    await pick.click();
+    for (let i = 1; ; i++) {
+      await palette('Overseer: Open Agent');
+      try {
+        await pick.waitFor({ timeout: 10_000 });
+        await pick.click({ timeout: 10_000 });
+        break;
+      } catch (err) {
+        if (i === 3) throw err;
+        log(`the agent picker closed before its row was clicked (try ${i}), again`);
+        await page.keyboard.press('Escape');
+      }
+    }
     await webview().locator('#agent-name', { hasText: 'Alice' }).waitFor();
     await webview().locator('#commits li').first().waitFor();
     await shot('agent');
@@ -449,6 +470,59 @@ async function main(): Promise<void> {
     assert.deepEqual(confirmed.actor, { kind: 'human', id: HUMAN });
     await policyRow(/Audit queue \(0\)/).waitFor();
     await shot('policy-audit-confirmed');
+
+    // 12. Agents: alice's branches exp/1 and exp/2 both fork from main and share its baseline commit; both expand
+    //     and the shared commit can be opened under each (issue 30: tree ids were per commit, and the second
+    //     expansion failed with "Element with id commit:… is already registered").
+    await expand('Policy', false);
+    await expand('Agents', true);
+    const agentsPane = pane('Agents');
+    const agentRow = (text: RegExp) => agentsPane.locator('.monaco-list-row', { hasText: text });
+    const repoRow = agentRow(/Sandbox repository/).first();
+    if (!(await repoRow.isVisible())) await clickUntil("alice's node", agentRow(/Alice \(confidence loss\)/).first().locator('.monaco-tl-twistie'), repoRow);
+    const br1 = agentRow(/exp\/1(?!\d)/).first();
+    const br2 = agentRow(/exp\/2(?!\d)/).first();
+    await clickUntil("alice's branches", repoRow.locator('.monaco-tl-twistie'), br1);
+    const baseline = agentRow(/baseline: cross-entropy on weak labels/);
+    await clickUntil('exp/1 expanded', br1.locator('.monaco-tl-twistie'), agentRow(/config: aux weight 0\.25/).first());
+    await clickUntil('exp/2 expanded', br2.locator('.monaco-tl-twistie'), agentRow(/config: aux weight 0\.5(?!\d)/).first());
+    await untilCount('the shared baseline commit under both branches', () => baseline.count(), 2);
+    await clickUntil('the shared commit opened under exp/2', baseline.nth(1).locator('.monaco-tl-twistie'), agentRow(/train\.py/).first());
+    const registered = await page.locator('.notifications-toasts, .notifications-center', { hasText: /already registered/ }).count();
+    assert.equal(registered, 0, 'no "already registered" error');
+    await page.mouse.move(1300, 850);
+    await shot('agents-shared-commits');
+
+    // 13. A run log holding a hidden terminal hyperlink (OSC 8), a title change and a CR rewrite: the Output
+    //     shows the link's visible URL with a marker naming the hidden target's host (never itself a link), and
+    //     the other sequences as markers.
+    await expand('Agents', false);
+    await expand('Queue', true);
+    const queuePane = pane('Queue');
+    const scoredGroup = queuePane.locator('.monaco-list-row', { hasText: /^Scored/ }).first();
+    const runRow = queuePane.locator('.monaco-list-row', { hasText: /Sweep: aux weight 0\.25/ }).first();
+    if (!(await runRow.isVisible())) await clickUntil('the Scored group', scoredGroup.locator('.monaco-tl-twistie'), runRow);
+    const showLog = page.getByRole('menuitem', { name: /Show Run Log/ });
+    await clickUntil("the scored run's context menu", runRow, showLog, { button: 'right' });
+    await showLog.click();
+    const output = page.locator('.part.panel .view-lines');
+    const marker = `⟦link → ${demo.runLog.hiddenHost}⟧${demo.runLog.visible}⟦/link⟧`;
+    const outText = async () => ((await output.first().innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+    const shownLog = await untilAsync('the run log with the link marker', async () => {
+      const t = await outText();
+      return t.includes(marker) ? t : undefined;
+    });
+    log(`run log of ${demo.runLog.experimentId}:\n${shownLog}`);
+    assert.match(shownLog, /⟦title: All checks passed⟧epoch 1\/3/);
+    assert.match(shownLog, /progress 10%⟦CR⟧\s*\n\s*progress 100%/);
+    assert.match(shownLog, /PASSED eval on sciq\/test/);
+    assert.ok(!shownLog.includes(`${demo.runLog.hiddenHost}/`), 'the hidden target is never shown as a URL');
+    assert.ok(!/\[32m|\]8;;/.test(shownLog), 'no escape parameters');
+    const links = await page.locator('.part.panel .detected-link').allInnerTexts();
+    log(`links detected in the Output: ${JSON.stringify(links)}`);
+    assert.deepEqual(links.filter((l) => l.includes('evil')), [], 'no link to the hidden host');
+    await page.mouse.move(1300, 300);
+    await shot('run-log-hidden-link');
 
     const kept: string[] = [];
     for (const [name, src] of Object.entries(readme)) {

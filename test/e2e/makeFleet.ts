@@ -74,6 +74,21 @@ export interface DemoFleet {
   sweep: { ids: string[]; lrs: string[]; commits: string[]; label: string };
   scored: string[];
   posts: string[];
+  /** A scored run whose log holds a hidden terminal hyperlink (OSC 8): its visible text and its real target's host. */
+  runLog: { experimentId: string; visible: string; hiddenHost: string };
+}
+
+/** The hidden-link run log: the visible text is a harmless URL, the link's target another host (issue 30). */
+export const RUN_LOG_LINK = { visible: 'https://docs.example.org/setup', hiddenHost: 'collect.evil.example' };
+function hostileRunLog(): string {
+  const link = `\u001b]8;;https://${RUN_LOG_LINK.hiddenHost}/c?k=1\u001b\\${RUN_LOG_LINK.visible}\u001b]8;;\u001b\\`;
+  return [
+    '\u001b]0;All checks passed\u0007epoch 1/3 loss 0.912',
+    `setup notes: ${link}`,
+    'progress 10%\rprogress 100%',
+    '\u001b[32mPASSED\u001b[0m eval on sciq/test',
+    '',
+  ].join('\n');
 }
 
 async function branch(sb: Sandbox, name: string, from = 'main'): Promise<void> {
@@ -93,9 +108,15 @@ async function propose(svc: FleetService, agentId: string, sb: Sandbox, p: { tit
   });
 }
 
-async function runAndScore(svc: FleetService, x: Experiment, pgr: number, acc: number, verified: boolean): Promise<void> {
+async function runAndScore(svc: FleetService, x: Experiment, pgr: number, acc: number, verified: boolean, log?: string): Promise<void> {
   await svc.approve(HUMAN, x.id, { commit: x.commit, tree: x.tree, note: 'looks fine' });
-  await svc.markDispatched(x.id, { runner: 'local', jobId: `job-${x.id}`, commit: x.commit, tree: x.tree });
+  let logPath: string | undefined;
+  if (log !== undefined) {
+    logPath = path.join(svc.dir, 'runs', x.id, 'job.log');
+    fs.mkdirSync(path.dirname(logPath), { recursive: true });
+    fs.writeFileSync(logPath, log);
+  }
+  await svc.markDispatched(x.id, { runner: 'local', jobId: `job-${x.id}`, commit: x.commit, tree: x.tree, ...(logPath ? { logPath } : {}) });
   await svc.markRunning(x.id, `job-${x.id}`);
   await svc.markFinished(x.id, { state: 'succeeded', exitCode: 0 });
   await svc.recordScore(SYSTEM, x.id, { dataset: 'sciq', split: 'test', transferAcc: acc, pgr, evalSeq: svc.ledger.lastSeq, extra: { verified } });
@@ -153,7 +174,7 @@ export async function makeFleet(dir: string): Promise<DemoFleet> {
       await sb.commitFiles({ 'config.yaml': `${BASE_FILES['config.yaml']}variant: ${what}\n` }, `config: ${what}`, agentId);
       const x = await propose(svc, agentId, sb, { title: `Sweep: ${what}`, rationale: `Run **${what}** on sciq.`, command: 'python train.py --config config.yaml', gpuHours: 1, branch: br });
       await svc.idle();
-      await runAndScore(svc, svc.state.experiment(x.id)!, pgr, acc, verified);
+      await runAndScore(svc, svc.state.experiment(x.id)!, pgr, acc, verified, scored.length === 0 ? hostileRunLog() : undefined);
       scored.push(x.id);
     }
     await svc.append('eval.probing_suspected', SYSTEM, {
@@ -295,6 +316,7 @@ export async function makeFleet(dir: string): Promise<DemoFleet> {
       pending: { benign: benign.id, second: second.id, gaming: gaming.id, hostile: hostile.id },
       sweep: { ids: sweep.map((x) => x.id), lrs, commits: sweep.map((x) => x.commit), label: `lr ∈ {${lrs.join(', ')}} · ${lrs.length} experiments` },
       scored,
+      runLog: { experimentId: scored[0]!, ...RUN_LOG_LINK },
       posts,
     };
   } finally {

@@ -26,7 +26,7 @@ export function plain(s: unknown, max = MAX_TEXT): string {
 
 /** Single-line form (titles, file names): newlines collapsed too. */
 export function oneLine(s: unknown, max = 500): string {
-  return plain(typeof s === 'string' ? s.replace(/[\r\n\t]+/g, ' ') : s, max);
+  return plain(typeof s === 'string' ? s.replace(/(?:\r\n|[\n\t])+/g, ' ') : s, max);
 }
 
 /** The warning badge text for a name ('' when it is what it looks like). */

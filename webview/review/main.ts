@@ -109,6 +109,7 @@ function render(scrollTop: boolean): void {
     s.sweep ? renderSweepBar(s.sweep, reasonValue) : renderDecisionBar(reasonValue),
   );
   if (scrollTop) window.scrollTo(0, 0);
+  fitQueue();
 }
 
 // ------------------------------------------------------------------ sweeps
@@ -530,6 +531,31 @@ function renderDecisionBar(reasonValue: string): HTMLElement {
     ),
   );
 }
+
+/**
+ * The queue list ends above the fixed decision bar, whatever the bar's height (it grows when its buttons wrap or
+ * a note shows) and wherever the list starts (lower at the top of the page, or under a notice): its last row can
+ * always be scrolled into view. The page's bottom padding leaves the bar's height free under the main column too.
+ */
+function fitQueue(): void {
+  const nav = document.querySelector<HTMLElement>('.queue');
+  if (!nav) return;
+  const bar = document.querySelector<HTMLElement>('.decision');
+  if (bar && bar !== observedBar) {
+    // The bar is fixed (it does not resize the body) and grows once its elements render: watch it too.
+    if (observedBar) fitObserver.unobserve(observedBar);
+    fitObserver.observe((observedBar = bar));
+  }
+  const bottom = bar ? bar.getBoundingClientRect().top : window.innerHeight;
+  const top = Math.max(nav.getBoundingClientRect().top, 8);
+  nav.style.maxHeight = `${Math.max(96, Math.floor(bottom - top - 8))}px`;
+  document.body.style.paddingBottom = `${(bar?.offsetHeight ?? 0) + 24}px`;
+}
+const fitObserver = new ResizeObserver(() => fitQueue());
+let observedBar: HTMLElement | undefined;
+fitObserver.observe(document.body);
+window.addEventListener('resize', fitQueue);
+window.addEventListener('scroll', fitQueue, { passive: true });
 
 // ------------------------------------------------------------------ actions
 

@@ -4,31 +4,14 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { AnyEvent } from '../../core/events';
 import type { Agent } from '../../core/model';
-import type { AgentDetail, CommitInfo } from '../../hub/api';
+import type { AgentDetail } from '../../hub/api';
 import { Sandbox } from '../../git/sandbox';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
 import { lookalikeGroups } from '../../shared/textSafety';
 import { ago, nameWarnings, plain, plainBlock, plainName } from '../text';
 import { revUri } from '../review/revFs';
-
-export type AgentTreeNode =
-  | { kind: 'agent'; agentId: string }
-  | { kind: 'info'; agentId: string; field: 'direction' | 'status' | 'budget' }
-  | { kind: 'repo'; agentId: string }
-  | { kind: 'branch'; agentId: string; name: string; commit: string; lookalikes?: string[] }
-  | { kind: 'commit'; agentId: string; commit: CommitInfo }
-  | { kind: 'file'; agentId: string; commit: string; parent?: string; path: string; status: string; experimentId?: string }
-  | { kind: 'message'; text: string };
-
-export function budgetLine(a: Pick<Agent, 'budget' | 'used'>): string {
-  const pct = a.budget.gpuHours > 0 ? Math.round((100 * a.used.gpuHours) / a.budget.gpuHours) : 0;
-  return `${fmt(a.used.gpuHours)}/${fmt(a.budget.gpuHours)} GPU-h (${pct}%) · $${fmt(a.used.usd)}/$${fmt(a.budget.usd)} · ${a.used.evalQueries}/${a.budget.evalQueries} evals`;
-}
-
-function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2);
-}
+import { agentTreeId, budgetLine, commitNodes, fileNodes, type AgentTreeNode } from './agentsModel';
 
 export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDataProvider<AgentTreeNode> {
   private readonly emitter = new vscode.EventEmitter<AgentTreeNode | undefined | void>();
@@ -160,10 +143,10 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
         }
         case 'branch': {
           const { commits } = await client.commits(node.agentId, node.commit, 30);
-          return commits.map((c) => ({ kind: 'commit', agentId: node.agentId, commit: c }));
+          return commitNodes(node, commits);
         }
         case 'commit':
-          return await this.commitFiles(node.agentId, node.commit);
+          return await this.commitFiles(node);
         default:
           return [];
       }
@@ -173,19 +156,20 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
   }
 
   /** Files changed by a commit: from a proposal pinned to it (via the hub), else from the local sandbox. */
-  private async commitFiles(agentId: string, c: CommitInfo): Promise<AgentTreeNode[]> {
+  private async commitFiles(node: AgentTreeNode & { kind: 'commit' }): Promise<AgentTreeNode[]> {
+    const { agentId, commit: c } = node;
     const client = await this.conn.ready;
     const { experiments } = await client.listExperiments({ agentId });
     const x = experiments.find((e) => e.commit === c.sha);
     if (x) {
       const r = await client.experimentFiles(x.id);
-      return r.files.map((f) => ({ kind: 'file', agentId, commit: c.sha, path: f.path, status: f.status, experimentId: x.id }));
+      return fileNodes(node, r.files, { experimentId: x.id });
     }
     const d = await this.detail(agentId).catch(() => undefined);
     if (!d || !fs.existsSync(d.hubRepo)) return [{ kind: 'message', text: 'Files are shown for proposed commits (repository not on this machine)' }];
     const parent = c.parents[0];
     const files = await new Sandbox(d.hubRepo).changedFiles(parent, c.sha);
-    return files.map((f) => ({ kind: 'file', agentId, commit: c.sha, parent, path: f.path, status: f.status }));
+    return fileNodes(node, files, { parent });
   }
 
   getTreeItem(node: AgentTreeNode): vscode.TreeItem {
@@ -195,7 +179,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       case 'agent': {
         const a = this.agents.get(node.agentId);
         const item = new vscode.TreeItem(plainName(a?.name ?? node.agentId, 'agent', 80), Collapsed);
-        item.id = `agent:${node.agentId}`;
+        item.id = agentTreeId(node);
         if (a) {
           item.description = `${a.status === 'paused' ? '⏸ paused · ' : ''}${plain(a.direction, 60)}`;
           item.tooltip = [`${plain(a.id, 64)} — ${a.status}`, ...nameWarnings(a.name, 'agent'), plainBlock(a.direction, 1000), budgetLine(a)].join('\n');
@@ -207,7 +191,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       case 'info': {
         const a = this.agents.get(node.agentId);
         const item = new vscode.TreeItem('', None);
-        item.id = `info:${node.agentId}:${node.field}`;
+        item.id = agentTreeId(node);
         if (node.field === 'direction') {
           item.label = `Direction: ${plain(a?.direction ?? '', 120)}`;
           item.tooltip = plainBlock(a?.direction ?? '', 4000);
@@ -226,7 +210,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       }
       case 'repo': {
         const item = new vscode.TreeItem('Sandbox repository', Collapsed);
-        item.id = `repo:${node.agentId}`;
+        item.id = agentTreeId(node);
         item.iconPath = new vscode.ThemeIcon('repo');
         item.tooltip = plain(this.agents.get(node.agentId)?.repoPath ?? '', 500);
         return item;
@@ -234,7 +218,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       case 'branch': {
         const like = node.lookalikes?.length ? ` ⚠ looks like ${node.lookalikes.map((n) => plain(n, 60)).join(', ')}` : '';
         const item = new vscode.TreeItem(`${plainName(node.name, 'branch', 120)}${like}`, Collapsed);
-        item.id = `branch:${node.agentId}:${node.name}`;
+        item.id = agentTreeId(node);
         item.tooltip = [plain(node.name, 500), ...nameWarnings(node.name, 'branch'), ...(like ? [like.trim()] : [])].join('\n');
         item.description = node.commit.slice(0, 8);
         item.iconPath = new vscode.ThemeIcon('git-branch');
@@ -243,7 +227,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       case 'commit': {
         const c = node.commit;
         const item = new vscode.TreeItem(plain(c.subject, 100) || c.sha.slice(0, 8), Collapsed);
-        item.id = `commit:${node.agentId}:${c.sha}`;
+        item.id = agentTreeId(node);
         item.description = `${c.sha.slice(0, 8)} · ${ago(c.date)}`;
         item.tooltip = `${c.sha}\n${plain(c.author, 100)} — ${c.date}\n${plain(c.subject, 500)}`;
         item.iconPath = new vscode.ThemeIcon('git-commit');
@@ -252,7 +236,7 @@ export class AgentsTreeProvider extends DisposableBase implements vscode.TreeDat
       case 'file': {
         const name = node.path.split('/').pop() ?? node.path;
         const item = new vscode.TreeItem(plainName(name, 'file', 120), None);
-        item.id = `cfile:${node.agentId}:${node.commit}:${node.path}`;
+        item.id = agentTreeId(node);
         item.description = `${node.status}${node.path.includes('/') ? ` · ${plain(node.path.slice(0, node.path.lastIndexOf('/')), 80)}` : ''}`;
         item.tooltip = [plain(node.path, 500), ...nameWarnings(node.path, 'file')].join('\n');
         item.iconPath = new vscode.ThemeIcon(node.status === 'A' ? 'diff-added' : node.status === 'D' ? 'diff-removed' : 'diff-modified');

@@ -99,6 +99,30 @@ describe('deceptive names in the extension host', function () {
     assert.equal(labels.get('tokenizer'), 'tokenizer');
   });
 
+  it('agents: two branches that share commits both expand, every node with an id of its own (issue 30)', async () => {
+    type N = { kind: string; agentId?: string; name?: string; commit?: { sha: string } | string };
+    const roots = (await api.agents.getChildren()) as N[];
+    const agent = roots.find((n) => n.kind === 'agent' && n.agentId === fx.agentId)!;
+    const repo = ((await api.agents.getChildren(agent as never)) as N[]).find((k) => k.kind === 'repo')!;
+    const branches = ((await api.agents.getChildren(repo as never)) as N[]).filter((b) => b.kind === 'branch');
+    assert.ok(branches.length >= 2, JSON.stringify(branches));
+    const ids = new Set<string>();
+    const under = new Map<string, number>();
+    for (const b of branches) {
+      for (const c of (await api.agents.getChildren(b as never)) as N[]) {
+        const sha = (c.commit as { sha: string }).sha;
+        under.set(sha, (under.get(sha) ?? 0) + 1);
+        for (const n of [c, ...((await api.agents.getChildren(c as never)) as N[])]) {
+          const id = api.agents.getTreeItem(n as never).id;
+          if (id === undefined) continue;
+          assert.ok(!ids.has(id), `tree id ${id} registered twice`);
+          ids.add(id);
+        }
+      }
+    }
+    assert.ok([...under.values()].some((k) => k >= 2), 'some commit is under two branches');
+  });
+
   it('quick picks: agent titles keep $(icon) syntax literal and show the markers', async () => {
     const win = vscode.window as { showQuickPick: typeof vscode.window.showQuickPick };
     const original = win.showQuickPick;

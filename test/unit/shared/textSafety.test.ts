@@ -5,6 +5,7 @@ import {
   block, confusableWith, escapeIcons, forPrompt, hasHidden, isMixedScript, line, linkInfo, logText, lookalikeGroups,
   nameBadge, nameFindings, reveal, skeleton, stripEscapes, terminalBlock, terminalLine,
 } from '../../../src/shared/textSafety';
+import { HIDDEN_LINK, TERMINAL_CORPUS } from '../../support/terminalCorpus';
 
 // Every character class an agent can hide, each inside an otherwise ordinary name.
 export const HIDDEN_CORPUS: [string, string][] = [
@@ -48,8 +49,9 @@ describe('textSafety: hidden characters become visible markers', () => {
       const shown = reveal(s);
       assert.match(shown, /⟦[^⟧]+⟧/, shown);
       assert.ok(hasHidden(s), 'hasHidden');
-      // Nothing disappears: every visible character of the input is still there, in order.
-      const visible = [...s].filter((c) => /[A-Za-z0-9_.]/.test(c)).join('');
+      // Nothing disappears: every visible character of the input is still there, in order (a terminal
+      // sequence's own parameters are what its marker describes: `⟦erase screen⟧` for ESC[2J).
+      const visible = [...stripEscapes(s)].filter((c) => /[A-Za-z0-9_.]/.test(c)).join('');
       const kept = [...shown.replace(/⟦[^⟧]+⟧/g, '')].filter((c) => /[A-Za-z0-9_.]/.test(c)).join('');
       assert.equal(kept, visible);
     });
@@ -88,21 +90,71 @@ describe('textSafety: hidden characters become visible markers', () => {
 });
 
 describe('textSafety: terminals and run logs', () => {
-  it('removes escape sequences with their parameters (OSC titles and hyperlinks, CSI)', () => {
+  it('stripEscapes removes escape sequences with their parameters (OSC titles and hyperlinks, CSI)', () => {
     const raw = '\u001b]0;owned title\u0007\u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u001b[1;31mred\u001b[0m \u001bPq#0;2\u001b\\done';
     assert.equal(stripEscapes(raw), 'click red done');
-    assert.doesNotMatch(logText(raw), /owned title|evil\.example|\[1;31m/);
   });
 
-  it('log text: CR rewrites become lines, other controls markers', () => {
-    assert.equal(logText('10%\r50%\r\n'), '10%\n50%\n');
+  it('log text: sequences say what they would have done, colours dropped, CR rewrites marked and kept as lines', () => {
+    const raw = '\u001b]0;owned title\u0007\u001b]8;;https://evil.example\u001b\\click\u001b]8;;\u001b\\ \u001b[1;31mred\u001b[0m \u001bPq#0;2\u001b\\done';
+    assert.equal(logText(raw), '⟦title: owned title⟧⟦link → evil.example⟧click⟦/link⟧ red ⟦terminal string DCS: "q#0;2"⟧done');
+    assert.equal(logText('10%\r50%\r\n'), '10%⟦CR⟧\n50%\n');
     assert.equal(logText('a\u0007b\u202Ec\n'), 'a⟦BEL U+0007⟧b⟦RLO U+202E⟧c\n');
   });
 
-  it('terminal output marks every control with ASCII brackets', () => {
-    assert.equal(terminalLine('a\u001b[2Jb\nc'), 'a<U+001B>[2Jb<U+000A>c');
-    assert.equal(terminalBlock('a\nb\rc'), 'a\nb<U+000D>c');
+  it('terminal output: sequences as markers, other controls with ASCII brackets', () => {
+    assert.equal(terminalLine('a\u001b[2Jb\nc'), 'a⟦erase screen⟧b<U+000A>c');
+    assert.equal(terminalBlock('a\nb\rc'), 'a\nb⟦CR⟧c');
     assert.equal(terminalLine('t\u{E0041}\u{E0042}'), 't<U+E0041><U+E0042>');
+  });
+});
+
+describe('textSafety: terminal control sequences become markers that say what they would have done', () => {
+  for (const c of TERMINAL_CORPUS) {
+    it(c.what, () => {
+      for (const [surface, shown] of [
+        ['line (tree labels, titles)', line(c.raw, 500)],
+        ['block (tooltips, prose)', block(c.raw).trimEnd()],
+        ['reveal (webviews)', reveal(c.raw, { keepNewlines: true }).trimEnd()],
+        ['terminal line (CLI)', terminalLine(c.raw).trimEnd()],
+        ['terminal block (CLI)', terminalBlock(c.raw).trimEnd()],
+        ['prompt (AI reviewer)', forPrompt(c.raw).trimEnd()],
+      ] as const) {
+        assert.equal(shown, c.shown, surface);
+        assert.doesNotMatch(shown, /[\u001b\u0007\u009b\u009c\u009d\r]/, `${surface}: no raw control`);
+        if (c.absent) assert.doesNotMatch(shown, c.absent, `${surface}: the hidden target is not shown as a URL`);
+      }
+      assert.ok(hasHidden(c.raw), 'hasHidden');
+    });
+  }
+
+  it('a run log keeps the visible text and names the hidden target host; colours are dropped, not marked', () => {
+    assert.equal(logText(`${HIDDEN_LINK}\n`), '⟦link → evil.example⟧https://docs.example/guide⟦/link⟧\n');
+    assert.equal(logText('\u001b[1;32mPASSED\u001b[0m\n'), 'PASSED\n');
+    assert.equal(reveal('\u001b[31mred'), '⟦colour 31⟧red', 'outside logs a colour is marked too');
+  });
+
+  it('a flood of one sequence is one marker with its count', () => {
+    assert.equal(logText(`a${'\u001b[1A'.repeat(40)}b`), 'a⟦cursor up 1 ×40⟧b');
+  });
+
+  it('a carriage return in a commit subject (one line) is a marker, not a space', () => {
+    assert.equal(line('Fix typo\rrm -rf ~'), 'Fix typo⟦CR⟧rm -rf ~');
+    assert.equal(line('a\r\nb'), 'a b', 'CRLF is a line break');
+    assert.deepEqual(nameFindings('Fix typo\rrm -rf ~', 'title').map((f) => f.kind), ['hidden-characters']);
+  });
+
+  it('a payload spanning lines stays inside its one-line marker', () => {
+    assert.equal(block('\u001b]0;a\nb\tc'), '⟦title: a\\nb\\tc (unterminated)⟧');
+  });
+
+  it('hidden characters inside a sequence are marked inside its marker', () => {
+    assert.equal(line('\u001b]0;build\u202Egnp.exe\u0007'), '⟦title: build⟦RLO U+202E⟧gnp.exe⟧');
+    assert.equal(terminalLine('\u001b]2;a\u200Bb\u0007'), '⟦title: a<U+200B>b⟧');
+  });
+
+  it('an agent cannot close a marker early from inside a sequence', () => {
+    assert.equal(line('\u001b]0;x⟧ all good ⟦y\u0007'), '⟦title: x] all good [y⟧');
   });
 });
 
