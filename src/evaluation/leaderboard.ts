@@ -21,6 +21,11 @@ export interface EvalRecord {
   runId?: string;
   experimentId?: string;
   predHash: string;
+  /** Run-bound: the seed job (from the job token) and the seed the hub chose for it. */
+  job?: number;
+  seed?: number;
+  /** The request's own `run_id` (stored, never used for identity). */
+  clientRunId?: string;
 }
 
 /** Metrics an agent claimed in a forum post (AAR `findings/share`). */
@@ -75,8 +80,20 @@ export interface LeaderboardEntry {
   human_verdict?: string;
   eval_seqs?: number[];
   updated_at: string;
-  /** Why a run-bound entry is not verified (its run report named a violation, or the run was not confined). */
+  /** Why a run-bound entry is not verified (its run report named a violation, or the run was not confined, or a
+   * seed job the approval fixed did not evaluate). */
   unverified_reason?: string;
+  /** Seed jobs the approval fixed, and how many of them evaluated (absent for experiments approved before
+   * seed jobs existed). */
+  seed_jobs?: number;
+  seed_jobs_evaluated?: number;
+  /** `incomplete`: fewer seed jobs evaluated than the approval fixed (never verified). */
+  status?: 'complete' | 'incomplete';
+  /** Seed jobs whose prediction vector is identical to an earlier seed job's: shown, and counted once in the
+   * mean and CI (`num_seeds` counts distinct vectors). */
+  duplicate_seeds?: number;
+  /** The hub's seed values of the evaluated seed jobs, by job index. */
+  seeds?: number[];
 }
 
 export interface LeaderboardResponse {
@@ -90,6 +107,8 @@ export interface LeaderboardInput {
   selfReports: readonly SelfReport[];
   /** True when the experiment was dispatched by the hub from the commit a human approved. */
   isApprovedRun: (experimentId: string) => boolean;
+  /** Seed jobs the approval of an experiment fixed (undefined: approved before seed jobs existed). */
+  seedJobsOf?: (experimentId: string) => number | undefined;
   baselines: FixedBaselines | null;
   query: LeaderboardQuery;
   /** Fewer seeds than this → preliminary (default 3). */
@@ -129,30 +148,56 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
     byExp.set(r.experimentId, list);
   }
   for (const [experimentId, list] of byExp) {
-    // One value per seed: the last evaluation of each run id (records without one count separately).
+    // One value per seed job: its first run-bound evaluation fixed the score (later ones repeat it). Records
+    // made before seed jobs existed count one value per run id (the last), or per record without one.
     const seeds = new Map<string, EvalRecord>();
-    for (const r of list) seeds.set(r.runId ?? `#${r.seq}`, r);
-    const rs = [...seeds.values()];
+    for (const r of list) {
+      if (r.job !== undefined) {
+        const k = `#job${r.job}`;
+        if (!seeds.has(k)) seeds.set(k, r);
+      } else seeds.set(r.runId ?? `#${r.seq}`, r);
+    }
+    const all = [...seeds.values()];
+    // Identical prediction vectors are one result, whatever seed they claim: count each vector once.
+    const byVector = new Map<string, EvalRecord>();
+    for (const r of all) if (!byVector.has(r.predHash)) byVector.set(r.predHash, r);
+    const rs = [...byVector.values()];
+    const duplicates = all.length - rs.length;
     const accs = rs.map((r) => r.transferAcc);
     const pgrs = rs.map((r) => r.pgr).filter((x): x is number => x !== null);
     const sa = summarizeSeeds(accs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 });
     const sp = pgrs.length ? summarizeSeeds(pgrs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 }) : undefined;
-    verified.push({
+    const fixed = input.seedJobsOf?.(experimentId);
+    const jobs = all.filter((r) => r.job !== undefined && (fixed === undefined || r.job < fixed)).sort((a, b) => a.job! - b.job!);
+    const incomplete = fixed !== undefined && jobs.length < fixed;
+    const entry: LeaderboardEntry = {
       rank: null,
-      verified: true,
+      verified: !incomplete,
       source: 'verified_eval',
-      agent_id: rs[0].agentId,
+      agent_id: all[0].agentId,
       experiment_id: experimentId,
-      run_ids: rs.map((r) => r.runId).filter((x): x is string => !!x),
+      run_ids: all.map((r) => r.runId).filter((x): x is string => !!x),
       pgr: sp ? round4(sp.mean) : null,
       pgr_ci: ci(sp?.ci),
       transfer_acc: round4(sa.mean),
       transfer_acc_ci: ci(sa.ci),
       num_seeds: rs.length,
       preliminary: rs.length < minSeeds,
-      eval_seqs: rs.map((r) => r.seq),
-      updated_at: rs.reduce((a, r) => (r.ts > a ? r.ts : a), rs[0].ts),
-    });
+      eval_seqs: all.map((r) => r.seq),
+      updated_at: all.reduce((a, r) => (r.ts > a ? r.ts : a), all[0].ts),
+      duplicate_seeds: duplicates,
+    };
+    if (fixed !== undefined) {
+      entry.seed_jobs = fixed;
+      entry.seed_jobs_evaluated = jobs.length;
+      entry.status = incomplete ? 'incomplete' : 'complete';
+      const sv = jobs.map((r) => r.seed).filter((x): x is number => x !== undefined);
+      if (sv.length) entry.seeds = sv;
+    }
+    if (incomplete) {
+      entry.unverified_reason = `incomplete: ${jobs.length} of ${fixed} seed jobs evaluated`;
+      unverified.push(entry);
+    } else verified.push(entry);
   }
 
   // Unbound: each agent's best released ad-hoc score (server-computed, but not tied to an approved run).

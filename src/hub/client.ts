@@ -230,7 +230,8 @@ export class HubClient {
   experimentComments(id: string): Promise<ReviewCommentList> {
     return this.get(`/api/experiments/${enc(id)}/comments`);
   }
-  approve(id: string, body: DecisionRequest & { note?: string }): Promise<Experiment> {
+  /** `seeds`: the number of seed jobs this approval fixes (default: what the proposal asked for). */
+  approve(id: string, body: DecisionRequest & { note?: string; seeds?: number }): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/approve`, body);
   }
   triage(): Promise<TriageResponse> {

@@ -213,7 +213,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         if (recorded.has(t.id)) continue;
         recorded.add(t.id);
         const p = service
-          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: t.principal, tokenId: t.id, scope: t.scope ? { experimentId: t.scope.experimentId } : undefined })
+          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: t.principal, tokenId: t.id, scope: t.scope ? { experimentId: t.scope.experimentId, ...(t.scope.job !== undefined ? { job: t.scope.job } : {}) } : undefined })
           .catch((err) => warn(`recording token ${t.id} failed: ${(err as Error).message}`));
         pendingRecords.add(p);
         void p.finally(() => pendingRecords.delete(p));

@@ -12,7 +12,7 @@ describe('verified leaderboard', () => {
   it('pure: only approved-run evaluations are verified; self-reports and unbound evals are not', () => {
     const rec = (o: Partial<EvalRecord>): EvalRecord => ({
       seq: 1, ts: '2025-01-01T00:00:00Z', agentId: 'a1', actorKind: 'agent', dataset: 'd', split: 'test',
-      weakModel: 'w', strongModel: 's', transferAcc: 0.8, pgr: 0.5, mode: 'run', newBest: true, predHash: 'x', ...o,
+      weakModel: 'w', strongModel: 's', transferAcc: 0.8, pgr: 0.5, mode: 'run', newBest: true, predHash: `h${o.seq ?? 1}`, ...o,
     });
     const out = buildLeaderboard({
       records: [
