@@ -224,8 +224,11 @@ export const eventSchemas = {
     /** Run-bound queries: the seed job (from the job token) and its hub-chosen seed; the score's identity. */
     job: jobIndex.optional(),
     seed: seedValue.optional(),
-    /** What the request body called its run (`run_id`): stored, never used for identity. */
+    /** What the request body called its run (`run_id`), seed and idea: stored, never used for identity. */
     clientRunId: text(200).optional(),
+    clientSeed: text(64).optional(),
+    ideaName: text(200).optional(),
+    ideaUid: text(200).optional(),
   }),
   'eval.probing_suspected': z.strictObject({
     agentId: z.string().max(64),

@@ -208,7 +208,10 @@ const requestSchema = z.looseObject({
   split: z.string().min(1).max(64).optional(),
   weak_model: z.string().min(1).max(200).optional(),
   strong_model: z.string().min(1).max(200).optional(),
-  run_id: z.string().max(200).optional(),
+  run_id: z.string().max(200).nullish(),
+  seed: z.union([z.number(), z.string().max(64)]).nullish(),
+  idea_name: z.string().max(200).nullish(),
+  idea_uid: z.string().max(200).nullish(),
 });
 
 type LedgerLike = { type: string; actor: { kind: string; id: string }; data: unknown; seq?: number; ts?: string };
@@ -375,7 +378,13 @@ export class EvaluationService {
     const runBound = !isHuman && ctx.experimentId !== undefined && this.isApprovedRunFor(ctx.experimentId, agentId);
     // A run-bound score is identified by the job token alone (experiment, seed job, dataset, split): what the body
     // calls its run (`run_id`), seed or idea is stored, never used to tell scores apart.
-    const runId = runBound ? ctx.runId : req.run_id;
+    const runId = runBound ? ctx.runId : (req.run_id ?? undefined);
+    const told = {
+      ...(runBound && req.run_id ? { clientRunId: req.run_id } : {}),
+      ...(req.seed !== undefined && req.seed !== null ? { clientSeed: String(req.seed).slice(0, 64) } : {}),
+      ...(req.idea_name ? { ideaName: req.idea_name } : {}),
+      ...(req.idea_uid ? { ideaUid: req.idea_uid } : {}),
+    };
     if (isHuman || split === 'train_label') {
       mode = 'exact';
       released = acc;
@@ -427,7 +436,7 @@ export class EvaluationService {
       ...(runBound || (isHuman && ctx.experimentId) ? { experimentId: ctx.experimentId } : {}),
       ...(runBound && ctx.job !== undefined ? { job: ctx.job } : {}),
       ...(runBound && ctx.seed !== undefined ? { seed: ctx.seed } : {}),
-      ...(runBound && req.run_id ? { clientRunId: req.run_id } : {}),
+      ...told,
     };
 
     // History first, so a restart can rebuild detection for every logged query.

@@ -225,7 +225,11 @@ export interface EvaluatePredictionsRequest {
   split?: string;
   weak_model?: string;
   strong_model?: string;
+  /** Stored with the query; never part of a score's identity (a job's token is). */
   run_id?: string;
+  seed?: number | string;
+  idea_name?: string;
+  idea_uid?: string;
   experiment_id?: string;
 }
 

@@ -109,7 +109,12 @@ export const evaluateBody = z.strictObject({
   // AAR's MCP tool always sends the model names (empty when unknown): null and "" mean "not named".
   weak_model: str(200).nullish(),
   strong_model: str(200).nullish(),
-  run_id: str(200).optional(),
+  // What the caller calls its run, seed and idea: stored with the query, never used to tell scores apart (a
+  // job's score is identified by its job token alone).
+  run_id: str(200).nullish(),
+  seed: z.union([z.number().int().min(-(2 ** 53)).max(2 ** 53), str(64)]).nullish(),
+  idea_name: str(200).nullish(),
+  idea_uid: str(200).nullish(),
 });
 
 export const evaluationFinalBody = z.strictObject({
