@@ -101,6 +101,8 @@ export interface HubDispatcherOptions {
   /** Mints the token of one seed job (held by the run's proxy). */
   tokenFor: (x: Experiment, job: { index: number; seed: number }) => string;
   onWarning?: (msg: string) => void;
+  /** Reproducible seeds (tests only; see DispatcherOptions.chooseSeed). */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 /** Start the runner dispatcher (after the hub listens: jobs are given its URL). */
@@ -109,6 +111,7 @@ export function startHubDispatcher(service: FleetService, o: HubDispatcherOption
     fleetDir: o.fleetDir,
     evalUrl: o.evalUrl,
     tokenFor: o.tokenFor,
+    chooseSeed: o.chooseSeed,
     onWarning: o.onWarning ? (m) => o.onWarning!(`dispatcher: ${m}`) : undefined,
   });
 }

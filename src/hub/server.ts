@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AnyEvent } from '../core/events';
-import type { Actor } from '../core/model';
+import type { Actor, Experiment } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import { loadEvaluationConfig } from '../evaluation/config';
@@ -59,6 +59,9 @@ export interface HubOptions {
   /** URL jobs use to reach the hub (OVERSEER_EVAL_URL), when compute nodes cannot reach the bind address
    * (e.g. a hub bound to 0.0.0.0 behind a login node). Default: the hub's own URL. */
   publicUrl?: string;
+  /** Reproducible seed values instead of crypto-random ones (tests that compare runs at fixed seeds only; the
+   * CLI and the extension never set it). */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 export interface Hub {
@@ -253,7 +256,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     let closed = false;
     cleanups.push(() => (closed ? undefined : app.close()));
     if (runnersConfig) {
-      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: opts.publicUrl ?? url, tokenFor: runs.tokenFor, onWarning: warn });
+      dispatcher = startHubDispatcher(service, { config: runnersConfig, fleetDir, evalUrl: opts.publicUrl ?? url, tokenFor: runs.tokenFor, onWarning: warn, chooseSeed: opts.chooseSeed });
     }
 
     const lockFile = path.join(fleetDir, HUB_LOCK_FILE);

@@ -71,6 +71,9 @@ export interface DispatcherOptions {
   retryBackoffMs?: number;
   localKillGraceSeconds?: number;
   onWarning?: (msg: string) => void;
+  /** Reproducible seed values instead of crypto-random ones, for tests and benchmarks that compare runs at fixed
+   * seeds (never set by the CLI or the extension). Still recorded in the ledger like any seed. */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 export interface Dispatcher {
@@ -413,7 +416,12 @@ class DispatcherImpl implements Dispatcher {
   }
 
   /** A fresh seed value, distinct from the experiment's other seed jobs'. */
-  private chooseSeed(x: Experiment): number {
+  private chooseSeed(x: Experiment, index: number): number {
+    if (this.opts.chooseSeed) {
+      const s = this.opts.chooseSeed(x, index);
+      if (!Number.isInteger(s) || s < 0 || s >= SEED_MAX) throw new Error(`chooseSeed gave ${s}; seeds are integers in [0, 2^31)`);
+      return s;
+    }
     const taken = new Set<number>();
     for (const j of this.service.state.experiment(x.id)?.run?.jobs ?? []) if (j.seed !== undefined) taken.add(j.seed);
     for (const a of this.activeJobs.values()) if (a.experimentId === x.id && a.seed !== undefined) taken.add(a.seed);
@@ -457,7 +465,7 @@ class DispatcherImpl implements Dispatcher {
       if (!ref) {
         const agent = this.service.state.agent(x.agentId);
         if (!agent) throw new WorktreeError(`agent ${x.agentId} is not registered`);
-        a.seed ??= this.chooseSeed(x);
+        a.seed ??= this.chooseSeed(x, a.index);
         const seed = a.seed;
         const n = x.seedJobs ?? 1;
         // The seed is on disk (outside every sandbox) before the job can exist, so an adopted job keeps it.
@@ -536,7 +544,7 @@ class DispatcherImpl implements Dispatcher {
     const verdict = cur.verdict!;
     if (state === 'failed') {
       // a failed dispatch is recorded like any dispatch (the first one moves the experiment to dispatched)
-      await this.service.markJobDispatched(x.id, { index, seed: seed ?? this.chooseSeed(x), runner: runner ?? this.config.runners[0]?.name ?? 'none', jobId: NOT_STARTED, commit: verdict.commit, tree: verdict.tree });
+      await this.service.markJobDispatched(x.id, { index, seed: seed ?? this.chooseSeed(x, index), runner: runner ?? this.config.runners[0]?.name ?? 'none', jobId: NOT_STARTED, commit: verdict.commit, tree: verdict.tree });
     }
     await this.service.markJobFinished(x.id, index, { jobId: NOT_STARTED, state, reason: reason.slice(0, 2000) });
   }

@@ -37,7 +37,8 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-demo-run-'));
     await createFleet(dir, { name: 'demo-run', agents: [{ id: 'aar-1', direction: 'weak-to-strong ideas', files: demoCodeFiles() }], config: { datasets: [DEMO_DATASET] } });
     installDemoDataset(dir);
-    hub = await startHub({ fleetDir: dir, dispatch: true, noSync: true });
+    // seed job k runs seed k: the comparison of the two ideas below is at the seeds it was written for
+    hub = await startHub({ fleetDir: dir, dispatch: true, noSync: true, chooseSeed: (_x, k) => SEEDS[k] ?? k });
   });
   after(async () => {
     await hub?.close();
