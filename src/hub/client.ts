@@ -304,8 +304,9 @@ export class HubClient {
   diversity(): Promise<DiversityResponse> {
     return this.get('/api/diversity');
   }
-  runLog(experimentId: string, offset?: number): Promise<RunLogResponse> {
-    return this.get(`/api/runs/${enc(experimentId)}/log`, { offset });
+  /** `job`: the log of that seed job (default: seed job 0, the experiment's first). */
+  runLog(experimentId: string, offset?: number, job?: number): Promise<RunLogResponse> {
+    return this.get(`/api/runs/${enc(experimentId)}/log`, { offset, job });
   }
 
   // ---------------------------------------------------------------- live events (SSE)

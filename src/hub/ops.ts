@@ -490,10 +490,11 @@ export const RELEASE_NOTE =
 const LOG_CHUNK = 256 * 1024;
 
 /** A chunk of an experiment's run log. A negative offset reads the last |offset| bytes (the tail). */
-export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0): Promise<RunLogResponse> {
+export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0, job?: number): Promise<RunLogResponse> {
   const x = experimentFor(ctx, actor, id);
-  const logPath = x.run?.logPath;
-  if (!logPath) throw notFound(`${id} has no run log (state ${x.state})`);
+  // seed job k's log, where the dispatcher recorded it (run.job_dispatched); default the experiment's run log
+  const logPath = job === undefined ? x.run?.logPath : x.run?.jobs?.find((j) => j.index === job)?.logPath;
+  if (!logPath) throw notFound(`${id} has no run log${job === undefined ? '' : ` for seed job ${job}`} (state ${x.state})`);
   let chunk: { data: string; offset: number; nextOffset: number; size: number };
   try {
     // The dispatcher's standard place is <fleet>/runs/<id>/job.log; a runner may have recorded another path.

@@ -24,7 +24,8 @@ describe('fleet simulator with dispatch: approve → run → verified score → 
       const scored = xs.filter((x) => x.state === 'scored' && x.score?.verified);
       assert.ok(scored.length >= 2, `verified scores: ${scored.length}; states ${xs.map((x) => `${x.id}:${x.state}`).join(' ')}`);
       for (const x of scored) {
-        assert.match(x.command, /^python3 train\.py --data \S+ --config configs\/\S+\.json$/);
+        assert.match(x.command, /^python3 train\.py --data \S+ --config configs\/\S+\.json --seeds \{seed\}$/); // one hub seed per seed job
+        assert.ok((x.seedJobs ?? 0) >= 3, `${x.id}: ${x.seedJobs} seed jobs`);
         assert.equal(x.run?.report?.violations, 0, x.run?.report?.summary);
         assert.ok((x.score as { numSeeds?: number }).numSeeds! >= 3);
       }

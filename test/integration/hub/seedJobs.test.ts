@@ -131,6 +131,9 @@ describe('seed jobs: the hub owns the seeds and the identity of every score (rea
     const jobs: JobOut[] = [];
     for (let k = 0; k < x.seedJobs!; k++) {
       const log = fs.readFileSync(path.join(seedJobDir(dir, x.id, k), 'job.log'), 'utf8');
+      // the hub serves each seed job's log
+      const served = await human.runLog(x.id, 0, k);
+      assert.equal(served.text, log.slice(0, served.text.length));
       const line = log.split('\n').find((l) => l.startsWith('RESULT '));
       assert.ok(line, `seed job ${k} printed no RESULT:\n${log}`);
       jobs.push(JSON.parse(line.slice(7)) as JobOut);
