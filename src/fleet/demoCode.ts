@@ -78,9 +78,10 @@ export function demoCommand(fleetDir: string, spec: DemoRunSpec, dataset = DEMO_
   return parts.join(' ');
 }
 
-/** The command of an experiment whose settings are in a committed config file (`train.py --config`). */
+/** The command of an experiment whose settings are in a committed config file (`train.py --config`); each seed
+ * job runs the hub's seed (`{seed}`), not the seeds listed in the file. */
 export function demoConfigCommand(fleetDir: string, configFile: string, dataset = DEMO_DATASET): string {
   const data = path.join(path.resolve(fleetDir), 'datasets', dataset);
   const q = (s: string) => (/^[A-Za-z0-9_./,=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return ['python3', 'train.py', '--data', q(data), ...(dataset !== path.basename(data) ? ['--dataset', q(dataset)] : []), '--config', q(configFile)].join(' ');
+  return ['python3', 'train.py', '--data', q(data), ...(dataset !== path.basename(data) ? ['--dataset', q(dataset)] : []), '--config', q(configFile), '--seeds', '{seed}'].join(' ');
 }

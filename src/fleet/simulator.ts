@@ -163,8 +163,9 @@ export async function prepareSimulatedFleet(
       agents: directions.map((d, i) => ({ id: agentIdFor(i), direction: d.text, name: `${agentIdFor(i)} · ${d.title}`, files: scaffoldFiles(d.text) })),
       budgets: { gpuHours: 40, usd: 25, evalQueries: 100 },
       // A hub started with dispatch runs approved experiments here (confined by bubblewrap); two at a time on
-      // a small machine: each run takes seconds on CPU.
-      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }] },
+      // a small machine: each run takes seconds on CPU. Each seed is a job of its own: an agent's seed jobs may
+      // use both slots.
+      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }], dispatch: { perAgentConcurrency: 2 } },
       service: svc,
     });
   } finally {
