@@ -17,7 +17,8 @@ describe('fleet simulator with dispatch: approve → run → verified score → 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('scores approved honest experiments verified and proposes from the results', async () => {
-    const r = await simulateFleet({ fleetDir: dir, agents: 3, seed: 5, steps: 7, reviewer: true, noSync: true, dispatch: true, intervalMs: 2500 });
+    // ten rounds: each seed is a job of its own now (about +0.4 s per extra job, bench runners)
+    const r = await simulateFleet({ fleetDir: dir, agents: 3, seed: 5, steps: 10, reviewer: true, noSync: true, dispatch: true, intervalMs: 2500 });
     const svc = await FleetService.open(dir, { noSync: true });
     try {
       const xs = [...svc.state.experiments.values()];
