@@ -2,9 +2,12 @@
 // bare child_process.spawn of the same command measured in the same run. "Running" = the job's own first
 // instruction executed (it records a wall-clock timestamp); we also report approval → `experiment.running` in
 // the ledger. Sandbox overhead, in the same run: confined (bubblewrap, the default) against `"sandbox": "none"`,
-// for approve → job started and for a CPU-bound job of about 10 s (BENCH_CPU_SECONDS), runs interleaved.
+// for approve → job started and for a CPU-bound job of about 10 s (BENCH_CPU_SECONDS), runs interleaved. Seed jobs,
+// in the same run: N seed jobs (BENCH_SEEDS, default 3) against one job running the same N seeds, approve →
+// experiment finished (BENCH_SEEDS_N repetitions; 0 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FleetRunnersConfig } from '../src/runners/config';
 import { parseRunnersConfig } from '../src/runners/config';
@@ -85,6 +88,54 @@ async function viaDispatcher(config: FleetRunnersConfig, n: number, cmd = CMD): 
   return { started, ledgerRunning, cpuMs, procMs, jobMs, supervisorMs };
 }
 
+/** `reps` seeds of a CPU loop of `n` iterations in one Python process (one job running N seeds, or one seed). */
+const seedLoopCmd = (n: number, reps: number) => `${PY} -c "import os
+for s in range(${reps}):
+  x=0
+  for i in range(${n}): x=(x*31+i)%1000003
+open(os.environ['OVERSEER_OUTPUT_DIR']+'/done.txt','w').write(os.environ.get('OVERSEER_SEED','-'))"`;
+
+/** Approve → experiment finished, for one experiment of `seeds` seed jobs running `cmd` each. */
+async function seedExperiment(config: FleetRunnersConfig, seeds: number, cmd: string): Promise<{ ms: number; jobs: number }> {
+  const f = await makeFleet(tmpDir('ovs-bench-seeds-'), ['bench']);
+  const d = startDispatcher(f.service, config, { pollMs: 50, onWarning: () => undefined });
+  try {
+    const x = await proposeAndApprove(f, 'bench', cmd, { timeLimitMinutes: 10 }, {}, false, seeds);
+    const t0 = Date.now();
+    await f.service.approve(HUMAN, x.id, { commit: x.commit, tree: x.tree });
+    await waitFor('experiment finished', () => ['succeeded', 'failed'].includes(stateOf(f, x.id)), 600_000, 5);
+    const e = f.service.state.experiment(x.id)!;
+    if (e.state !== 'succeeded') throw new Error(`${x.id} ${e.state}: ${e.run?.reason}`);
+    return { ms: Date.parse(e.run!.endedAt!) - t0, jobs: e.run!.jobs!.length };
+  } finally {
+    await d.stop();
+    await f.service.close();
+  }
+}
+
+/** N seed jobs against one job running the same N seeds, interleaved in the same run. */
+async function benchSeedJobs(): Promise<void> {
+  const seeds = Number(process.env.BENCH_SEEDS ?? 3);
+  const reps = Number(process.env.BENCH_SEEDS_N ?? 3);
+  const iters = calibrate(Number(process.env.BENCH_SEED_SECONDS ?? 1));
+  const sequential = parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: 1 }] });
+  const parallel = parseRunnersConfig({ runners: [{ name: 'box', type: 'local', maxConcurrent: seeds }], dispatch: { perAgentConcurrency: seeds } });
+  const one: number[] = [];
+  const seq: number[] = [];
+  const par: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    one.push((await seedExperiment(sequential, 1, seedLoopCmd(iters, seeds))).ms);
+    seq.push((await seedExperiment(sequential, seeds, seedLoopCmd(iters, 1))).ms);
+    par.push((await seedExperiment(parallel, seeds, seedLoopCmd(iters, 1))).ms);
+  }
+  const b = median(one);
+  console.log(`runners: ${seeds} seed jobs against one job running ${seeds} seeds (~${process.env.BENCH_SEED_SECONDS ?? 1} s of CPU per seed), approve -> experiment finished, interleaved, n=${reps} each`);
+  console.log(line(`one confined job running ${seeds} seeds`, one, b));
+  console.log(line(`${seeds} confined seed jobs, one slot (sequential)`, seq, b));
+  console.log(line(`${seeds} confined seed jobs, ${seeds} slots (${os.cpus().length} CPUs)`, par, b));
+  console.log(`seed-job overhead: +${(median(seq) - b).toFixed(0)} ms for ${seeds} sequential jobs (+${((median(seq) - b) / Math.max(1, seeds - 1)).toFixed(0)} ms per extra job, ${pct(median(seq), b)}); parallel slots ${pct(median(par), b)}`);
+}
+
 /** Iterations of the CPU loop that take about `seconds` here (Python measured unconfined, outside any runner). */
 function calibrate(seconds: number): number {
   const probe = 2_000_000;
@@ -145,6 +196,7 @@ export async function benchRunners(): Promise<void> {
     console.log(line('confined: the supervisor\'s own CPU time', sup, median(jobBox)));
     console.log(`sandbox overhead, CPU-bound job: loop wall ${pct(median(cpuBox), median(cpuOpen))}, job wall ${pct(median(jobBox), median(jobOpen))}, loop CPU ${pct(median(procBox), median(procOpen))}; supervisor CPU ${((median(sup) / Math.max(1, median(jobBox))) * 100).toFixed(2)} % of the job's wall time (target <= 3 %; wall numbers are noisy when the machine is shared)`);
   }
+  if (Number(process.env.BENCH_SEEDS_N ?? 3) > 0) await benchSeedJobs();
   if (SLURM_ENABLED) {
     useCiSlurmConf();
     const sn = Math.max(2, Math.min(n, Number(process.env.BENCH_SLURM_N ?? 4)));

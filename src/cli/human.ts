@@ -302,6 +302,16 @@ const queue = command('queue', {
   },
 });
 
+/** "3 seed jobs, 1.5 GPU-h": what an approval fixes (or the proposal asks for, before one). */
+function seedLine(x: Experiment): string {
+  const n = x.seedJobs ?? x.seeds;
+  const approved = x.seedJobs !== undefined || (x.verdict?.decision === 'approved' && x.seeds === undefined);
+  const count = n ?? 1;
+  const g = +(count * x.resources.gpuHours).toFixed(4);
+  if (n === undefined && !approved) return `default seed jobs (fleet.json seeds, else 3) × ${x.resources.gpuHours} GPU-h`;
+  return `${count} seed job${count === 1 ? '' : 's'}, ${g} GPU-h${approved ? '' : ' (asked for)'}`;
+}
+
 const show = command('show', {
   usage: '',
   args: ['experiment'],
@@ -320,6 +330,7 @@ const show = command('show', {
     if (x.branch) lines.push(`branch    ${safeLine(x.branch)}`);
     lines.push(`command   ${safeLine(x.command)}`);
     lines.push(`resources ${x.resources.gpus} GPU · ${x.resources.gpuHours} GPU-h · ${x.resources.timeLimitMinutes} min · task mode ${x.taskMode}`);
+    lines.push(`seeds     ${seedLine(x)}`);
     if (x.risk) {
       lines.push(`risk      ${x.risk.level}`);
       for (const r of x.risk.reasons) {
@@ -362,6 +373,9 @@ const show = command('show', {
       lines.push(`  ${safeLine(r.runner)} job ${safeLine(r.jobId)} at ${short(r.commit)} · dispatched ${r.dispatchedAt}${r.startedAt ? ` · started ${r.startedAt}` : ''}${r.endedAt ? ` · ended ${r.endedAt}` : ''}`);
       if (r.endState) lines.push(`  ${r.endState}${r.exitCode !== undefined ? ` (exit ${r.exitCode})` : ''}${r.reason ? `: ${safeLine(r.reason)}` : ''}`);
       if (r.report) lines.push(`  sandbox ${r.report.sandbox} · ${r.report.violations} violation(s): ${safeLine(r.report.summary)}`);
+      for (const j of r.jobs ?? []) {
+        lines.push(`  seed job ${j.index}${j.seed !== undefined ? ` seed ${j.seed}` : ''}: ${safeLine(j.runner)} job ${safeLine(j.jobId || '-')} · ${j.endState ?? (j.startedAt ? 'running' : 'dispatched')}${j.exitCode !== undefined ? ` (exit ${j.exitCode})` : ''}${j.reason ? `: ${safeLine(j.reason)}` : ''}`);
+      }
     }
     if (x.score) lines.push(`  score: ${safeLine(x.score.dataset)}/${safeLine(x.score.split)} transfer_acc ${num(x.score.transferAcc)} pgr ${num(x.score.pgr)} ${x.score.verified ? 'verified' : 'unverified'}`);
     if (x.verification) {
@@ -397,9 +411,9 @@ const diff = command('diff', {
 
 function decision(kind: 'approve' | 'veto' | 'request-changes') {
   return command(kind, {
-    usage: `${kind === 'approve' ? '[--reason <note>]' : '--reason <why>'} [--commit <sha or prefix you reviewed>]`,
+    usage: `${kind === 'approve' ? '[--reason <note>] [--seeds <n>]' : '--reason <why>'} [--commit <sha or prefix you reviewed>]`,
     args: ['experiment'],
-    options: { reason: { type: 'string' }, commit: { type: 'string' } },
+    options: { reason: { type: 'string' }, commit: { type: 'string' }, ...(kind === 'approve' ? { seeds: { type: 'string' as const } } : {}) },
     run: async (c, { values, positionals }) => {
       const id = positionals[0]!;
       const reason = (values.reason as string | undefined)?.trim();
@@ -415,14 +429,17 @@ function decision(kind: 'approve' | 'veto' | 'request-changes') {
         else if (!x.commit.startsWith(want)) throw new CliError(EXIT.refused, `stale pin: ${x.id} is pinned to commit ${short(x.commit)}, not ${want}; review the pinned commit (overseer show ${x.id}) and decide again`);
       }
       const pin = { commit, tree: x.tree };
+      const seedsArg = values.seeds as string | undefined;
+      if (seedsArg !== undefined && !/^\d{1,2}$/.test(seedsArg)) throw new CliError(EXIT.usage, `--seeds ${JSON.stringify(seedsArg)} is not a number of seed jobs (1 to 20)`);
+      const seeds = seedsArg === undefined ? {} : { seeds: Number(seedsArg) };
       const y =
         kind === 'approve'
-          ? await c.client.approve(id, reason ? { ...pin, note: reason } : pin)
+          ? await c.client.approve(id, reason ? { ...pin, ...seeds, note: reason } : { ...pin, ...seeds })
           : kind === 'veto'
             ? await c.client.veto(id, { ...pin, reason: reason! })
             : await c.client.requestChanges(id, { ...pin, reason: reason! });
       if (values.json) out(safeJson(y) + '\n');
-      else out(`${kind === 'approve' ? 'approved' : kind === 'veto' ? 'vetoed' : 'requested changes on'} ${safeLine(y.id)} (${safeLine(y.title)}) at commit ${short(pin.commit)} tree ${short(pin.tree)} → ${y.state}\n`);
+      else out(`${kind === 'approve' ? 'approved' : kind === 'veto' ? 'vetoed' : 'requested changes on'} ${safeLine(y.id)} (${safeLine(y.title)}) at commit ${short(pin.commit)} tree ${short(pin.tree)} → ${y.state}${kind === 'approve' ? ` (${seedLine(y)})` : ''}\n`);
       if (kind === 'approve' && c.inProcess) process.stderr.write('note: no hub serves this fleet; the approval is recorded and runs when a hub with --dispatch starts\n');
       return EXIT.ok;
     },

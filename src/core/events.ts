@@ -20,6 +20,13 @@ export const budgetSchema = z.strictObject({
   evalQueries: z.number().int().nonnegative(),
 });
 
+/** Seed jobs of one experiment (each seed runs as its own confined job; the hub chooses the seed values). */
+export const MAX_SEED_JOBS = 20;
+export const seedCount = z.number().int().min(1).max(MAX_SEED_JOBS);
+/** A hub-chosen seed value (crypto-random, 1..2^31-1). */
+export const seedValue = z.number().int().min(0).max(2 ** 31 - 1);
+const jobIndex = z.number().int().min(0).max(MAX_SEED_JOBS - 1);
+
 export const resourcesSchema = z.strictObject({
   gpus: z.number().int().min(0).max(64),
   gpuHours: z.number().nonnegative().max(100_000),
@@ -92,6 +99,8 @@ export const eventSchemas = {
     baseCommit: sha.optional(),
     branch: text(255).optional(),
     supersedes: id.optional(),
+    /** Seed jobs the agent asks for (the approval fixes the number). */
+    seeds: seedCount.optional(),
   }),
   'experiment.screening_started': z.strictObject({ experimentId: id }),
   'experiment.screened': z.strictObject({ experimentId: id, report: screeningReportSchema }),
@@ -104,6 +113,8 @@ export const eventSchemas = {
     policy: z
       .strictObject({ rule: text(100), version: z.number().int().positive(), setBy: text(64), sampled: z.boolean() })
       .optional(),
+    /** Seed jobs the approval fixes (absent in approvals recorded before seed jobs existed: one job). */
+    seeds: seedCount.optional(),
   }),
   'experiment.vetoed': z.strictObject({ experimentId: id, commit: sha, tree: sha, reason: text(4000).min(1) }),
   'experiment.changes_requested': z.strictObject({
@@ -121,6 +132,26 @@ export const eventSchemas = {
     logPath: text(4096).optional(),
   }),
   'experiment.running': z.strictObject({ experimentId: id, jobId: text(200) }),
+  /** One seed job of an experiment was submitted to a runner with the seed value the hub chose for it. */
+  'run.job_dispatched': z.strictObject({
+    experimentId: id,
+    index: jobIndex,
+    seed: seedValue,
+    runner: text(100),
+    jobId: text(200),
+    logPath: text(4096).optional(),
+  }),
+  'run.job_started': z.strictObject({ experimentId: id, index: jobIndex, jobId: text(200) }),
+  /** A seed job ended (the experiment finishes once all of its seed jobs have). */
+  'run.job_finished': z.strictObject({
+    experimentId: id,
+    index: jobIndex,
+    jobId: text(200),
+    state: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
+    exitCode: z.number().int().optional(),
+    reason: text(2000).optional(),
+    artifacts: jsonRecord.optional(),
+  }),
   'experiment.finished': z.strictObject({
     experimentId: id,
     state: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
@@ -184,8 +215,8 @@ export const eventSchemas = {
   'auth.token_created': z.strictObject({
     principal: actorSchema,
     tokenId: text(64),
-    /** Job-scoped tokens name the experiment whose run they belong to. */
-    scope: z.strictObject({ experimentId: id }).optional(),
+    /** Job-scoped tokens name the experiment whose run they belong to (and the seed job). */
+    scope: z.strictObject({ experimentId: id, job: jobIndex.optional() }).optional(),
   }),
   'auth.token_revoked': z.strictObject({ tokenId: text(64) }),
   /** Evaluation: every query is logged with a hash of the prediction vector, never the vector. */
@@ -198,6 +229,14 @@ export const eventSchemas = {
     released: jsonRecord,
     runId: text(200).optional(),
     experimentId: id.optional(),
+    /** Run-bound queries: the seed job (from the job token) and its hub-chosen seed; the score's identity. */
+    job: jobIndex.optional(),
+    seed: seedValue.optional(),
+    /** What the request body called its run (`run_id`), seed and idea: stored, never used for identity. */
+    clientRunId: text(200).optional(),
+    clientSeed: text(64).optional(),
+    ideaName: text(200).optional(),
+    ideaUid: text(200).optional(),
   }),
   'eval.probing_suspected': z.strictObject({
     agentId: z.string().max(64),
@@ -218,6 +257,8 @@ export const eventSchemas = {
   'run.report': z.strictObject({
     experimentId: id,
     jobId: text(200),
+    /** The seed job reported on (absent: the experiment's only job, before seed jobs existed). */
+    index: jobIndex.optional(),
     sandbox: z.enum(['bwrap', 'none']),
     violations: z.number().int().nonnegative(),
     summary: text(2000),

@@ -10,6 +10,7 @@ import type {
   ForumPost,
   InboxItem,
   ReviewComment,
+  SeedJob,
 } from './model';
 import type { Policy } from './policy';
 import { assessRisk } from './risk';
@@ -26,6 +27,8 @@ const AUDITED = new Set([
   'experiment.cancel_requested',
   'experiment.dispatched',
   'experiment.finished',
+  'run.job_dispatched',
+  'run.job_finished',
   'forum.verdict',
   'eval.final',
   'eval.budget_set',
@@ -231,6 +234,7 @@ export class FleetState {
           baseCommit: d.baseCommit,
           branch: d.branch,
           supersedes: d.supersedes,
+          ...(d.seeds !== undefined ? { seeds: d.seeds } : {}),
           state: 'proposed',
           proposedSeq: e.seq,
           proposedAt: e.ts,
@@ -273,9 +277,11 @@ export class FleetState {
         const reason = 'reason' in e.data ? e.data.reason : 'note' in e.data ? e.data.note : undefined;
         const agent = this.agents.get(x.agentId);
         if (agent) {
-          if (decision === 'approved') agent.used.gpuHours += x.resources.gpuHours;
-          else if (x.state === 'approved') agent.used.gpuHours -= x.resources.gpuHours; // veto after approval refunds
+          // every seed job is charged the per-seed estimate
+          if (decision === 'approved') agent.used.gpuHours += x.resources.gpuHours * ((e.type === 'experiment.approved' ? e.data.seeds : undefined) ?? 1);
+          else if (x.state === 'approved') agent.used.gpuHours -= x.resources.gpuHours * (x.seedJobs ?? 1); // veto after approval refunds
         }
+        if (e.type === 'experiment.approved' && e.data.seeds !== undefined) x.seedJobs = e.data.seeds;
         x.state = decision;
         x.verdict = { decision, by: e.actor, reason, commit: e.data.commit, tree: e.data.tree, seq: e.seq, ts: e.ts };
         const pol = e.type === 'experiment.approved' ? e.data.policy : undefined;
@@ -341,11 +347,43 @@ export class FleetState {
         }
         break;
       }
+      case 'run.job_dispatched': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x?.run) {
+          const j = seedJob(x, e.data.index);
+          Object.assign(j, { seed: e.data.seed, runner: e.data.runner, jobId: e.data.jobId, logPath: e.data.logPath, dispatchedAt: e.ts });
+          this.history(x, e, `seed job ${e.data.index} (seed ${e.data.seed}) dispatched to ${e.data.runner} as ${e.data.jobId}`);
+        }
+        break;
+      }
+      case 'run.job_started': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x?.run) {
+          seedJob(x, e.data.index).startedAt = e.ts;
+          this.history(x, e, `seed job ${e.data.index} running`);
+        }
+        break;
+      }
+      case 'run.job_finished': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (x?.run) {
+          const j = seedJob(x, e.data.index);
+          if (j.jobId === '') j.jobId = e.data.jobId;
+          Object.assign(j, { endedAt: e.ts, endState: e.data.state, exitCode: e.data.exitCode, reason: e.data.reason, artifacts: e.data.artifacts });
+          this.history(x, e, `seed job ${e.data.index} ${e.data.state}${e.data.exitCode !== undefined ? ` (exit ${e.data.exitCode})` : ''}${e.data.reason ? `: ${e.data.reason}` : ''}`);
+        }
+        break;
+      }
       case 'run.report': {
         const x = this.experiments.get(e.data.experimentId);
         if (x?.run) {
-          x.run.report = { seq: e.seq, jobId: e.data.jobId, sandbox: e.data.sandbox, violations: e.data.violations, summary: e.data.summary, report: e.data.report };
-          this.history(x, e, `run report: ${e.data.summary}`);
+          const rep = { seq: e.seq, jobId: e.data.jobId, sandbox: e.data.sandbox, violations: e.data.violations, summary: e.data.summary, report: e.data.report };
+          if (e.data.index !== undefined) seedJob(x, e.data.index).report = rep;
+          // The experiment's report is its worst seed job's (an unconfined job, else the most violations).
+          const cur = x.run.report;
+          const worse = !cur || (rep.sandbox === 'none' && cur.sandbox !== 'none') || (cur.sandbox === rep.sandbox && rep.violations > cur.violations);
+          if (worse) x.run.report = rep;
+          this.history(x, e, `run report${e.data.index !== undefined ? ` (seed job ${e.data.index})` : ''}: ${e.data.summary}`);
           this.refreshVerification(x);
         }
         break;
@@ -725,6 +763,18 @@ export class FleetState {
     for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
     return f;
   }
+}
+
+/** The experiment's seed job `index`, created on first mention (kept sorted by index). */
+function seedJob(x: Experiment, index: number): SeedJob {
+  const jobs = (x.run!.jobs ??= []);
+  let j = jobs.find((q) => q.index === index);
+  if (!j) {
+    j = { index, runner: x.run!.runner, jobId: '' };
+    jobs.push(j);
+    jobs.sort((a, b) => a.index - b.index);
+  }
+  return j;
 }
 
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -110,6 +110,26 @@ export interface RunInfo {
   artifacts?: Record<string, unknown>;
   /** The run report (`run.report`): what the run tried that its rules forbid or its sandbox denied. */
   report?: RunReportInfo;
+  /** The experiment's seed jobs, by index (`run.job_*` events): each seed is its own confined job. */
+  jobs?: SeedJob[];
+}
+
+/** One seed job of an experiment: its own run directory, job token and hub-chosen seed value. */
+export interface SeedJob {
+  index: number;
+  /** The seed value the hub chose at dispatch (crypto-random; absent for a job recorded before seed jobs). */
+  seed?: number;
+  runner: string;
+  jobId: string;
+  logPath?: string;
+  dispatchedAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+  endState?: RunEndState;
+  exitCode?: number;
+  reason?: string;
+  artifacts?: Record<string, unknown>;
+  report?: RunReportInfo;
 }
 
 export interface RunReportInfo {
@@ -175,6 +195,11 @@ export interface Experiment {
   branch?: string;
   supersedes?: string;
   supersededBy?: string;
+  /** Seed jobs the proposal asked for. */
+  seeds?: number;
+  /** Seed jobs the approval fixed (each charged `resources.gpuHours`); absent before approval, and for
+   * experiments approved before seed jobs existed (one job). */
+  seedJobs?: number;
   state: ExperimentState;
   proposedSeq: number;
   proposedAt: string;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnyEvent, EventData, EventType, LedgerEvent } from './events';
-import { ID_RE, SHA_RE } from './events';
+import { ID_RE, MAX_SEED_JOBS, SHA_RE } from './events';
 import { FleetState, type FleetSnapshotState } from './fleet';
 import { Ledger, LedgerCorruptError } from './ledger';
 import { DomainError, UNDECIDED, canTransition } from './lifecycle';
@@ -24,6 +24,9 @@ export interface FleetServiceOptions {
   /** Screening hook run on every proposal (static detectors + optional AI). */
   screen?: (x: Experiment, sandbox: Sandbox) => Promise<ScreeningReport>;
   noSync?: boolean;
+  /** Seed jobs of an approval when neither the human nor the proposal names a number (default: fleet.json
+   * `seeds`, else DEFAULT_SEEDS). */
+  defaultSeeds?: number;
   /** Resolve a proposed commit in an agent's repository (default: real git via Sandbox). */
   resolveCommit?: (repoPath: string, commit: string, baseBranch: string) => Promise<{ commit: string; tree: string; baseCommit?: string }>;
 }
@@ -38,6 +41,22 @@ export interface ProposeInput {
   commit: string;
   branch?: string;
   supersedes?: string;
+  /** Seed jobs asked for (1..MAX_SEED_JOBS); the approval fixes the number. */
+  seeds?: number;
+}
+
+/** Seed jobs of an experiment when nobody names a number. */
+export const DEFAULT_SEEDS = 3;
+
+export type RunEnd = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+/** Worst first: the experiment's end state is its worst seed job's. */
+const END_SEVERITY: Record<RunEnd, number> = { succeeded: 0, cancelled: 1, timed_out: 2, failed: 3 };
+
+function checkSeeds(n: unknown, what: string): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_SEED_JOBS) {
+    throw new DomainError('invalid', `${what} must be a whole number of seed jobs from 1 to ${MAX_SEED_JOBS}, got ${JSON.stringify(n)}`);
+  }
+  return n;
 }
 
 export interface PostInput {
@@ -266,6 +285,7 @@ export class FleetService {
     const agent = this.agentOrThrow(agentId);
     if (agent.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused: ${agent.pausedReason ?? ''}`.trim());
     if (!SHA_RE.test(input.commit)) throw new DomainError('invalid', 'commit must be a full 40-hex commit SHA');
+    if (input.seeds !== undefined) checkSeeds(input.seeds, 'seeds');
     let sandbox: Sandbox | undefined;
     const sb = () => (sandbox ??= this.sandbox(agentId));
     let pin: { commit: string; tree: string; baseCommit?: string };
@@ -306,6 +326,7 @@ export class FleetService {
       baseCommit,
       branch: input.branch,
       supersedes: input.supersedes,
+      ...(input.seeds !== undefined ? { seeds: input.seeds } : {}),
     });
     // Sequenced in the same tick, so both events share one group commit (one fsync per proposal).
     const started = this.opts.screen ? this.ledger.append('experiment.screening_started', SYSTEM, { experimentId }) : undefined;
@@ -389,17 +410,37 @@ export class FleetService {
     return x;
   }
 
-  async approve(actor: Actor, experimentId: string, pin: { commit: string; tree: string; note?: string }): Promise<Experiment> {
+  /** Seed jobs of an approval nobody named a number for: the option, fleet.json `seeds`, or DEFAULT_SEEDS. */
+  defaultSeeds(): number {
+    if (this.opts.defaultSeeds !== undefined) return checkSeeds(this.opts.defaultSeeds, 'defaultSeeds');
+    let cfg: { seeds?: unknown } = {};
+    try {
+      cfg = JSON.parse(fs.readFileSync(path.join(this.dir, FLEET_CONFIG), 'utf8')) as { seeds?: unknown };
+    } catch {
+      /* no fleet.json (or unreadable): the built-in default */
+    }
+    return cfg.seeds === undefined ? DEFAULT_SEEDS : checkSeeds(cfg.seeds, 'fleet.json seeds');
+  }
+
+  /** Seed jobs an approval of x fixes: the human's number, else the proposal's, else the fleet default. */
+  seedJobsFor(x: Experiment, override?: number): number {
+    if (override !== undefined) return checkSeeds(override, 'seeds');
+    return x.seeds ?? this.defaultSeeds();
+  }
+
+  async approve(actor: Actor, experimentId: string, pin: { commit: string; tree: string; note?: string; seeds?: number }): Promise<Experiment> {
     const x = this.decide('experiment.approved', actor, experimentId, pin);
+    const seeds = this.seedJobsFor(x, pin.seeds);
+    const needed = x.resources.gpuHours * seeds;
     const b = this.state.budgetOf(x.agentId);
-    if (b && b.used.gpuHours + x.resources.gpuHours > b.budget.gpuHours + 1e-9) {
+    if (b && b.used.gpuHours + needed > b.budget.gpuHours + 1e-9) {
       throw new DomainError(
         'budget_exceeded',
-        `approving ${x.id} needs ${x.resources.gpuHours} GPU-hours; ${x.agentId} has ${Math.max(0, b.remainingGpuHours).toFixed(2)} of ${b.budget.gpuHours} left`,
-        { needed: x.resources.gpuHours, remaining: b.remainingGpuHours },
+        `approving ${x.id} needs ${+needed.toFixed(4)} GPU-hours (${seeds} seed job${seeds === 1 ? '' : 's'} × ${x.resources.gpuHours}); ${x.agentId} has ${Math.max(0, b.remainingGpuHours).toFixed(2)} of ${b.budget.gpuHours} left`,
+        { needed, seeds, remaining: b.remainingGpuHours },
       );
     }
-    await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined });
+    await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined, seeds });
     return x;
   }
 
@@ -430,8 +471,9 @@ export class FleetService {
     const x = this.experimentOrThrow(experimentId);
     if (!p || this.state.disabledRules.has(outcome.rule) || !p.rules.some((r) => r.name === outcome.rule)) return undefined;
     if (x.state !== 'awaiting_review' || hardLimit(x, facts)) return undefined;
+    const seeds = this.seedJobsFor(x);
     const b = this.state.budgetOf(x.agentId);
-    if (b && b.used.gpuHours + x.resources.gpuHours > b.budget.gpuHours + 1e-9) return undefined; // a human decides
+    if (b && b.used.gpuHours + x.resources.gpuHours * seeds > b.budget.gpuHours + 1e-9) return undefined; // a human decides
     const isSampled = sampled(x.id, p.version, p.auditShare);
     await this.ledger.append('experiment.approved', SYSTEM, {
       experimentId,
@@ -439,6 +481,7 @@ export class FleetService {
       tree: x.tree,
       note: `approved by policy v${p.version} rule ${outcome.rule} (set by ${p.setBy})`,
       policy: { rule: outcome.rule, version: p.version, setBy: p.setBy, sampled: isSampled },
+      seeds,
     });
     return x;
   }
@@ -501,6 +544,99 @@ export class FleetService {
       tree: run.tree,
       logPath: run.logPath,
     });
+  }
+
+  /**
+   * Dispatcher only: record that seed job `index` was submitted with the hub's seed value. The first seed job
+   * also moves the experiment approved → dispatched (both events in one synchronous step, one group commit).
+   */
+  async markJobDispatched(
+    experimentId: string,
+    job: { index: number; seed: number; runner: string; jobId: string; commit: string; tree: string; logPath?: string },
+  ): Promise<void> {
+    const x = this.experimentOrThrow(experimentId);
+    const n = x.seedJobs ?? 1;
+    if (!Number.isInteger(job.index) || job.index < 0 || job.index >= n) throw new DomainError('invalid', `${x.id} has ${n} seed job(s); no job ${job.index}`);
+    let first: Promise<unknown> | undefined;
+    if (x.state === 'approved') {
+      const ok = canTransition('experiment.dispatched', x.state, SYSTEM);
+      if (ok !== true) throw ok;
+      if (!x.verdict || x.verdict.decision !== 'approved') throw new DomainError('forbidden', `${x.id} has no approval`);
+      if (job.commit !== x.verdict.commit || job.tree !== x.verdict.tree) {
+        throw new DomainError('stale_review', `dispatch of ${x.id} names ${job.commit.slice(0, 12)} but ${x.verdict.commit.slice(0, 12)} was approved`);
+      }
+      first = this.ledger.append('experiment.dispatched', SYSTEM, { experimentId, runner: job.runner, jobId: job.jobId, commit: job.commit, tree: job.tree, logPath: job.logPath });
+      first.catch(() => undefined);
+    } else if (x.state !== 'dispatched' && x.state !== 'running') {
+      throw new DomainError('conflict', `cannot dispatch a seed job of an experiment that is ${x.state}`);
+    } else if (job.commit !== x.run?.commit || job.tree !== x.run?.tree) {
+      throw new DomainError('stale_review', `seed job ${job.index} of ${x.id} names ${job.commit.slice(0, 12)}, not the dispatched ${String(x.run?.commit).slice(0, 12)}`);
+    } else if (x.run.jobs?.some((j) => j.index === job.index && j.jobId)) {
+      throw new DomainError('conflict', `seed job ${job.index} of ${x.id} was already dispatched`);
+    }
+    const p = this.ledger.append('run.job_dispatched', SYSTEM, { experimentId, index: job.index, seed: job.seed, runner: job.runner, jobId: job.jobId, logPath: job.logPath });
+    await first;
+    await p;
+  }
+
+  /** Dispatcher only: seed job `index` started (the first one also moves the experiment to running). */
+  async markJobRunning(experimentId: string, index: number, jobId: string): Promise<void> {
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched' && x.state !== 'running') return;
+    const j = x.run?.jobs?.find((q) => q.index === index);
+    const pending: Promise<unknown>[] = [];
+    if (x.state === 'dispatched') pending.push(this.ledger.append('experiment.running', SYSTEM, { experimentId, jobId }));
+    if (j && !j.startedAt && !j.endState) pending.push(this.ledger.append('run.job_started', SYSTEM, { experimentId, index, jobId }));
+    for (const p of pending) p.catch(() => undefined);
+    await Promise.all(pending);
+  }
+
+  /**
+   * Dispatcher only: seed job `index` ended. When every seed job the approval fixed has ended, the experiment
+   * finishes in the same step: succeeded only if all succeeded, otherwise the worst job's state. Returns
+   * whether the experiment finished.
+   */
+  async markJobFinished(
+    experimentId: string,
+    index: number,
+    r: { jobId: string; state: RunEnd; exitCode?: number; reason?: string; artifacts?: Record<string, unknown> },
+  ): Promise<boolean> {
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched' && x.state !== 'running') {
+      throw new DomainError('conflict', `${x.id} is ${x.state}; a finish was already recorded or it never ran`);
+    }
+    const pending: Promise<unknown>[] = [];
+    if (!x.run?.jobs?.find((q) => q.index === index)?.endState) {
+      pending.push(this.ledger.append('run.job_finished', SYSTEM, { experimentId, index, ...r }));
+    }
+    const fin = this.finishIfAllEnded(experimentId);
+    if (fin) pending.push(fin);
+    for (const p of pending) p.catch(() => undefined);
+    await Promise.all(pending);
+    return !!fin;
+  }
+
+  /** Append `experiment.finished` (synchronously sequenced) if every seed job has ended; else undefined. */
+  finishIfAllEnded(experimentId: string): Promise<unknown> | undefined {
+    const x = this.experimentOrThrow(experimentId);
+    if (x.state !== 'dispatched' && x.state !== 'running') return undefined;
+    const n = x.seedJobs ?? 1;
+    const jobs = (x.run?.jobs ?? []).filter((j) => j.index < n);
+    if (jobs.length < n || jobs.some((j) => !j.endState)) return undefined;
+    const worst = jobs.reduce((w, j) => (END_SEVERITY[j.endState!] > END_SEVERITY[w.endState!] ? j : w), jobs[0]!);
+    const state = worst.endState!;
+    const bad = jobs.filter((j) => j.endState !== 'succeeded');
+    const reason = state === 'succeeded' ? undefined : `${bad.length} of ${n} seed job${n === 1 ? '' : 's'} did not succeed; seed job ${worst.index}: ${worst.endState}${worst.reason ? `: ${worst.reason}` : ''}`.slice(0, 2000);
+    // The first seed job's artifacts stay where readers of one-job experiments look for them.
+    const first = jobs[0]!.artifacts ?? {};
+    const artifacts: Record<string, unknown> = {
+      ...first,
+      // per-job results are in each job's run.job_finished event
+      seedJobs: jobs.map((j) => ({ index: j.index, seed: j.seed, jobId: j.jobId, state: j.endState, exitCode: j.exitCode })),
+    };
+    const exitCode = state === 'succeeded' ? (jobs.find((j) => j.exitCode !== undefined)?.exitCode) : worst.exitCode;
+    const p = this.ledger.append('experiment.finished', SYSTEM, { experimentId, state, exitCode, reason: n === 1 && state !== 'succeeded' ? worst.reason : reason, artifacts });
+    return p;
   }
 
   /** Synchronous claim for dispatch: returns false if someone else already claimed it. */

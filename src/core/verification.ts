@@ -82,11 +82,18 @@ export function contradiction(x: Experiment, posts: Iterable<ForumPost>): string
 /** Every reason the scores of x are demoted, in a stable order. */
 export function demotions(x: Experiment, posts: Iterable<ForumPost> = []): string[] {
   const out: string[] = [];
-  const rep = reportDemotion(x.run?.report);
-  if (rep) out.push(rep);
+  // every seed job's report counts (the experiment's own is its worst job's)
+  const reports = [x.run?.report, ...(x.run?.jobs ?? []).map((j) => j.report)];
+  for (const r of reports) {
+    const why = reportDemotion(r);
+    if (why && !out.includes(why)) out.push(why);
+  }
   const end = endDemotion(x);
   if (end) out.push(end);
   for (const d of x.demotions ?? []) out.push(d.reason);
+  const sc = x.score as { duplicateSeeds?: unknown; resubmittedVectors?: unknown } | undefined;
+  if (typeof sc?.duplicateSeeds === 'number' && sc.duplicateSeeds > 0) out.push(`${sc.duplicateSeeds} seed job(s) submitted a prediction vector identical to another seed job's: the result does not vary with the hub's seed`);
+  if (typeof sc?.resubmittedVectors === 'number' && sc.resubmittedVectors > 0) out.push(`seed jobs submitted ${sc.resubmittedVectors} further prediction vector(s) after their score: later vectors probe the scorer`);
   const c = contradiction(x, posts);
   if (c) out.push(c);
   return out;
@@ -98,6 +105,8 @@ export function verificationOf(x: Experiment, posts: Iterable<ForumPost> = []): 
   if (demoted.length) return { status: 'unverified', reasons: demoted };
   if (RUN_LIVE.has(x.state) || !x.run?.endState) return { status: 'incomplete', reasons: [x.run ? 'run still in progress' : 'not run yet'] };
   if (RUN_FAILED.has(x.state)) return { status: 'unverified', reasons: [`run ${x.state}`] };
+  // a seed job the approval fixed did not evaluate (hub/integrations.ts records it with the score)
+  if (x.score?.incomplete === true) return { status: 'incomplete', reasons: [typeof x.score.incompleteReason === 'string' ? x.score.incompleteReason : 'not every seed job evaluated'] };
   if (x.acceptanceRequired?.length && !x.acceptance) {
     return { status: 'awaiting_acceptance', reasons: x.acceptanceRequired.map((r) => `needs a human to accept the result: ${r}`) };
   }

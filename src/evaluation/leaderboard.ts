@@ -21,6 +21,11 @@ export interface EvalRecord {
   runId?: string;
   experimentId?: string;
   predHash: string;
+  /** Run-bound: the seed job (from the job token) and the seed the hub chose for it. */
+  job?: number;
+  seed?: number;
+  /** The request's own `run_id` (stored, never used for identity). */
+  clientRunId?: string;
 }
 
 /** Metrics an agent claimed in a forum post (AAR `findings/share`). */
@@ -75,10 +80,23 @@ export interface LeaderboardEntry {
   human_verdict?: string;
   eval_seqs?: number[];
   updated_at: string;
-  /** Why a run-bound entry is not verified (demoted, incomplete, or awaiting a human's acceptance). */
+  /** Why a run-bound entry is not verified (demoted, incomplete — a seed job the approval fixed did not evaluate —,
+   * or awaiting a human's acceptance). */
   unverified_reason?: string;
-  /** What the entry is worth (core/verification.ts): verified, incomplete, awaiting_acceptance or unverified. */
+  /** Seed jobs the approval fixed, and how many of them evaluated (absent for experiments approved before
+   * seed jobs existed). */
+  seed_jobs?: number;
+  seed_jobs_evaluated?: number;
+  /** What the entry is worth (core/verification.ts): verified, incomplete (fewer seed jobs evaluated than the
+   * approval fixed, or its run still going), awaiting_acceptance or unverified. */
   status?: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified';
+  /** Seed jobs whose prediction vector is identical to an earlier seed job's: shown, and counted once in the
+   * mean and CI (`num_seeds` counts distinct vectors). */
+  duplicate_seeds?: number;
+  /** The hub's seed values of the evaluated seed jobs, by job index. */
+  seeds?: number[];
+  /** Prediction vectors seed jobs submitted after their scored one (different from it): probes of the scorer. */
+  resubmitted_vectors?: number;
 }
 
 export interface LeaderboardResponse {
@@ -92,6 +110,8 @@ export interface LeaderboardInput {
   selfReports: readonly SelfReport[];
   /** True when the experiment was dispatched by the hub from the commit a human approved. */
   isApprovedRun: (experimentId: string) => boolean;
+  /** Seed jobs the approval of an experiment fixed (undefined: approved before seed jobs existed). */
+  seedJobsOf?: (experimentId: string) => number | undefined;
   baselines: FixedBaselines | null;
   query: LeaderboardQuery;
   /** Fewer seeds than this → preliminary (default 3). */
@@ -131,30 +151,69 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
     byExp.set(r.experimentId, list);
   }
   for (const [experimentId, list] of byExp) {
-    // One value per seed: the last evaluation of each run id (records without one count separately).
+    // One value per seed job: its first run-bound evaluation fixed the score (later ones repeat it). Records
+    // made before seed jobs existed count one value per run id (the last), or per record without one.
     const seeds = new Map<string, EvalRecord>();
-    for (const r of list) seeds.set(r.runId ?? `#${r.seq}`, r);
-    const rs = [...seeds.values()];
+    for (const r of list) {
+      if (r.job !== undefined) {
+        const k = `#job${r.job}`;
+        if (!seeds.has(k)) seeds.set(k, r);
+      } else seeds.set(r.runId ?? `#${r.seq}`, r);
+    }
+    const all = [...seeds.values()];
+    // Identical prediction vectors are one result, whatever seed they claim: count each vector once.
+    const byVector = new Map<string, EvalRecord>();
+    for (const r of all) if (!byVector.has(r.predHash)) byVector.set(r.predHash, r);
+    const rs = [...byVector.values()];
+    const duplicates = all.length - rs.length;
+    // A seed job has one score (its first evaluation); a different vector submitted afterwards is a probe of the
+    // scorer, whatever its body calls it: counted (distinct extra vectors per seed job).
+    const extra = new Map<number, Set<string>>();
+    for (const r of list) {
+      if (r.job === undefined) continue;
+      const first = seeds.get(`#job${r.job}`);
+      if (!first || r.predHash === first.predHash) continue;
+      let set = extra.get(r.job);
+      if (!set) extra.set(r.job, (set = new Set()));
+      set.add(r.predHash);
+    }
+    const resubmitted = [...extra.values()].reduce((n, v) => n + v.size, 0);
     const accs = rs.map((r) => r.transferAcc);
     const pgrs = rs.map((r) => r.pgr).filter((x): x is number => x !== null);
     const sa = summarizeSeeds(accs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 });
     const sp = pgrs.length ? summarizeSeeds(pgrs, { minSeeds, seed: input.seed ?? 1, iterations: 1000 }) : undefined;
-    verified.push({
+    const fixed = input.seedJobsOf?.(experimentId);
+    const jobs = all.filter((r) => r.job !== undefined && (fixed === undefined || r.job < fixed)).sort((a, b) => a.job! - b.job!);
+    const incomplete = fixed !== undefined && jobs.length < fixed;
+    const entry: LeaderboardEntry = {
       rank: null,
-      verified: true,
+      verified: !incomplete,
       source: 'verified_eval',
-      agent_id: rs[0].agentId,
+      agent_id: all[0].agentId,
       experiment_id: experimentId,
-      run_ids: rs.map((r) => r.runId).filter((x): x is string => !!x),
+      run_ids: all.map((r) => r.runId).filter((x): x is string => !!x),
       pgr: sp ? round4(sp.mean) : null,
       pgr_ci: ci(sp?.ci),
       transfer_acc: round4(sa.mean),
       transfer_acc_ci: ci(sa.ci),
       num_seeds: rs.length,
       preliminary: rs.length < minSeeds,
-      eval_seqs: rs.map((r) => r.seq),
-      updated_at: rs.reduce((a, r) => (r.ts > a ? r.ts : a), rs[0].ts),
-    });
+      eval_seqs: all.map((r) => r.seq),
+      updated_at: all.reduce((a, r) => (r.ts > a ? r.ts : a), all[0].ts),
+      duplicate_seeds: duplicates,
+      ...(resubmitted ? { resubmitted_vectors: resubmitted } : {}),
+    };
+    if (fixed !== undefined) {
+      entry.seed_jobs = fixed;
+      entry.seed_jobs_evaluated = jobs.length;
+      if (incomplete) entry.status = 'incomplete';
+      const sv = jobs.map((r) => r.seed).filter((x): x is number => x !== undefined);
+      if (sv.length) entry.seeds = sv;
+    }
+    if (incomplete) {
+      entry.unverified_reason = `incomplete: ${jobs.length} of ${fixed} seed jobs evaluated`;
+      unverified.push(entry);
+    } else verified.push(entry);
   }
 
   // Unbound: each agent's best released ad-hoc score (server-computed, but not tied to an approved run).
@@ -210,6 +269,15 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
   return { experiments, total: experiments.length, fixed_baselines: input.baselines };
 }
 
+/** Why an entry's own evaluations demote it: seed jobs that submitted one vector (the result does not vary with the
+ * hub's seed, so its interval over seeds means nothing), or seed jobs that kept submitting after their score. */
+export function intrinsicDemotion(e: Pick<LeaderboardEntry, 'duplicate_seeds' | 'resubmitted_vectors'>): string | undefined {
+  const why: string[] = [];
+  if ((e.duplicate_seeds ?? 0) > 0) why.push(`${e.duplicate_seeds} seed job(s) submitted a prediction vector identical to another seed job's: the result does not vary with the hub's seed`);
+  if ((e.resubmitted_vectors ?? 0) > 0) why.push(`seed jobs submitted ${e.resubmitted_vectors} further prediction vector(s) after their score: one score per seed job and split, later vectors probe the scorer`);
+  return why.length ? why.join('; ') : undefined;
+}
+
 export type EntryVerdict = { status: 'incomplete' | 'awaiting_acceptance' | 'unverified'; reason: string };
 
 /**
@@ -222,7 +290,7 @@ export function withRunVerdicts(resp: LeaderboardResponse, verdictOf: (experimen
   const held: LeaderboardEntry[] = [];
   const rest: LeaderboardEntry[] = [];
   for (const e of resp.experiments) {
-    const v = e.verified && e.experiment_id ? verdictOf(e.experiment_id) : undefined;
+    const v = e.verified && e.experiment_id ? (intrinsicDemotion(e) ?? verdictOf(e.experiment_id)) : undefined;
     const verdict: EntryVerdict | undefined = typeof v === 'string' ? { status: 'unverified', reason: v } : v;
     if (verdict) held.push({ ...e, verified: false, rank: null, status: verdict.status, unverified_reason: verdict.reason });
     else if (e.verified) verified.push({ ...e, status: e.status ?? 'verified' });

@@ -56,7 +56,12 @@ export interface Principal {
 /** Context the hub (never the agent) attaches: the experiment/run a run-scoped token belongs to. */
 export interface RunContext {
   experimentId?: string;
+  /** The hub's id of the job (stored with the score). */
   runId?: string;
+  /** The seed job of the experiment the job token names: with the experiment, the score's identity. */
+  job?: number;
+  /** The seed value the hub chose for that job (stored). */
+  seed?: number;
 }
 
 export interface EvaluationSettings {
@@ -66,7 +71,8 @@ export interface EvaluationSettings {
   detector: DetectorSettings;
   /** Per-agent query budget per split when no human has set one (Infinity = unlimited). */
   defaultBudget: Record<Split, number>;
-  /** Run-bound releases allowed per approved experiment (one per seed). */
+  /** Distinct run-bound scores per seed job (counted over the experiment: this × its seed jobs); a repeat of a
+   * score already fixed does not count. */
   runEvalLimit: number;
   /** Suspend the agent's evaluation access (every dataset and split, ad-hoc and run-bound) when probing is
    * suspected, until a human resumes it (`eval.resumed`). Recorded in the alert, so replay does not depend on it. */
@@ -202,7 +208,10 @@ const requestSchema = z.looseObject({
   split: z.string().min(1).max(64).optional(),
   weak_model: z.string().min(1).max(200).optional(),
   strong_model: z.string().min(1).max(200).optional(),
-  run_id: z.string().max(200).optional(),
+  run_id: z.string().max(200).nullish(),
+  seed: z.union([z.number(), z.string().max(64)]).nullish(),
+  idea_name: z.string().max(200).nullish(),
+  idea_uid: z.string().max(200).nullish(),
 });
 
 type LedgerLike = { type: string; actor: { kind: string; id: string }; data: unknown; seq?: number; ts?: string };
@@ -215,6 +224,12 @@ interface Scored {
   correct: number;
   n: number;
   predHash: string;
+}
+
+/** What tells one run-bound score from another within an experiment: the seed job (from the job token);
+ * for evaluations recorded before seed jobs existed, the run id the hub attached. */
+function runIdentity(job: number | undefined, runId: string | undefined): string | undefined {
+  return job !== undefined ? `#job${job}` : runId;
 }
 
 const SYSTEM_ACTOR: Actor = { kind: 'system', id: 'overseer' };
@@ -252,7 +267,8 @@ export class EvaluationService {
   private readonly runScores = new Map<string, number>();
   /** The agent's run-score net per agent|dataset|split, in creation order (exact accuracies stay here). */
   private readonly runNets = new Map<string, NetPoint[]>();
-  private readonly runCounts = new Map<string, number>(); // experimentId
+  private readonly runCounts = new Map<string, number>(); // experimentId → distinct run scores fixed
+  private readonly seedJobs = new Map<string, number>(); // experimentId → seed jobs its approval fixed
   private readonly expAgent = new Map<string, string>();
   private readonly approved = new Map<string, string>(); // experimentId → approved commit
   private readonly dispatched = new Map<string, string>(); // experimentId → dispatched commit
@@ -360,24 +376,31 @@ export class EvaluationService {
     let released: number;
     let newBest = true;
     const runBound = !isHuman && ctx.experimentId !== undefined && this.isApprovedRunFor(ctx.experimentId, agentId);
-    // A run may score several seeds (`run_id` names the seed within the hub-given run): one score per (run, seed),
-    // at most runEvalLimit per experiment, each through the cross-run net.
-    const runId = ctx.runId !== undefined && req.run_id && req.run_id !== ctx.runId ? `${ctx.runId}/${req.run_id}` : (ctx.runId ?? req.run_id);
+    // A run-bound score is identified by the job token alone (experiment, seed job, dataset, split): what the body
+    // calls its run (`run_id`), seed or idea is stored, never used to tell scores apart.
+    const runId = runBound ? ctx.runId : (req.run_id ?? undefined);
+    const told = {
+      ...(runBound && req.run_id ? { clientRunId: req.run_id } : {}),
+      ...(req.seed !== undefined && req.seed !== null ? { clientSeed: String(req.seed).slice(0, 64) } : {}),
+      ...(req.idea_name ? { ideaName: req.idea_name } : {}),
+      ...(req.idea_uid ? { ideaUid: req.idea_uid } : {}),
+    };
     if (isHuman || split === 'train_label') {
       mode = 'exact';
       released = acc;
     } else if (runBound) {
-      const c = this.runCounts.get(ctx.experimentId as string) ?? 0;
-      if (c >= this.settings.runEvalLimit) {
-        throw new EvalError(429, 'run_eval_limit', `experiment ${ctx.experimentId} already has ${c} evaluations (limit ${this.settings.runEvalLimit})`);
-      }
       mode = 'run';
-      const fixed = this.runScores.get(this.runKey(ctx.experimentId as string, runId, req.dataset, split));
+      const fixed = this.runScores.get(this.runKey(ctx.experimentId as string, runIdentity(ctx.job, ctx.runId), req.dataset, split));
       if (fixed !== undefined) {
-        // One score per (run, dataset, split): later evaluations of the run repeat it.
+        // One score per (seed job, dataset, split): later evaluations of the job repeat it.
         released = fixed;
         newBest = false;
       } else {
+        const c = this.runCounts.get(ctx.experimentId as string) ?? 0;
+        const lim = this.settings.runEvalLimit * Math.max(1, this.seedJobs.get(ctx.experimentId as string) ?? 1);
+        if (c >= lim) {
+          throw new EvalError(429, 'run_eval_limit', `experiment ${ctx.experimentId} already has ${c} run scores (limit ${lim}: ${this.settings.runEvalLimit} per seed job)`);
+        }
         released = this.runNetRelease(lk, acc, n, s.predHash).released;
       }
     } else {
@@ -411,6 +434,9 @@ export class EvaluationService {
       released: releasedRecord,
       ...(runId ? { runId } : {}),
       ...(runBound || (isHuman && ctx.experimentId) ? { experimentId: ctx.experimentId } : {}),
+      ...(runBound && ctx.job !== undefined ? { job: ctx.job } : {}),
+      ...(runBound && ctx.seed !== undefined ? { seed: ctx.seed } : {}),
+      ...told,
     };
 
     // History first, so a restart can rebuild detection for every logged query.
@@ -692,6 +718,7 @@ export class EvaluationService {
       records: this.records,
       selfReports: [...this.posts.values()],
       isApprovedRun: isApprovedRun ?? ((id) => this.isApprovedRun(id)),
+      seedJobsOf: (id) => this.seedJobs.get(id),
       baselines,
       query,
       minSeeds: this.settings.minSeeds,
@@ -770,6 +797,7 @@ export class EvaluationService {
         break;
       case 'experiment.approved':
         this.approved.set(d.experimentId as string, d.commit as string);
+        if (typeof d.seeds === 'number') this.seedJobs.set(d.experimentId as string, d.seeds);
         break;
       case 'experiment.vetoed':
       case 'experiment.changes_requested':
@@ -884,6 +912,9 @@ export class EvaluationService {
       runId: d.runId,
       experimentId: d.experimentId,
       predHash: d.predHash,
+      ...(d.job !== undefined ? { job: d.job } : {}),
+      ...(d.seed !== undefined ? { seed: d.seed } : {}),
+      ...(d.clientRunId !== undefined ? { clientRunId: d.clientRunId } : {}),
     });
     if (!isAgent) return undefined;
     const sk = key(d.agentId, d.split);
@@ -895,9 +926,9 @@ export class EvaluationService {
     }
     const vec = this.history.get(d.predHash);
     if (mode === 'run' && d.experimentId) {
-      this.runCounts.set(d.experimentId, (this.runCounts.get(d.experimentId) ?? 0) + 1);
-      const rk = this.runKey(d.experimentId, d.runId, d.dataset, d.split);
+      const rk = this.runKey(d.experimentId, runIdentity(d.job, d.runId), d.dataset, d.split);
       if (!this.runScores.has(rk) && Number.isFinite(transferAcc)) {
+        this.runCounts.set(d.experimentId, (this.runCounts.get(d.experimentId) ?? 0) + 1);
         this.runScores.set(rk, transferAcc);
         this.noteRunPoint(lk, d, transferAcc, vec);
       }

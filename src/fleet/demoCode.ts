@@ -54,7 +54,11 @@ export function installDemoDataset(fleetDir: string, name = DEMO_DATASET): void 
 
 export interface DemoRunSpec {
   idea: DemoIdea;
+  /** Seeds to run. The hub runs each seed as its own job with a seed it chooses (`{seed}` in the command), so
+   * only their number matters to a proposal (`seeds: spec.seeds.length`); `hubSeeds: false` runs these values
+   * in one job instead (a run outside the hub). */
   seeds: readonly number[];
+  hubSeeds?: boolean;
   threshold?: number;
   auxWeight?: number;
   rounds?: number;
@@ -66,7 +70,7 @@ export interface DemoRunSpec {
 export function demoCommand(fleetDir: string, spec: DemoRunSpec, dataset = DEMO_DATASET): string {
   const data = path.join(path.resolve(fleetDir), 'datasets', dataset);
   const q = (s: string) => (/^[A-Za-z0-9_./,=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  const parts = ['python3', spec.script ?? 'train.py', '--data', q(data), '--idea', spec.idea, '--seeds', spec.seeds.join(',')];
+  const parts = ['python3', spec.script ?? 'train.py', '--data', q(data), '--idea', spec.idea, '--seeds', spec.hubSeeds === false ? spec.seeds.join(',') : '{seed}'];
   if (dataset !== path.basename(data)) parts.push('--dataset', q(dataset));
   if (spec.threshold !== undefined) parts.push('--threshold', String(spec.threshold));
   if (spec.auxWeight !== undefined) parts.push('--aux-weight', String(spec.auxWeight));
@@ -74,9 +78,10 @@ export function demoCommand(fleetDir: string, spec: DemoRunSpec, dataset = DEMO_
   return parts.join(' ');
 }
 
-/** The command of an experiment whose settings are in a committed config file (`train.py --config`). */
+/** The command of an experiment whose settings are in a committed config file (`train.py --config`); each seed
+ * job runs the hub's seed (`{seed}`), not the seeds listed in the file. */
 export function demoConfigCommand(fleetDir: string, configFile: string, dataset = DEMO_DATASET): string {
   const data = path.join(path.resolve(fleetDir), 'datasets', dataset);
   const q = (s: string) => (/^[A-Za-z0-9_./,=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return ['python3', 'train.py', '--data', q(data), ...(dataset !== path.basename(data) ? ['--dataset', q(dataset)] : []), '--config', q(configFile)].join(' ');
+  return ['python3', 'train.py', '--data', q(data), ...(dataset !== path.basename(data) ? ['--dataset', q(dataset)] : []), '--config', q(configFile), '--seeds', '{seed}'].join(' ');
 }

@@ -170,8 +170,9 @@ export async function prepareSimulatedFleet(
       agents: directions.map((d, i) => ({ id: agentIdFor(i), direction: d.text, name: `${agentIdFor(i)} · ${d.title}`, files: scaffoldFiles(d.text) })),
       budgets: { gpuHours: 40, usd: 25, evalQueries: 100 },
       // A hub started with dispatch runs approved experiments here (confined by bubblewrap); two at a time on
-      // a small machine: each run takes seconds on CPU.
-      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }] },
+      // a small machine: each run takes seconds on CPU. Each seed is a job of its own: an agent's seed jobs may
+      // use both slots.
+      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }], dispatch: { perAgentConcurrency: 2 } },
       service: svc,
     });
   } finally {
@@ -405,16 +406,19 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
     act(a.id, 'commit', `${r.commit.slice(0, 12)} ${message}`, `tree ${tree.slice(0, 12)} ${message}`);
     return r.commit;
   };
-  const propose = async (a: SimAgent, p: { title: string; rationale: string; command: string; gpuHours: number; taskMode?: 'normal' | 'no-testing'; supersedes?: string; sweep?: string }) => {
+  const propose = async (a: SimAgent, p: { title: string; rationale: string; command: string; gpuHours: number; taskMode?: 'normal' | 'no-testing'; supersedes?: string; sweep?: string; seeds?: number }) => {
     const x = await a.client.propose({
       commit: await a.ws.head(),
       title: p.title,
       rationale: p.rationale,
       command: p.command,
-      resources: { gpus: 0, gpuHours: p.gpuHours, timeLimitMinutes: 10 },
+      // `gpuHours` is the whole experiment's estimate: each of its seed jobs is charged its share
+      resources: { gpus: 0, gpuHours: Math.round((p.gpuHours / (p.seeds ?? 1)) * 1000) / 1000, timeLimitMinutes: 10 },
       taskMode: p.taskMode ?? 'normal',
       supersedes: p.supersedes,
       branch: await a.ws.branch(),
+      // each seed is a seed job of its own, with a seed the hub chooses (scripts without seeds: one job)
+      seeds: p.seeds ?? 1,
     }).catch((err: unknown) => {
       // The hub caps an agent's open proposals (429): wait for decisions; the agent proposes again in a later round.
       if (!(err instanceof HubError) || err.status !== 429) throw err;
@@ -467,6 +471,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       command: command(file),
       gpuHours: 1,
       supersedes: extra.supersedes,
+      seeds: c.seeds.length,
     });
   };
 
@@ -506,6 +511,7 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
           command: command(file),
           gpuHours: 1,
           supersedes: replace[i],
+          seeds: c.seeds.length,
         });
         await sb.g.raw(['checkout', '-q', home]);
         if (!x) break;
@@ -630,11 +636,11 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
         break;
       case 'no_testing':
         await commit(a, { 'train_checked.py': checkedTrainFile() + tag }, 'sanity checks before training');
-        await propose(a, { title: 'Train with sanity checks', rationale: 'Make sure the pipeline works before the long run.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }, dataset), gpuHours: 2, taskMode: 'no-testing' });
+        await propose(a, { title: 'Train with sanity checks', rationale: 'Make sure the pipeline works before the long run.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }, dataset), gpuHours: 2, taskMode: 'no-testing', seeds: 3 });
         break;
       case 'scorer_edit':
         await commit(a, { [SCORER_PATH]: editedScorer() + tag }, 'fix rounding in accuracy');
-        await propose(a, { title: 'Rerun with corrected metric', rationale: 'The accuracy computation was slightly off.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2] }, dataset), gpuHours: 2 });
+        await propose(a, { title: 'Rerun with corrected metric', rationale: 'The accuracy computation was slightly off.', command: demoCommand(fleetDir, { idea: 'baseline', seeds: [0, 1, 2] }, dataset), gpuHours: 2, seeds: 3 });
         break;
       case 'seed_cherry_pick': {
         await commit(a, { 'run_seeds.py': cherryPickFile(a.title) + tag }, 'multi-seed runner');

@@ -43,6 +43,11 @@ export interface ProposeRequest {
   supersedes?: string;
   /** Humans proposing on behalf of an agent must name it; agents may omit it (or name themselves). */
   agentId?: string;
+  /** Seed jobs asked for (1..20; default: fleet.json `seeds`, else 3). The hub chooses the seed values and runs
+   * each seed as its own job (OVERSEER_SEED, `{seed}` in the command); the approval fixes the number.
+   * `num_seeds` is accepted as a synonym (AAR's word). */
+  seeds?: number;
+  num_seeds?: number;
 }
 
 export interface ExperimentList {
@@ -223,7 +228,11 @@ export interface EvaluatePredictionsRequest {
   split?: string;
   weak_model?: string;
   strong_model?: string;
+  /** Stored with the query; never part of a score's identity (a job's token is). */
   run_id?: string;
+  seed?: number | string;
+  idea_name?: string;
+  idea_uid?: string;
   experiment_id?: string;
 }
 

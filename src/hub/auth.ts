@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Actor } from '../core/model';
-import { ID_RE } from '../core/events';
+import { ID_RE, MAX_SEED_JOBS } from '../core/events';
 
 export const TOKENS_FILE = 'tokens.json';
 const PREFIX = 'ovs';
@@ -13,6 +13,12 @@ const TOKEN_RE = /^ovs_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 /** A token restricted to one approved run: minted by the hub for a job (OVERSEER_TOKEN), revoked when it ends. */
 export interface TokenScope {
   experimentId: string;
+  /** The seed job of the experiment (absent on tokens minted before seed jobs: the experiment's only job). */
+  job?: number;
+}
+
+function copyScope(s: TokenScope): TokenScope {
+  return s.job === undefined ? { experimentId: s.experimentId } : { experimentId: s.experimentId, job: s.job };
 }
 
 export interface TokenRecord {
@@ -99,7 +105,7 @@ export class TokenStore {
     const id = crypto.randomBytes(8).toString('hex');
     const token = `${PREFIX}_${id}_${crypto.randomBytes(32).toString('base64url')}`;
     const record: TokenRecord = { id, hash: sha256(token).toString('hex'), principal: p, createdAt: new Date().toISOString() };
-    if (scope) record.scope = { experimentId: scope.experimentId };
+    if (scope) record.scope = copyScope(scope);
     withFileLock(this.file, () => {
       const cur = readTokenFile(this.file);
       cur.tokens.push(record);
@@ -120,16 +126,18 @@ export class TokenStore {
     return found;
   }
 
-  /** Revoke every live job token scoped to an experiment (one write); returns how many were revoked. */
-  revokeScope(experimentId: string): number {
-    if (![...this.byId.values()].some((t) => t.scope?.experimentId === experimentId && !t.revoked)) {
+  /** Revoke every live job token scoped to an experiment, or to one of its seed jobs (one write); returns how
+   * many were revoked. */
+  revokeScope(experimentId: string, job?: number): number {
+    const hit = (t: TokenRecord) => t.scope?.experimentId === experimentId && !t.revoked && (job === undefined || (t.scope.job ?? 0) === job);
+    if (![...this.byId.values()].some(hit)) {
       this.reload();
-      if (![...this.byId.values()].some((t) => t.scope?.experimentId === experimentId && !t.revoked)) return 0;
+      if (![...this.byId.values()].some(hit)) return 0;
     }
     let n = 0;
     withFileLock(this.file, () => {
       const cur = readTokenFile(this.file);
-      for (const t of cur.tokens) if (t.scope?.experimentId === experimentId && !t.revoked) (t.revoked = true), n++;
+      for (const t of cur.tokens) if (hit(t)) (t.revoked = true), n++;
       if (n) writeTokenFile(this.file, cur);
     });
     this.reload(true);
@@ -174,13 +182,19 @@ export class TokenStore {
     const expected = rec ? Buffer.from(rec.hash, 'hex') : Buffer.alloc(32);
     const same = expected.length === 32 && crypto.timingSafeEqual(given, expected);
     if (!rec || !same || rec.revoked) return undefined;
-    return rec.scope ? { actor: rec.principal, scope: { experimentId: rec.scope.experimentId } } : { actor: rec.principal };
+    return rec.scope ? { actor: rec.principal, scope: copyScope(rec.scope) } : { actor: rec.principal };
   }
 }
 
 function validScope(s: unknown): s is TokenScope {
   const o = s as TokenScope | undefined;
-  return !!o && typeof o === 'object' && typeof o.experimentId === 'string' && ID_RE.test(o.experimentId);
+  return (
+    !!o &&
+    typeof o === 'object' &&
+    typeof o.experimentId === 'string' &&
+    ID_RE.test(o.experimentId) &&
+    (o.job === undefined || (Number.isInteger(o.job) && o.job >= 0 && o.job < MAX_SEED_JOBS))
+  );
 }
 
 export function readTokenFile(file: string): TokenFile {

@@ -230,7 +230,8 @@ export class HubClient {
   experimentComments(id: string): Promise<ReviewCommentList> {
     return this.get(`/api/experiments/${enc(id)}/comments`);
   }
-  approve(id: string, body: DecisionRequest & { note?: string }): Promise<Experiment> {
+  /** `seeds`: the number of seed jobs this approval fixes (default: what the proposal asked for). */
+  approve(id: string, body: DecisionRequest & { note?: string; seeds?: number }): Promise<Experiment> {
     return this.post(`/api/experiments/${enc(id)}/approve`, body);
   }
   triage(): Promise<TriageResponse> {
@@ -308,8 +309,9 @@ export class HubClient {
   diversity(): Promise<DiversityResponse> {
     return this.get('/api/diversity');
   }
-  runLog(experimentId: string, offset?: number): Promise<RunLogResponse> {
-    return this.get(`/api/runs/${enc(experimentId)}/log`, { offset });
+  /** `job`: the log of that seed job (default: seed job 0, the experiment's first). */
+  runLog(experimentId: string, offset?: number, job?: number): Promise<RunLogResponse> {
+    return this.get(`/api/runs/${enc(experimentId)}/log`, { offset, job });
   }
 
   // ---------------------------------------------------------------- live events (SSE)

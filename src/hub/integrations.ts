@@ -13,7 +13,7 @@ import { type EvaluationSettingsOverrides, EvaluationService, type Principal, ty
 import type { LeaderboardQuery } from '../evaluation/leaderboard';
 import { type FleetRunnersConfig, loadRunnersConfig, parseRunnersConfig } from '../runners/config';
 import { type Dispatcher, startDispatcher } from '../runners/dispatcher';
-import type { TokenStore } from './auth';
+import type { TokenScope, TokenStore } from './auth';
 import { HttpError } from './errors';
 
 /** The FleetService screening hook: diff base..pinned commit, file contents at the pinned commit. */
@@ -36,7 +36,7 @@ export function makeScreenHook(ai?: AiReviewOptions, rules?: TaskRules): (x: Exp
 /** What the hub needs from the evaluation service (src/evaluation/service.ts). */
 export interface EvaluationLike {
   ingest(e: AnyEvent): void;
-  /** `run` comes from a job-scoped token (never from the request body): the result is bound to that run. */
+  /** `run` comes from a job-scoped token (never from the request body): the result is bound to that seed job. */
   evaluate(actor: Actor, body: Record<string, unknown>, run?: RunContext): Promise<Record<string, unknown>>;
   leaderboard(q: Record<string, unknown>): Record<string, unknown>;
   status(agentIds: string[]): Record<string, unknown>;
@@ -63,7 +63,7 @@ export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
   const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append, settings: deps.settings });
   return {
     ingest: (e) => svc.ingest(e),
-    evaluate: async (actor, body, run) => ({ ...(await svc.evaluate(principal(actor), body, run ? { experimentId: run.experimentId, runId: run.runId } : {})) }),
+    evaluate: async (actor, body, run) => ({ ...(await svc.evaluate(principal(actor), body, run ? { experimentId: run.experimentId, runId: run.runId, job: run.job, seed: run.seed } : {})) }),
     leaderboard: (q) => ({ ...svc.leaderboard(q as LeaderboardQuery) }),
     status: (agentIds) => ({ agents: agentIds.map((a) => svc.status(a)) }),
     resume: async (actor, agentId, note) => ({ ...(await svc.resumeEvaluation(principal(actor), agentId, note)) }),
@@ -98,11 +98,13 @@ export interface HubDispatcherOptions {
   fleetDir: string;
   /** The hub's URL (OVERSEER_EVAL_URL of every job). */
   evalUrl: string;
-  /** Mints the job-scoped OVERSEER_TOKEN. */
-  tokenFor: (x: Experiment) => string;
+  /** Mints the token of one seed job (held by the run's proxy). */
+  tokenFor: (x: Experiment, job: { index: number; seed: number }) => string;
   onWarning?: (msg: string) => void;
   /** fleet.json's task mode: confines every run whatever its proposal declares. */
   fleetTaskMode?: TaskMode;
+  /** Reproducible seeds (tests only; see DispatcherOptions.chooseSeed). */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 /** Start the runner dispatcher (after the hub listens: jobs are given its URL). */
@@ -111,6 +113,7 @@ export function startHubDispatcher(service: FleetService, o: HubDispatcherOption
     fleetDir: o.fleetDir,
     evalUrl: o.evalUrl,
     tokenFor: o.tokenFor,
+    chooseSeed: o.chooseSeed,
     onWarning: o.onWarning ? (m) => o.onWarning!(`dispatcher: ${m}`) : undefined,
     fleetTaskMode: o.fleetTaskMode,
   });
@@ -132,9 +135,10 @@ interface RunEval {
 
 /**
  * Job tokens and scores, driven by ledger events:
- * - `tokenFor(x)` mints a token for x's agent scoped to x (hashed in tokens.json like every token);
- *   tokens are revoked when the experiment finishes (or is vetoed/scored), and at start for experiments no
- *   longer running, so a restarted hub keeps honouring the tokens of jobs it reattaches to, and nothing else.
+ * - `tokenFor(x, job)` mints a token for x's agent scoped to (x, seed job) (hashed in tokens.json like every
+ *   token); a seed job's token is revoked when that job finishes, all of x's when x finishes (or is
+ *   vetoed/scored), and at start for experiments no longer running, so a restarted hub keeps honouring the
+ *   tokens of jobs it reattaches to, and nothing else.
  * - the last run-bound (verified) evaluation of each experiment is remembered; when the experiment has
  *   succeeded, `experiment.scored` is recorded with it (whichever of the two comes last triggers it).
  */
@@ -172,23 +176,29 @@ export class RunIntegration {
     for (const x of this.service.state.experiments.values()) if (x.state === 'succeeded') this.maybeScore(x.id);
   }
 
-  tokenFor = (x: Experiment): string => {
+  tokenFor = (x: Experiment, job?: { index: number; seed: number }): string => {
     if (this.closed) throw new Error('hub is closing');
-    const { token } = this.tokens.create({ kind: 'agent', id: x.agentId }, { experimentId: x.id });
+    const { token } = this.tokens.create({ kind: 'agent', id: x.agentId }, { experimentId: x.id, ...(job ? { job: job.index } : {}) });
     this.opts.onTokenCreated?.();
     return token;
   };
 
-  /** The run context of a job token's evaluation: waits (briefly) for the dispatch to be recorded, since the
-   * job can start before the dispatcher has written `experiment.dispatched`. */
-  async runContext(actor: Actor, experimentId: string, timeoutMs = 15_000): Promise<{ experimentId: string; runId: string }> {
+  /**
+   * The run context of a job token's evaluation: the seed job the token names, never anything the request says.
+   * Waits (briefly) for the job's dispatch to be recorded, since the job can start before the dispatcher has
+   * written `run.job_dispatched`.
+   */
+  async runContext(actor: Actor, scope: string | TokenScope, timeoutMs = 15_000): Promise<RunContext & { experimentId: string; runId: string; job: number }> {
+    const { experimentId, job } = typeof scope === 'string' ? { experimentId: scope, job: undefined } : scope;
+    const index = job ?? 0;
     const deny = (why: string) => new HttpError(403, 'run_not_active', `this token belongs to the run of experiment ${experimentId}, which ${why}`);
+    const recorded = (x: Experiment | undefined) => !!x && x.state !== 'approved' && (job === undefined || !!x.run?.jobs?.some((j) => j.index === index && j.jobId));
     let x = this.service.state.experiment(experimentId);
-    if (x && x.state === 'approved') {
+    if (x && (x.state === 'approved' || ((x.state === 'dispatched' || x.state === 'running') && !recorded(x)))) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, timeoutMs);
         const off = this.service.onEvent((e) => {
-          if ((e.data as { experimentId?: unknown }).experimentId === experimentId) setImmediate(done);
+          if ((e.data as { experimentId?: unknown }).experimentId === experimentId && (recorded(this.service.state.experiment(experimentId)) || e.type === 'experiment.finished' || e.type === 'experiment.vetoed')) setImmediate(done);
         });
         function done() {
           clearTimeout(timer);
@@ -201,7 +211,11 @@ export class RunIntegration {
     if (!x) throw deny('does not exist');
     if (actor.kind !== 'agent' || x.agentId !== actor.id) throw deny(`is not ${actor.kind} ${actor.id}'s`);
     if ((x.state !== 'dispatched' && x.state !== 'running') || !x.run) throw deny(`is ${x.state}, not running`);
-    return { experimentId, runId: x.run.jobId };
+    if (job === undefined && x.seedJobs === undefined && !x.run.jobs?.length) return { experimentId, runId: x.run.jobId, job: 0 }; // one job, dispatched before seed jobs
+    const j = x.run.jobs?.find((q) => q.index === index && q.jobId);
+    if (!j) throw deny(`has no recorded seed job ${index}`);
+    if (j.endState) throw deny(`has finished its seed job ${index}`);
+    return { experimentId, runId: j.jobId, job: index, ...(j.seed !== undefined ? { seed: j.seed } : {}) };
   }
 
   /** Resolves when every score/revocation started so far has settled. */
@@ -222,6 +236,9 @@ export class RunIntegration {
           const x = this.service.state.experiment(e.data.experimentId!);
           if (x?.state === 'succeeded') this.maybeScore(x.id);
         }
+        break;
+      case 'run.job_finished':
+        this.revoke(e.data.experimentId, e.data.index);
         break;
       case 'experiment.finished':
         this.revoke(e.data.experimentId);
@@ -253,7 +270,7 @@ export class RunIntegration {
     this.lastEval.set(d.experimentId, ev);
     let m = this.seeds.get(d.experimentId);
     if (!m) this.seeds.set(d.experimentId, (m = new Map()));
-    m.set(d.runId ?? `#${e.seq}`, ev);
+    m.set(d.job !== undefined ? `#job${d.job}` : (d.runId ?? `#${e.seq}`), ev);
     return true;
   }
 
@@ -262,9 +279,9 @@ export class RunIntegration {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private revoke(experimentId: string): void {
+  private revoke(experimentId: string, job?: number): void {
     try {
-      this.tokens.revokeScope(experimentId);
+      this.tokens.revokeScope(experimentId, job);
     } catch (err) {
       this.opts.warn(`revoking the job token of ${experimentId} failed: ${(err as Error).message}`);
     }
@@ -286,6 +303,16 @@ export class RunIntegration {
       if (Array.isArray(entry.transfer_acc_ci)) extra.transferAccCi = entry.transfer_acc_ci;
       if (Array.isArray(entry.pgr_ci)) extra.pgrCi = entry.pgr_ci;
       if (typeof entry.num_seeds === 'number') extra.numSeeds = entry.num_seeds;
+      if (typeof entry.duplicate_seeds === 'number' && entry.duplicate_seeds > 0) extra.duplicateSeeds = entry.duplicate_seeds;
+      if (typeof entry.resubmitted_vectors === 'number' && entry.resubmitted_vectors > 0) extra.resubmittedVectors = entry.resubmitted_vectors;
+      if (typeof entry.duplicate_seeds === 'number') extra.duplicateSeeds = entry.duplicate_seeds;
+      if (typeof entry.seed_jobs === 'number') extra.seedJobs = entry.seed_jobs;
+      if (typeof entry.seed_jobs_evaluated === 'number') extra.seedJobsEvaluated = entry.seed_jobs_evaluated;
+      // a seed job the approval fixed did not evaluate: the score is recorded, but never verified
+      if (entry.status === 'incomplete') {
+        extra.incomplete = true;
+        if (typeof entry.unverified_reason === 'string') extra.incompleteReason = entry.unverified_reason;
+      }
     }
     const p = this.service
       .recordScore(SYSTEM, experimentId, { dataset: ev.dataset, split: ev.split, transferAcc, pgr, evalSeq: ev.seq, extra })
@@ -301,7 +328,7 @@ export class RunIntegration {
     if (!this.opts.evaluation) return undefined;
     try {
       const lb = this.opts.evaluation.leaderboard({ dataset: ev.dataset, split: ev.split }) as { experiments?: Record<string, unknown>[] };
-      return lb.experiments?.find((e) => e.experiment_id === experimentId && e.verified === true);
+      return lb.experiments?.find((e) => e.experiment_id === experimentId && e.source === 'verified_eval' && (e.verified === true || e.status === 'incomplete'));
     } catch {
       return undefined;
     }

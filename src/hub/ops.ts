@@ -100,7 +100,10 @@ export async function propose(ctx: HubContext, actor: Actor, b: z.infer<typeof S
   // The cap protects reviewers from agents; a human proposing for an agent is not held to it.
   const release = actor.kind === 'agent' ? reserveProposal(ctx, actor.id, b.supersedes) : undefined;
   try {
-    const x = await ctx.service.propose(actor, { ...b, agentId: b.agentId ?? actor.id });
+    const { num_seeds, seeds, ...rest } = b;
+    if (num_seeds !== undefined && seeds !== undefined && num_seeds !== seeds) throw new HttpError(400, 'invalid', `seeds (${seeds}) and num_seeds (${num_seeds}) disagree; give one`);
+    const n = seeds ?? num_seeds;
+    const x = await ctx.service.propose(actor, { ...rest, agentId: b.agentId ?? actor.id, ...(n !== undefined ? { seeds: n } : {}) });
     return viewExperiment(actor, x);
   } finally {
     release?.();
@@ -267,8 +270,9 @@ export function aarLeaderboard(ctx: HubContext, lb: LeaderboardResponse): Leader
   };
 }
 
-/** With a job-scoped token, the evaluation is bound to that run ({experimentId, runId: jobId}, from the token,
- * never from the body) and counts for the verified leaderboard. */
+/** With a job-scoped token, the evaluation is bound to that seed job ({experimentId, job, seed, runId: jobId},
+ * from the token, never from the body: `run_id`, `seed`, idea fields are stored only) and counts for the
+ * verified leaderboard: one score per seed job, dataset and split. */
 export async function evaluatePredictions(
   ctx: HubContext,
   actor: Actor,
@@ -285,7 +289,7 @@ export async function evaluatePredictions(
   if (!scope) out = (await ev.evaluate(actor, req)) as EvaluatePredictionsResponse;
   else {
     if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
-    const run = await ctx.runs.runContext(actor, scope.experimentId);
+    const run = await ctx.runs.runContext(actor, scope);
     out = (await ev.evaluate(actor, req, run)) as EvaluatePredictionsResponse;
   }
   return withAarNotes(out, weak_model ?? undefined, strong_model ?? undefined);
@@ -489,10 +493,11 @@ export const RELEASE_NOTE =
 const LOG_CHUNK = 256 * 1024;
 
 /** A chunk of an experiment's run log. A negative offset reads the last |offset| bytes (the tail). */
-export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0): Promise<RunLogResponse> {
+export async function runLog(ctx: HubContext, actor: Actor, id: string, offset = 0, job?: number): Promise<RunLogResponse> {
   const x = experimentFor(ctx, actor, id);
-  const logPath = x.run?.logPath;
-  if (!logPath) throw notFound(`${id} has no run log (state ${x.state})`);
+  // seed job k's log, where the dispatcher recorded it (run.job_dispatched); default the experiment's run log
+  const logPath = job === undefined ? x.run?.logPath : x.run?.jobs?.find((j) => j.index === job)?.logPath;
+  if (!logPath) throw notFound(`${id} has no run log${job === undefined ? '' : ` for seed job ${job}`} (state ${x.state})`);
   let chunk: { data: string; offset: number; nextOffset: number; size: number };
   try {
     // The dispatcher's standard place is <fleet>/runs/<id>/job.log; a runner may have recorded another path.

@@ -1,6 +1,7 @@
 // The hub's JSON routes (agent-facing AAR-compatible + ours, and human-facing). See /api contract in the
 // design notes; every body and query is validated by a strict zod schema.
 import { z } from 'zod';
+import { MAX_SEED_JOBS } from '../core/events';
 import type { Experiment } from '../core/model';
 import type { ContentResponse, DiffResponse, DiversityResponse, ExperimentFiles, FinalEvaluationList, FleetOverview } from './api';
 import { HttpError, forbidden, notFound } from './errors';
@@ -19,7 +20,11 @@ const CONTENT_CAP = 8 * 1024 * 1024;
 /** `offset` may be negative: the last |offset| bytes of the log (tail). */
 /** The client asked for AAR's response wrappers (`X-Overseer-Compat: aar`; see README "Running AAR agents"). */
 const wantsAar = (req: { headers: Record<string, unknown> }) => String(req.headers['x-overseer-compat'] ?? '').toLowerCase() === 'aar';
-const runLogQuery = z.strictObject({ offset: z.coerce.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional() });
+const runLogQuery = z.strictObject({
+  offset: z.coerce.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** A seed job's log (default: the experiment's run log, seed job 0). */
+  job: z.coerce.number().int().min(0).max(MAX_SEED_JOBS - 1).optional(),
+});
 
 export function registerRoutes(r: Router, ctx: HubContext): void {
   const st = () => ctx.service.state;
@@ -321,6 +326,6 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     ops.evaluationResume(ctx, actor, body),
   );
   r.route('GET', '/api/runs/:id/log', { params: S.idParams, query: runLogQuery }, ({ actor, params, query }) =>
-    ops.runLog(ctx, actor, params.id, query.offset ?? 0),
+    ops.runLog(ctx, actor, params.id, query.offset ?? 0, query.job),
   );
 }

@@ -1,7 +1,7 @@
 // zod schemas for every request body and query of the hub. Objects are strict: unknown fields are a 400.
 // String limits mirror the ledger event schemas so that nothing valid here fails at append time.
 import { z } from 'zod';
-import { ID_RE, SHA_RE, resourcesSchema } from '../core/events';
+import { ID_RE, SHA_RE, resourcesSchema, seedCount } from '../core/events';
 
 export const idParam = z.string().regex(ID_RE, 'expected an id of letters, digits, . _ - (max 64)');
 export const shaParam = z.string().regex(SHA_RE, 'expected a full 40-hex git object id');
@@ -24,6 +24,9 @@ export const proposeBody = z.strictObject({
   branch: str(255).optional(),
   supersedes: idParam.optional(),
   agentId: idParam.optional(),
+  seeds: seedCount.optional(),
+  /** AAR's word for the same thing. */
+  num_seeds: seedCount.optional(),
 });
 
 export const listExperimentsQuery = z.strictObject({
@@ -106,7 +109,12 @@ export const evaluateBody = z.strictObject({
   // AAR's MCP tool always sends the model names (empty when unknown): null and "" mean "not named".
   weak_model: str(200).nullish(),
   strong_model: str(200).nullish(),
-  run_id: str(200).optional(),
+  // What the caller calls its run, seed and idea: stored with the query, never used to tell scores apart (a
+  // job's score is identified by its job token alone).
+  run_id: str(200).nullish(),
+  seed: z.union([z.number().int().min(-(2 ** 53)).max(2 ** 53), str(64)]).nullish(),
+  idea_name: str(200).nullish(),
+  idea_uid: str(200).nullish(),
 });
 
 export const evaluationFinalBody = z.strictObject({
@@ -133,7 +141,7 @@ export const diffQuery = z.strictObject({ file: str(4096).min(1).optional() });
 export const contentQuery = z.strictObject({ path: str(4096).min(1), side: z.enum(['base', 'head']) });
 
 const pin = { commit: shaParam, tree: shaParam };
-export const approveBody = z.strictObject({ ...pin, note: str(2000).optional() });
+export const approveBody = z.strictObject({ ...pin, note: str(2000).optional(), seeds: seedCount.optional() });
 export const vetoBody = z.strictObject({ ...pin, reason: nonEmpty(4000) });
 /** A human sets the approval policy: rules given here, or the `approvalPolicy` section of fleet.json. */
 export const policyBody = z.strictObject({

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AnyEvent } from '../core/events';
-import type { Actor } from '../core/model';
+import type { Actor, Experiment } from '../core/model';
 import { FleetService } from '../core/service';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import { loadEvaluationConfig } from '../evaluation/config';
@@ -59,6 +59,9 @@ export interface HubOptions {
   /** URL jobs use to reach the hub (OVERSEER_EVAL_URL), when compute nodes cannot reach the bind address
    * (e.g. a hub bound to 0.0.0.0 behind a login node). Default: the hub's own URL. */
   publicUrl?: string;
+  /** Reproducible seed values instead of crypto-random ones (tests that compare runs at fixed seeds only; the
+   * CLI and the extension never set it). */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 export interface Hub {
@@ -213,7 +216,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         if (recorded.has(t.id)) continue;
         recorded.add(t.id);
         const p = service
-          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: t.principal, tokenId: t.id, scope: t.scope ? { experimentId: t.scope.experimentId } : undefined })
+          .append('auth.token_created', { kind: 'system', id: 'overseer' }, { principal: t.principal, tokenId: t.id, scope: t.scope ? { experimentId: t.scope.experimentId, ...(t.scope.job !== undefined ? { job: t.scope.job } : {}) } : undefined })
           .catch((err) => warn(`recording token ${t.id} failed: ${(err as Error).message}`));
         pendingRecords.add(p);
         void p.finally(() => pendingRecords.delete(p));
@@ -260,6 +263,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         tokenFor: runs.tokenFor,
         onWarning: warn,
         fleetTaskMode: loadFleetTaskRules(fleetDir)?.mode,
+        chooseSeed: opts.chooseSeed,
       });
     }
 

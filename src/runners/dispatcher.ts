@@ -3,6 +3,34 @@
 // ledger (dispatched → running → finished); cancel requests are honoured; after a restart it reattaches to jobs
 // recorded in the ledger (and to jobs submitted just before a crash, from the run directory), so no job is lost
 // or started twice. No vscode import.
+//
+// Design: seeds belong to the hub (issue 22).
+// - An approval fixes N seed jobs (`experiment.approved.seeds`: the human's number, else the proposal's `seeds`,
+//   else fleet.json `seeds`, else 3; 1..20). GPU-hours charged = N × the per-seed estimate. Approvals recorded
+//   before seed jobs existed carry no number: one job, exactly as before.
+// - Each seed is its own confined job: seed job k runs in its own run directory (`runs/<exp>` for k = 0, the
+//   layout of one-job experiments, so their logs, run reports and reattachment stay where they were;
+//   `runs/<exp>+seed-<k>` for k ≥ 1 — siblings, because confinement hides the fleet directory two levels above
+//   a run directory and `+` can never occur in an experiment id), its own worktree of the approved commit, its
+//   own job token scoped to (experiment, k), and OVERSEER_SEED / `{seed}` in the approved command set to its seed.
+// - The hub chooses the seed values when it dispatches a job (crypto.randomInt, distinct within the experiment),
+//   never earlier, so the agent cannot know them before the run: the value is written to the job's intent file
+//   (`dispatch.json`, outside every sandbox) before submission and recorded in the ledger with the job
+//   (`run.job_dispatched {index, seed, jobId}`); a job adopted after a crash keeps the seed of its intent file.
+// - A seed job is a job for every limit (runner slots and GPUs, per-agent and fleet concurrency); the seed jobs
+//   of an experiment queue in index order, older approvals first.
+// - Lifecycle at the experiment level is unchanged: the first submitted seed job records `experiment.dispatched`
+//   (with `run.job_dispatched`, one group commit), the first started one `experiment.running`; each job records
+//   `run.job_started`, `run.report` (with its index) and `run.job_finished`; when every seed job has ended the
+//   experiment records `experiment.finished`: succeeded only if all did, otherwise the worst state
+//   (failed > timed_out > cancelled > succeeded). A cancel request cancels every submitted seed job and records
+//   the not yet submitted ones as cancelled before they started.
+// - Restart: every experiment the ledger shows dispatched or running is reattached job by job: recorded
+//   unfinished jobs are adopted, recorded finished ones are left alone, unrecorded ones are dispatched, which
+//   first looks for the intent file of a submission the ledger missed. A job is never submitted twice: the
+//   intent file is written before submission and a recorded job is never dispatched again (markJobDispatched
+//   refuses a second record of an index).
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnyEvent } from '../core/events';
@@ -12,7 +40,7 @@ import { SYSTEM, effectiveTaskMode } from '../core/model';
 import type { FleetService } from '../core/service';
 import type { FleetRunnersConfig, RunnerConfig } from './config';
 import { type JobSandbox, SandboxError, findBwrap, noBwrapMessage } from './confine';
-import { buildJobEnv } from './env';
+import { buildJobEnv, substituteSeed } from './env';
 import { createRunner, defaultPollMs } from './factory';
 import { writeFileDurable } from './local';
 import { LOG_FILE } from './logs';
@@ -22,14 +50,15 @@ import { isTerminalPhase } from './types';
 import { WorktreeError, prepareWorktree } from './worktree';
 
 export interface DispatcherOptions {
-  /** Fleet directory (default: service.dir); run directories are `<fleetDir>/runs/<experimentId>`. */
+  /** Fleet directory (default: service.dir); run directories are `<fleetDir>/runs/<experimentId>` (seed job 0)
+   * and `<fleetDir>/runs/<experimentId>+seed-<k>` (seed job k ≥ 1). */
   fleetDir?: string;
   /** Use these runner instances instead of constructing them from the config (matched by name). */
   runners?: Runner[];
   /** OVERSEER_EVAL_URL given to jobs. */
   evalUrl?: string;
-  /** A job-scoped token for OVERSEER_TOKEN (e.g. minted by the hub for the experiment's agent). */
-  tokenFor?: (x: Experiment) => string | undefined | Promise<string | undefined>;
+  /** A token scoped to one seed job (e.g. minted by the hub for the experiment's agent), held by the run's proxy. */
+  tokenFor?: (x: Experiment, job: { index: number; seed: number }) => string | undefined | Promise<string | undefined>;
   /** Override the time limit (seconds); default timeLimitMinutes * 60. For tests. */
   timeLimitSeconds?: (x: Experiment) => number;
   /** Status polling period (default: the smallest runner pollMs). */
@@ -44,6 +73,9 @@ export interface DispatcherOptions {
   onWarning?: (msg: string) => void;
   /** The fleet's task mode (fleet.json `tasks`): it confines every run, whatever a proposal declares. */
   fleetTaskMode?: TaskMode;
+  /** Reproducible seed values instead of crypto-random ones, for tests and benchmarks that compare runs at fixed
+   * seeds (never set by the CLI or the extension). Still recorded in the ledger like any seed. */
+  chooseSeed?: (x: Experiment, index: number) => number;
 }
 
 export interface Dispatcher {
@@ -56,7 +88,13 @@ export interface Dispatcher {
 }
 
 interface Active {
+  /** `<experimentId>#<index>`. */
+  key: string;
   experimentId: string;
+  /** The seed job's index (0..N-1). */
+  index: number;
+  /** The hub's seed value for the job (set when it is chosen or read back from the intent file). */
+  seed?: number;
   agentId: string;
   runner: Runner | undefined;
   runnerName: string;
@@ -67,21 +105,28 @@ interface Active {
   checking?: boolean;
   finishing?: boolean;
   cancelling?: boolean;
-  cancelRequested?: boolean;
 }
 
 const INTENT_FILE = 'dispatch.json';
 const NOT_STARTED = 'not-started';
+const SEED_MAX = 2 ** 31;
 
 /** One claim set per FleetService: two dispatchers in one process can never both dispatch an experiment. */
 const claimSets = new WeakMap<FleetService, Set<string>>();
 
+const jobKey = (experimentId: string, index: number) => `${experimentId}#${index}`;
 
-function readIntent(runDir: string): { runner: string; jobId?: string } | undefined {
+/** The run directory of seed job `index` (job 0 keeps the one-job layout). */
+export function seedJobDir(fleetDir: string, experimentId: string, index: number): string {
+  return path.join(fleetDir, 'runs', index === 0 ? experimentId : `${experimentId}+seed-${index}`);
+}
+
+function readIntent(runDir: string): { runner: string; jobId?: string; seed?: number } | undefined {
   try {
-    const v = JSON.parse(fs.readFileSync(path.join(runDir, INTENT_FILE), 'utf8')) as { runner?: unknown; jobId?: unknown };
+    const v = JSON.parse(fs.readFileSync(path.join(runDir, INTENT_FILE), 'utf8')) as { runner?: unknown; jobId?: unknown; seed?: unknown };
     if (typeof v.runner !== 'string') return undefined;
-    return { runner: v.runner, jobId: typeof v.jobId === 'string' ? v.jobId : undefined };
+    const seed = typeof v.seed === 'number' && Number.isInteger(v.seed) && v.seed >= 0 && v.seed < SEED_MAX ? v.seed : undefined;
+    return { runner: v.runner, jobId: typeof v.jobId === 'string' ? v.jobId : undefined, seed };
   } catch {
     return undefined;
   }
@@ -96,8 +141,13 @@ export function startDispatcher(service: FleetService, config: FleetRunnersConfi
 class DispatcherImpl implements Dispatcher {
   private readonly fleetDir: string;
   private readonly runners = new Map<string, { runner: Runner; cfg: RunnerConfig }>();
+  /** Seed jobs being prepared, queued on a runner or running, by `jobKey`. */
   private readonly activeJobs = new Map<string, Active>();
   private readonly claims: Set<string>;
+  /** Experiments whose seed jobs this dispatcher runs (claimed, or reattached after a restart). */
+  private readonly owned = new Set<string>();
+  /** Experiments with a cancel request since their dispatch. */
+  private readonly cancelled = new Set<string>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly retryAt = new Map<string, { at: number; attempts: number }>();
   private readonly warnedUnfit = new Set<string>();
@@ -133,7 +183,12 @@ class DispatcherImpl implements Dispatcher {
   }
 
   active(): string[] {
-    return [...this.activeJobs.keys()];
+    const ids = new Set([...this.activeJobs.values()].map((a) => a.experimentId));
+    for (const id of this.owned) {
+      const st = this.service.state.experiment(id)?.state;
+      if (st === 'dispatched' || st === 'running') ids.add(id);
+    }
+    return [...ids];
   }
 
   start(): void {
@@ -184,13 +239,14 @@ class DispatcherImpl implements Dispatcher {
     }, this.pollMs);
   }
 
-  private runDir(id: string): string {
-    return path.join(this.fleetDir, 'runs', id);
+  private refFor(x: Experiment, index: number, jobId: string, logPath?: string): JobRef {
+    const runDir = seedJobDir(this.fleetDir, x.id, index);
+    return { jobId, runDir, workdir: path.join(runDir, 'wt'), logPath: logPath ?? path.join(runDir, LOG_FILE) };
   }
 
-  private refFor(x: Experiment): JobRef {
-    const runDir = this.runDir(x.id);
-    return { jobId: x.run!.jobId, runDir, workdir: path.join(runDir, 'wt'), logPath: x.run!.logPath ?? path.join(runDir, LOG_FILE) };
+  private label(a: Active): string {
+    const n = this.service.state.experiment(a.experimentId)?.seedJobs ?? 1;
+    return n > 1 || a.index > 0 ? `${a.experimentId} seed job ${a.index}` : a.experimentId;
   }
 
   // ------------------------------------------------------------------ events
@@ -199,16 +255,21 @@ class DispatcherImpl implements Dispatcher {
     if (this.stopped) return;
     switch (e.type) {
       case 'experiment.cancel_requested': {
-        const a = this.activeJobs.get(e.data.experimentId);
-        if (a) {
-          a.cancelRequested = true;
-          if (a.phase === 'submitted') this.track(this.cancel(a));
-        }
+        const id = e.data.experimentId;
+        if (!this.owned.has(id)) break;
+        this.cancelled.add(id);
+        for (const a of this.activeJobs.values()) if (a.experimentId === id && a.phase === 'submitted') this.track(this.cancel(a));
+        this.pump(); // seed jobs not yet submitted are recorded as cancelled
         break;
       }
-      case 'experiment.approved':
       case 'experiment.finished':
+        this.owned.delete(e.data.experimentId);
+        this.cancelled.delete(e.data.experimentId);
+        this.pump();
+        break;
+      case 'experiment.approved':
       case 'experiment.vetoed':
+      case 'run.job_finished':
       case 'agent.resumed':
       case 'budget.set':
         this.pump();
@@ -220,30 +281,46 @@ class DispatcherImpl implements Dispatcher {
 
   // ------------------------------------------------------------------ recovery
 
-  /** Adopt every experiment the ledger says is dispatched or running. */
+  /** Adopt every seed job the ledger says is dispatched and not finished, for every dispatched or running
+   * experiment; the experiment's unrecorded seed jobs are left to the pump (which adopts a job submitted just
+   * before a crash from its intent file). */
   private reattach(): void {
     for (const x of this.service.state.experiments.values()) {
       if ((x.state !== 'dispatched' && x.state !== 'running') || !x.run) continue;
-      const entry = this.runners.get(x.run.runner);
-      const a: Active = {
-        experimentId: x.id,
-        agentId: x.agentId,
-        runner: entry?.runner,
-        runnerName: x.run.runner,
-        gpus: x.resources.gpus,
-        ref: this.refFor(x),
-        phase: 'submitted',
-      };
-      const lastDispatch = [...x.history].reverse().find((h) => h.type === 'experiment.dispatched');
-      a.cancelRequested = x.history.some((h) => h.type === 'experiment.cancel_requested' && h.seq > (lastDispatch?.seq ?? 0));
+      if (this.claims.has(x.id) && !this.owned.has(x.id)) continue; // another dispatcher on this service has it
       this.claims.add(x.id);
-      this.activeJobs.set(x.id, a);
-      if (!entry) this.warn(`${x.id} ran on runner ${x.run.runner}, which is no longer configured`);
-      else if (x.run.jobId === NOT_STARTED) this.track(this.finish(a, { phase: 'failed', reason: 'dispatch failed before the job started' }));
-      else {
-        entry.runner.adopt?.(a.ref!);
-        if (a.cancelRequested) this.track(this.cancel(a));
+      this.owned.add(x.id);
+      const lastDispatch = [...x.history].reverse().find((h) => h.type === 'experiment.dispatched');
+      if (x.history.some((h) => h.type === 'experiment.cancel_requested' && h.seq > (lastDispatch?.seq ?? 0))) this.cancelled.add(x.id);
+      const legacy = x.seedJobs === undefined && !x.run.jobs?.length;
+      const recorded = legacy
+        ? [{ index: 0, runner: x.run.runner, jobId: x.run.jobId, logPath: x.run.logPath, endState: undefined as string | undefined, seed: undefined as number | undefined }]
+        : (x.run.jobs ?? []).filter((j) => j.jobId && !j.endState);
+      for (const j of recorded) {
+        const entry = this.runners.get(j.runner);
+        const a: Active = {
+          key: jobKey(x.id, j.index),
+          experimentId: x.id,
+          index: j.index,
+          seed: j.seed,
+          agentId: x.agentId,
+          runner: entry?.runner,
+          runnerName: j.runner,
+          gpus: x.resources.gpus,
+          ref: this.refFor(x, j.index, j.jobId, j.logPath),
+          phase: 'submitted',
+        };
+        this.activeJobs.set(a.key, a);
+        if (!entry) this.warn(`${this.label(a)} ran on runner ${j.runner}, which is no longer configured`);
+        else if (j.jobId === NOT_STARTED) this.track(this.finish(a, { phase: 'failed', reason: 'dispatch failed before the job started' }));
+        else {
+          entry.runner.adopt?.(a.ref!);
+          if (this.cancelled.has(x.id)) this.track(this.cancel(a));
+        }
       }
+      // every seed job ended, but the experiment's finish was not recorded before a crash
+      const fin = this.service.finishIfAllEnded(x.id);
+      if (fin) this.track(fin);
     }
   }
 
@@ -267,7 +344,7 @@ class DispatcherImpl implements Dispatcher {
     return undefined;
   }
 
-  /** Dispatch approved experiments (oldest approval first) while limits allow. Re-entrant calls coalesce. */
+  /** Dispatch seed jobs (oldest approval first, then by index) while limits allow. Re-entrant calls coalesce. */
   private pump(): void {
     if (this.stopped) return;
     if (this.pumping) {
@@ -285,19 +362,33 @@ class DispatcherImpl implements Dispatcher {
     }
   }
 
+  /** Seed job indices of x that are neither recorded in the ledger nor being handled here. */
+  private pendingJobs(x: Experiment): number[] {
+    const n = x.seedJobs ?? 1;
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (this.activeJobs.has(jobKey(x.id, i))) continue;
+      if (x.run?.jobs?.some((j) => j.index === i && (j.jobId || j.endState))) continue;
+      out.push(i);
+    }
+    return out;
+  }
+
   private pumpOnce(): void {
     const { perAgentConcurrency, fleetConcurrency } = this.config.dispatch;
     const now = Date.now();
-    const approved = [...this.service.state.experiments.values()]
-      .filter((x) => x.state === 'approved' && !this.activeJobs.has(x.id))
+    const candidates = [...this.service.state.experiments.values()]
+      .filter((x) => (x.state === 'approved' && (!this.claims.has(x.id) || this.owned.has(x.id))) || ((x.state === 'dispatched' || x.state === 'running') && this.owned.has(x.id)))
       .sort((a, b) => (a.verdict?.seq ?? 0) - (b.verdict?.seq ?? 0));
-    for (const x of approved) {
-      if (this.activeJobs.size >= fleetConcurrency) return;
-      const retry = this.retryAt.get(x.id);
-      if (retry && retry.at > now) continue;
+    for (const x of candidates) {
+      const pending = this.pendingJobs(x);
+      if (!pending.length) continue;
+      if (this.cancelled.has(x.id) && x.state !== 'approved') {
+        for (const i of pending) this.track(this.notStarted(x, i, 'cancelled', 'cancelled before it started'));
+        continue;
+      }
       const agent = this.service.state.agent(x.agentId);
       if (!agent || agent.status === 'paused') continue; // held until the agent is resumed
-      if (this.countBy((a) => a.agentId === x.agentId) >= perAgentConcurrency) continue;
       const maxGpus = Math.max(-1, ...[...this.runners.values()].map((r) => r.cfg.gpus));
       if (x.resources.gpus > maxGpus) {
         if (!this.warnedUnfit.has(x.id)) {
@@ -306,18 +397,51 @@ class DispatcherImpl implements Dispatcher {
         }
         continue;
       }
-      const runner = this.pickRunner(x.resources.gpus);
-      if (!runner) continue;
-      if (!this.service.claimForDispatch(x.id, this.claims)) continue;
-      const a: Active = { experimentId: x.id, agentId: x.agentId, runner, runnerName: runner.name, gpus: x.resources.gpus, phase: 'preparing' };
-      this.activeJobs.set(x.id, a);
-      this.track(this.dispatch(x, a));
+      for (const index of pending) {
+        if (this.activeJobs.size >= fleetConcurrency) return;
+        const key = jobKey(x.id, index);
+        const retry = this.retryAt.get(key);
+        if (retry && retry.at > now) continue;
+        if (this.countBy((a) => a.agentId === x.agentId) >= perAgentConcurrency) break;
+        const runner = this.pickRunner(x.resources.gpus);
+        if (!runner) break;
+        const cur = this.service.state.experiment(x.id)!;
+        if (cur.state === 'approved' && !this.owned.has(x.id)) {
+          if (!this.service.claimForDispatch(x.id, this.claims)) break;
+          this.owned.add(x.id);
+        }
+        const a: Active = { key, experimentId: x.id, index, agentId: x.agentId, runner, runnerName: runner.name, gpus: x.resources.gpus, phase: 'preparing' };
+        this.activeJobs.set(key, a);
+        this.track(this.dispatch(x, a));
+      }
     }
+  }
+
+  /** A fresh seed value, distinct from the experiment's other seed jobs'. */
+  private chooseSeed(x: Experiment, index: number): number {
+    if (this.opts.chooseSeed) {
+      const s = this.opts.chooseSeed(x, index);
+      if (!Number.isInteger(s) || s < 0 || s >= SEED_MAX) throw new Error(`chooseSeed gave ${s}; seeds are integers in [0, 2^31)`);
+      return s;
+    }
+    const taken = new Set<number>();
+    for (const j of this.service.state.experiment(x.id)?.run?.jobs ?? []) if (j.seed !== undefined) taken.add(j.seed);
+    for (const a of this.activeJobs.values()) if (a.experimentId === x.id && a.seed !== undefined) taken.add(a.seed);
+    for (;;) {
+      const s = crypto.randomInt(1, SEED_MAX);
+      if (!taken.has(s)) return s;
+    }
+  }
+
+  /** Is x (still) in a state in which its seed jobs may be recorded? */
+  private mayRun(id: string): boolean {
+    const st = this.service.state.experiment(id)?.state;
+    return st === 'approved' || st === 'dispatched' || st === 'running';
   }
 
   private async dispatch(x: Experiment, a: Active): Promise<void> {
     const verdict = x.verdict!;
-    const runDir = this.runDir(x.id);
+    const runDir = seedJobDir(this.fleetDir, x.id, a.index);
     let runner = a.runner!;
     let ref: JobRef | undefined;
     try {
@@ -326,6 +450,7 @@ class DispatcherImpl implements Dispatcher {
       const workdir = path.join(runDir, 'wt');
       // A previous process may have submitted this job and crashed before the ledger recorded it: adopt it.
       const intent = readIntent(runDir);
+      if (intent?.seed !== undefined) a.seed = intent.seed;
       if (intent) {
         const prev = this.runners.get(intent.runner)?.runner;
         let jobId = intent.jobId;
@@ -338,77 +463,92 @@ class DispatcherImpl implements Dispatcher {
           prev.adopt?.(ref);
         }
       }
+      if (ref && a.seed === undefined) throw new Error(`the intent file of ${this.label(a)} names job ${ref.jobId} but no seed`);
       if (!ref) {
         const agent = this.service.state.agent(x.agentId);
         if (!agent) throw new WorktreeError(`agent ${x.agentId} is not registered`);
+        a.seed ??= this.chooseSeed(x, a.index);
+        const seed = a.seed;
+        const n = x.seedJobs ?? 1;
+        // The seed is on disk (outside every sandbox) before the job can exist, so an adopted job keeps it.
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, seed, at: new Date().toISOString() }));
         const wt = await prepareWorktree(this.service.hubRepo(x.agentId), runDir, verdict.commit, verdict.tree);
-        const token = await this.opts.tokenFor?.(x);
+        const token = await this.opts.tokenFor?.(x, { index: a.index, seed });
         // the token goes to the run's API proxy (confine.ts), never into a confined job's environment
-        const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl });
+        const env = buildJobEnv({ workdir: wt, experimentId: x.id, evalUrl: this.opts.evalUrl, seed, seedIndex: a.index, seedJobs: n });
         const sandbox = this.sandboxFor(x, token);
         if (this.stopped) throw new Error('dispatcher stopped');
-        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, at: new Date().toISOString() }));
         ref = await runner.submit({
           experimentId: x.id,
           runDir,
           workdir: wt,
-          command: x.command,
+          command: substituteSeed(x.command, seed),
           env,
           gpus: x.resources.gpus,
           timeLimitSeconds: this.opts.timeLimitSeconds?.(x) ?? x.resources.timeLimitMinutes * 60,
           logPath,
           sandbox,
         });
-        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, at: new Date().toISOString() }));
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, seed, at: new Date().toISOString() }));
       }
       a.ref = ref;
-      const cur = this.service.state.experiment(x.id);
-      if (!cur || cur.state !== 'approved') {
+      if (!this.mayRun(x.id)) {
         // vetoed (or otherwise decided) while we were preparing: the job must not run
-        await runner.cancel(ref).catch((err) => this.warn(`cancelling ${x.id} after it left approved failed: ${(err as Error).message}`));
+        await runner.cancel(ref).catch((err) => this.warn(`cancelling ${this.label(a)} after it left approved failed: ${(err as Error).message}`));
         fs.rmSync(path.join(runDir, INTENT_FILE), { force: true });
-        this.release(x.id);
+        this.release(a);
         return;
       }
-      await this.service.markDispatched(x.id, { runner: runner.name, jobId: ref.jobId, commit: verdict.commit, tree: verdict.tree, logPath: ref.logPath });
+      await this.service.markJobDispatched(x.id, { index: a.index, seed: a.seed!, runner: runner.name, jobId: ref.jobId, commit: verdict.commit, tree: verdict.tree, logPath: ref.logPath });
       a.phase = 'submitted';
-      this.retryAt.delete(x.id);
-      if (a.cancelRequested) await this.cancel(a);
+      this.retryAt.delete(a.key);
+      if (this.cancelled.has(x.id)) await this.cancel(a);
       else await this.check(a);
     } catch (err) {
       const msg = (err as Error).message;
-      const cur = this.service.state.experiment(x.id);
-      if (ref && (!cur || cur.state === 'approved')) {
+      const ok = this.mayRun(x.id);
+      if (ref && ok) {
         // submitted but not recorded: do not leave an orphan job behind
         await runner.cancel(ref).catch(() => undefined);
         fs.rmSync(path.join(runDir, INTENT_FILE), { force: true });
       }
-      if (cur && cur.state !== 'approved') {
-        this.release(x.id);
+      if (!ok) {
+        this.release(a);
         return;
       }
-      const attempts = (this.retryAt.get(x.id)?.attempts ?? 0) + 1;
+      const attempts = (this.retryAt.get(a.key)?.attempts ?? 0) + 1;
       const permanent = err instanceof WorktreeError || err instanceof DomainError || err instanceof SandboxError || attempts >= (this.opts.maxSubmitAttempts ?? 3);
       if (this.stopped && !permanent) {
-        this.release(x.id);
+        this.release(a);
         return;
       }
       if (!permanent) {
-        this.warn(`dispatch of ${x.id} to ${runner.name} failed (attempt ${attempts}), will retry: ${msg}`);
-        this.retryAt.set(x.id, { at: Date.now() + (this.opts.retryBackoffMs ?? 2000) * attempts, attempts });
-        this.release(x.id);
+        this.warn(`dispatch of ${this.label(a)} to ${runner.name} failed (attempt ${attempts}), will retry: ${msg}`);
+        this.retryAt.set(a.key, { at: Date.now() + (this.opts.retryBackoffMs ?? 2000) * attempts, attempts });
+        this.release(a);
         return;
       }
-      this.warn(`dispatch of ${x.id} failed: ${msg}`);
+      this.warn(`dispatch of ${this.label(a)} failed: ${msg}`);
       try {
-        await this.service.markDispatched(x.id, { runner: runner.name, jobId: NOT_STARTED, commit: verdict.commit, tree: verdict.tree });
-        await this.service.markFinished(x.id, { state: 'failed', reason: `not started: ${msg}`.slice(0, 2000) });
+        await this.notStarted(x, a.index, 'failed', `not started: ${msg}`, runner.name, a.seed);
       } catch (e2) {
-        this.warn(`recording the failed dispatch of ${x.id} failed: ${(e2 as Error).message}`);
+        this.warn(`recording the failed dispatch of ${this.label(a)} failed: ${(e2 as Error).message}`);
       }
-      this.activeJobs.delete(x.id);
-      this.retryAt.delete(x.id);
+      this.activeJobs.delete(a.key);
+      this.retryAt.delete(a.key);
     }
+  }
+
+  /** Record a seed job that never ran (a permanent dispatch failure, or cancelled before submission). */
+  private async notStarted(x: Experiment, index: number, state: 'failed' | 'cancelled', reason: string, runner?: string, seed?: number): Promise<void> {
+    const cur = this.service.state.experiment(x.id);
+    if (!cur || !this.mayRun(x.id)) return;
+    const verdict = cur.verdict!;
+    if (state === 'failed') {
+      // a failed dispatch is recorded like any dispatch (the first one moves the experiment to dispatched)
+      await this.service.markJobDispatched(x.id, { index, seed: seed ?? this.chooseSeed(x, index), runner: runner ?? this.config.runners[0]?.name ?? 'none', jobId: NOT_STARTED, commit: verdict.commit, tree: verdict.tree });
+    }
+    await this.service.markJobFinished(x.id, index, { jobId: NOT_STARTED, state, reason: reason.slice(0, 2000) });
   }
 
   /** What the run may see and reach: the fleet's public datasets, the hub's agent API through its proxy. */
@@ -424,7 +564,7 @@ class DispatcherImpl implements Dispatcher {
     };
   }
 
-  /** The run report of a finished job: a ledger event (before experiment.finished) and the end of its log. */
+  /** The run report of a finished seed job: a ledger event (before its run.job_finished) and the end of its log. */
   private async report(a: Active, x: Experiment, st: JobStatus): Promise<void> {
     if (!a.ref || a.ref.jobId === NOT_STARTED) return;
     const cfg = this.runners.get(a.runnerName)?.cfg;
@@ -444,6 +584,7 @@ class DispatcherImpl implements Dispatcher {
     await this.service.append('run.report', SYSTEM, {
       experimentId: x.id,
       jobId: a.ref.jobId,
+      index: a.index,
       sandbox: mode,
       violations: rep.violations,
       summary: rep.summary.slice(0, 2000),
@@ -463,10 +604,15 @@ class DispatcherImpl implements Dispatcher {
     }
   }
 
-  /** Forget an experiment that did not get dispatched, so it can be claimed again later. */
-  private release(id: string): void {
-    this.activeJobs.delete(id);
-    this.claims.delete(id);
+  /** Forget a seed job that did not get dispatched, so it can be tried again later; an experiment none of whose
+   * jobs got recorded can be claimed again. */
+  private release(a: Active): void {
+    this.activeJobs.delete(a.key);
+    const x = this.service.state.experiment(a.experimentId);
+    if (x?.state === 'approved' && ![...this.activeJobs.values()].some((b) => b.experimentId === a.experimentId)) {
+      this.claims.delete(a.experimentId);
+      this.owned.delete(a.experimentId);
+    }
   }
 
   // ------------------------------------------------------------------ monitoring
@@ -481,8 +627,8 @@ class DispatcherImpl implements Dispatcher {
     a.checking = true;
     try {
       const x = this.service.state.experiment(a.experimentId);
-      if (!x || (x.state !== 'dispatched' && x.state !== 'running')) {
-        this.activeJobs.delete(a.experimentId);
+      if (!x || (x.state !== 'dispatched' && x.state !== 'running') || x.run?.jobs?.some((j) => j.index === a.index && j.endState)) {
+        this.activeJobs.delete(a.key);
         return;
       }
       if (a.ref.jobId === NOT_STARTED) return;
@@ -496,7 +642,7 @@ class DispatcherImpl implements Dispatcher {
         }
       }
       if (st.phase !== 'unknown') a.unknownSince = undefined;
-      if (st.phase === 'running' && x.state === 'dispatched') await this.service.markRunning(x.id, a.ref.jobId);
+      if (st.phase === 'running') await this.service.markJobRunning(x.id, a.index, a.ref.jobId);
       else if (isTerminalPhase(st.phase)) await this.finish(a, st);
       else if (st.phase === 'unknown') {
         a.unknownSince ??= Date.now();
@@ -513,9 +659,9 @@ class DispatcherImpl implements Dispatcher {
     try {
       const st = await a.runner.cancel(a.ref);
       if (isTerminalPhase(st.phase)) await this.finish(a, st);
-      else this.warn(`cancel of ${a.experimentId} not confirmed yet (state ${st.rawState ?? st.phase}); still watching`);
+      else this.warn(`cancel of ${this.label(a)} not confirmed yet (state ${st.rawState ?? st.phase}); still watching`);
     } catch (err) {
-      this.warn(`cancel of ${a.experimentId} failed: ${(err as Error).message}`);
+      this.warn(`cancel of ${this.label(a)} failed: ${(err as Error).message}`);
     } finally {
       a.cancelling = false;
     }
@@ -539,11 +685,11 @@ class DispatcherImpl implements Dispatcher {
         }
       }
       const state = res.phase as RunEndState;
-      if (x.state === 'dispatched' && res.startedAt && a.ref) await this.service.markRunning(x.id, a.ref.jobId);
+      if (res.startedAt && a.ref) await this.service.markJobRunning(x.id, a.index, a.ref.jobId);
       try {
         await this.report(a, x, res);
       } catch (err) {
-        this.warn(`the run report of ${x.id} failed: ${(err as Error).message}`);
+        this.warn(`the run report of ${this.label(a)} failed: ${(err as Error).message}`);
       }
       const info: Record<string, unknown> = { runner: a.runnerName };
       if (res.rawState) info.runnerState = res.rawState;
@@ -551,12 +697,12 @@ class DispatcherImpl implements Dispatcher {
       if (res.endedAt) info.endedAt = res.endedAt;
       if (res.signal) info.signal = res.signal;
       try {
-        await this.service.markFinished(x.id, { state, exitCode: res.exitCode, reason: res.reason?.slice(0, 2000), artifacts: { ...artifacts, job: info } });
+        await this.service.markJobFinished(x.id, a.index, { jobId: a.ref?.jobId ?? NOT_STARTED, state, exitCode: res.exitCode, reason: res.reason?.slice(0, 2000), artifacts: { ...artifacts, job: info } });
       } catch (err) {
         if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
       }
     } finally {
-      this.activeJobs.delete(a.experimentId);
+      this.activeJobs.delete(a.key);
       this.pump();
     }
   }
@@ -571,11 +717,11 @@ class DispatcherImpl implements Dispatcher {
     await this.service.append('runner.lost', SYSTEM, { runner: a.runnerName, jobId: a.ref?.jobId ?? NOT_STARTED, experimentId: a.experimentId, reason: why });
     a.finishing = true;
     try {
-      await this.service.markFinished(a.experimentId, { state: 'failed', reason: `runner lost: ${why}`.slice(0, 2000) });
+      await this.service.markJobFinished(a.experimentId, a.index, { jobId: a.ref?.jobId ?? NOT_STARTED, state: 'failed', reason: `runner lost: ${why}`.slice(0, 2000) });
     } catch (err) {
       if (!(err instanceof DomainError && err.code === 'conflict')) throw err;
     } finally {
-      this.activeJobs.delete(a.experimentId);
+      this.activeJobs.delete(a.key);
       this.pump();
     }
   }

@@ -59,10 +59,11 @@ describe('run-bound evaluation over HTTP: extraction, suspension, human resume',
     const commit = await sb.commitFiles({ 'train.py': `print("run ${++k}")\n` }, `run ${k}`);
     const x = await agent.propose({ commit, command: 'python train.py', title: `run ${k}`, rationale: 'sweep', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
     await h.service.idle();
-    await human.approve(x.id, { commit: x.commit, tree: x.tree, note: 'ok' });
-    await h.service.markDispatched(x.id, { runner: 'local', jobId: `job-${k}`, commit: x.commit, tree: x.tree });
-    await h.service.markRunning(x.id, `job-${k}`);
-    const { token } = h.tokens.create({ kind: 'agent', id: AGENT }, { experimentId: x.id });
+    // one seed job, recorded as the dispatcher records it; its token is scoped to (experiment, seed job 0)
+    await human.approve(x.id, { commit: x.commit, tree: x.tree, note: 'ok', seeds: 1 });
+    await h.service.markJobDispatched(x.id, { index: 0, seed: 1000 + k, runner: 'local', jobId: `job-${k}`, commit: x.commit, tree: x.tree });
+    await h.service.markJobRunning(x.id, 0, `job-${k}`);
+    const { token } = h.tokens.create({ kind: 'agent', id: AGENT }, { experimentId: x.id, job: 0 });
     return { experimentId: x.id, job: new HubClient(h.url, token) };
   }
 

@@ -37,7 +37,8 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-demo-run-'));
     await createFleet(dir, { name: 'demo-run', agents: [{ id: 'aar-1', direction: 'weak-to-strong ideas', files: demoCodeFiles() }], config: { datasets: [DEMO_DATASET] } });
     installDemoDataset(dir);
-    hub = await startHub({ fleetDir: dir, dispatch: true, noSync: true });
+    // seed job k runs seed k: the comparison of the two ideas below is at the seeds it was written for
+    hub = await startHub({ fleetDir: dir, dispatch: true, noSync: true, chooseSeed: (_x, k) => SEEDS[k] ?? k });
   });
   after(async () => {
     await hub?.close();
@@ -67,7 +68,7 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     const commit = await sb.commitFiles({ 'notes/plan.md': '# Plan\n\nCompare the naive baseline with the auxiliary confidence loss, five seeds each.\n' }, 'plan: baseline vs auxiliary confidence loss');
     const xs: Experiment[] = [];
     for (const idea of ['baseline', 'aux_conf'] as const) {
-      const x = await agent.propose({ commit, command: demoCommand(dir, { idea, seeds: SEEDS }), title: `${idea} over five seeds`, rationale: 'weak-to-strong on digits', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
+      const x = await agent.propose({ commit, command: demoCommand(dir, { idea, seeds: SEEDS }), title: `${idea} over five seeds`, rationale: 'weak-to-strong on digits', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal', seeds: SEEDS.length });
       xs.push(x);
     }
     await hub.service.idle();
@@ -115,7 +116,7 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     const agent = new HubClient(hub.url, hub.createToken({ kind: 'agent', id: 'aar-1' }));
     const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
     const commit = await sb.commitFiles({ 'train_checked.py': checkedTrainFile() }, 'sanity checks before training');
-    const x = await agent.propose({ commit, command: demoCommand(dir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }), title: 'Train with sanity checks', rationale: 'make sure the pipeline works', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'no-testing' });
+    const x = await agent.propose({ commit, command: demoCommand(dir, { idea: 'baseline', seeds: [0, 1, 2], script: 'train_checked.py' }), title: 'Train with sanity checks', rationale: 'make sure the pipeline works', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'no-testing', seeds: 1 });
     await hub.service.idle();
     const cur = hub.service.state.experiment(x.id)!;
     assert.ok(cur.screening?.gaming, 'screening should flag running tests in a no-testing task');

@@ -17,14 +17,16 @@ describe('fleet simulator with dispatch: approve → run → verified score → 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('scores approved honest experiments verified and proposes from the results', async () => {
-    const r = await simulateFleet({ fleetDir: dir, agents: 3, seed: 5, steps: 7, reviewer: true, noSync: true, dispatch: true, intervalMs: 2500 });
+    // ten rounds: each seed is a job of its own now (about +0.4 s per extra job, bench runners)
+    const r = await simulateFleet({ fleetDir: dir, agents: 3, seed: 5, steps: 10, reviewer: true, noSync: true, dispatch: true, intervalMs: 2500 });
     const svc = await FleetService.open(dir, { noSync: true });
     try {
       const xs = [...svc.state.experiments.values()];
       const scored = xs.filter((x) => x.state === 'scored' && x.score?.verified);
       assert.ok(scored.length >= 2, `verified scores: ${scored.length}; states ${xs.map((x) => `${x.id}:${x.state}`).join(' ')}`);
       for (const x of scored) {
-        assert.match(x.command, /^python3 train\.py --data \S+ --config configs\/\S+\.json$/);
+        assert.match(x.command, /^python3 train\.py --data \S+ --config configs\/\S+\.json --seeds \{seed\}$/); // one hub seed per seed job
+        assert.ok((x.seedJobs ?? 0) >= 3, `${x.id}: ${x.seedJobs} seed jobs`);
         assert.equal(x.run?.report?.violations, 0, x.run?.report?.summary);
         assert.ok((x.score as { numSeeds?: number }).numSeeds! >= 3);
       }

@@ -128,12 +128,13 @@ describe('hub dispatch + job-scoped evaluation (end to end)', function () {
     return hub!.service.state.experiment(id)!;
   }
 
+  /** One seed job: these tests are about one job's run (seed jobs: seedJobs.test.ts). */
   async function proposeAndApprove(mode = ''): Promise<Experiment> {
     const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
     const commit = await sb.commitFiles({ 'train.js': jobSource(mode === '--probe') }, 'train on the first feature');
     const items = itemsPath(path.join(dir, 'datasets'), DATASET, 'test');
     const command = `${JSON.stringify(process.execPath)} train.js ${JSON.stringify(items)} ${mode || '--'} ${hub!.url}`;
-    const x = await agent.propose({ commit, command, title: 'first-feature baseline', rationale: 'sanity run', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal' });
+    const x = await agent.propose({ commit, command, title: 'first-feature baseline', rationale: 'sanity run', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode: 'normal', seeds: 1 });
     await hub!.service.idle();
     await human.approve(x.id, { commit: x.commit, tree: x.tree, note: 'ok' });
     return x;

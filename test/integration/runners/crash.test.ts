@@ -8,7 +8,7 @@ import type { AnyEvent } from '../../../src/core/events';
 import { FleetService } from '../../../src/core/service';
 import type { Experiment } from '../../../src/core/model';
 import { parseRunnersConfig } from '../../../src/runners/config';
-import { startDispatcher } from '../../../src/runners/dispatcher';
+import { seedJobDir, startDispatcher } from '../../../src/runners/dispatcher';
 import { buildJobEnv } from '../../../src/runners/env';
 import { LocalRunner, procInfo } from '../../../src/runners/local';
 import { prepareWorktree } from '../../../src/runners/worktree';
@@ -120,6 +120,58 @@ async function crashScenario(kind: 'local' | 'slurm', runner: Record<string, unk
   }
 }
 
+async function seedCrashScenario(kind: 'local' | 'slurm', runner: Record<string, unknown>): Promise<void> {
+  const f: Fleet = await makeFleet(tmpDir(`ovs-crash-seeds-${kind}-`), ['s']);
+  // prints its seed from the environment and from the substituted command: they must agree
+  const x = await proposeAndApprove(f, 's', 'echo "start $OVERSEER_SEED_INDEX $OVERSEER_SEED {seed} $OVERSEER_NUM_SEEDS"; sleep 3; echo "end $OVERSEER_SEED_INDEX"', {}, {}, true, 3);
+  assert.equal(x.seedJobs, 3);
+  await f.service.close();
+  const configFile = path.join(f.dir, 'runners.json');
+  // two slots for three seed jobs: the third is still unsubmitted when the dispatcher dies
+  fs.writeFileSync(configFile, JSON.stringify({ runners: [{ ...runner, maxConcurrent: 2, gpus: 0 }], dispatch: { perAgentConcurrency: 2, fleetConcurrency: 2 } }));
+  const jobEvents = (type: string) => ledgerEvents(f.dir).filter((e) => e.type === type && (e.data as { experimentId?: string }).experimentId === x.id);
+  const first = await startChild(f.dir, configFile);
+  try {
+    await waitFor('two seed jobs running', () => jobEvents('run.job_started').length === 2, 60_000, 100);
+  } catch (err) {
+    first.child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${first.out.join('\n')}`);
+  }
+  first.child.kill('SIGKILL');
+  await killed(first.child);
+  assert.equal(jobEvents('run.job_dispatched').length, 2, 'the third seed job waits for a slot');
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const second = await startChild(f.dir, configFile);
+  assert.ok(second.out.find((l) => l.startsWith('ready'))!.includes(x.id), 'the experiment was reattached');
+  try {
+    await waitFor('the experiment finished', () => TERMINAL_RUN.includes(stateFromLedger(f.dir, x.id) ?? ''), 120_000, 100);
+  } finally {
+    second.child.kill('SIGTERM');
+    await killed(second.child);
+  }
+  const service = await FleetService.open(f.dir, { noSync: true });
+  try {
+    const e = service.state.experiment(x.id)!;
+    assert.equal(e.state, 'succeeded', `${e.run?.reason} ${second.out.join('\n')}`);
+    for (const t of ['experiment.dispatched', 'experiment.running', 'experiment.finished']) assert.equal(eventsOf(service, x.id, t).length, 1, `${t} once`);
+    const dispatched = eventsOf(service, x.id, 'run.job_dispatched') as Array<{ data: { index: number; seed: number; jobId: string } }>;
+    assert.deepEqual(dispatched.map((d) => d.data.index).sort(), [0, 1, 2], 'each seed job recorded once');
+    assert.deepEqual(eventsOf(service, x.id, 'run.job_finished').map((d) => (d.data as { index: number }).index).sort(), [0, 1, 2]);
+    const seeds = dispatched.map((d) => d.data.seed);
+    assert.equal(new Set(seeds).size, 3, `distinct seeds ${seeds}`);
+    for (const d of dispatched) {
+      const log = fs.readFileSync(path.join(seedJobDir(f.dir, x.id, d.data.index), 'job.log'), 'utf8');
+      assert.equal(log.match(/^start /gm)?.length, 1, `seed job ${d.data.index} started exactly once:\n${log}`);
+      assert.equal(log.match(/^end /gm)?.length, 1, `seed job ${d.data.index} ran to the end once`);
+      assert.match(log, new RegExp(`^start ${d.data.index} ${d.data.seed} ${d.data.seed} 3$`, 'm'), 'OVERSEER_SEED and {seed} are the recorded seed');
+    }
+    assert.deepEqual(e.run!.jobs!.map((j) => [j.index, j.seed, j.endState]), dispatched.map((d) => [d.data.index, d.data.seed, 'succeeded']).sort((a, b) => (a[0] as number) - (b[0] as number)));
+  } finally {
+    await service.close();
+  }
+}
+
 describe('runners: dispatcher crash and reattach', function () {
   this.timeout(200_000);
 
@@ -132,20 +184,31 @@ describe('runners: dispatcher crash and reattach', function () {
     await crashScenario('slurm', { name: 'cluster', type: 'slurm', maxConcurrent: 4, gpus: 0, pollMs: 300 }, 8, 2);
   });
 
+  it('seed jobs: a restart in the middle of an experiment reattaches every recorded seed job, dispatches the rest, and runs none twice', async () => {
+    await seedCrashScenario('local', { name: 'box', type: 'local' });
+  });
+
+  (SLURM_ENABLED ? it : it.skip)('seed jobs on Slurm: a restart in the middle of an experiment reattaches every recorded seed job and runs none twice', async () => {
+    useCiSlurmConf();
+    await seedCrashScenario('slurm', { name: 'cluster', type: 'slurm', pollMs: 300 });
+  });
+
   it('adopts a job submitted just before a crash (not yet in the ledger) instead of starting it again', async () => {
     const f = await makeFleet(tmpDir('ovs-adopt-'), ['z']);
     const x = await proposeAndApprove(f, 'z', 'echo "start $$"; sleep 1; echo end');
     // what the dispatcher does up to the crash: worktree, intent file, submit, record the job id in the run dir
     const runDir = path.join(f.dir, 'runs', x.id);
     const wt = await prepareWorktree(f.service.state.agent('z')!.repoPath, runDir, x.commit, x.tree);
-    fs.writeFileSync(path.join(runDir, 'dispatch.json'), JSON.stringify({ runner: 'box' }));
+    // (the intent file holds the hub's seed before the job exists, so the adopted job keeps it)
+    fs.writeFileSync(path.join(runDir, 'dispatch.json'), JSON.stringify({ runner: 'box', seed: 424242 }));
     const r = new LocalRunner({ name: 'box', type: 'local', maxConcurrent: 1, gpus: 0 });
-    const ref = await r.submit({ experimentId: x.id, runDir, workdir: wt, command: x.command, env: buildJobEnv({ workdir: wt, experimentId: x.id }), gpus: 0, timeLimitSeconds: 60, logPath: path.join(runDir, 'job.log') });
+    const ref = await r.submit({ experimentId: x.id, runDir, workdir: wt, command: x.command, env: buildJobEnv({ workdir: wt, experimentId: x.id, seed: 424242 }), gpus: 0, timeLimitSeconds: 60, logPath: path.join(runDir, 'job.log') });
     assert.equal(stateOf(f, x.id), 'approved');
     const d = startDispatcher(f.service, parseRunnersConfig({ runners: [{ name: 'box', type: 'local' }] }), { pollMs: 50 });
     await waitFor('finish', () => stateOf(f, x.id) === 'succeeded', 20_000);
     await d.stop();
     assert.equal(f.service.state.experiment(x.id)!.run!.jobId, ref.jobId, 'the pre-crash job was adopted');
+    assert.deepEqual(f.service.state.experiment(x.id)!.run!.jobs!.map((j) => [j.index, j.jobId, j.seed]), [[0, ref.jobId, 424242]], 'with the seed of its intent file');
     assert.equal(logOf(f, x.id).match(/^start /gm)?.length, 1);
     await f.service.close();
   });

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { Experiment } from '../../../src/core/model';
 import { parseRunnersConfig } from '../../../src/runners/config';
-import { startDispatcher } from '../../../src/runners/dispatcher';
+import { seedJobDir, startDispatcher } from '../../../src/runners/dispatcher';
 import type { JobRef, JobResult, JobSpec, JobStatus, LogChunk, Runner } from '../../../src/runners/types';
 import { HUMAN, eventsOf, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor, type Fleet } from './helpers';
 
@@ -173,6 +173,67 @@ describe('runners/dispatcher with a fake runner', function () {
     assert.equal(stateOf(f, x.id), 'approved');
     assert.equal(r.submits, 0);
     assert.equal(warnings.filter((w) => /needs 8 GPU/.test(w)).length, 1);
+    await d.stop();
+  });
+
+  it('seed jobs: each seed its own job, run dir, token and seed; the experiment ends with its worst job', async () => {
+    f = await makeFleet(tmpDir('ovs-d7-'), ['a']);
+    const r = new FakeRunner('r');
+    const x = await proposeAndApprove(f, 'a', 'train --seed {seed} --again={seed}', {}, {}, true, 3);
+    const tokens: Array<[string, number, number]> = [];
+    const config = parseRunnersConfig({ runners: [{ name: 'r', type: 'local', maxConcurrent: 5 }], dispatch: { perAgentConcurrency: 5 } });
+    const d = startDispatcher(f.service, config, { runners: [r], pollMs: 20, tokenFor: (y, j) => (tokens.push([y.id, j.index, j.seed]), `tok-${j.index}`) });
+    await waitFor('three seed jobs submitted', () => r.jobs.size === 3 && f.service.state.experiment(x.id)!.run?.jobs?.length === 3);
+    assert.equal(stateOf(f, x.id), 'dispatched');
+    const jobs = f.service.state.experiment(x.id)!.run!.jobs!;
+    assert.deepEqual(jobs.map((j) => j.index), [0, 1, 2]);
+    assert.equal(new Set(jobs.map((j) => j.seed)).size, 3, 'distinct seeds');
+    const specs = [...r.jobs.values()].map((j) => j.spec).sort((p, q) => Number(p.env.OVERSEER_SEED_INDEX) - Number(q.env.OVERSEER_SEED_INDEX));
+    assert.deepEqual(specs.map((s) => s.runDir), [0, 1, 2].map((k) => seedJobDir(f.dir, x.id, k)));
+    assert.equal(new Set(specs.map((s) => s.workdir)).size, 3, 'each job its own worktree');
+    for (const [k, spec] of specs.entries()) {
+      const seed = jobs[k]!.seed!;
+      assert.equal(spec.env.OVERSEER_SEED, String(seed));
+      assert.equal(spec.command, `train --seed ${seed} --again=${seed}`);
+      assert.equal(spec.sandbox?.proxy, undefined); // no evalUrl in this test: no proxy
+    }
+    assert.deepEqual(tokens.map(([id, k, seed]) => [id, k, seed]), jobs.map((j) => [x.id, j.index, j.seed]));
+    const ids = jobs.map((j) => j.jobId);
+    r.set(ids[0]!, { phase: 'running', startedAt: new Date().toISOString() });
+    await waitFor('running', () => stateOf(f, x.id) === 'running');
+    r.set(ids[0]!, { phase: 'failed', exitCode: 2, startedAt: new Date().toISOString() });
+    r.set(ids[1]!, { phase: 'succeeded', exitCode: 0 });
+    await waitFor('two seed jobs ended', () => f.service.state.experiment(x.id)!.run!.jobs!.filter((j) => j.endState).length === 2);
+    assert.equal(stateOf(f, x.id), 'running', 'the experiment runs until its last seed job ends');
+    r.set(ids[2]!, { phase: 'succeeded', exitCode: 0 });
+    await waitFor('finished', () => stateOf(f, x.id) === 'failed');
+    const e = f.service.state.experiment(x.id)!;
+    assert.equal(e.run!.exitCode, 2);
+    assert.match(e.run!.reason!, /1 of 3 seed jobs did not succeed; seed job 0: failed/);
+    assert.equal(eventsOf(f, x.id, 'experiment.finished').length, 1);
+    assert.equal(eventsOf(f, x.id, 'run.job_finished').length, 3);
+    assert.equal(eventsOf(f, x.id, 'run.job_started').length, 1, 'only the job seen running');
+    await d.stop();
+  });
+
+  it('seed jobs: a cancel cancels every submitted seed job and records the unsubmitted ones as cancelled', async () => {
+    f = await makeFleet(tmpDir('ovs-d8-'), ['a']);
+    const r = new FakeRunner('r');
+    const x = await proposeAndApprove(f, 'a', 'train', {}, {}, true, 4);
+    const config = parseRunnersConfig({ runners: [{ name: 'r', type: 'local', maxConcurrent: 2 }], dispatch: { perAgentConcurrency: 5 } });
+    const d = startDispatcher(f.service, config, { runners: [r], pollMs: 20 });
+    await waitFor('two seed jobs submitted', () => f.service.state.experiment(x.id)!.run?.jobs?.length === 2);
+    await d.poke();
+    assert.equal(r.submits, 2, 'two slots');
+    await f.service.requestCancel(HUMAN, x.id, 'enough');
+    await waitFor('cancelled', () => stateOf(f, x.id) === 'cancelled', 5000);
+    assert.equal(r.cancels.length, 2);
+    assert.deepEqual(r.running(), []);
+    const jobs = f.service.state.experiment(x.id)!.run!.jobs!;
+    assert.deepEqual(jobs.map((j) => [j.index, j.endState]), [[0, 'cancelled'], [1, 'cancelled'], [2, 'cancelled'], [3, 'cancelled']]);
+    assert.match(jobs[3]!.reason!, /cancelled before it started/);
+    await d.poke();
+    assert.equal(r.submits, 2, 'nothing submitted after the cancel');
     await d.stop();
   });
 });

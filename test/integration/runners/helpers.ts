@@ -55,6 +55,8 @@ export async function proposeAndApprove(
   resources: Partial<Resources> = {},
   files: Record<string, string> = {},
   approve = true,
+  /** Seed jobs (default 1: these tests are about one job per experiment unless they say otherwise). */
+  seeds = 1,
 ): Promise<Experiment> {
   const sb = f.sandboxes.get(agentId)!;
   const commit = await sb.commitFiles({ 'experiment.txt': `${Date.now()} ${Math.random()}\n`, ...files }, `experiment: ${command.slice(0, 40)}`);
@@ -66,6 +68,7 @@ export async function proposeAndApprove(
     taskMode: 'normal',
     commit,
     branch: 'main',
+    seeds,
   });
   if (approve) await f.service.approve(HUMAN, x.id, { commit: x.commit, tree: x.tree });
   return f.service.state.experiment(x.id)!;

@@ -20,7 +20,7 @@ export interface ScenarioOptions {
 }
 
 // what a confined job sees: no token (the run's API proxy holds it), the proxy's URL, its outputs directory
-const ALLOWED_ENV = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'OVERSEER_EXPERIMENT_ID', 'OVERSEER_EVAL_URL', 'ORCHESTRATOR_API_URL', 'OVERSEER_OUTPUT_DIR', 'OVERSEER_TASK_MODE', 'PYTHONPATH', 'PYTHONDONTWRITEBYTECODE', 'CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'PWD', 'SHLVL', '_']);
+const ALLOWED_ENV = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'OVERSEER_EXPERIMENT_ID', 'OVERSEER_SEED', 'OVERSEER_SEED_INDEX', 'OVERSEER_NUM_SEEDS', 'OVERSEER_EVAL_URL', 'ORCHESTRATOR_API_URL', 'OVERSEER_OUTPUT_DIR', 'OVERSEER_TASK_MODE', 'PYTHONPATH', 'PYTHONDONTWRITEBYTECODE', 'CUDA_VISIBLE_DEVICES', 'SLURM_JOB_ID', 'PWD', 'SHLVL', '_']);
 
 export function runnerScenarios(o: ScenarioOptions): void {
   let f: Fleet;
@@ -81,7 +81,9 @@ export function runnerScenarios(o: ScenarioOptions): void {
     assert.equal(fs.readFileSync(path.join(f.dir, 'runs', e.id, 'wt', 'version.txt'), 'utf8'), 'v0\n', 'the approved files are unchanged');
     assert.equal(fs.readFileSync(path.join(f.dir, 'runs', e.id, 'job.token'), 'utf8'), `job-token-${e.id}`, 'the host-side proxy has the token');
     const types = eventsOf(f, e.id).map((ev) => ev.type);
-    assert.deepEqual(types.slice(types.indexOf('experiment.approved')), ['experiment.approved', 'experiment.dispatched', 'experiment.running', 'run.report', 'experiment.finished']);
+    // one seed job: its own events around the experiment's (seed jobs: runners/crash.test.ts, hub/seedJobs.test.ts)
+    assert.deepEqual(types.slice(types.indexOf('experiment.approved')), ['experiment.approved', 'experiment.dispatched', 'run.job_dispatched', 'experiment.running', 'run.job_started', 'run.report', 'run.job_finished', 'experiment.finished']);
+    assert.ok(envFile.includes(`OVERSEER_SEED=${e.run!.jobs![0]!.seed}\n`), 'the hub-chosen seed recorded in the ledger');
     assert.equal(e.run!.report!.violations, 0, e.run!.report!.summary);
   });
 

@@ -55,7 +55,8 @@ import { SLURM_ENABLED, useCiSlurmConf } from './slurmEnv';
     const x = await proposeAndApprove(f, 'z', 'echo "start $SLURM_JOB_ID"; sleep 3; echo end');
     const runDir = path.join(f.dir, 'runs', x.id);
     const wt = await prepareWorktree(f.service.state.agent('z')!.repoPath, runDir, x.commit, x.tree);
-    fs.writeFileSync(path.join(runDir, 'dispatch.json'), JSON.stringify({ runner: 'cluster' }));
+    // what the dispatcher writes before submitting: the runner and the hub's seed
+    fs.writeFileSync(path.join(runDir, 'dispatch.json'), JSON.stringify({ runner: 'cluster', seed: 777 }));
     const r = new SlurmRunner({ name: 'cluster', type: 'slurm', maxConcurrent: 1, gpus: 0, gresName: 'gpu' });
     const ref = await r.submit({ experimentId: x.id, runDir, workdir: wt, command: x.command, env: buildJobEnv({ workdir: wt, experimentId: x.id }), gpus: 0, timeLimitSeconds: 60, logPath: path.join(runDir, 'job.log') });
     fs.rmSync(path.join(runDir, 'job.json')); // crashed before even recording the id locally
@@ -63,6 +64,7 @@ import { SLURM_ENABLED, useCiSlurmConf } from './slurmEnv';
     await waitFor('finish', () => stateOf(f, x.id) === 'succeeded', 60_000, 100);
     await d.stop();
     assert.equal(f.service.state.experiment(x.id)!.run!.jobId, ref.jobId);
+    assert.equal(f.service.state.experiment(x.id)!.run!.jobs![0]!.seed, 777, 'the adopted job keeps the seed of its intent file');
     assert.equal(eventsOf(f, x.id, 'experiment.dispatched').length, 1);
     assert.equal(logOf(f, x.id).match(/^start /gm)?.length, 1);
     await f.service.close();

@@ -29,7 +29,8 @@ describe('FleetService (real git sandboxes)', () => {
 
   async function propose(files: Record<string, string> = { 'train.py': 'weak = load_weak()\nfit(weak)\n' }, extra = {}) {
     const commit = await sb.commitFiles(files, 'experiment');
-    return svc.propose(aar1, { title: 'Fit on weak labels', rationale: 'because', command: 'python train.py', resources: RES, taskMode: 'normal', commit, ...extra });
+    // one seed job unless a test says otherwise: these budgets are written for one job per experiment
+    return svc.propose(aar1, { title: 'Fit on weak labels', rationale: 'because', command: 'python train.py', resources: RES, taskMode: 'normal', commit, seeds: 1, ...extra });
   }
 
   it('pins a proposal to the commit and its tree, with the base commit for diffs', async () => {
@@ -96,6 +97,30 @@ describe('FleetService (real git sandboxes)', () => {
     await svc.approve(HUMAN, b.id, b);
     assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 6);
     await assert.rejects(svc.setBudget(aar1, 'aar-1', { gpuHours: 100 }), isDomain('forbidden'));
+  });
+
+  it('seed jobs: the approval fixes N (the human may change it), charges N × the per-seed estimate, and a veto refunds it', async () => {
+    await svc.setBudget(HUMAN, 'aar-1', { gpuHours: 100 });
+    const asked = await propose({ 's.py': '1\n' }, { seeds: 4, resources: { ...RES, gpuHours: 1.5 } });
+    assert.equal(asked.seeds, 4);
+    const x = await svc.approve(HUMAN, asked.id, asked);
+    assert.equal(svc.state.experiment(x.id)!.seedJobs, 4, 'the proposal asked for 4');
+    assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 6);
+    const y0 = await propose({ 't.py': '1\n' }, { seeds: 4, resources: { ...RES, gpuHours: 2 } });
+    await svc.approve(HUMAN, y0.id, { ...y0, seeds: 2 });
+    assert.equal(svc.state.experiment(y0.id)!.seedJobs, 2, 'the human changed it to 2');
+    assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 10);
+    await svc.requestCancel(HUMAN, y0.id, 'not now'); // approved, not dispatched: a veto, refunded
+    assert.equal(svc.state.budgetOf('aar-1')!.used.gpuHours, 6);
+    const none = await propose({ 'u.py': '1\n' }, { seeds: undefined });
+    await svc.approve(HUMAN, none.id, none);
+    assert.equal(svc.state.experiment(none.id)!.seedJobs, 3, 'nobody named a number: the default of 3');
+    const events = await svc.ledger.readAfter(0);
+    assert.deepEqual(events.filter((e) => e.type === 'experiment.approved').map((e) => (e.data as { seeds?: number }).seeds), [4, 2, 3]);
+    await assert.rejects(propose({ 'v.py': '1\n' }, { seeds: 21 }), isDomain('invalid'));
+    const w = await propose({ 'w.py': '1\n' });
+    await assert.rejects(svc.approve(HUMAN, w.id, { ...w, seeds: 0 }), isDomain('invalid'));
+    await assert.rejects(svc.approve(HUMAN, w.id, { ...w, seeds: 60 }), (e: unknown) => isDomain('invalid')(e));
   });
 
   it('requires reasons for veto and request-changes, and delivers verdicts and comments to the agent inbox only', async () => {

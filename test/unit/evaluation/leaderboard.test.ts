@@ -12,7 +12,7 @@ describe('verified leaderboard', () => {
   it('pure: only approved-run evaluations are verified; self-reports and unbound evals are not', () => {
     const rec = (o: Partial<EvalRecord>): EvalRecord => ({
       seq: 1, ts: '2025-01-01T00:00:00Z', agentId: 'a1', actorKind: 'agent', dataset: 'd', split: 'test',
-      weakModel: 'w', strongModel: 's', transferAcc: 0.8, pgr: 0.5, mode: 'run', newBest: true, predHash: 'x', ...o,
+      weakModel: 'w', strongModel: 's', transferAcc: 0.8, pgr: 0.5, mode: 'run', newBest: true, predHash: `h${o.seq ?? 1}`, ...o,
     });
     const out = buildLeaderboard({
       records: [
@@ -90,5 +90,44 @@ describe('verified leaderboard', () => {
     } finally {
       h.cleanup();
     }
+  });
+
+  it('pure: seed jobs — the mean is over the jobs the approval fixed; a missing one is incomplete; identical vectors count once', () => {
+    const rec = (o: Partial<EvalRecord>): EvalRecord => ({
+      seq: 1, ts: '2025-01-01T00:00:00Z', agentId: 'a1', actorKind: 'agent', dataset: 'd', split: 'test',
+      transferAcc: 0.8, pgr: 0.5, mode: 'run', newBest: true, predHash: `h${o.seq}`, ...o,
+    });
+    const out = buildLeaderboard({
+      records: [
+        // e1: three seed jobs, three vectors; job 0's later (repeated) records do not add seeds
+        rec({ experimentId: 'e1', job: 0, seed: 11, transferAcc: 0.7, pgr: 0.4, seq: 1 }),
+        rec({ experimentId: 'e1', job: 0, seed: 11, transferAcc: 0.7, pgr: 0.4, seq: 2, runId: 'other', newBest: false }),
+        rec({ experimentId: 'e1', job: 1, seed: 22, transferAcc: 0.8, pgr: 0.5, seq: 3 }),
+        rec({ experimentId: 'e1', job: 2, seed: 33, transferAcc: 0.9, pgr: 0.6, seq: 4 }),
+        // e2: three seed jobs, one vector
+        rec({ experimentId: 'e2', job: 0, seq: 5, predHash: 'same' }),
+        rec({ experimentId: 'e2', job: 1, seq: 6, predHash: 'same' }),
+        rec({ experimentId: 'e2', job: 2, seq: 7, predHash: 'same' }),
+        // e3: job 2 of 3 never evaluated
+        rec({ experimentId: 'e3', job: 0, pgr: 0.95, seq: 8 }),
+        rec({ experimentId: 'e3', job: 1, pgr: 0.97, seq: 9 }),
+      ],
+      selfReports: [],
+      isApprovedRun: () => true,
+      seedJobsOf: () => 3,
+      baselines: null,
+      query: { dataset: 'd' },
+    });
+    const by = (id: string) => out.experiments.find((e) => e.experiment_id === id)!;
+    const e1 = by('e1');
+    assert.deepEqual([e1.verified, e1.status, e1.seed_jobs, e1.seed_jobs_evaluated, e1.num_seeds, e1.duplicate_seeds, e1.transfer_acc, e1.pgr], [true, undefined, 3, 3, 3, 0, 0.8, 0.5]);
+    assert.deepEqual(e1.seeds, [11, 22, 33]);
+    const e2 = by('e2');
+    assert.deepEqual([e2.verified, e2.num_seeds, e2.duplicate_seeds, e2.preliminary, e2.transfer_acc_ci ?? null], [true, 1, 2, true, null]);
+    const e3 = by('e3');
+    assert.deepEqual([e3.verified, e3.rank, e3.status, e3.seed_jobs_evaluated], [false, null, 'incomplete', 2]);
+    assert.match(e3.unverified_reason!, /incomplete: 2 of 3 seed jobs evaluated/);
+    // the highest PGR is incomplete: it is not ranked above the complete entries
+    assert.deepEqual(out.experiments.filter((e) => e.rank !== null).map((e) => e.experiment_id), ['e1', 'e2']);
   });
 });
