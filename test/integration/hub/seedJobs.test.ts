@@ -189,8 +189,10 @@ describe('seed jobs: the hub owns the seeds and the identity of every score (rea
     assert.ok(toks.every((t) => t.revoked));
     // the leaderboard: mean over the 3 seed jobs the approval fixed
     const e = await entryOf(x.id);
-    assert.equal(e.verified, true);
-    assert.equal(e.status, 'verified');
+    // one score per seed job; the 999 other vectors the jobs sent after their score are probes: the entry is demoted
+    assert.equal(e.verified, false);
+    assert.equal(e.status, 'unverified');
+    assert.match(e.unverified_reason ?? '', /seed jobs submitted \d+ further prediction vector\(s\) after their score/);
     assert.equal(e.seed_jobs, 3);
     assert.equal(e.seed_jobs_evaluated, 3);
     assert.equal(e.num_seeds, 3);
@@ -199,7 +201,8 @@ describe('seed jobs: the hub owns the seeds and the identity of every score (rea
     assert.ok(Math.abs(e.transfer_acc! - scores.reduce((a, b) => a + b, 0) / 3) < 1e-4, `${e.transfer_acc} vs ${scores}`);
     // budget: 3 seed jobs × 0.5 GPU-h
     assert.equal(hub.service.state.agent('aar-1')!.used.gpuHours, 1.5);
-    assert.equal(x.score!.verified, true);
+    assert.equal(x.score!.verified, false, 'the recorded score is demoted like its entry');
+    assert.match(String(x.score!.unverifiedReason), /further prediction vector/);
     assert.equal(x.score!.seedJobs, 3);
   });
 
@@ -211,6 +214,8 @@ describe('seed jobs: the hub owns the seeds and the identity of every score (rea
     assert.equal(e.seed_jobs_evaluated, 3);
     assert.equal(e.duplicate_seeds, 2, 'three seeds, one vector');
     assert.equal(e.num_seeds, 1, 'one independent result');
+    assert.equal(e.verified, false, 'a result that does not vary with the seed is not verified');
+    assert.match(e.unverified_reason ?? '', /2 seed job\(s\) submitted a prediction vector identical to another seed job's/);
     assert.equal(e.preliminary, true);
     assert.equal(e.transfer_acc_ci ?? null, null, 'no zero-width CI from copies');
     assert.equal(x.score!.duplicateSeeds, 2);

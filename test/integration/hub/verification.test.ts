@@ -70,7 +70,7 @@ describe('verified scores under careless approval (real hub, real confined runs)
     const sb = new Sandbox(path.join(dir, 'repos', 'aar-1'));
     const commit = await sb.commitFiles({ 'job.js': JOB_JS, ...files }, `job ${mode}`);
     const items = itemsPath(path.join(dir, 'datasets'), DATASET, 'test');
-    const x = await agent.propose({ commit, command: `${JSON.stringify(process.execPath)} job.js ${JSON.stringify(items)} ${mode}`, title: `job ${mode}`, rationale: 'r', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode });
+    const x = await agent.propose({ commit, command: `${JSON.stringify(process.execPath)} job.js ${JSON.stringify(items)} ${mode}`, title: `job ${mode}`, rationale: 'r', resources: { gpus: 0, gpuHours: 1, timeLimitMinutes: 5 }, taskMode, seeds: 1 });
     await hub!.service.idle();
     await human.approve(x.id, { commit: x.commit, tree: x.tree });
     return x;
