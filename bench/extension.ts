@@ -6,6 +6,8 @@
 // each getChildren call (what FleetState.queue() does), computing every item view afresh (no per-version cache).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import type { Experiment, ExperimentState } from '../src/core/model';
 import { EXPERIMENT_STATES } from '../src/core/model';
 import { GROUP_ORDER, QueueModel, computeExperimentView, experimentView } from '../src/host/trees/queueModel';
@@ -62,12 +64,18 @@ function renderNaive(all: Experiment[]): number {
   return n;
 }
 
-/** Median of `reps` timed runs after a warm-up; `prepare` runs untimed before each. */
+/** A full collection between timed runs, so a run pays for its own garbage and not for the previous run's
+ * fleet replies (each 100,000 experiments is a few hundred MB of objects). */
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+
+/** Median of `reps` timed runs after a warm-up; `prepare` and a full GC run untimed before each. */
 function time(fn: (input: Experiment[]) => void, prepare: () => Experiment[], reps = 5): number {
   fn(prepare()); // warm-up (JIT)
   const t: number[] = [];
   for (let i = 0; i < reps; i++) {
     const input = prepare();
+    collect();
     const t0 = performance.now();
     fn(input);
     t.push(performance.now() - t0);
