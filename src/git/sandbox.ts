@@ -140,6 +140,8 @@ export class Sandbox {
   /** Resolve a ref or SHA to a full commit id and its tree; errors clearly if it does not exist. */
   async resolve(ref: string): Promise<{ commit: string; tree: string }> {
     if (!/^[A-Za-z0-9._/@^~-]{1,255}$/.test(ref) || ref.startsWith('-')) throw new GitInputError(`invalid ref ${JSON.stringify(ref)}`);
+    const known = SHA_RE.test(ref) ? knownCommit(this.repo, ref) : undefined;
+    if (known) return { commit: ref, tree: known.tree };
     let obj;
     try {
       obj = await catFile(this.repo, this.lane).read(`${ref}^{commit}`);
@@ -147,8 +149,10 @@ export class Sandbox {
       obj = undefined;
     }
     if (!obj || obj.type !== 'commit') throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
-    const { tree } = parseCommit(obj.content);
+    const header = parseCommit(obj.content);
+    const { tree } = header;
     if (!SHA_RE.test(obj.sha) || !SHA_RE.test(tree)) throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+    rememberCommit(this.repo, obj.sha, header);
     return { commit: obj.sha, tree };
   }
 
@@ -201,8 +205,13 @@ export class Sandbox {
   async baseOf(commit: string, baseBranch: string): Promise<string | undefined> {
     const cf = catFile(this.repo, this.lane);
     const parentsOf = async (sha: string): Promise<string[] | undefined> => {
+      const known = SHA_RE.test(sha) ? knownCommit(this.repo, sha) : undefined;
+      if (known) return known.parents;
       const o = await cf.read(sha);
-      return o && o.type === 'commit' ? parseCommit(o.content).parents : undefined;
+      if (!o || o.type !== 'commit') return undefined;
+      const header = parseCommit(o.content);
+      if (o.sha === sha) rememberCommit(this.repo, sha, header);
+      return header.parents;
     };
     const firstParent = async () => (await parentsOf(commit))?.[0];
     if (!/^[A-Za-z0-9._/-]{1,200}$/.test(baseBranch) || baseBranch.startsWith('-')) return firstParent();
@@ -299,6 +308,20 @@ export class Sandbox {
 }
 
 const ANCESTORS = new Map<string, Set<string>>();
+
+/** Commit headers (tree, parents) already read, per repository. A commit is its SHA's content forever, and a hub
+ * repository never prunes an object (gc.auto 0, gc.pruneExpire never), so a commit once read there stays
+ * resolvable: a proposal of a known commit needs no object read at all. Bounded. */
+const COMMITS = new Map<string, { tree: string; parents: string[] }>();
+
+function knownCommit(repo: string, sha: string): { tree: string; parents: string[] } | undefined {
+  return COMMITS.get(`${repo}\0${sha}`);
+}
+
+function rememberCommit(repo: string, sha: string, header: { tree: string; parents: string[] }): void {
+  if (COMMITS.size >= 100_000) COMMITS.clear();
+  COMMITS.set(`${repo}\0${sha}`, { tree: header.tree, parents: [...header.parents] });
+}
 const CAT_FILES = new Map<string, CatFile>();
 
 /** The shared cat-file process of a repository (one per lane). */
