@@ -149,8 +149,14 @@ export async function benchHub(): Promise<void> {
     const proposed = hub.service.state.experiments.size - before;
     console.log(`  propose+read (1:19) bare: ${fmt(baseMix)}`);
     console.log(`  propose+read (1:19) hub : ${fmt(hubMix)}  -> ${(hubMix.reqPerSec / baseMix.reqPerSec).toFixed(2)}x of bare; ${proposed} proposals pinned`);
-    const goal = (r: LoadResult) => (r.reqPerSec >= 2000 && r.p99 < 20 ? 'meets' : 'misses');
-    console.log(`  goal >= 2000 req/s at p99 < 20 ms: reads ${goal(hubReads)}, propose+read ${goal(hubMix)}`);
+    const listBytes = (await (await fetch(`${hub.url}/api/experiments`, { headers: auth(a1) })).text()).length;
+    console.log(`  (the agent's GET /api/experiments grew to ${hub.service.state.experimentsOf('aar-1').length} experiments, ${Math.round(listBytes / 1024)} KB, during the mix; the bare server answers the 1-experiment body)`);
+    const goal = (name: string, r: LoadResult, base: LoadResult) =>
+      console.log(
+        `  target ${name} >= 2000 req/s at p99 < 20 ms: ${r.reqPerSec >= 2000 && r.p99 < 20 ? 'met' : 'NOT met'} (${Math.round(r.reqPerSec)} req/s, p99 ${r.p99} ms; same-run bare node:http ${Math.round(base.reqPerSec)} req/s, p99 ${base.p99} ms -> ${(r.reqPerSec / base.reqPerSec).toFixed(2)}x)`,
+      );
+    goal('reads', hubReads, baseReads);
+    goal('propose+read (1:19)', hubMix, baseMix);
     await new Promise<void>((r) => bare.close(() => r()));
     // Proposal latency alone (git resolution of the pinned commit dominates: one git process per lookup).
     const pl: number[] = [];
@@ -196,7 +202,7 @@ export async function benchHub(): Promise<void> {
     await reading;
     lat.sort((p, q) => p - q);
     console.log(
-      `  event latency append->SSE client (fsync included): p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} events (goal p99 < 100 ms: ${quantile(lat, 0.99) < 100 ? 'meets' : 'misses'})`,
+      `  event latency append->SSE client (fsync included): p50 ${quantile(lat, 0.5).toFixed(2)} ms, p99 ${quantile(lat, 0.99).toFixed(2)} ms over ${lat.length} events (target p99 < 100 ms: ${quantile(lat, 0.99) < 100 ? 'met' : 'NOT met'})`,
     );
 
     await benchPush(hub.url, tokens[3]!, 'aar-4', dir);

@@ -132,6 +132,16 @@ export interface DisabledRule {
   experimentId?: string;
 }
 
+/** Change counters of each state's experiments, for readers that keep something derived from an experiment (a
+ * serialized view) until it changes: every event naming experiments (experimentId, experimentIds, supersedes)
+ * bumps theirs; any other event not known to leave experiments alone bumps the epoch, which changes them all.
+ * Bookkeeping of this process, not state: kept beside the state (not in a snapshot), so a state loaded anew starts
+ * new counters and its readers start new caches. */
+const VERSIONS = new WeakMap<FleetState, { epoch: number; byId: Map<string, number> }>();
+
+/** Event types that never change an experiment they do not name (FleetState.touchExperiments). */
+const LEAVES_EXPERIMENTS = /^(?:fleet|agent|budget|forum|policy|diversity|eval|audit)\.|^review\.file_viewed$/;
+
 export class FleetState {
   name = '';
   baseBranch = 'main';
@@ -573,6 +583,29 @@ export class FleetState {
     if (AUDITED.has(e.type)) {
       this.audit.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary: auditSummary(e), hash: e.hash });
     }
+    this.touchExperiments(e);
+  }
+
+  /** Changes whenever the experiment may have changed (see `touchExperiments`). */
+  experimentVersion(id: string): string {
+    const c = VERSIONS.get(this);
+    return c ? `${c.epoch}.${c.byId.get(id) ?? 0}` : '0.0';
+  }
+
+  private touchExperiments(e: AnyEvent): void {
+    let c = VERSIONS.get(this);
+    if (!c) VERSIONS.set(this, (c = { epoch: 0, byId: new Map() }));
+    const d = e.data as { experimentId?: unknown; experimentIds?: unknown; supersedes?: unknown };
+    let named = false;
+    const bump = (id: unknown) => {
+      if (typeof id !== 'string') return;
+      named = true;
+      c.byId.set(id, (c.byId.get(id) ?? 0) + 1);
+    };
+    bump(d.experimentId);
+    bump(d.supersedes);
+    if (Array.isArray(d.experimentIds)) for (const id of d.experimentIds) bump(id);
+    if (!named && !LEAVES_EXPERIMENTS.test(e.type)) c.epoch++;
   }
 
   /** Why x's result will need a human's acceptance, judged when it is approved: gaming or critical findings, or an

@@ -12,9 +12,12 @@ import type { Actor, Budget, Experiment, FalseAlarm, ForumPost, ReviewComment, R
 import { SYSTEM } from './model';
 import { DEFAULT_AUDIT_SHARE, checkRules, hardLimit, sampled, type PolicyFacts } from './policy';
 import { Sandbox } from '../git/sandbox';
-import { ensureHubRepo, hubRepoPath, importWorkingCopy, pinCommit } from '../git/hubRepo';
+import { ensureHubRepo, hubRepoPath, importWorkingCopy } from '../git/hubRepo';
+import { PinWriter } from '../git/pinWriter';
 
 export const SNAPSHOT_FILE = 'snapshot.json';
+/** Screenings in flight at once: the static part is CPU on the hub's one thread, an AI review waits on the network. */
+export const SCREENING_CONCURRENCY = 4;
 export const FLEET_CONFIG = 'fleet.json';
 
 export interface FleetServiceOptions {
@@ -79,6 +82,10 @@ export class FleetService {
   private sinceSnapshot = 0;
   private snapshotting: Promise<void> | undefined;
   private readonly screenings = new Set<Promise<unknown>>();
+  /** Screenings wait their turn here (a few at a time, see SCREENING_CONCURRENCY), never on the proposal's request. */
+  private readonly screenQueue: (() => Promise<void>)[] = [];
+  private screensRunning = 0;
+  private readonly pinWriters = new Map<string, PinWriter>();
   private closed = false;
 
   private constructor(
@@ -164,6 +171,7 @@ export class FleetService {
     await Promise.allSettled([...this.screenings]);
     await this.snapshotting;
     await this.ledger.flush();
+    await Promise.allSettled([...this.pinWriters.values()].map((w) => w.close()));
     if (this.ledger.lastSeq > 0) await this.writeSnapshot();
     await this.ledger.close();
   }
@@ -289,21 +297,35 @@ export class FleetService {
     let sandbox: Sandbox | undefined;
     const sb = () => (sandbox ??= this.sandbox(agentId));
     let pin: { commit: string; tree: string; baseCommit?: string };
+    // The merge base is looked up beside the resolution (both are reads of the same cat-file process), for
+    // the SHA as given; it is looked up again only when that SHA was not the commit itself (a tag) or was missing.
+    const baseBranch = this.state.baseBranch;
+    let base: Promise<string | undefined> | undefined;
     try {
-      if (this.opts.resolveCommit) pin = await this.opts.resolveCommit(agent.repoPath, input.commit, this.state.baseBranch);
+      if (this.opts.resolveCommit) pin = await this.opts.resolveCommit(agent.repoPath, input.commit, baseBranch);
       else {
+        base = sb().baseOf(input.commit, baseBranch);
+        base.catch(() => undefined); // looked at below, or replaced
         // A commit not yet in the hub repository comes from the agent's local working copy, through the
         // same receive checks as a push; an agent elsewhere pushes to /git/<agent>.git first.
-        if (!(await sb().hasCommit(input.commit))) await this.syncWorkingCopy(agentId);
-        if (!(await sb().hasCommit(input.commit))) {
-          throw new Error(`commit ${input.commit.slice(0, 12)} is not in the hub repository of ${agentId}; push it first (git push <hub>/git/${agentId}.git)`);
+        let got = await sb().resolve(input.commit).catch(() => undefined);
+        if (!got) {
+          base = undefined;
+          await this.syncWorkingCopy(agentId);
+          got = await sb().resolve(input.commit).catch(() => undefined);
         }
-        pin = await sb().resolve(input.commit);
+        if (!got) throw new Error(`commit ${input.commit.slice(0, 12)} is not in the hub repository of ${agentId}; push it first (git push <hub>/git/${agentId}.git)`);
+        pin = got;
       }
     } catch (err) {
       throw new DomainError('invalid', (err as Error).message);
     }
-    const baseCommit = this.opts.resolveCommit ? pin.baseCommit : await sb().baseOf(pin.commit, this.state.baseBranch);
+    let baseCommit: string | undefined;
+    if (this.opts.resolveCommit) baseCommit = pin.baseCommit;
+    else {
+      const speculative = base && pin.commit === input.commit ? await base.then((b) => ({ b }), () => undefined) : undefined;
+      baseCommit = speculative ? speculative.b : await sb().baseOf(pin.commit, baseBranch);
+    }
     if (this.state.agent(agentId)?.status === 'paused') throw new DomainError('paused', `agent ${agentId} is paused`);
     // From here on: synchronous checks + append.
     if (input.supersedes) {
@@ -331,18 +353,61 @@ export class FleetService {
     // Sequenced in the same tick, so both events share one group commit (one fsync per proposal).
     const started = this.opts.screen ? this.ledger.append('experiment.screening_started', SYSTEM, { experimentId }) : undefined;
     started?.catch(() => undefined); // a write failure surfaces through `e` below; never as an unhandled rejection
+    // The reviewed commit stays in the hub repository whatever the agent later does to its branches. The pin is
+    // written while the event is fsynced (one update-ref transaction per batch, like the group commit); the
+    // proposal is acknowledged when both are done. A pin without its event (a crash between the two) names an
+    // id the next proposal reuses and overwrites.
+    const pinned = this.opts.resolveCommit
+      ? undefined
+      : this.pinWriter(agentId)
+          .pin(experimentId, pin.commit)
+          .catch((err: Error) => this.opts.onWarning?.(`pinning ${experimentId}: ${err.message}`));
     await e;
-    // The reviewed commit stays in the hub repository whatever the agent later does to its branches.
-    if (!this.opts.resolveCommit) await pinCommit(this.hubRepo(agentId), experimentId, pin.commit).catch((err: Error) => this.opts.onWarning?.(`pinning ${experimentId}: ${err.message}`));
+    await pinned;
     const x = this.state.experiment(experimentId)!;
-    if (started) this.startScreening(x, sb(), started);
+    // Screening reads through its own cat-file process, so its many reads never queue ahead of a request's.
+    if (started) this.startScreening(x, new Sandbox(this.hubRepo(agentId), 'background'), started);
     return x;
   }
 
+  /** The batched pin writer of an agent's hub repository. */
+  private pinWriter(agentId: string): PinWriter {
+    const repo = this.hubRepo(agentId);
+    let w = this.pinWriters.get(repo);
+    if (!w) this.pinWriters.set(repo, (w = new PinWriter(repo)));
+    return w;
+  }
+
   private startScreening(x: Experiment, sb: Sandbox, started: Promise<unknown>): void {
+    let run!: () => Promise<void>;
+    const p = new Promise<void>((resolve) => {
+      run = () => this.screenOne(x, sb, started).finally(resolve);
+    });
+    this.screenQueue.push(run);
+    this.screenings.add(p);
+    void p.finally(() => this.screenings.delete(p));
+    this.nextScreening();
+  }
+
+  private nextScreening(): void {
+    while (this.screensRunning < SCREENING_CONCURRENCY && this.screenQueue.length) {
+      const run = this.screenQueue.shift()!;
+      this.screensRunning++;
+      // From a fresh macrotask: the proposal's response and other requests go first.
+      setImmediate(() =>
+        void run().finally(() => {
+          this.screensRunning--;
+          this.nextScreening();
+        }),
+      );
+    }
+  }
+
+  private screenOne(x: Experiment, sb: Sandbox, started: Promise<unknown>): Promise<void> {
     const screen = this.opts.screen!;
-    const p = (async () => {
+    return (async () => {
       await started;
+      if (this.closed) return; // closing: a screening not yet begun is not begun (its result would be dropped below)
       let report: ScreeningReport;
       try {
         report = await screen(x, sb);
@@ -369,8 +434,6 @@ export class FleetService {
         await this.ledger.append('experiment.screened', SYSTEM, { experimentId: x.id, report });
       }
     })().catch((err) => this.opts.onWarning?.(`screening ${x.id} failed: ${(err as Error).message}`));
-    this.screenings.add(p);
-    void p.finally(() => this.screenings.delete(p));
   }
 
   /** Wait for in-flight screenings (tests, shutdown). */

@@ -115,9 +115,14 @@ export async function ensureHubRepo(repo: string, opts: { branch?: string } = {}
   }
 }
 
+/** A pin name (an experiment id) and a full commit SHA: nothing else reaches refs/overseer/pins/. */
+export function validPin(name: string, commit: string): boolean {
+  return SHA.test(commit) && /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(name) && !name.endsWith('.lock');
+}
+
 /** Pin a reviewed commit so it survives force pushes and deletions of the agent's branches. */
 export async function pinCommit(repo: string, name: string, commit: string): Promise<void> {
-  if (!SHA.test(commit) || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}$/.test(name) || name.endsWith('.lock')) throw new Error('invalid pin');
+  if (!validPin(name, commit)) throw new Error('invalid pin');
   // A loose ref written the way git writes one (temp file, rename): no process per proposal. The repository is the
   // hub's own, and nothing else writes under refs/overseer/.
   const dir = path.join(repo, 'refs', 'overseer', 'pins');

@@ -86,9 +86,16 @@ export function safeRelPath(p: string): string {
   return norm === '.' ? '' : norm;
 }
 
+/** Which cat-file process serves a sandbox's object reads: requests someone waits on (a proposal's resolution,
+ * a reviewer's diff) or background work (screening) that would otherwise queue ahead of them. */
+export type ReadLane = 'interactive' | 'background';
+
 export class Sandbox {
   readonly g: GitRaw;
-  constructor(readonly repo: string) {
+  constructor(
+    readonly repo: string,
+    readonly lane: ReadLane = 'interactive',
+  ) {
     this.g = git(repo);
   }
 
@@ -133,15 +140,19 @@ export class Sandbox {
   /** Resolve a ref or SHA to a full commit id and its tree; errors clearly if it does not exist. */
   async resolve(ref: string): Promise<{ commit: string; tree: string }> {
     if (!/^[A-Za-z0-9._/@^~-]{1,255}$/.test(ref) || ref.startsWith('-')) throw new GitInputError(`invalid ref ${JSON.stringify(ref)}`);
+    const known = SHA_RE.test(ref) ? knownCommit(this.repo, ref) : undefined;
+    if (known) return { commit: ref, tree: known.tree };
     let obj;
     try {
-      obj = await catFile(this.repo).read(`${ref}^{commit}`);
+      obj = await catFile(this.repo, this.lane).read(`${ref}^{commit}`);
     } catch {
       obj = undefined;
     }
     if (!obj || obj.type !== 'commit') throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
-    const { tree } = parseCommit(obj.content);
+    const header = parseCommit(obj.content);
+    const { tree } = header;
     if (!SHA_RE.test(obj.sha) || !SHA_RE.test(tree)) throw new GitInputError(`commit ${ref} does not exist in ${path.basename(this.repo)}`);
+    rememberCommit(this.repo, obj.sha, header);
     return { commit: obj.sha, tree };
   }
 
@@ -177,7 +188,7 @@ export class Sandbox {
   async log(ref: string, max = 50): Promise<CommitInfo[]> {
     const { commit } = await this.resolve(ref);
     const shas = (await this.g.raw(['rev-list', `--max-count=${Math.max(1, Math.min(max, 10_000))}`, commit])).split('\n').filter((l) => SHA_RE.test(l));
-    const cf = catFile(this.repo);
+    const cf = catFile(this.repo, this.lane);
     const out: CommitInfo[] = [];
     for (const sha of shas) {
       const o = await cf.read(sha);
@@ -192,10 +203,15 @@ export class Sandbox {
    * set of the base tip is cached per tip, so a proposal costs a few object reads, not git processes.
    */
   async baseOf(commit: string, baseBranch: string): Promise<string | undefined> {
-    const cf = catFile(this.repo);
+    const cf = catFile(this.repo, this.lane);
     const parentsOf = async (sha: string): Promise<string[] | undefined> => {
+      const known = SHA_RE.test(sha) ? knownCommit(this.repo, sha) : undefined;
+      if (known) return known.parents;
       const o = await cf.read(sha);
-      return o && o.type === 'commit' ? parseCommit(o.content).parents : undefined;
+      if (!o || o.type !== 'commit') return undefined;
+      const header = parseCommit(o.content);
+      if (o.sha === sha) rememberCommit(this.repo, sha, header);
+      return header.parents;
     };
     const firstParent = async () => (await parentsOf(commit))?.[0];
     if (!/^[A-Za-z0-9._/-]{1,200}$/.test(baseBranch) || baseBranch.startsWith('-')) return firstParent();
@@ -255,7 +271,7 @@ export class Sandbox {
    * same objects as the diff, the file contents and the run's worktree; renames paired as in `diff`.
    */
   async changedFiles(base: string | undefined, commit: string): Promise<ChangedFile[]> {
-    return diffStats(catFile(this.repo), base, commit);
+    return diffStats(catFile(this.repo, this.lane), base, commit);
   }
 
   /**
@@ -263,12 +279,12 @@ export class Sandbox {
    * themselves: no diff driver, textconv or attribute can change what the reviewer reads.
    */
   async diff(base: string | undefined, commit: string, file?: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
-    return unifiedDiff(catFile(this.repo), base, commit, maxBytes, { file: file === undefined ? undefined : safeRelPath(file), renames: true });
+    return unifiedDiff(catFile(this.repo, this.lane), base, commit, maxBytes, { file: file === undefined ? undefined : safeRelPath(file), renames: true });
   }
 
   /** The same diff from the same objects, renames shown as deletion plus addition (what screening reads). */
   async diffInProcess(base: string | undefined, commit: string, maxBytes = 5 * 1024 * 1024): Promise<{ patch: string; truncated: boolean }> {
-    return unifiedDiff(catFile(this.repo), base, commit, maxBytes);
+    return unifiedDiff(catFile(this.repo, this.lane), base, commit, maxBytes);
   }
 
   /** Content of a file at an exact commit, or undefined if absent (read through the cat-file process). */
@@ -276,7 +292,7 @@ export class Sandbox {
     if (!SHA_RE.test(commit)) throw new GitInputError(`not a full commit id: ${commit}`);
     const rel = safeRelPath(file);
     if (/[\n\r]/.test(rel)) throw new GitInputError('invalid path');
-    const o = await catFile(this.repo).read(`${commit}:${rel}`).catch(() => undefined);
+    const o = await catFile(this.repo, this.lane).read(`${commit}:${rel}`).catch(() => undefined);
     return o && o.type === 'blob' ? o.content : undefined;
   }
 
@@ -292,25 +308,40 @@ export class Sandbox {
 }
 
 const ANCESTORS = new Map<string, Set<string>>();
+
+/** Commit headers (tree, parents) already read, per repository. A commit is its SHA's content forever, and a hub
+ * repository never prunes an object (gc.auto 0, gc.pruneExpire never), so a commit once read there stays
+ * resolvable: a proposal of a known commit needs no object read at all. Bounded. */
+const COMMITS = new Map<string, { tree: string; parents: string[] }>();
+
+function knownCommit(repo: string, sha: string): { tree: string; parents: string[] } | undefined {
+  return COMMITS.get(`${repo}\0${sha}`);
+}
+
+function rememberCommit(repo: string, sha: string, header: { tree: string; parents: string[] }): void {
+  if (COMMITS.size >= 100_000) COMMITS.clear();
+  COMMITS.set(`${repo}\0${sha}`, { tree: header.tree, parents: [...header.parents] });
+}
 const CAT_FILES = new Map<string, CatFile>();
 
-/** The shared cat-file process of a repository. */
-function catFile(repo: string): CatFile {
-  let cf = CAT_FILES.get(repo);
+/** The shared cat-file process of a repository (one per lane). */
+function catFile(repo: string, lane: ReadLane): CatFile {
+  const key = lane === 'interactive' ? repo : `${lane}\0${repo}`;
+  let cf = CAT_FILES.get(key);
   if (!cf) {
     if (CAT_FILES.size > 512) {
       for (const c of CAT_FILES.values()) c.close();
       CAT_FILES.clear();
     }
     cf = new CatFile(repo);
-    CAT_FILES.set(repo, cf);
+    CAT_FILES.set(key, cf);
   }
   return cf;
 }
 
 /** The shared object reader of a repository (review, screening and run checkout all read through it). */
-export function objectsOf(repo: string): CatFile {
-  return catFile(repo);
+export function objectsOf(repo: string, lane: ReadLane = 'interactive'): CatFile {
+  return catFile(repo, lane);
 }
 
 export const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

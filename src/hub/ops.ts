@@ -118,6 +118,28 @@ export function listExperiments(ctx: HubContext, actor: Actor, q: { agentId?: st
   return { experiments: xs.map((x) => viewExperiment(actor, x)) };
 }
 
+/** An agent's view of each experiment, serialized once per version (FleetState.experimentVersion): an agent's
+ * list grows with every proposal it makes and is polled far more often than it changes. */
+const agentJson = new WeakMap<FleetService, Map<string, { v: string; json: string }>>();
+
+/** `listExperiments` for an agent, as the JSON text fastify would have sent (`JSON.stringify` of the same view). */
+export function listExperimentsJson(ctx: HubContext, actor: Actor, q: { agentId?: string; state?: string }): string {
+  if (actor.kind !== 'agent') return JSON.stringify(listExperiments(ctx, actor, q));
+  if (q.agentId && q.agentId !== actor.id) throw forbidden('agents may only list their own experiments');
+  const st = ctx.service.state;
+  let cache = agentJson.get(ctx.service);
+  if (!cache) agentJson.set(ctx.service, (cache = new Map()));
+  const parts: string[] = [];
+  for (const x of st.experimentsOf(actor.id)) {
+    if (q.state && x.state !== q.state) continue;
+    const v = st.experimentVersion(x.id);
+    let c = cache.get(x.id);
+    if (!c || c.v !== v) cache.set(x.id, (c = { v, json: JSON.stringify(viewExperiment(actor, x)) }));
+    parts.push(c.json);
+  }
+  return `{"experiments":[${parts.join(',')}]}`;
+}
+
 export function inbox(ctx: HubContext, actor: Actor, after = 0, agentId?: string): InboxResponse {
   let who: string;
   if (actor.kind === 'agent') {

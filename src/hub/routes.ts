@@ -93,9 +93,13 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     return x;
   });
   // Humans read each experiment with its explained risk (computed from the ledger and git; agents never see it).
-  r.route('GET', '/api/experiments', { query: S.listExperimentsQuery }, async ({ actor, query }) => {
+  r.route('GET', '/api/experiments', { query: S.listExperimentsQuery }, async ({ actor, query, reply }) => {
+    if (actor.kind === 'agent') {
+      reply.type('application/json; charset=utf-8');
+      return ops.listExperimentsJson(ctx, actor, query);
+    }
     const list = ops.listExperiments(ctx, actor, query);
-    return actor.kind === 'agent' ? list : { experiments: await attention.withRisk(ctx, list.experiments) };
+    return { experiments: await attention.withRisk(ctx, list.experiments) };
   });
   r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params }) => {
     const x = ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id));

@@ -29,6 +29,10 @@ const HIDDEN = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Cc}\u2028\u2029]|[\ud8
 const HIDDEN_ONE = new RegExp(HIDDEN.source, 'u');
 const TAG_RUN = /[\u{e0000}-\u{e007f}]+/gu;
 const EMOJI = /\p{Extended_Pictographic}/u;
+/** Printable ASCII only: nothing hidden, one script (Latin or none), no look-alikes. The fast path of every check below. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const NON_PRINTABLE_RUN = /[^\x20-\x7e]+/g;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** A ZWJ between pictographs, or VS16 after one: part of one visible emoji, not hidden. */
 function emojiGlue(whole: string, offset: number, cp: number): boolean {
@@ -83,7 +87,20 @@ export interface RevealOptions {
  * render as one visible glyph). CRLF becomes LF when newlines are kept.
  */
 export function reveal(s: unknown, opts: RevealOptions = {}): string {
-  let t = toText(s);
+  const t = toText(s);
+  // Printable ASCII has nothing to mark and no marker-like text to count: the common case costs one scan.
+  if (PRINTABLE_ASCII.test(t)) return t;
+  if (opts.keepNewlines || opts.style === 'ascii' || opts.log) return revealText(t, opts);
+  // One display often reveals one string several times (a label, its tooltip, a warning quoting it).
+  if (t !== lastRevealed.in) lastRevealed = { in: t, out: revealText(t, opts) };
+  return lastRevealed.out;
+}
+
+let lastRevealed = { in: '', out: '' };
+
+/** `reveal` without its fast paths (the definition they must agree with; tests). */
+export function revealText(text: string, opts: RevealOptions = {}): string {
+  let t = text;
   if (opts.keepNewlines) t = t.replace(/\r\n/g, '\n');
   const ascii = opts.style === 'ascii';
   const mark = (ch: string) => (ascii ? `<${hex(ch.codePointAt(0)!)}>` : markerFor(ch));
@@ -92,7 +109,15 @@ export function reveal(s: unknown, opts: RevealOptions = {}): string {
   // faster to scan), leaving the characters that start or end a terminal sequence for `terminalMarkers`.
   t = t.replace(HIDDEN, (ch, offset: number, whole: string) => {
     if (opts.keepNewlines && (ch === '\n' || ch === '\t')) return ch;
-    if (SEQUENCE_CHARS.test(ch)) return ch;
+    if (SEQUENCE_CHARS.test(ch)) {
+      // ESC and the 8-bit CSI start a sequence only before a printable ASCII character; before a character this
+      // pass marks, they start none (and must not read the marker's own text as their parameters).
+      if (ch === '\u001b' || ch === '\u009b') {
+        const next = whole.charCodeAt(offset + 1);
+        if (!(next >= 0x20 && next <= 0x7e)) return mark(ch);
+      }
+      return ch;
+    }
     if (emojiGlue(whole, offset, ch.codePointAt(0)!)) return ch;
     return mark(ch);
   });
@@ -100,7 +125,7 @@ export function reveal(s: unknown, opts: RevealOptions = {}): string {
   // An ESC, BEL or C1 control that starts or ends no sequence is one hidden character like the others.
   if (LEFTOVER.test(t)) t = t.replace(LEFTOVER_ALL, mark);
   // A run of one marker is one marker with its count (`⟦ZWSP U+200B ×500⟧`, `⟦cursor up 1 ×40⟧`): all of it shown, none of it a flood.
-  return t.replace(REPEATED_MARKER, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
+  return ascii ? t : t.replace(REPEATED_MARKER, (run, m: string) => `${m.slice(0, -1)} ×${run.length / m.length}⟧`);
 }
 
 /** The characters that begin or end a terminal sequence (ESC, BEL, CR, 8-bit DCS/SOS/CSI/ST/OSC/PM/APC). */
@@ -118,9 +143,14 @@ export function hasHidden(s: unknown): boolean {
 export function hiddenChars(s: unknown): { ch: string; cp: number; kind: MarkKind }[] {
   const out: { ch: string; cp: number; kind: MarkKind }[] = [];
   const t = toText(s);
+  if (PRINTABLE_ASCII.test(t)) return out;
   let offset = 0;
   for (const ch of t) {
     const cp = ch.codePointAt(0)!;
+    if (cp >= 0x20 && cp < 0x7f) {
+      offset++;
+      continue;
+    }
     const crlf = ch === '\r' && t[offset + 1] === '\n';
     if (ch !== '\n' && ch !== '\t' && !crlf && HIDDEN_ONE.test(ch) && !emojiGlue(t, offset, cp)) out.push({ ch, cp, kind: kindOf(cp) });
     offset += ch.length;
@@ -145,6 +175,12 @@ export function cap(t: string, max: number, note = true): string {
 export function line(s: unknown, max = 200): string {
   let t = toText(s);
   if (t.length > max * 4) t = t.slice(0, max * 4);
+  if (PRINTABLE_ASCII.test(t)) {
+    // No newline, tab or hidden character: only the space runs, the trim and the cap apply.
+    if (t.includes('  ')) t = t.replace(/ {2,}/g, ' ');
+    t = t.trim();
+    return t.length > max ? `${t.slice(0, Math.max(0, max - 1)).trimEnd()}…` : t;
+  }
   t = reveal(t.replace(/\r\n|[\n\t]/g, ' ')).replace(/ {2,}/g, ' ').trim();
   return t.length > max ? `${t.slice(0, Math.max(0, max - 1)).trimEnd()}…` : t;
 }
@@ -398,8 +434,24 @@ const SCRIPT_RES = SCRIPTS.map((s) => [s, new RegExp(`\\p{scx=${s}}`, 'u')] as c
 const COMMON = /[\p{scx=Common}\p{scx=Inherited}]/u;
 const LETTERLIKE = /[\p{L}\p{M}\p{N}]/u;
 
-/** The script set of one character (Script_Extensions), empty for Common/Inherited. Han-family sets grow the TR39 way. */
-function scriptsOf(ch: string): Set<string> {
+const NO_SCRIPT: ReadonlySet<string> = new Set();
+const LATIN: ReadonlySet<string> = new Set(['Latin']);
+/** Script sets by code point (the probe costs one regular expression per script; a name repeats its letters). */
+const SCRIPT_CACHE = new Map<number, ReadonlySet<string>>();
+
+/** The script set of one character (Script_Extensions), empty for Common/Inherited. Han-family sets grow the TR39 way. Shared: never mutate. */
+function scriptsOf(ch: string): ReadonlySet<string> {
+  const cp = ch.codePointAt(0)!;
+  if (cp < 0x80) return (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x61 && cp <= 0x7a) ? LATIN : NO_SCRIPT;
+  let got = SCRIPT_CACHE.get(cp);
+  if (!got) {
+    if (SCRIPT_CACHE.size > 65_536) SCRIPT_CACHE.clear();
+    SCRIPT_CACHE.set(cp, (got = probeScripts(ch)));
+  }
+  return got;
+}
+
+function probeScripts(ch: string): Set<string> {
   const out = new Set<string>();
   if (!LETTERLIKE.test(ch)) return out;
   for (const [name, re] of SCRIPT_RES) if (re.test(ch)) out.add(name);
@@ -481,6 +533,7 @@ function lookalikeChars(token: string): { ch: string; like: string; script: stri
 export function nameFindings(name: string, kind: NameKind): NameFinding[] {
   const text = toText(name);
   const out: NameFinding[] = [];
+  if (PRINTABLE_ASCII.test(text)) return out; // no hidden characters, one script, nothing that looks like another letter
   const what = kind === 'title' ? 'title' : `${kind} name`;
   const hidden = hiddenChars(text);
   const tags = hidden.filter((h) => h.kind === 'tag');
@@ -489,12 +542,14 @@ export function nameFindings(name: string, kind: NameKind): NameFinding[] {
   if (bidi.length) out.push({ kind: 'bidi-control', message: `${what} contains bidirectional control characters that reorder what is shown: ${line(text, 200)}` });
   if (tags.length) out.push({ kind: 'tag-characters', message: `${what} contains ${tags.length} invisible tag character${tags.length > 1 ? 's' : ''}: ${line(text, 200)}` });
   if (other.length) out.push({ kind: 'hidden-characters', message: `${what} contains invisible characters: ${line(text, 200)}` });
-  const tokens = kind === 'title' ? text.split(/[\s\p{P}\p{S}]+/u) : text.split(/[\s/\\]+/u);
+  // Mixed scripts and look-alikes need a letter outside ASCII; invisible characters alone were reported above.
+  const letters = NON_ASCII.test(text) && NON_ASCII.test(text.replace(DEFAULT_IGNORABLE, ''));
+  const tokens = !letters ? [] : kind === 'title' ? text.split(/[\s\p{P}\p{S}]+/u) : text.split(/[\s/\\]+/u);
   const mixed: string[] = [];
   const looks: string[] = [];
   for (const tok of tokens) {
     const t = tok.replace(DEFAULT_IGNORABLE, '');
-    if (!t) continue;
+    if (!t || PRINTABLE_ASCII.test(t)) continue;
     const isMixed = isMixedScript(t);
     if (isMixed) mixed.push(`${line(t, 80)} (${scriptsIn(t).join(' + ')})`);
     const lk = lookalikeChars(t);
@@ -510,7 +565,11 @@ export function nameFindings(name: string, kind: NameKind): NameFinding[] {
 
 /** A short badge text for a name ('' when nothing is wrong), e.g. "⚠ mixed scripts · look-alike letters". */
 export function nameBadge(name: string, kind: NameKind): string {
-  const f = nameFindings(name, kind);
+  return findingsBadge(nameFindings(name, kind));
+}
+
+/** The badge text of findings already computed (see `nameBadge`). */
+export function findingsBadge(f: readonly NameFinding[]): string {
   if (!f.length) return '';
   const label: Record<NameFinding['kind'], string> = {
     'bidi-control': 'bidi control',

@@ -373,7 +373,20 @@ const STATE_ICON: Record<ExperimentState, string> = {
   scored: 'star-full',
 };
 
+/** Views by experiment version. An experiment object is one version (each comes from a fresh JSON reply; the
+ * model replaces, never edits, them), so its view — sanitized text, badges, risk lines — is computed once and
+ * dropped with the version. */
+const VIEWS = new WeakMap<Experiment, ExperimentView>();
+
+/** Everything a tree item shows for an experiment (cached per version: see VIEWS). */
 export function experimentView(x: Experiment): ExperimentView {
+  let v = VIEWS.get(x);
+  if (!v) VIEWS.set(x, (v = computeExperimentView(x)));
+  return v;
+}
+
+/** The view computed afresh (no cache): what every render cost before views were kept per version (bench baseline). */
+export function computeExperimentView(x: Experiment): ExperimentView {
   const gaming = x.screening?.gaming === true;
   const cat = categoryOf(x.state);
   const parts = [plain(x.agentId, 64), `${x.resources.gpuHours} GPU-h`];

@@ -47,6 +47,34 @@ describe('FleetState projection', () => {
     assert.deepEqual(svc.state.experimentsOf('aar-1').map((x) => x.title), ['first', 'third']);
   });
 
+  it('experiment versions change with every event about the experiment, and only then (the agent list cache rests on it)', async () => {
+    const { listExperiments, listExperimentsJson } = await import('../../../src/hub/ops');
+    const ctx = { service: svc, fleetDir: t.dir };
+    const agent = agentActor('aar-1');
+    const a = await propose('aar-1', SHA('a'), 'first');
+    const b = await propose('aar-1', SHA('b'), 'second');
+    const same = () => assert.equal(listExperimentsJson(ctx, agent, {}), JSON.stringify(listExperiments(ctx, agent, {})));
+    same();
+    const va = svc.state.experimentVersion(a.id);
+    const vb = svc.state.experimentVersion(b.id);
+    await svc.post(agentActor('aar-2'), { title: 'f', summary: 'a finding' }); // names no experiment, changes none
+    assert.equal(svc.state.experimentVersion(a.id), va);
+    await svc.approve(HUMAN, a.id, a);
+    assert.notEqual(svc.state.experimentVersion(a.id), va, 'the approved one changed');
+    assert.equal(svc.state.experimentVersion(b.id), vb, 'the other did not');
+    same();
+    assert.equal((JSON.parse(listExperimentsJson(ctx, agent, {})) as { experiments: { id: string; state: string }[] }).experiments.find((x) => x.id === a.id)!.state, 'approved');
+    // a follow-up names the experiment it supersedes: both change
+    const vb2 = svc.state.experimentVersion(b.id);
+    const c = await svc.propose(agent, { title: 'third', rationale: 'r', command: 'run', resources: RES, taskMode: 'normal', commit: SHA('c'), supersedes: b.id });
+    assert.notEqual(svc.state.experimentVersion(b.id), vb2);
+    same();
+    assert.equal(listExperimentsJson(ctx, agent, { state: 'superseded' }), JSON.stringify(listExperiments(ctx, agent, { state: 'superseded' })));
+    assert.match(listExperimentsJson(ctx, agent, {}), new RegExp(c.id));
+    // an agent never lists another's
+    assert.throws(() => listExperimentsJson(ctx, agent, { agentId: 'aar-2' }), /only list their own/);
+  });
+
   it('keeps a per-experiment history and an audit trail of decisions, newest first', async () => {
     const a = await propose('aar-1', SHA('a'));
     await svc.comment(HUMAN, a.id, { file: 'x.py', line: 3, body: 'why?' });

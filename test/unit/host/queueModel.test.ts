@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { Experiment, ExperimentState } from '../../../src/core/model';
-import { QueueModel, experimentView, categoryOf } from '../../../src/host/trees/queueModel';
+import { QueueModel, computeExperimentView, experimentView, categoryOf } from '../../../src/host/trees/queueModel';
 import { plain } from '../../../src/host/text';
 import { resolveFleetDir } from '../../../src/host/fleetDir';
 
@@ -116,5 +116,24 @@ describe('queue model: risk', () => {
     const v = view(m.get('mid-low')!);
     assert.match(v.description, /^CRIT risk · a1/);
     assert.match(v.tooltip, /risk: critical\n  • \[critical\] critical because/);
+  });
+
+  it('computes an experiment view once per version: the same object answers from the cache, a new version afresh', () => {
+    const m = new QueueModel();
+    const v1 = exp('e1', 'awaiting_review', 1, { title: 'lr \u202e sweep', risk: { level: 'low', reasons: [{ level: 'low', text: 'small diff' }] } });
+    m.reset([v1]);
+    const a = experimentView(m.get('e1')!);
+    assert.equal(experimentView(m.get('e1')!), a, 'same version: the cached view itself');
+    assert.deepEqual(a, computeExperimentView(v1), 'the cached view is the computed one');
+    assert.match(a.label, /⟦RLO U\+202E⟧/);
+    // the hub sends a new version (risk rose, screening flagged): the view follows it
+    const v2 = { ...v1, risk: { level: 'critical' as const, reasons: [{ level: 'critical' as const, text: 'reads the labels' }] }, screening: { gaming: true, score: 0.9, findings: [] } };
+    m.upsert(v2);
+    const b = experimentView(m.get('e1')!);
+    assert.notEqual(b, a);
+    assert.match(b.description, /^CRIT risk/);
+    assert.match(b.description, /gaming suspected/);
+    assert.match(b.tooltip, /reads the labels/);
+    assert.equal(experimentView(v1), a, 'the old version keeps its own view');
   });
 });

@@ -45,7 +45,15 @@ describe('review webview in a browser: the queue list', function () {
         q.scrollTop = q.scrollHeight;
         window.scrollTo(0, 0); // the short page of this proposal: at the top, as a reviewer first sees it
       });
-      await p.waitForTimeout(100);
+      // the list is fitted to the decision bar once the bar has its final height (its elements render late): wait
+      // for the fit rather than a fixed time, and fail with the measurements if it never comes
+      await p
+        .waitForFunction(() => {
+          const bar = document.querySelector('.decision')!.getBoundingClientRect();
+          const keys = document.querySelector('.queue .keys')!.getBoundingClientRect();
+          return keys.bottom <= bar.top;
+        }, undefined, { timeout: 5000 })
+        .catch(() => undefined);
       const r = await p.evaluate(() => {
         const last = document.querySelectorAll('#queue .q-item')[39]!.getBoundingClientRect();
         const bar = document.querySelector('.decision')!.getBoundingClientRect();
