@@ -235,7 +235,7 @@ export function allSeedsFindings(diff: ParsedProposalDiff, rules: TaskRules): Sc
     if (!WRITES.test(text)) continue;
     for (const l of f.added) {
       const t = l.text.replace(/#.*$/, '');
-      const filter = /\bfor\s+\w+\s+in\s+([\w.]+)[^\]]*\bif\b([^\]]*)/.exec(t);
+      const filter = /\bfor\s+\w+\s+in\s+([\w.]+)\s*\bif\b(.*)/.exec(t);
       const sortedSlice = /\bsorted\(([^)]*)\)?[^\n]*\)\s*\[\s*(-?\d*\s*:\s*-?\d*|-?\d+)\s*\]/.exec(t);
       const nbest = /\.(nlargest|nsmallest|head)\(\s*\d+|\b(max|min)\(\s*([\w.]+)\s*,\s*key\s*=/.exec(t);
       const seedsCut = /\b(seeds?|runs)\s*(=\s*[\w.]+\s*)?\[\s*:\s*\w+\s*\]/.exec(t);

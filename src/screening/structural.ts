@@ -24,6 +24,8 @@ export interface StructuralResult {
   capabilities: string[];
   /** Python files that parsed (their line-regex findings of replaced kinds are dropped). */
   parsed: Set<string>;
+  /** The command runs test runners on the repository's own tests only (allowed in a no-testing task). */
+  ownTestsOnly?: boolean;
 }
 
 export const COMMAND_FILE = '<command>';
@@ -62,7 +64,7 @@ function hostAllowed(host: string, allowed: readonly string[]): boolean {
   return allowed.some((a) => h === a.toLowerCase() || h.endsWith(`.${a.toLowerCase()}`));
 }
 
-function isProtected(path: string, rules: TaskRules): boolean {
+export function isProtected(path: string, rules: TaskRules): boolean {
   if (rules.protectedPaths.length > 0 && matchesAny(path, rules.protectedPaths)) return true;
   if (isResultArtifactPath(path)) return false;
   // A fleet that declares its protected files: an evaluation *client* is the agent's code, not the scorer.
@@ -108,7 +110,7 @@ function characterFindings(diff: ParsedProposalDiff): ScreeningFinding[] {
 
 const TEST_RUNNER_CMD = /^(pytest|py\.test|tox|nose2?|unittest|jest|mocha|vitest)$/;
 
-async function commandFindings(input: StructuralInput, caps: string[]): Promise<ScreeningFinding[]> {
+async function commandFindings(input: StructuralInput, caps: string[], own: { runners: number; ownTests: number }): Promise<ScreeningFinding[]> {
   const out: ScreeningFinding[] = [];
   const cmd = input.command ?? '';
   if (!cmd.trim()) return out;
@@ -137,6 +139,10 @@ async function commandFindings(input: StructuralInput, caps: string[]): Promise<
     const targets = args.filter((a) => !a.startsWith('-') && !/^(-m|pytest|unittest|nose2?)$/.test(a));
     const candidates = input.rules.candidatePaths;
     const ownTests = targets.length > 0 && targets.every((a) => isTestPath(`${a.replace(/::.*$/, '').replace(/\/?$/, '/')}`) || isTestPath(a.replace(/::.*$/, ''))) && !targets.some((a) => candidates.length > 0 && matchesAny(a.replace(/\/$/, ''), candidates));
+    if (runner) {
+      own.runners++;
+      if (ownTests) own.ownTests++;
+    }
     if (runner && input.taskMode === 'no-testing' && !ownTests) {
       out.push(finding('no-testing-execution', 'high', COMMAND_FILE, 0, `Command runs a test runner (${base}) in a no-testing task`, 0.85));
     }
@@ -432,7 +438,10 @@ export async function runStructural(input: StructuralInput): Promise<StructuralR
   const findings: ScreeningFinding[] = [];
   findings.push(...callFindings(facts, input, caps), ...flowFindings(facts, input), ...literalAnswerFindings(sources), ...fileFindings(input), ...characterFindings(input.diff));
   findings.push(...protectedRegionFindings(input.diff, input.rules), ...answerFieldFindings(input.diff, input.rules), ...allSeedsFindings(input.diff, input.rules), ...dnsFindings(input));
-  findings.push(...(await commandFindings(input, caps)));
+  const own = { runners: 0, ownTests: 0 };
+  findings.push(...(await commandFindings(input, caps, own)));
+  const cands = input.rules.candidatePaths;
+  const ownTestsOnly = own.runners > 0 && own.runners === own.ownTests && !/candidate|solution|completion|generated|submission/i.test(input.command ?? '') && !(input.command ?? '').split(/\s+/).some((w) => cands.length > 0 && matchesAny(w.replace(/\/$/, ''), cands));
   const capCalls = facts.calls.filter((c) => c.changed && c.caps.size > 0);
   findings.push(...rationaleFindings(input, findings, capCalls));
   const seen = new Set<string>();
@@ -444,7 +453,7 @@ export async function runStructural(input: StructuralInput): Promise<StructuralR
       findings.push(finding('capability', 'info', c.file, c.line, `Adds ${k}: ${snip(c.q ?? c.name, 50)}${c.via ? ` (via ${c.via})` : ''}`, 1));
     }
   }
-  return { findings, capabilities: [...new Set(caps)].slice(0, 60), parsed };
+  return { findings, capabilities: [...new Set(caps)].slice(0, 60), parsed, ownTestsOnly };
 }
 
 export function isParsedPython(path: string, parsed: ReadonlySet<string>): boolean {
