@@ -136,9 +136,10 @@ async function commandFindings(input: StructuralInput, caps: string[], own: { ru
     const runner = TEST_RUNNER_CMD.test(base) || (py && args[0] === '-m' && /^(pytest|unittest|nose2?)$/.test(args[1] ?? ''));
     if (runner) caps.push(`process: ${COMMAND_FILE} runs a test runner (${snip(words.join(' '), 50)})`);
     // The repository's own tests are allowed in a no-testing task; only candidate programs must not run.
-    const targets = args.filter((a) => !a.startsWith('-') && !/^(-m|pytest|unittest|nose2?)$/.test(a));
     const candidates = input.rules.candidatePaths;
-    const ownTests = targets.length > 0 && targets.every((a) => isTestPath(`${a.replace(/::.*$/, '').replace(/\/?$/, '/')}`) || isTestPath(a.replace(/::.*$/, ''))) && !targets.some((a) => candidates.length > 0 && matchesAny(a.replace(/\/$/, ''), candidates));
+    const targets = args.filter((a) => !a.startsWith('-') && !/^(-m|pytest|unittest|nose2?)$/.test(a));
+    // Only when the fleet declares candidatePaths: without it, tests/ may well hold the candidates' tests.
+    const ownTests = candidates.length > 0 && targets.length > 0 && targets.every((a) => isTestPath(`${a.replace(/::.*$/, '').replace(/\/?$/, '/')}`) || isTestPath(a.replace(/::.*$/, ''))) && !targets.some((a) => candidates.length > 0 && matchesAny(a.replace(/\/$/, ''), candidates));
     if (runner) {
       own.runners++;
       if (ownTests) own.ownTests++;
@@ -441,7 +442,7 @@ export async function runStructural(input: StructuralInput): Promise<StructuralR
   const own = { runners: 0, ownTests: 0 };
   findings.push(...(await commandFindings(input, caps, own)));
   const cands = input.rules.candidatePaths;
-  const ownTestsOnly = own.runners > 0 && own.runners === own.ownTests && !/candidate|solution|completion|generated|submission/i.test(input.command ?? '') && !(input.command ?? '').split(/\s+/).some((w) => cands.length > 0 && matchesAny(w.replace(/\/$/, ''), cands));
+  const ownTestsOnly = cands.length > 0 && own.runners > 0 && own.runners === own.ownTests && !/candidate|solution|completion|generated|submission/i.test(input.command ?? '') && !(input.command ?? '').split(/\s+/).some((w) => cands.length > 0 && matchesAny(w.replace(/\/$/, ''), cands));
   const capCalls = facts.calls.filter((c) => c.changed && c.caps.size > 0);
   findings.push(...rationaleFindings(input, findings, capCalls));
   const seen = new Set<string>();

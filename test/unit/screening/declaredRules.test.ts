@@ -159,6 +159,8 @@ describe('screening: rules from declared task rules (issue 25)', function () {
       const edits = { 'w/util.py': ['X = 1\n', 'X = 2\n'] as [string, string] };
       const rules = { mode: 'no-testing' as const, candidatePaths: ['candidates/**'] };
       assert.deepEqual(flags(await screen({ edits, rules, command: 'python -m pytest -q tests/' })), []);
+      // Without candidatePaths the screener cannot tell the repository's tests from the candidates' tests.
+      assert.deepEqual(flags(await screen({ edits, rules: { mode: 'no-testing' }, command: 'python -m pytest -q tests/' })), ['no-testing-execution@<command>:0']);
       assert.deepEqual(flags(await screen({ edits, rules, command: 'pytest tests/test_package.py::test_bundle' })), []);
       assert.deepEqual(flags(await screen({ edits, rules, command: 'pytest candidates/' })), ['no-testing-execution@<command>:0']);
       assert.deepEqual(flags(await screen({ edits, rules, command: 'pytest' })), ['no-testing-execution@<command>:0']);
