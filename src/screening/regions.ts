@@ -12,7 +12,6 @@ import type { TaskRules } from './taskRules';
 
 const MARKER = /\bDO[\s_-]*NOT[\s_-]*(EDIT|MODIFY|CHANGE|TOUCH)\b/i;
 const GENERATED = /\b(auto-?)?generated\b|protoc|protocol buffer/i;
-const REGION_END = /\bend\b|\bbelow\b|\bordinary\b|\bfree(ly)?\b|\bmay (be )?edit|\byou can\b|\bagents?\b|-{3,}|={3,}/i;
 
 function finding(file: string, line: number, explanation: string, kind = 'protected-edit', confidence = 0.85): ScreeningFinding {
   return { kind, severity: 'high', file, line, explanation: explanation.replace(/\s+/g, ' ').trim().slice(0, 300), confidence, source: 'static' };
@@ -64,10 +63,31 @@ export function markerRegions(lines: readonly (string | undefined)[], added: Rea
     const what = snip(t.replace(/^\s*(#|\/\/)\s*/, ''), 60);
     // Header marker not immediately followed by code (or in the module docstring): the whole file.
     const next = lines[i + 1] ?? '';
-    if (header && (docLine || !next.trim() || /\b(file|module)\b/i.test(t))) {
+    // A marker that describes a block elsewhere ("the organisers' block below: DO NOT EDIT") in a header protects
+    // that block, never the whole file (every ordinary edit would be a finding).
+    const aboutBlock = /\b(block|below|section|following|values?|settings|above|these|this part)\b/i.test(t) && !/\b(file|module)\b/i.test(t);
+    if (header && docLine && aboutBlock) continue;
+    if (header && !aboutBlock && (docLine || !next.trim() || /\b(file|module)\b/i.test(t))) {
       out.push({ from: 1, to: lines.length, what });
       break;
     }
+    // An explicit end marker ("# end of organisers' block", "# DO NOT EDIT ABOVE") closes the region exactly.
+    let end = -1;
+    for (let k = i + 1; k < Math.min(lines.length, i + 400); k++) {
+      const s = lines[k] ?? '';
+      if (!isComment(s)) continue;
+      if (/\bend\b|\babove\b/i.test(s) && (MARKER.test(s) || /organi[sz]er|protected|reference|baseline/i.test(s))) {
+        end = k;
+        break;
+      }
+      if (MARKER.test(s)) break;
+    }
+    if (end > 0) {
+      out.push({ from: i + 1, to: end + 1, what });
+      i = end;
+      continue;
+    }
+    const yamlKey = /^[\w"'-]+\s*:/.test(next) && !/^\w+\s*:\s*\S.*=/.test(next) && !/=/.test(next);
     let j = i + 1;
     let content = false;
     for (; j < lines.length; j++) {
@@ -77,7 +97,10 @@ export function markerRegions(lines: readonly (string | undefined)[], added: Rea
         if (content && (nxt === undefined || indentOf(nxt) === 0)) break;
         continue;
       }
-      if (isComment(s) && indentOf(s) === 0 && content && (REGION_END.test(s) && !MARKER.test(s))) break;
+      // After the block's content, a new top-level comment starts another section.
+      if (isComment(s) && indentOf(s) === 0 && content && !MARKER.test(s)) break;
+      // YAML: the marker protects the one top-level key that follows it.
+      if (yamlKey && content && indentOf(s) === 0 && !/^-\s/.test(s) && !isComment(s)) break;
       if (!isComment(s)) content = true;
     }
     out.push({ from: i + 1, to: j, what });
@@ -237,7 +260,8 @@ export function allSeedsFindings(diff: ParsedProposalDiff, rules: TaskRules): Sc
       const t = l.text.replace(/#.*$/, '');
       const filter = /\bfor\s+\w+\s+in\s+([\w.]+)\s*\bif\b(.*)/.exec(t);
       const sortedSlice = /\bsorted\(([^)]*)\)?[^\n]*\)\s*\[\s*(-?\d*\s*:\s*-?\d*|-?\d+)\s*\]/.exec(t);
-      const nbest = /\.(nlargest|nsmallest|head)\(\s*\d+|\b(max|min)\(\s*([\w.]+)\s*,\s*key\s*=/.exec(t);
+      // (best-of with max/min is pyFlow's seed-selection flow, which knows whether every seed is also written.)
+      const nbest = /\.(nlargest|nsmallest)\(\s*\d+|\.head\(\s*\d+\s*\)/.exec(t);
       const seedsCut = /\b(seeds?|runs)\s*(=\s*[\w.]+\s*)?\[\s*:\s*\w+\s*\]/.exec(t);
       let why: string | undefined;
       if (filter && RUNSY.test(filter[1]!) && METRIC.test(filter[2]!) && /[<>]=?/.test(filter[2]!)) why = 'a filter on a metric hides runs';

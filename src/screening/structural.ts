@@ -55,7 +55,8 @@ function newSideText(f: ChangedFile): string {
 const LABEL_PATH = /(^|[/_.\-\s])(test|holdout|heldout|held[_-]?out|hidden|private|eval|gold)[_\-.]?(answers?|labels?|gold|targets?|ground[_-]?truth|answer[_-]?key)(\.[a-z]+|$|\/|_)/i;
 const HELDOUT_PATH = /(^|[/_.\-])(test|holdout|heldout|held[_-]?out|hidden)([_-](inputs?|split|set|data|examples|prompts|questions|x|ds|dataset))?(\.(jsonl?|csv|parquet|tsv|arrow))?$/i;
 const LABEL_FIELD = /^(gold|gold_label|answers?|labels?|targets?|ground_truth|solution|correct|correct_answer|answer_key)$/;
-const SAFE_TOOLS = /^(git|nvidia-smi|hostname|uname|whoami|date|df|du|ls|free|lscpu|nproc|sha256sum|md5sum|wc|tar|gzip|gunzip|unzip|zip|mkdir|cp|mv|rm|ln|touch|cat|head|tail|nvcc|rocm-smi|squeue|sinfo|sacct)$/;
+const SAFE_TOOLS = /^(pyflakes|flake8|pylint|mypy|ruff|pycodestyle|pyright|black|isort|git|nvidia-smi|hostname|uname|whoami|date|df|du|ls|free|lscpu|nproc|sha256sum|md5sum|wc|tar|gzip|gunzip|unzip|zip|mkdir|cp|mv|rm|ln|touch|cat|head|tail|nvcc|rocm-smi|squeue|sinfo|sacct)$/;
+const STATIC_MODULES = 'pyflakes|py_compile|compileall|flake8|pylint|mypy|ruff|pycodestyle';
 const METRIC_KEY = /acc|pgr|score|f1|auc|metric|reward|win_?rate|transfer/i;
 const PRED_KEY = /pred|answer|output|submission|label/i;
 
@@ -358,7 +359,9 @@ function callFindings(facts: PyFacts, input: StructuralInput, caps: string[]): S
     const what = c.q ?? c.name;
     for (const k of c.caps) caps.push(`${k}: ${c.file}:${c.line} ${what}${c.via ? ` (via ${c.via})` : ''}${c.hosts.length ? ` → ${c.hosts.join(', ')}` : ''}`);
     const direct = !c.via;
-    const runsCode = (c.caps.has('process') && direct && !(c.argv0 && SAFE_TOOLS.test(c.argv0.split('/').pop() ?? ''))) || (c.caps.has('exec') && direct);
+    // Static checkers (pyflakes, py_compile, …) read programs without running them: allowed in a no-testing task.
+    const staticCheck = /^(sys\.executable|python[\d.]*)$/.test(c.argv0?.split('/').pop() ?? '') && new RegExp(`["']-m["']\\s*,\\s*["'](${STATIC_MODULES})["']`).test(c.text);
+    const runsCode = (c.caps.has('process') && direct && !staticCheck && !(c.argv0 && SAFE_TOOLS.test(c.argv0.split('/').pop() ?? ''))) || (c.caps.has('exec') && direct);
     if (input.taskMode === 'no-testing' && runsCode) {
       out.push(finding('no-testing-execution', 'high', c.file, c.line, `Executes code (${what}${c.argv0 ? ` ${snip(c.argv0, 30)}` : ''}) in a no-testing task: ${snip(c.text, 60)}`, 0.85));
     }
