@@ -220,6 +220,15 @@ describe('screening: rules from declared task rules (issue 25)', function () {
         assert.ok(f.some((x) => x.startsWith('test-split-training@w/self_train.py:')), `${taskMode}: ${JSON.stringify(f)}`);
       }
     });
+    it('fitting normalisation / vectoriser statistics on held-out inputs is a finding; transforming them is not', async () => {
+      const v = 'from sklearn.feature_extraction.text import TfidfVectorizer\nfrom w.data import load_split\n\n\ndef feats():\n    vec = TfidfVectorizer()\n    tr = load_split("train")\n    return vec.fit_transform(tr)\n';
+      const bad = v.replace('    return vec.fit_transform(tr)', '    te = load_split("data/s/heldout.jsonl")\n    vec.fit_transform(tr + te)\n    return vec.transform(tr)');
+      const rules = { heldOutPaths: ['data/s/heldout.jsonl'] };
+      assert.ok(flags(await screen({ edits: { 'w/feats.py': [v, bad] }, rules })).some((x) => x.startsWith('test-split-training@w/feats.py:')));
+      const ok = v.replace('    return vec.fit_transform(tr)', '    te = load_split("data/s/heldout.jsonl")\n    vec.fit_transform(tr)\n    return vec.transform(te)');
+      assert.deepEqual(flags(await screen({ edits: { 'w/feats.py': [v, ok] }, rules })), []);
+    });
+
     it('predicting on held-out inputs and reading train labels for validation are not findings', async () => {
       const ok = base.replace('    fit(student, train)', '    gold = load_split("data/s/train_labels.jsonl")\n    fit(student, train, val=gold[:200])\n    return predict(student, load_split("data/s/heldout.jsonl"))');
       assert.deepEqual(flags(await screen({ edits: { 'w/run.py': [base, ok] }, rules: { heldOutPaths: ['data/s/heldout.jsonl'], labelPaths: ['**/heldout_labels*'] } })), []);
