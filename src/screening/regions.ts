@@ -187,6 +187,26 @@ export function protectedRegionFindings(diff: ParsedProposalDiff, rules: TaskRul
     }
     out.push(...fileFindings.slice(0, 3));
   }
+  // Run-time patches of a protected module (`import pkg.scoring as S; S.pgr = …`, `setattr(S, …)`).
+  const modules = rules.protectedPaths.filter((g) => /^[\w/]+\.py$/.test(g)).map((g) => g.replace(/\.py$/, '').replace(/\/__init__$/, '').split('/').join('.'));
+  for (const f of diff.files) {
+    if (modules.length === 0 || f.binary || f.status === 'deleted' || !/\.py$/i.test(f.path)) continue;
+    const text = newLines(f).map((l) => l ?? '').join('\n');
+    const aliases = new Set<string>();
+    for (const m of modules) {
+      const esc = m.replace(/\./g, '\\.');
+      const parent = m.includes('.') ? m.slice(0, m.lastIndexOf('.')).replace(/\./g, '\\.') : undefined;
+      const leaf = m.split('.').pop()!;
+      for (const x of text.matchAll(new RegExp(`^\\s*import\\s+${esc}(\\s+as\\s+(\\w+))?\\s*$`, 'gm'))) aliases.add(x[2] ?? m);
+      if (parent) for (const x of text.matchAll(new RegExp(`^\\s*from\\s+${parent}\\s+import\\s+[^\\n]*\\b${leaf}\\b(\\s+as\\s+(\\w+))?`, 'gm'))) aliases.add(x[2] ?? leaf);
+    }
+    for (const a of aliases) {
+      const ea = a.replace(/\./g, '\\.');
+      const res = [new RegExp(`(^|[^\\w.])${ea}\\.\\w+(\\s*\\[[^\\]]*\\])*\\s*([-+*/]?=)(?!=)`), new RegExp(`setattr\\(\\s*${ea}\\s*,`)];
+      const hit = f.added.find((l) => !isComment(l.text) && res.some((re) => re.test(l.text)));
+      if (hit) out.push(finding(f.path, hit.line, `The protected module ${a} is patched at run time: ${snip(hit.text)}`));
+    }
+  }
   // Run-time edits of declared symbols from any Python file.
   for (const f of diff.files) {
     if (f.binary || f.status === 'deleted' || !/\.py$/i.test(f.path)) continue;
@@ -199,6 +219,7 @@ export function protectedRegionFindings(diff: ParsedProposalDiff, rules: TaskRul
             new RegExp(`^\\s*${n}\\s*(\\[[^\\]]*\\]\\s*)+([-+*/]?=)(?!=)`),
             new RegExp(`(^|[^\\w])${n}\\s*\\.\\s*(update|pop|clear|setdefault|__setitem__)\\(`),
             new RegExp(`setattr\\(\\s*[\\w.]+\\s*,\\s*["']${n}["']`),
+            new RegExp(`setattr\\(\\s*["'][\\w.]*\\b${n}["']`),
           ];
       for (const l of f.added) {
         if (isComment(l.text)) continue;

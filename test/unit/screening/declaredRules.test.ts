@@ -132,6 +132,18 @@ describe('screening: rules from declared task rules (issue 25)', function () {
       assert.deepEqual(flags(await screen({ edits: { 'configs/b.yaml': [yaml, yaml.replace('weak_acc: 0.70', 'weak_acc: 0.50')] } })), ['protected-edit@configs/b.yaml:3']);
     });
 
+    it('protectedPaths: patching the protected scorer module at run time is a finding; calling it is not', async () => {
+      const run = 'import w.scoring as S\n\n\ndef main(a, b, c):\n    return S.pgr(a, b, c)\n';
+      const rules = { protectedPaths: ['w/scoring.py'] };
+      const bad = { 'scripts/run.py': [run, run.replace('    return S.pgr', '    S.pgr = lambda *x: 1.0\n    return S.pgr')] as [string, string] };
+      assert.deepEqual(flags(await screen({ edits: bad, rules })), ['protected-edit@scripts/run.py:5']);
+      const ok = { 'scripts/run.py': [run, run.replace('    return S.pgr(a, b, c)', '    score = S.pgr(a, b, c)\n    return round(score, 4)')] as [string, string] };
+      assert.deepEqual(flags(await screen({ edits: ok, rules })), []);
+      const from = 'from w import scoring\n\n\ndef main():\n    return 0\n';
+      const bad2 = { 'scripts/r2.py': [from, from.replace('    return 0', '    setattr(scoring, "pgr", max)\n    return 0')] as [string, string] };
+      assert.deepEqual(flags(await screen({ edits: bad2, rules })), ['protected-edit@scripts/r2.py:5']);
+    });
+
     it('a YAML key declared as "file:key" protects that block only', async () => {
       const yaml = 'reference:\n  weak_acc: 0.70\n  strong_acc: 0.92\nsettings:\n  lr: 2.0e-5\n  epochs: 3\n';
       const rules = { protectedSymbols: ['configs/a.yaml:reference'] };
