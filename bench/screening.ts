@@ -86,7 +86,7 @@ export async function runScreeningBench(): Promise<BenchRow[]> {
     for (const c of cases) {
       current = c;
       aiReports.push(
-        await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, ai: { apiKey: 'sk-fake', baseURL: fake.url, model: BENCH_MODEL, maxRetries: 0, timeoutMs: 5000 } }),
+        await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, ai: { apiKey: 'sk-fake', baseURL: fake.url, model: BENCH_MODEL, maxRetries: 0, timeoutMs: 30000 } }),
       );
     }
     const errors = aiReports.filter((r) => r.ai?.error);
