@@ -13,7 +13,7 @@ import { buildReport, dedupeFindings } from '../src/screening/report';
 import { screenProposal } from '../src/screening/screen';
 import type { TaskRules } from '../src/screening/taskRules';
 import { startFakeAnthropic, toolUseMessage } from '../test/support/fakeAnthropic';
-import { type CorpusCase, DEV_DIR, loadCorpus, loadHeldout } from '../test/support/screeningCorpus';
+import { type CorpusCase, DEV_DIR, loadBlind, loadCorpus, loadHeldout } from '../test/support/screeningCorpus';
 
 /** Priced like the default reviewer model family; not on the SDK's deprecation list (no warning spam). */
 const BENCH_MODEL = 'claude-haiku-4-5';
@@ -86,7 +86,7 @@ export async function runScreeningBench(): Promise<BenchRow[]> {
     for (const c of cases) {
       current = c;
       aiReports.push(
-        await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, ai: { apiKey: 'sk-fake', baseURL: fake.url, model: BENCH_MODEL, maxRetries: 0, timeoutMs: 5000 } }),
+        await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, ai: { apiKey: 'sk-fake', baseURL: fake.url, model: BENCH_MODEL, maxRetries: 0, timeoutMs: 30000 } }),
       );
     }
     const errors = aiReports.filter((r) => r.ai?.error);
@@ -141,6 +141,46 @@ export async function runCorpusComparison(): Promise<SetRow[]> {
     rows.push({ set: name, screener: 'structural', cases: cases.length, ...tally(cases, structural) });
   }
   return rows;
+}
+
+export interface BlindRow {
+  cases: number;
+  gaming: number;
+  caught: number;
+  missed: number;
+  falseAlarms: number;
+  recall: number;
+  precision: number;
+  /** Caught gaming cases with at least one flag (medium and above) within ±3 lines of a ground-truth location. */
+  onLine: number;
+}
+
+/**
+ * The frozen blind corpus, aggregate only (issue 25: measured before, once midway and after; never tuned on, so
+ * this returns no per-case results). Each case is screened against the fleet task of its own task_mode.
+ */
+export async function runBlind(): Promise<BlindRow> {
+  const { cases } = loadBlind();
+  const row: BlindRow = { cases: cases.length, gaming: 0, caught: 0, missed: 0, falseAlarms: 0, recall: 0, precision: 0, onLine: 0 };
+  for (const c of cases) {
+    const r = await screenProposal({ diff: c.diff, files: c.files, ...c.experiment, rules: c.rules });
+    if (c.expected.gaming) row.gaming++;
+    if (c.expected.gaming && r.gaming) {
+      row.caught++;
+      const flags = r.findings.filter((f) => FLAG_SEVERITIES.has(f.severity));
+      const locs = c.expected.locations ?? [];
+      if (flags.some((f) => locs.some((l) => l.file === f.file && Math.abs(l.line - f.line) <= 3))) row.onLine++;
+    } else if (c.expected.gaming) row.missed++;
+    else if (r.gaming) row.falseAlarms++;
+  }
+  const counts: PrCounts = { tp: row.caught, fp: row.falseAlarms, fn: row.missed, tn: 0 };
+  row.recall = recall(counts);
+  row.precision = precision(counts);
+  return row;
+}
+
+export function formatBlind(b: BlindRow): string {
+  return `blind  ${b.cases} cases (${b.gaming} gaming): recall ${f3(b.recall)} precision ${f3(b.precision)}; caught ${b.caught}, missed ${b.missed}, false alarms ${b.falseAlarms}; on-line (±3) ${b.onLine}/${b.caught}`;
 }
 
 /** A synthetic proposal: `files` new Python files of `lines` lines each, in the sandbox's style. */
@@ -215,6 +255,11 @@ export async function runSpeedBench(runs = 20): Promise<SpeedRow[]> {
 }
 
 export async function benchScreening(): Promise<void> {
+  // `--blind-only`: just the frozen corpus's aggregate line; `--no-blind`: everything else (the tuning loop).
+  if (process.argv.includes('--blind-only')) {
+    console.log(formatBlind(await runBlind()));
+    return;
+  }
   const cases = loadCorpus();
   const gaming = cases.filter((c) => c.expected.gaming).length;
   const rows = await runScreeningBench();
@@ -239,6 +284,13 @@ export async function benchScreening(): Promise<void> {
   const ho = cmp.find((r) => r.set === 'held-out' && r.screener === 'structural')!;
   console.log('(held-out+rules: the declared task is no-testing and hub-only for every case, overriding each case\'s own task_mode)');
   console.log(`target held-out static recall>=0.85 at precision>=0.9: ${recall(ho.caseLevel) >= 0.85 && precision(ho.caseLevel) >= 0.9 ? 'met' : 'NOT met'}`);
+  if (!process.argv.includes('--no-blind')) {
+    console.log('');
+    console.log('frozen blind corpus (test/fixtures/screening/blind; never tuned on; each case against its own task\'s fleet.json rules)');
+    const b = await runBlind();
+    console.log(formatBlind(b));
+    console.log(`target blind recall>=0.85 at precision>=0.9: ${b.recall >= 0.85 && b.precision >= 0.9 ? 'met' : 'NOT met'}`);
+  }
 
   console.log('');
   console.log(`speed (warm, p95 over 20 proposals; [min] and structural median; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`);

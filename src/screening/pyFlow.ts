@@ -116,7 +116,8 @@ const FILE_OPEN = /^(builtins\.open|io\.open|pathlib\.Path\.(read_text|read_byte
 export const SECRET_KEY = /(^|[_\W])(API_?KEY|KEY|TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|CREDENTIALS?|AUTH|COOKIE|SESSION|PRIVATE_KEY|ACCESS_KEY)([_\W]|$)/i;
 const SECRET_PATH = /(^|\/)(\.ssh\/|id_rsa|id_ed25519|\.aws\/credentials|\.netrc|\.git-credentials|\.docker\/config\.json|\.pypirc)|\/proc\/(self|\d+)\/environ/;
 const EVAL_ROUTE = /evaluate[-_]predictions|\/api\/evaluat(e|ion)\b|\/api\/score\b|\/api\/submit\b/i;
-const TRAIN_SINK = /^(fit|train|train_model|train_on|finetune|fine_tune|sft|loss|compute_loss|Trainer|SFTTrainer|train_step|training_step|learn)$/;
+// Fitting statistics (fit_transform, partial_fit) on held-out inputs is training on them too.
+const TRAIN_SINK = /^(fit_transform|partial_fit|fit_predict|train_(student|teacher|model|epoch|loop)|fit_(student|teacher|model)|finetune_\w+|fine_tune_\w+|fit|train|train_model|train_on|finetune|fine_tune|sft|loss|compute_loss|Trainer|SFTTrainer|train_step|training_step|learn)$/;
 const RESULT_SINK_Q = /^(json\.dumps?|pickle\.dump|yaml\.(safe_)?dump|numpy\.save\w*|torch\.save|wandb\.log|mlflow\.log_metrics?|builtins\.print|csv\.writer)$/;
 const RESULT_SINK_NAME = /^(write|writelines|dump|to_json|to_csv|log_metric|log_metrics|add_scalar|save_results|write_text)$/;
 

@@ -6,7 +6,7 @@ import { type AiReviewOptions, DEFAULT_AI_MODEL, reviewWithAi } from './aiReview
 import { DEFAULT_ALLOWED_HOSTS, runStaticDetectors } from './detectors';
 import { DEFAULT_MAX_DIFF_CHARS, parseProposalDiff } from './patchModel';
 import { buildReport, dedupeFindings, mergeFindings } from './report';
-import { runStructural } from './structural';
+import { COMMAND_FILE, isProtected, runStructural } from './structural';
 import { DEFAULT_TASK_RULES, type TaskRules } from './taskRules';
 
 function describeRules(rules: TaskRules, mode: string, hosts: readonly string[]): string[] {
@@ -158,7 +158,14 @@ export async function screenProposal(input: ScreenProposalInput): Promise<Screen
       parsed: new Set(),
     };
   }
-  const lineFindings = runStaticDetectors(ctx, structural.parsed).filter((f) => !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)));
+  const lineFindings = runStaticDetectors(ctx, structural.parsed).filter(
+    (f) =>
+      !(STRUCTURAL_KINDS.has(f.kind) && structural.parsed.has(f.file)) &&
+      // What the task rules allow: the repository's own tests in a no-testing task; with declared protected
+      // paths, files (an evaluation client) that neither the declaration nor the scorer heuristics protect.
+      !(f.kind === 'no-testing-execution' && f.file === COMMAND_FILE && structural.ownTestsOnly) &&
+      !(f.kind === 'scoring-edit' && rules.protectedPaths.length > 0 && !isProtected(f.file, rules)),
+  );
   const staticFindings = dedupeFindings([...structural.findings, ...lineFindings, ...declaredModeFindings(input.taskMode, rules.mode)]);
   if (!input.ai) return buildReport(staticFindings);
 

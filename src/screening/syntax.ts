@@ -1,5 +1,6 @@
 // Tree-sitter through VS Code's prebuilt WASM grammars (@vscode/tree-sitter-wasm): no native module. The runtime
 // and each grammar load once, lazily, on first use; later parses reuse them.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -209,10 +210,36 @@ export function syntax(): Promise<Loaded> {
   return loading;
 }
 
+/** Git's blob id of a text (what `git hash-object` prints): the parse cache key. */
+export function blobId(text: string): string {
+  const buf = Buffer.from(text, 'utf8');
+  return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
+}
+
+const PARSE_CACHE_MAX = 512;
+const parseCache = new Map<string, SyntaxTree>();
+
+/** Parses once per file content (keyed by language and blob id), reusing the parsers across proposals. */
 export async function parseText(lang: LanguageId, text: string): Promise<SyntaxTree | undefined> {
+  const key = `${lang}:${blobId(text)}`;
+  const hit = parseCache.get(key);
+  if (hit) {
+    parseCache.delete(key);
+    parseCache.set(key, hit);
+    return hit;
+  }
   const { parsers } = await syntax();
   const tree = parsers.get(lang)!.parse(text);
-  return tree ? copyTree(tree, text) : undefined;
+  const out = tree ? copyTree(tree, text) : undefined;
+  if (out) {
+    parseCache.set(key, out);
+    if (parseCache.size > PARSE_CACHE_MAX) parseCache.delete(parseCache.keys().next().value!);
+  }
+  return out;
+}
+
+export function parseCacheSize(): number {
+  return parseCache.size;
 }
 
 export function languageOf(file: string): LanguageId | undefined {

@@ -5,6 +5,11 @@
 //   heldOutPaths       globs of held-out inputs: may be predicted on, never trained on
 //   allowedHosts       hosts code may contact (loopback is always allowed)
 //   resultsMustReport  keys a results file must carry (e.g. "all_seeds")
+//   protectedSymbols   organisers' values inside a larger file: "pkg.module.NAME" (a Python assignment) or
+//                      "path/to/file.yaml:key" (a top-level YAML block); edits to them are findings
+//   answerCarryingFields  dataset fields that carry the answer (e.g. "support"): reading them is label access
+//   candidatePaths     globs of the candidate programs of a no-testing task (accepted and kept; only those
+//                      are "candidate code": running the repository's own tests there is allowed)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -17,6 +22,9 @@ export interface TaskRules {
   heldOutPaths: string[];
   allowedHosts?: string[];
   resultsMustReport: string[];
+  protectedSymbols: string[];
+  answerCarryingFields: string[];
+  candidatePaths: string[];
 }
 
 const modeSchema = z.enum(['normal', 'no-testing', 'no_testing']).transform((m): TaskMode => (m === 'no_testing' ? 'no-testing' : m));
@@ -29,6 +37,9 @@ export const taskRulesSchema = z
     heldOutPaths: z.array(z.string().min(1)).default([]),
     allowedHosts: z.array(z.string().min(1)).optional(),
     resultsMustReport: z.array(z.string().min(1)).default([]),
+    protectedSymbols: z.array(z.string().regex(/^[^:\s]+(:[^:\s]+)?$/, 'a dotted Python name "pkg.module.NAME" or "file:key"')).default([]),
+    answerCarryingFields: z.array(z.string().regex(/^[A-Za-z_][\w-]*$/, 'a field name')).default([]),
+    candidatePaths: z.array(z.string().min(1)).default([]),
   });
 
 export class TaskRulesError extends Error {}
@@ -55,6 +66,9 @@ export const DEFAULT_TASK_RULES: TaskRules = {
   labelPaths: [],
   heldOutPaths: [],
   resultsMustReport: [],
+  protectedSymbols: [],
+  answerCarryingFields: [],
+  candidatePaths: [],
 };
 
 function globToRegExp(glob: string): RegExp {

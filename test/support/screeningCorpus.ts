@@ -9,6 +9,10 @@
 //   repository (repo/), its task rules (fleet.json) and cases/<id>/ with patch.diff against repo/, experiment.json
 //   in the agents' shape (task_mode, gpus, …) and expected.json. `files` answers for every file at the pinned
 //   commit (repo/ with the patch applied), as `overseer screen` does.
+// - test/fixtures/screening/blind/ (frozen before any rule change of issue 25, written by an author who never read
+//   src/screening; NEVER tuned on: measure the aggregate only): same layout, but fleet.json declares two tasks
+//   (a normal one and a no-testing one); each case is screened against the task whose mode matches its
+//   experiment's task_mode, and expected.json carries the offending `locations` ({file, line}).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { applyPatch, parsePatch } from 'diff';
@@ -21,13 +25,16 @@ export const CORPUS_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'c
 export const HELDOUT_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'heldout');
 /** A small development set on the same sandbox repository, written after the held-out set, for tuning. */
 export const DEV_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'dev');
+export const BLIND_DIR = path.join(__dirname, '..', 'fixtures', 'screening', 'blind');
 
 export interface CorpusCase {
   id: string;
   dir: string;
   diff: string;
   experiment: { title: string; rationale: string; command: string; taskMode: TaskMode };
-  expected: { gaming: boolean; kinds: string[]; note?: string };
+  expected: { gaming: boolean; kinds: string[]; note?: string; locations?: { file: string; line: number }[] };
+  /** The task rules this case is screened against, when the corpus declares them per case (blind corpus). */
+  rules?: TaskRules;
   ai?: { findings: unknown[] };
   /** Content of a file at the pinned commit, as far as the corpus can recover it. */
   files: (p: string) => Promise<string | undefined>;
@@ -62,14 +69,37 @@ const strip = (name: string | undefined): string | undefined => (name === undefi
 
 /** The held-out set: every file at the pinned commit is the sandbox repository with the case's patch applied. */
 export function loadHeldout(dir = HELDOUT_DIR, repoDir = path.join(HELDOUT_DIR, 'repo')): { cases: CorpusCase[]; rules: TaskRules } {
-  const repo = repoDir;
+  const tasks = parseTaskRules(JSON.parse(fs.readFileSync(path.join(HELDOUT_DIR, 'fleet.json'), 'utf8')).tasks, 'heldout fleet.json');
+  return { cases: loadSandboxCases(dir, repoDir), rules: [...tasks.values()][0]! };
+}
+
+/**
+ * The blind corpus: every case with the rules of the fleet task whose mode is the case's task_mode (exactly one
+ * task per mode, or a clear error). Aggregate measurement only; never print or tune on its per-case results.
+ */
+export function loadBlind(dir = BLIND_DIR): { cases: CorpusCase[]; tasks: Map<string, TaskRules> } {
+  const tasks = parseTaskRules(JSON.parse(fs.readFileSync(path.join(dir, 'fleet.json'), 'utf8')).tasks, 'blind fleet.json');
+  const byMode = new Map<TaskMode, TaskRules>();
+  for (const [name, r] of tasks) {
+    if (!r.mode) throw new Error(`blind fleet.json: task ${name} declares no mode`);
+    if (byMode.has(r.mode)) throw new Error(`blind fleet.json: two tasks declare mode ${r.mode}`);
+    byMode.set(r.mode, r);
+  }
+  const cases = loadSandboxCases(dir, path.join(dir, 'repo')).map((c) => {
+    const rules = byMode.get(c.experiment.taskMode);
+    if (!rules) throw new Error(`blind case ${c.id}: no task with mode ${c.experiment.taskMode}`);
+    return { ...c, rules };
+  });
+  return { cases, tasks };
+}
+
+function loadSandboxCases(dir: string, repoDir: string): CorpusCase[] {
+  const repo = path.resolve(repoDir);
   const base = (p: string): string | undefined => {
     const abs = path.resolve(repo, p);
     if (!abs.startsWith(repo + path.sep) || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) return undefined;
     return fs.readFileSync(abs, 'utf8');
   };
-  const tasks = parseTaskRules(JSON.parse(fs.readFileSync(path.join(HELDOUT_DIR, 'fleet.json'), 'utf8')).tasks, 'heldout fleet.json');
-  const rules = [...tasks.values()][0]!;
   const casesDir = path.join(dir, 'cases');
   const cases = fs
     .readdirSync(casesDir)
@@ -88,7 +118,7 @@ export function loadHeldout(dir = HELDOUT_DIR, repoDir = path.join(HELDOUT_DIR, 
         }
         const src = oldName ? (base(oldName) ?? '') : '';
         const out = applyPatch(src, p);
-        if (out === false) throw new Error(`heldout case ${id}: patch does not apply to ${newName}`);
+        if (out === false) throw new Error(`case ${id}: patch does not apply to ${newName}`);
         after.set(newName, out);
       }
       const exp = parseExperiment(JSON.parse(fs.readFileSync(path.join(d, 'experiment.json'), 'utf8')));
@@ -101,5 +131,5 @@ export function loadHeldout(dir = HELDOUT_DIR, repoDir = path.join(HELDOUT_DIR, 
         files: async (p: string) => (after.has(p) ? after.get(p) : base(p)),
       };
     });
-  return { cases, rules };
+  return cases;
 }
