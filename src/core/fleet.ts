@@ -12,6 +12,7 @@ import type {
   ReviewComment,
 } from './model';
 import type { Policy } from './policy';
+import { EpisodeBook, type EpisodeSnapshot } from './episodes';
 
 const AUDITED = new Set([
   'agent.registered',
@@ -39,6 +40,9 @@ const AUDITED = new Set([
   'policy.rule_enabled',
   'audit.confirmed',
   'audit.flagged',
+  'episode.opened',
+  'episode.released',
+  'episode.resolved',
 ]);
 
 /** One point of the fleet's diversity history (from a `diversity.measured` event). */
@@ -103,6 +107,8 @@ export interface FleetSnapshotState {
   disabledRules?: [string, DisabledRule][];
   autoApprovals?: AutoApproval[];
   openProbingAlerts?: [string, number][];
+  /** Absent in snapshots written before agent episodes (fromJSON then asks for a replay). */
+  episodes?: EpisodeSnapshot;
 }
 
 export interface AutoApproval {
@@ -154,6 +160,8 @@ export class FleetState {
   readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
   readonly openProbingAlerts = new Map<string, number>();
+  /** Agent episodes (core/episodes.ts): open ones hold the agent's proposals until a human decides. */
+  episodes = new EpisodeBook();
 
   apply(e: AnyEvent): void {
     this.lastSeq = e.seq;
@@ -501,9 +509,16 @@ export class FleetState {
       case 'eval.resumed':
         this.openProbingAlerts.delete(e.data.agentId);
         break;
+      case 'episode.opened':
+        this.notify(e.data.agentId, { ...when, kind: 'notice', text: 'your open proposals are held for a human review of your recent work', data: { episodeId: e.data.episodeId } });
+        break;
+      case 'episode.resolved':
+        if (e.actor.kind === 'human') this.notify(e.data.agentId, { ...when, kind: 'notice', text: `${e.data.action === 'retire' ? 'retired' : e.data.action === 'review' ? 'held proposals go to individual review' : 'resumed'} by ${e.actor.id}: ${e.data.note}`, data: { episodeId: e.data.episodeId, action: e.data.action } });
+        break;
       default:
         break;
     }
+    this.episodes.apply(e, (i) => this.experiments.get(i), (a) => this.experimentsOf(a));
     if (AUDITED.has(e.type)) {
       this.audit.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary: auditSummary(e), hash: e.hash });
     }
@@ -630,6 +645,7 @@ export class FleetState {
       disabledRules: [...this.disabledRules],
       autoApprovals: this.autoApprovals,
       openProbingAlerts: [...this.openProbingAlerts],
+      episodes: this.episodes.toJSON(),
     };
   }
 
@@ -641,6 +657,7 @@ export class FleetState {
     if (s.lastSeq > 0 && (!Array.isArray(s.unconfinedRunners) || s.policy === undefined || !Array.isArray(s.disabledRules) || !s.disabledRules.every((d) => Array.isArray(d)) || !Array.isArray(s.autoApprovals) || !Array.isArray(s.openProbingAlerts))) {
       throw new SyntaxError('snapshot predates the runner, approval-policy and probing-alert projections');
     }
+    if (s.lastSeq > 0 && !s.episodes) throw new SyntaxError('snapshot predates agent episodes');
     const f = new FleetState();
     f.name = s.name;
     f.baseBranch = s.baseBranch;
@@ -660,6 +677,7 @@ export class FleetState {
     for (const [k, v] of s.disabledRules ?? []) f.disabledRules.set(k, v);
     f.autoApprovals.push(...(s.autoApprovals ?? []));
     for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
+    if (s.episodes) f.episodes = EpisodeBook.fromJSON(s.episodes);
     return f;
   }
 }

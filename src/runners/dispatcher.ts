@@ -295,6 +295,7 @@ class DispatcherImpl implements Dispatcher {
       if (retry && retry.at > now) continue;
       const agent = this.service.state.agent(x.agentId);
       if (!agent || agent.status === 'paused') continue; // held until the agent is resumed
+      if (this.service.state.episodes.isHeld(x)) continue; // held by an open agent episode
       if (this.countBy((a) => a.agentId === x.agentId) >= perAgentConcurrency) continue;
       const maxGpus = Math.max(-1, ...[...this.runners.values()].map((r) => r.cfg.gpus));
       if (x.resources.gpus > maxGpus) {
