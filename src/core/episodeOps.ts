@@ -11,14 +11,20 @@ import { checkRules } from './policy';
 import { triggerOf, type Episode, type EpisodeAction } from './episodes';
 import type { FleetService } from './service';
 
-/** Open an episode whenever a trigger is sequenced for an agent without an open one (not for retired agents). */
+/** Open an episode whenever a trigger is sequenced for an agent without an open one (not for retired agents).
+ * The opening is appended in a microtask right after the trigger's append returns (an append from inside an
+ * append listener would be written before the event that caused it): before any I/O completes, so before any
+ * durable listener (the policy engine, the dispatcher) sees the trigger. */
 export function startEpisodeEngine(ledger: Ledger, state: FleetState, warn: (m: string) => void): () => void {
   return ledger.onAppended((e: AnyEvent) => {
     const t = triggerOf(e, (i) => state.experiment(i));
-    if (!t || !state.agent(t.agentId) || state.episodes.openOf(t.agentId) || state.episodes.retired.has(t.agentId)) return;
-    ledger
-      .append('episode.opened', SYSTEM, { episodeId: state.episodes.nextId(), agentId: t.agentId, trigger: t.trigger, experimentId: t.experimentId, reason: t.reason })
-      .catch((err: Error) => warn(`opening an episode for ${t.agentId} failed: ${err.message}`));
+    if (!t) return;
+    queueMicrotask(() => {
+      if (!state.agent(t.agentId) || state.episodes.openOf(t.agentId) || state.episodes.retired.has(t.agentId)) return;
+      ledger
+        .append('episode.opened', SYSTEM, { episodeId: state.episodes.nextId(), agentId: t.agentId, trigger: t.trigger, experimentId: t.experimentId, reason: t.reason })
+        .catch((err: Error) => warn(`opening an episode for ${t.agentId} failed: ${err.message}`));
+    });
   });
 }
 

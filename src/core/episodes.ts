@@ -54,6 +54,8 @@ export interface Episode {
   id: string;
   agentId: string;
   trigger: EpisodeTrigger;
+  /** The proposal whose veto or run opened it. */
+  experimentId?: string;
   reason: string;
   openedSeq: number;
   openedAt: string;
@@ -111,6 +113,7 @@ export class EpisodeBook {
           id: e.data.episodeId,
           agentId: e.data.agentId,
           trigger: e.data.trigger,
+          ...(e.data.experimentId ? { experimentId: e.data.experimentId } : {}),
           reason: e.data.reason,
           openedSeq: e.seq,
           openedAt: e.ts,
