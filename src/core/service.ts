@@ -62,6 +62,8 @@ export class FleetService {
   private snapshotting: Promise<void> | undefined;
   private readonly screenings = new Set<Promise<unknown>>();
   private closed = false;
+  /** Stop opening agent episodes (fleet.json `"episodes": false`; the bench's baseline). Open ones stay open. */
+  readonly stopEpisodes: () => void;
 
   private constructor(
     readonly dir: string,
@@ -70,7 +72,7 @@ export class FleetService {
     private readonly opts: FleetServiceOptions,
   ) {
     ledger.onAppended((e) => state.apply(e));
-    startEpisodeEngine(ledger, state, (m) => this.opts.onWarning?.(m));
+    this.stopEpisodes = startEpisodeEngine(ledger, state, (m) => this.opts.onWarning?.(m));
     ledger.onDurable((e) => {
       for (const l of this.listeners) {
         try {
