@@ -438,7 +438,7 @@ export interface EpisodeView {
 
 /** `GET /api/episodes` (human): open episodes, oldest first; `?all=1` adds resolved ones. */
 export interface EpisodeList {
-  episodes: (import('../core/episodes').Episode & { held: number })[];
+  episodes: (import('../core/episodes').Episode & { held: number; heldIds?: string[] })[];
 }
 
 /** `POST /api/episodes/:id/resolve` (human): the one decision about an agent. */

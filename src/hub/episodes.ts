@@ -10,7 +10,12 @@ const FINDING_SEVERITIES = new Set(['medium', 'high', 'critical']);
 export function listEpisodes(ctx: HubContext, all = false): EpisodeList {
   const st = ctx.service.state;
   const eps = all ? [...st.episodes.episodes.values()].sort((a, b) => a.openedSeq - b.openedSeq) : st.episodes.open();
-  return { episodes: eps.map((ep) => ({ ...ep, held: ep.resolution ? ep.resolution.held.length : st.experimentsOf(ep.agentId).filter((x) => st.episodes.isHeld(x)).length })) };
+  return {
+    episodes: eps.map((ep) => {
+      const heldIds = ep.resolution ? ep.resolution.held : st.experimentsOf(ep.agentId).filter((x) => st.episodes.isHeld(x)).map((x) => x.id);
+      return { ...ep, held: heldIds.length, heldIds };
+    }),
+  };
 }
 
 export function episodeOrThrow(ctx: HubContext, id: string): Episode {
