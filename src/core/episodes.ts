@@ -117,7 +117,7 @@ export class EpisodeBook {
           reason: e.data.reason,
           openedSeq: e.seq,
           openedAt: e.ts,
-          evidence: [{ kind: 'opened', seq: e.seq, ts: e.ts, experimentId: e.data.experimentId, text: e.data.reason }],
+          evidence: [{ kind: 'opened', seq: e.seq, ts: e.ts, ...(e.data.experimentId ? { experimentId: e.data.experimentId } : {}), text: e.data.reason }],
           released: [],
         };
         this.episodes.set(ep.id, ep);
@@ -135,7 +135,7 @@ export class EpisodeBook {
         const ep = this.episodes.get(e.data.episodeId);
         if (!ep || ep.resolution || e.actor.kind !== 'human') return;
         const held = [...experimentsOf(ep.agentId)].filter((x) => this.isHeld(x)).map((x) => x.id);
-        ep.resolution = { action: e.data.action, by: e.actor.id, note: e.data.note, probation: e.data.probation, seq: e.seq, ts: e.ts, held };
+        ep.resolution = { action: e.data.action, by: e.actor.id, note: e.data.note, ...(e.data.probation ? { probation: e.data.probation } : {}), seq: e.seq, ts: e.ts, held };
         this.openByAgent.delete(ep.agentId);
         this.resolvedAt.set(ep.agentId, e.seq);
         if (e.data.action === 'review') for (const i of held) this.released.add(i);
@@ -151,7 +151,7 @@ export class EpisodeBook {
         const ep = this.openOf(t.agentId);
         if (!ep || ep.evidence.some((q) => q.seq === e.seq)) return;
         const kind = e.type === 'experiment.vetoed' ? 'veto' : e.type === 'eval.probing_suspected' ? 'probing_alert' : 'run_violation';
-        ep.evidence.push({ kind, seq: e.seq, ts: e.ts, experimentId: t.experimentId, text: t.reason });
+        ep.evidence.push({ kind, seq: e.seq, ts: e.ts, ...(t.experimentId ? { experimentId: t.experimentId } : {}), text: t.reason });
       }
     }
   }
