@@ -6,6 +6,7 @@
 //   - a probing alert on an agent's evaluation queries       (eval.probing_suspected)
 //   - a run whose report names violations                    (run.report with violations > 0)
 //   - an agent stopped by its budget or by the system        (agent.paused not by a human; or budget in the reason)
+//   - an agent episode opened: its proposals are held       (episode.opened, not by this human)
 // (Sampled automatic approvals are alerted by the policy surface, with Confirm / Flag.)
 // The gate keeps the human's attention: one alert per subject and kind in a window (a second finding on the same
 // proposal is not news), and at most `burst` toasts per window; the rest are counted into one summary toast.
