@@ -49,7 +49,7 @@ interface Config {
   name: string;
   policy: boolean;
   sweeps: boolean;
-  /** Agent episodes (core/episodes.ts) with fair triage deadlines; off: fleet.json `"episodes": false`, risk order. */
+  /** Agent episodes (core/episodes.ts, fleet.json `"episodes": true`) with fair triage deadlines; off: risk order. */
   episodes?: boolean;
 }
 const MAIN: Config = { name: 'demo policy + sweeps', policy: true, sweeps: true };
@@ -86,7 +86,7 @@ async function runConfig(cfg: Config): Promise<Outcome> {
     const file = path.join(dir, 'fleet.json');
     const fleet = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
     if (cfg.policy) fleet.approvalPolicy = { rules: DEMO_POLICY.rules, auditShare: DEMO_POLICY.auditShare };
-    if (!cfg.episodes) fleet.episodes = false;
+    if (cfg.episodes) fleet.episodes = true;
     fs.writeFileSync(file, JSON.stringify(fleet, null, 2) + '\n');
   }
   const t0 = Date.now();
@@ -250,7 +250,6 @@ async function adversarial(): Promise<number> {
     const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
     cfg.tasks = { default: { protectedPaths: [SCORER_PATH] } };
     cfg.maxOpenProposals = 0;
-    cfg.episodes = false; // the hard limits alone (an episode would hold the prober's proposals first)
     fs.writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
     const hub = await startHub({ fleetDir: dir, noSync: true, onWarning: () => undefined });
     try {
@@ -307,8 +306,22 @@ async function adversarial(): Promise<number> {
   }
 }
 
+/** CPU seconds of this process and the children it has reaped (git, screening): a figure the machine's load does
+ * not inflate the way it inflates wall time. Linux only (/proc); undefined elsewhere. */
+function cpuSeconds(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks (100 Hz)
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function benchAttention(): Promise<void> {
   const t0 = Date.now();
+  const cpu0 = cpuSeconds();
   console.log(`attention: the simulator's ${AGENTS}-agent fleet (seed ${SEED}) until ≥ ${TARGET_PROPOSALS} proposals; 1 round = ${ROUND_MINUTES} simulated min; reviewer ${DECISIONS_PER_MINUTE} decisions/min (${DECISIONS_PER_ROUND} a round) in triage order; sweeps ${SWEEP_SHARE} of sweepable proposals; gaming every ${GAMING_EVERY} rounds`);
   console.log(`  demo policy: ${DEMO_POLICY.rules.map((r) => r.expr).join(' || ')}`);
   const outcomes: Outcome[] = [];
@@ -348,7 +361,7 @@ export async function benchAttention(): Promise<void> {
     const ep = outcomes.find((o) => o.cfg === EPISODES);
     const epP95 = ep ? measure(ep).honestP95 : NaN;
     console.log(`  target honest p95 ≤ ${TARGET_HONEST_P95_MIN} min at ${DECISIONS_PER_MINUTE} decisions/min with episodes: ${epP95.toFixed(1)} ${epP95 <= TARGET_HONEST_P95_MIN ? 'met' : 'NOT met'}`);
-    console.log(`  target ≤ ${TARGET_PER_100} human decisions per 100 with the demo policy + sweeps + episodes: ${worstPolicySweeps!.toFixed(1)} ${worstPolicySweeps! <= TARGET_PER_100 ? 'met' : 'NOT met'}; gaming approved by policy: ${leaked} in the loop, ${advLeaked} in the adversarial check · total wall ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    console.log(`  target ≤ ${TARGET_PER_100} human decisions per 100 with the demo policy + sweeps + episodes: ${worstPolicySweeps!.toFixed(1)} ${worstPolicySweeps! <= TARGET_PER_100 ? 'met' : 'NOT met'}; gaming approved by policy: ${leaked} in the loop, ${advLeaked} in the adversarial check · total wall ${((Date.now() - t0) / 1000).toFixed(0)} s${cpu0 !== undefined ? `, CPU ${(cpuSeconds()! - cpu0).toFixed(0)} s (this process and its git/screening children)` : ''}`);
     if (leaked || advLeaked) process.exitCode = 1;
   } finally {
     for (const o of outcomes) fs.rmSync(o.dir, { recursive: true, force: true });

@@ -62,8 +62,7 @@ export class FleetService {
   private snapshotting: Promise<void> | undefined;
   private readonly screenings = new Set<Promise<unknown>>();
   private closed = false;
-  /** Stop opening agent episodes (fleet.json `"episodes": false`; the bench's baseline). Open ones stay open. */
-  readonly stopEpisodes: () => void;
+  private stopEpisodeEngine: (() => void) | undefined;
 
   private constructor(
     readonly dir: string,
@@ -72,7 +71,6 @@ export class FleetService {
     private readonly opts: FleetServiceOptions,
   ) {
     ledger.onAppended((e) => state.apply(e));
-    this.stopEpisodes = startEpisodeEngine(ledger, state, (m) => this.opts.onWarning?.(m));
     ledger.onDurable((e) => {
       for (const l of this.listeners) {
         try {
@@ -151,6 +149,16 @@ export class FleetService {
     await this.ledger.flush();
     if (this.ledger.lastSeq > 0) await this.writeSnapshot();
     await this.ledger.close();
+  }
+
+  /** Open agent episodes on their triggers from now on (core/episodes.ts; fleet.json `"episodes": true`, read by the
+   * hub). Episodes already open stay open either way, and their proposals stay held. */
+  startEpisodes(): void {
+    this.stopEpisodeEngine ??= startEpisodeEngine(this.ledger, this.state, (m) => this.opts.onWarning?.(m));
+  }
+
+  get episodesOn(): boolean {
+    return !!this.stopEpisodeEngine;
   }
 
   /** Append an event as-is (after schema validation). For modules that own their own events. */

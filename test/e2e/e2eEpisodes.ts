@@ -23,7 +23,7 @@ const NOTE = 'Do not combine labelers again; report the weak teacher only.';
 
 /** Two agents; aar-2's gaming proposal vetoed by a human: its episode holds aar-2's honest proposal. */
 async function makeEpisodeFleet(dir: string): Promise<{ episodeId: string; heldId: string; honestId: string }> {
-  await createFleet(dir, { name: 'episodes-e2e', agents: [{ id: 'aar-1', direction: 'label noise' }, { id: 'aar-2', direction: 'curriculum' }], files: { 'README.md': '# sandbox\n', 'train.py': 'print("train")\n' }, noSync: true, config: { maxOpenProposals: 10 } });
+  await createFleet(dir, { name: 'episodes-e2e', agents: [{ id: 'aar-1', direction: 'label noise' }, { id: 'aar-2', direction: 'curriculum' }], files: { 'README.md': '# sandbox\n', 'train.py': 'print("train")\n' }, noSync: true, config: { maxOpenProposals: 10, episodes: true } });
   const hub = await startHub({ fleetDir: dir, noSync: true, onWarning: (m) => log(`hub: ${m}`) });
   try {
     const human = new HubClient(hub.url, hub.createToken({ kind: 'human', id: 'lead' }));

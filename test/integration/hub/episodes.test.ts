@@ -24,7 +24,7 @@ const types = async (fx: HubFixture, after: number) => (await fx.service.ledger.
 describe('agent episodes', function () {
   let fx: HubFixture;
   beforeEach(async () => {
-    fx = await startHubFixture({ agents: 2 });
+    fx = await startHubFixture({ agents: 2, config: { episodes: true } });
   });
   afterEach(async () => fx?.close());
 
