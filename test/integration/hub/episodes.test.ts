@@ -7,6 +7,8 @@ import type { ProposeRequest } from '../../../src/hub/api';
 import { HubError } from '../../../src/hub/client';
 import { SYSTEM } from '../../../src/core/model';
 import { majorityVoteFile } from '../../../src/fleet/simulatedCode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startHubFixture, type HubFixture } from '../../support/hubFixture';
 
 const small = { gpus: 1, gpuHours: 1, timeLimitMinutes: 30 };
@@ -119,6 +121,31 @@ describe('agent episodes', function () {
     // the rest stays held: x was approved by the policy before the alert, and does not dispatch
     assert.equal(fx.service.state.experiment(x.id)!.state, 'approved');
     await assert.rejects(fx.service.markDispatched(x.id, { runner: 'local', jobId: 'j2', commit: x.commit, tree: x.tree }), /held/);
+  });
+
+  it('over MCP: a human token lists, reads and resolves episodes; an agent token has no such tools and is refused', async () => {
+    const connect = async (token: string) => {
+      const c = new Client({ name: 'test', version: '1.0.0' });
+      await c.connect(new StreamableHTTPClientTransport(new URL(`${fx.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+      return c;
+    };
+    const ep = (await fx.human.holdAgent('aar-1', 'check over MCP')).episode;
+    const agent = await connect(fx.agentTokens['aar-1']!);
+    const human = await connect(fx.humanToken);
+    try {
+      assert.ok(!(await agent.listTools()).tools.some((t) => t.name.includes('episode')));
+      const refused = await agent.callTool({ name: 'resolve_episode', arguments: { id: ep.id, action: 'resume', note: 'me' } });
+      assert.equal(refused.isError, true);
+      assert.ok((await human.listTools()).tools.some((t) => t.name === 'resolve_episode'));
+      const listed = JSON.parse(((await human.callTool({ name: 'list_episodes', arguments: {} })).content as { text: string }[])[0]!.text) as { episodes: { id: string }[] };
+      assert.deepEqual(listed.episodes.map((e) => e.id), [ep.id]);
+      const r = await human.callTool({ name: 'resolve_episode', arguments: { id: ep.id, action: 'resume', note: 'fine' } });
+      assert.ok(!r.isError, JSON.stringify(r));
+      assert.equal(fx.service.state.episodes.episodes.get(ep.id)!.resolution?.by, 'alice');
+    } finally {
+      await agent.close();
+      await human.close();
+    }
   });
 
   it('retire: held proposals vetoed and the agent paused for good, by the human; probation holds back automatic approvals', async () => {
