@@ -273,6 +273,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     for (const m of body.members) {
       const x = ops.experimentFor(ctx, actor, m.experimentId);
       if (!UNDECIDED.includes(x.state)) throw new HttpError(409, 'conflict', `${x.id} is already ${x.state}`);
+      if (st().episodes.isHeld(x)) throw new HttpError(423, 'held', `${x.id} is held by an open episode of ${x.agentId}: decide the episode first`);
       if (x.commit !== m.commit || x.tree !== m.tree) throw new HttpError(409, 'stale_review', `${x.id} is pinned to ${x.commit.slice(0, 12)}, not the reviewed ${m.commit.slice(0, 12)}`);
     }
     if (new Set(body.members.map((m) => m.experimentId)).size !== body.members.length) throw new HttpError(400, 'invalid', 'a sweep names each experiment once');
