@@ -288,7 +288,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   getTreeItem(node: QueueNode): vscode.TreeItem {
     if (node instanceof GroupNode) {
-      const n = this.model.groupCount(node.state);
+      // held proposals are listed under their episode row, not counted here
+      const n = this.model.groupCount(node.state) - [...this.heldIds].filter((i) => this.model.get(i)?.state === node.state).length;
       const item = new vscode.TreeItem(
         GROUP_LABEL[node.state],
         node.state === 'awaiting_review' || node.state === 'running' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
