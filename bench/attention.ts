@@ -49,13 +49,17 @@ interface Config {
   name: string;
   policy: boolean;
   sweeps: boolean;
+  /** Agent episodes (core/episodes.ts, fleet.json `"episodes": true`) with fair triage deadlines; off: risk order. */
+  episodes?: boolean;
 }
-const CONFIGS: Config[] = [
-  { name: 'no policy, no sweeps', policy: false, sweeps: false },
-  { name: 'sweeps only', policy: false, sweeps: true },
-  { name: 'demo policy', policy: true, sweeps: false },
-  { name: 'demo policy + sweeps', policy: true, sweeps: true },
-];
+const MAIN: Config = { name: 'demo policy + sweeps', policy: true, sweeps: true };
+const EPISODES: Config = { name: 'policy+sweeps+episodes', policy: true, sweeps: true, episodes: true };
+/** By default the two configurations the target is about (same fleet, same seed, same run); ATTENTION_ALL=1 adds
+ * the three earlier baselines (no policy / sweeps only / policy only). */
+const CONFIGS: Config[] = process.env.ATTENTION_ALL === '1'
+  ? [{ name: 'no policy, no sweeps', policy: false, sweeps: false }, { name: 'sweeps only', policy: false, sweeps: true }, { name: 'demo policy', policy: true, sweeps: false }, MAIN, EPISODES]
+  : [MAIN, EPISODES];
+const TARGET_HONEST_P95_MIN = 10;
 
 interface Outcome {
   cfg: Config;
@@ -78,10 +82,11 @@ async function runConfig(cfg: Config): Promise<Outcome> {
   } finally {
     await svc.close();
   }
-  if (cfg.policy) {
+  {
     const file = path.join(dir, 'fleet.json');
     const fleet = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-    fleet.approvalPolicy = { rules: DEMO_POLICY.rules, auditShare: DEMO_POLICY.auditShare };
+    if (cfg.policy) fleet.approvalPolicy = { rules: DEMO_POLICY.rules, auditShare: DEMO_POLICY.auditShare };
+    if (cfg.episodes) fleet.episodes = true;
     fs.writeFileSync(file, JSON.stringify(fleet, null, 2) + '\n');
   }
   const t0 = Date.now();
@@ -94,7 +99,7 @@ async function runConfig(cfg: Config): Promise<Outcome> {
     noSync: true,
     sweeps: SWEEP_SHARE,
     gamingEvery: GAMING_EVERY,
-    reviewer: { decisionsPerRound: DECISIONS_PER_ROUND, sweeps: cfg.sweeps, loadPolicy: cfg.policy },
+    reviewer: { decisionsPerRound: DECISIONS_PER_ROUND, sweeps: cfg.sweeps, loadPolicy: cfg.policy, episodes: !!cfg.episodes, fair: !!cfg.episodes },
   });
   return { cfg, dir, result, wallMs: Date.now() - t0 };
 }
@@ -105,7 +110,8 @@ function measure(o: Outcome) {
   const N = recs.length;
   const rounds = o.result.rounds;
   const end = rounds * ROUND_MINUTES;
-  const reviewerActs = o.result.actions.filter((a) => a.agent === SIM_REVIEWER && ['approve', 'veto', 'request-changes', 'decision-refused'].includes(a.kind));
+  const reviewerActs = o.result.actions.filter((a) => a.agent === SIM_REVIEWER && ['approve', 'veto', 'request-changes', 'decision-refused', 'episode'].includes(a.kind));
+  const episodeDecisions = reviewerActs.filter((a) => a.kind === 'episode').length;
   const refused = reviewerActs.filter((a) => a.kind === 'decision-refused').length;
   const waiting = recs.filter((r) => r.decidedRound === undefined && !r.closed);
   // still waiting at the end: each needs a decision (a waiting sweep, one decision when the reviewer takes sweeps)
@@ -127,7 +133,16 @@ function measure(o: Outcome) {
   const honestDecisions = new Set(honest.filter((r) => r.decidedBy === 'human').map((r) => `${r.decidedRound}:${r.slot}`)).size;
   const honestWaiting = honest.filter((r) => r.decidedRound === undefined && !r.closed);
   const honestWaitingRows = o.cfg.sweeps ? new Set(honestWaiting.map((r) => r.sweep ?? r.id)).size : honestWaiting.length;
+  // proposal → decision per cast (waiting ones with the time they had waited at the end: a lower bound)
+  const waitsOf = (rs: typeof recs) => [...rs.filter((r) => r.decidedRound !== undefined).map((r) => decidedAt(r) - proposedAt(r)), ...rs.filter((r) => r.decidedRound === undefined && !r.closed).map((r) => end - proposedAt(r))];
+  const honestWaits = waitsOf(honest);
+  const gamingWaits = waitsOf(recs.filter((r) => o.result.gaming[r.agent]));
   return {
+    episodeDecisions,
+    honestP50: quantile(honestWaits, 0.5),
+    honestP95: quantile(honestWaits, 0.95),
+    gamingP50: quantile(gamingWaits, 0.5),
+    gamingP95: quantile(gamingWaits, 0.95),
     N,
     rounds,
     honestN: honest.length,
@@ -291,13 +306,28 @@ async function adversarial(): Promise<number> {
   }
 }
 
+/** CPU seconds of this process and the children it has reaped (git, screening): a figure the machine's load does
+ * not inflate the way it inflates wall time. Linux only (/proc); undefined elsewhere. */
+function cpuSeconds(): number | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after the command: state(0) ... utime(11) stime(12) cutime(13) cstime(14), in clock ticks (100 Hz)
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function benchAttention(): Promise<void> {
   const t0 = Date.now();
+  const cpu0 = cpuSeconds();
   console.log(`attention: the simulator's ${AGENTS}-agent fleet (seed ${SEED}) until ≥ ${TARGET_PROPOSALS} proposals; 1 round = ${ROUND_MINUTES} simulated min; reviewer ${DECISIONS_PER_MINUTE} decisions/min (${DECISIONS_PER_ROUND} a round) in triage order; sweeps ${SWEEP_SHARE} of sweepable proposals; gaming every ${GAMING_EVERY} rounds`);
   console.log(`  demo policy: ${DEMO_POLICY.rules.map((r) => r.expr).join(' || ')}`);
   const outcomes: Outcome[] = [];
   let leaked = 0;
   let worstPolicySweeps: number | undefined;
+  const summary: string[] = [];
   try {
     // the four configurations at once: each is an in-process hub whose time goes mostly to git subprocesses
     outcomes.push(...(await Promise.all(CONFIGS.map(runConfig))));
@@ -310,13 +340,15 @@ export async function benchAttention(): Promise<void> {
       const honestAudits = sampled.filter((a) => !o.result.gaming[a]).length;
       const per100 = (100 * (m.human + m.waitingRows + audits)) / m.N;
       console.log(
-        `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed + ${audits} audits of sampled automatic approvals = ${per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (4 configurations at once)`,
+        `  ${cfg.name.padEnd(21)} ${m.N} proposals in ${m.rounds} rounds (${m.perMinute.toFixed(2)}/min, ${m.sweepMembers} in sweeps) · human decisions ${m.human}${m.refused ? ` (${m.refused} refused by the hub)` : ''} + ${m.waitingRows} still needed + ${audits} audits of sampled automatic approvals = ${per100.toFixed(1)} per 100 · automatic ${m.auto} · proposal→decision median ${m.median.toFixed(1)} min, p90 ${m.p90.toFixed(1)} (decided only: median ${m.medianDecided.toFixed(1)}; ${m.waiting} waiting at the end) · wall ${(o.wallMs / 1000).toFixed(1)} s (${CONFIGS.length} configurations at once)`,
       );
+      console.log(`    time to decision (simulated min, waiting ones as waited so far): honest p50 ${m.honestP50.toFixed(1)}, p95 ${m.honestP95.toFixed(1)} · gaming agents p50 ${m.gamingP50.toFixed(1)}, p95 ${m.gamingP95.toFixed(1)}${cfg.episodes ? ` · ${m.episodeDecisions} episode decisions` : ''}`);
+      if (cfg === MAIN || cfg === EPISODES) summary.push(`${cfg.episodes ? 'with episodes' : 'without episodes'}: ${per100.toFixed(1)} human decisions per 100 (audits included), gaming approved by policy ${m.gaming.reduce((s, g) => s + g.byPolicy, 0)}, honest time to decision p50 ${m.honestP50.toFixed(1)} / p95 ${m.honestP95.toFixed(1)} min`);
       console.log(`    honest agents (${AGENTS - Object.keys(o.result.gaming).length}): ${m.honestN} proposals, ${m.honestPer100.toFixed(1)} human decisions per 100 + ${m.honestN ? ((100 * honestAudits) / m.honestN).toFixed(1) : "—"} audits per 100 (${m.honestN ? (m.honestPer100 + (100 * honestAudits) / m.honestN).toFixed(1) : '—'} in all)`);
       console.log(`    gaming: ${m.gaming.map((g) => `${g.kind} ${g.n} (vetoed ${g.vetoed}, by policy ${g.byPolicy})`).join(' · ')}`);
       leaked += m.gaming.reduce((s, g) => s + g.byPolicy, 0);
       if (cfg.policy && cfg.sweeps) {
-        worstPolicySweeps = per100;
+        if (cfg.episodes) worstPolicySweeps = per100;
         const why = await whyHuman(o);
         console.log(`    why the demo policy left ${why.reduce((s, [, n]) => s + n, 0)} proposals to the human: ${why.slice(0, 8).map(([w, n]) => `${n} ${w}`).join(' · ')}`);
       }
@@ -325,7 +357,11 @@ export async function benchAttention(): Promise<void> {
     }
     await costOfRisk(outcomes[0]!.dir);
     const advLeaked = await adversarial();
-    console.log(`  target ≤ ${TARGET_PER_100} human decisions per 100 with the demo policy + sweeps: ${worstPolicySweeps!.toFixed(1)} ${worstPolicySweeps! <= TARGET_PER_100 ? 'met' : 'NOT met'}; gaming approved by policy: ${leaked} in the loop, ${advLeaked} in the adversarial check · total wall ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    for (const l of summary) console.log(`  ${l}`);
+    const ep = outcomes.find((o) => o.cfg === EPISODES);
+    const epP95 = ep ? measure(ep).honestP95 : NaN;
+    console.log(`  target honest p95 ≤ ${TARGET_HONEST_P95_MIN} min at ${DECISIONS_PER_MINUTE} decisions/min with episodes: ${epP95.toFixed(1)} ${epP95 <= TARGET_HONEST_P95_MIN ? 'met' : 'NOT met'}`);
+    console.log(`  target ≤ ${TARGET_PER_100} human decisions per 100 with the demo policy + sweeps + episodes: ${worstPolicySweeps!.toFixed(1)} ${worstPolicySweeps! <= TARGET_PER_100 ? 'met' : 'NOT met'}; gaming approved by policy: ${leaked} in the loop, ${advLeaked} in the adversarial check · total wall ${((Date.now() - t0) / 1000).toFixed(0)} s${cpu0 !== undefined ? `, CPU ${(cpuSeconds()! - cpu0).toFixed(0)} s (this process and its git/screening children)` : ''}`);
     if (leaked || advLeaked) process.exitCode = 1;
   } finally {
     for (const o of outcomes) fs.rmSync(o.dir, { recursive: true, force: true });

@@ -43,7 +43,7 @@ const CONNECT_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-class CliError extends Error {
+export class CliError extends Error {
   constructor(
     readonly exitCode: number,
     message: string,
@@ -135,18 +135,18 @@ async function connect(v: ConnectValues): Promise<Connection> {
 
 // ------------------------------------------------------------------ output helpers
 
-function out(s: string): void {
+export function out(s: string): void {
   process.stdout.write(s);
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const all = [header, ...rows];
   const w = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 /** Agent text cut to n characters (code points, before markers are added) and made safe. */
-function clip(text: unknown, n: number): string {
+export function clip(text: unknown, n: number): string {
   const cps = Array.from(String(text ?? ''));
   return safeLine(cps.length > n ? `${cps.slice(0, n - 1).join('')}…` : cps.join(''));
 }
@@ -182,7 +182,7 @@ interface Spec {
   run: Handler;
 }
 
-function command(name: string, spec: Spec): (argv: string[]) => Promise<number> {
+export function command(name: string, spec: Spec): (argv: string[]) => Promise<number> {
   const usage = `usage: overseer ${name}${spec.args?.length ? ' ' + spec.args.map((a) => `<${a}>`).join(' ') : ''} ${spec.usage ? spec.usage + ' ' : ''}${CONNECT_USAGE}`;
   return async (argv) => {
     const p = parseCommand(argv, { ...CONNECT_OPTIONS, ...(spec.options ?? {}) }, usage, { allowPositionals: true });
@@ -297,6 +297,11 @@ const queue = command('queue', {
       const listed = new Set(xs.map((x) => x.id));
       const sweeps = (await c.client.triage().catch(() => ({ sweeps: [] }))).sweeps.filter((s) => s.experimentIds.every((i) => listed.has(i)));
       for (const s of sweeps) out(`sweep ${safeLine(s.id)}: ${clip(s.label, 160)}${s.risk ? ` · ${RISK_BADGE[s.risk.level]}` : ''} (${s.experimentIds.map((i) => safeLine(i)).join(', ')})\n`);
+      // agent episodes: one row each, their proposals held (decide with `overseer agent resume|retire <agent>`)
+      for (const ep of (await c.client.episodes().catch(() => ({ episodes: [] }))).episodes) {
+        if (agent && ep.agentId !== agent) continue;
+        out(`episode ${safeLine(ep.id)}: agent ${safeLine(ep.agentId)} · ${ep.trigger.replace('_', ' ')} · ${ep.held} held · ${clip(ep.reason, 120)} (overseer agent show ${safeLine(ep.agentId)})\n`);
+      }
     }
     return EXIT.ok;
   },
@@ -577,7 +582,7 @@ const leaderboard = command('leaderboard', {
 
 /** `overseer policy show|set|off|enable`, `overseer audit list|confirm|flag`, `overseer sweep approve|veto|…`:
  * a command with subcommands, each a `command()` of its own ("policy set", …). */
-function group(name: string, summary: string, subs: Record<string, (argv: string[]) => Promise<number>>, fallback?: string): (argv: string[]) => Promise<number> {
+export function group(name: string, summary: string, subs: Record<string, (argv: string[]) => Promise<number>>, fallback?: string): (argv: string[]) => Promise<number> {
   const usage = `usage: overseer ${name} ${Object.keys(subs).join('|')} …    ${summary}\n  overseer ${name} <subcommand> --help for its options`;
   return async (argv) => {
     const [sub, ...rest] = argv;

@@ -29,6 +29,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'agent-proxy --token-file F [--port P] [--hub URL]    loopback forwarder adding an agent\'s token (AAR: ORCHESTRATOR_API_URL)',
     load: async () => (await import('./agentProxy')).agentProxyCommand,
   },
+  agent: {
+    summary: 'agent pause|resume|retire|review|release|show|episodes <agent> [--note N]    one decision per agent episode (humans)',
+    load: async () => (await import('./agentEpisodes')).agentCommand,
+  },
   eval: { summary: 'eval status|resume <agent> --hub URL [--token T]    agents\' evaluation access; lift a probing suspension', load: async () => (await import('./eval')).evalCommand },
   // Registered by their areas (one line each): hub, token, screen, runner, fleet, demo.
   // The human CLI (src/cli/human.ts): --fleet <dir> or --hub <url>; --json for scripts.

@@ -277,6 +277,27 @@ export const eventSchemas = {
   /** A human's post-hoc audit of a sampled automatic approval. */
   'audit.confirmed': z.strictObject({ experimentId: id, note: text(2000).optional() }),
   'audit.flagged': z.strictObject({ experimentId: id, reason: text(2000).min(1) }),
+  /** An agent episode (core/episodes.ts): a trigger (a gaming veto, a probing alert, a run report naming violations)
+   * holds the agent's open proposals until a human takes one decision about the agent. Opened by the system. */
+  'episode.opened': z.strictObject({
+    episodeId: id,
+    agentId: id,
+    trigger: z.enum(['gaming_veto', 'probing_alert', 'run_violation', 'human']),
+    experimentId: id.optional(),
+    reason: text(2000).min(1),
+  }),
+  /** A human releases one held proposal for an individual decision (at its own pin); the episode stays open. */
+  'episode.released': z.strictObject({ episodeId: id, experimentId: id }),
+  /** A human's one decision about the agent: resume (the note goes to its inbox), resume on probation (an extra
+   * CEL condition every automatic approval of this agent must also meet), review the held proposals one by one,
+   * or retire the agent. */
+  'episode.resolved': z.strictObject({
+    episodeId: id,
+    agentId: id,
+    action: z.enum(['resume', 'probation', 'review', 'retire']),
+    note: text(2000).min(1),
+    probation: text(4000).min(1).optional(),
+  }),
   /** A human configured a runner with `"sandbox": "none"`: its runs are not confined (a standing warning). */
   'runner.unconfined': z.strictObject({ runner: text(100), confined: z.boolean() }),
 } as const;

@@ -15,6 +15,7 @@ import type {
 import type { Policy } from './policy';
 import { assessRisk } from './risk';
 import { verificationOf, verificationReason } from './verification';
+import { EpisodeBook, type EpisodeSnapshot } from './episodes';
 
 const AUDITED = new Set([
   'agent.registered',
@@ -45,6 +46,9 @@ const AUDITED = new Set([
   'audit.confirmed',
   'audit.flagged',
   'experiment.result_accepted',
+  'episode.opened',
+  'episode.released',
+  'episode.resolved',
 ]);
 
 /** One point of the fleet's diversity history (from a `diversity.measured` event). */
@@ -109,6 +113,8 @@ export interface FleetSnapshotState {
   disabledRules?: [string, DisabledRule][];
   autoApprovals?: AutoApproval[];
   openProbingAlerts?: [string, number][];
+  /** Absent in snapshots written before agent episodes (fromJSON then asks for a replay). */
+  episodes?: EpisodeSnapshot;
 }
 
 export interface AutoApproval {
@@ -170,6 +176,8 @@ export class FleetState {
   readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
   readonly openProbingAlerts = new Map<string, number>();
+  /** Agent episodes (core/episodes.ts): open ones hold the agent's proposals until a human decides. */
+  episodes = new EpisodeBook();
 
   apply(e: AnyEvent): void {
     this.lastSeq = e.seq;
@@ -577,9 +585,16 @@ export class FleetState {
       case 'eval.resumed':
         this.openProbingAlerts.delete(e.data.agentId);
         break;
+      case 'episode.opened':
+        this.notify(e.data.agentId, { ...when, kind: 'notice', text: 'your open proposals are held for a human review of your recent work', data: { episodeId: e.data.episodeId } });
+        break;
+      case 'episode.resolved':
+        if (e.actor.kind === 'human') this.notify(e.data.agentId, { ...when, kind: 'notice', text: `${e.data.action === 'retire' ? 'retired' : e.data.action === 'review' ? 'held proposals go to individual review' : 'resumed'} by ${e.actor.id}: ${e.data.note}`, data: { episodeId: e.data.episodeId, action: e.data.action } });
+        break;
       default:
         break;
     }
+    this.episodes.apply(e, (i) => this.experiments.get(i), (a) => this.experimentsOf(a));
     if (AUDITED.has(e.type)) {
       this.audit.push({ seq: e.seq, ts: e.ts, type: e.type, actor: e.actor, summary: auditSummary(e), hash: e.hash });
     }
@@ -764,6 +779,7 @@ export class FleetState {
       disabledRules: [...this.disabledRules],
       autoApprovals: this.autoApprovals,
       openProbingAlerts: [...this.openProbingAlerts],
+      episodes: this.episodes.toJSON(),
     };
   }
 
@@ -775,6 +791,7 @@ export class FleetState {
     if (s.lastSeq > 0 && (!Array.isArray(s.unconfinedRunners) || s.policy === undefined || !Array.isArray(s.disabledRules) || !s.disabledRules.every((d) => Array.isArray(d)) || !Array.isArray(s.autoApprovals) || !Array.isArray(s.openProbingAlerts))) {
       throw new SyntaxError('snapshot predates the runner, approval-policy and probing-alert projections');
     }
+    if (s.lastSeq > 0 && !s.episodes) throw new SyntaxError('snapshot predates agent episodes');
     const f = new FleetState();
     f.name = s.name;
     f.baseBranch = s.baseBranch;
@@ -794,6 +811,7 @@ export class FleetState {
     for (const [k, v] of s.disabledRules ?? []) f.disabledRules.set(k, v);
     f.autoApprovals.push(...(s.autoApprovals ?? []));
     for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
+    if (s.episodes) f.episodes = EpisodeBook.fromJSON(s.episodes);
     return f;
   }
 }

@@ -60,7 +60,9 @@ export type DomainErrorCode =
   | 'stale_review'
   | 'budget_exceeded'
   | 'paused'
-  | 'too_many_open_proposals';
+  | 'too_many_open_proposals'
+  /** The proposal is held by an open agent episode (core/episodes.ts). */
+  | 'held';
 
 export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   forbidden: 403,
@@ -71,6 +73,7 @@ export const HTTP_STATUS: Record<DomainErrorCode, number> = {
   budget_exceeded: 402,
   paused: 423,
   too_many_open_proposals: 429,
+  held: 423,
 };
 
 export class DomainError extends Error {

@@ -52,6 +52,10 @@ export interface PolicyFacts {
   risk: Risk;
   agent: Agent;
   record: { vetoes: number; openAlerts: number; runViolations: number };
+  /** Why an agent episode stops any rule (core/episodes.ts policyHold). */
+  held?: string;
+  /** The agent's probation condition (a human's episode resolution): an approval must meet it too. */
+  probation?: string;
 }
 
 /** The variables a rule sees. Numbers of counts are CEL ints; hours are doubles. */
@@ -86,6 +90,7 @@ export function hardLimit(x: Experiment, f: PolicyFacts): string | undefined {
   if (bad) return `screening finding of ${bad.severity} severity (${bad.kind})`;
   if (f.risk.level === 'high' || f.risk.level === 'critical') return `${f.risk.level} risk`;
   if (f.agent.status === 'paused') return 'agent is paused';
+  if (f.held) return f.held;
   return undefined;
 }
 
@@ -105,7 +110,18 @@ export function evaluatePolicy(p: Policy | undefined, disabled: { has(rule: stri
     } catch {
       continue;
     }
-    if (v === true) return { approve: true, rule: r.name };
+    if (v === true) {
+      if (f.probation !== undefined) {
+        let ok: unknown;
+        try {
+          ok = run(f.probation, act as never);
+        } catch {
+          ok = false;
+        }
+        if (ok !== true) return { approve: false, why: 'probation condition not met' };
+      }
+      return { approve: true, rule: r.name };
+    }
   }
   return { approve: false, why: 'no rule matched' };
 }

@@ -11,6 +11,7 @@ import { DomainError, UNDECIDED, canTransition } from './lifecycle';
 import type { Actor, Budget, Experiment, FalseAlarm, ForumPost, ReviewComment, Resources, ScreeningReport, TaskMode } from './model';
 import { SYSTEM } from './model';
 import { DEFAULT_AUDIT_SHARE, checkRules, hardLimit, sampled, type PolicyFacts } from './policy';
+import { startEpisodeEngine } from './episodeOps';
 import { Sandbox } from '../git/sandbox';
 import { ensureHubRepo, hubRepoPath, importWorkingCopy } from '../git/hubRepo';
 import { PinWriter } from '../git/pinWriter';
@@ -87,6 +88,7 @@ export class FleetService {
   private screensRunning = 0;
   private readonly pinWriters = new Map<string, PinWriter>();
   private closed = false;
+  private stopEpisodeEngine: (() => void) | undefined;
 
   private constructor(
     readonly dir: string,
@@ -174,6 +176,16 @@ export class FleetService {
     await Promise.allSettled([...this.pinWriters.values()].map((w) => w.close()));
     if (this.ledger.lastSeq > 0) await this.writeSnapshot();
     await this.ledger.close();
+  }
+
+  /** Open agent episodes on their triggers from now on (core/episodes.ts; fleet.json `"episodes": true`, read by the
+   * hub). Episodes already open stay open either way, and their proposals stay held. */
+  startEpisodes(): void {
+    this.stopEpisodeEngine ??= startEpisodeEngine(this.ledger, this.state, (m) => this.opts.onWarning?.(m));
+  }
+
+  get episodesOn(): boolean {
+    return !!this.stopEpisodeEngine;
   }
 
   /** Append an event as-is (after schema validation). For modules that own their own events. */
@@ -265,6 +277,7 @@ export class FleetService {
     this.requireHuman(actor, 'resume an agent');
     const a = this.agentOrThrow(agentId);
     if (a.status !== 'paused') throw new DomainError('conflict', `agent ${agentId} is not paused`);
+    if (this.state.episodes.retired.has(agentId)) throw new DomainError('conflict', `agent ${agentId} was retired`);
     await this.ledger.append('agent.resumed', actor, { agentId });
   }
 
@@ -463,6 +476,8 @@ export class FleetService {
       }
       throw ok;
     }
+    const ep = this.state.episodes.isHeld(x) ? this.state.episodes.openOf(x.agentId) : undefined;
+    if (ep) throw new DomainError('held', `${x.id} is held by episode ${ep.id} of ${x.agentId}: decide the episode, or release the proposal from it first`, { episodeId: ep.id });
     if (pin.commit !== x.commit || pin.tree !== x.tree) {
       throw new DomainError(
         'stale_review',
@@ -533,7 +548,7 @@ export class FleetService {
     const p = this.state.policy;
     const x = this.experimentOrThrow(experimentId);
     if (!p || this.state.disabledRules.has(outcome.rule) || !p.rules.some((r) => r.name === outcome.rule)) return undefined;
-    if (x.state !== 'awaiting_review' || hardLimit(x, facts)) return undefined;
+    if (x.state !== 'awaiting_review' || hardLimit(x, facts) || this.state.episodes.policyHold(x)) return undefined;
     const seeds = this.seedJobsFor(x);
     const b = this.state.budgetOf(x.agentId);
     if (b && b.used.gpuHours + x.resources.gpuHours * seeds > b.budget.gpuHours + 1e-9) return undefined; // a human decides
@@ -596,6 +611,7 @@ export class FleetService {
     const ok = canTransition('experiment.dispatched', x.state, SYSTEM);
     if (ok !== true) throw ok;
     if (!x.verdict || x.verdict.decision !== 'approved') throw new DomainError('forbidden', `${x.id} has no approval`);
+    if (this.state.episodes.isHeld(x)) throw new DomainError('held', `${x.id} is held by an open episode of ${x.agentId}: it does not dispatch`);
     if (run.commit !== x.verdict.commit || run.tree !== x.verdict.tree) {
       throw new DomainError('stale_review', `dispatch of ${x.id} names ${run.commit.slice(0, 12)} but ${x.verdict.commit.slice(0, 12)} was approved`);
     }

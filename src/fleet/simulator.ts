@@ -21,6 +21,7 @@ import type { Sweep } from '../hub/attention';
 import { createFleet, readFleetConfig } from '../hub/fleetSetup';
 import { DEFAULT_MAX_OPEN_PROPOSALS, parseMaxOpenProposals } from '../hub/ops';
 import { byRiskThenAge, type Risk } from '../core/risk';
+import { fairOrder } from '../core/episodes';
 import { startHub, type Hub } from '../hub/server';
 import { FleetService } from '../core/service';
 import { sleep } from '../core/sleep';
@@ -109,6 +110,12 @@ export interface BudgetedReviewer {
   decisionsPerRound: number;
   sweeps: boolean;
   loadPolicy?: boolean;
+  /** Decide open agent episodes first, one decision each (core/episodes.ts): a first gaming episode of an agent is
+   * resumed with a note (its held flagged proposals vetoed with it), a second one retires the agent; a probing
+   * alert (the agent read held-out labels through the evaluation API) retires it at once. */
+  episodes?: boolean;
+  /** Fair triage: proposals past their deadline first (core/episodes.ts fairOrder, in simulated minutes). */
+  fair?: boolean;
 }
 
 /** What happened to one proposal, in rounds (the bench turns rounds into simulated minutes). */
@@ -911,9 +918,30 @@ export async function simulateFleet(o: SimulateFleetOptions): Promise<Simulation
       }
     }
     for (const x of ready) if (!inSweep.has(x.id)) rows.push({ risk: x.risk, proposedSeq: x.proposedSeq, members: [x] });
-    rows.sort(byRiskThenAge);
+    if (b.fair) {
+      const at = (r: (typeof rows)[number]) => Math.min(...r.members.map((m) => recordOf.get(m.id)?.proposedRound ?? round)) * 60_000;
+      rows.splice(0, rows.length, ...fairOrder(rows, at, round * 60_000));
+    } else rows.sort(byRiskThenAge);
     let slot = 0;
-    for (const row of rows.slice(0, b.decisionsPerRound)) {
+    // agent episodes first: one decision about the agent instead of one per proposal
+    for (const ep of b.episodes ? (t.episodes ?? []) : []) {
+      if (slot >= b.decisionsPerRound) break;
+      const earlier = [...(await reviewer!.episodes(true)).episodes].filter((e) => e.agentId === ep.agentId && e.resolution && e.trigger !== 'human').length;
+      const action = ep.trigger === 'probing_alert' || earlier > 0 ? 'retire' : 'resume';
+      const note = action === 'retire' ? (ep.trigger === 'probing_alert' ? 'probing the held-out labels: retired' : 'gamed the evaluation again after a warning: retired') : 'Your proposal gamed the evaluation; the held gaming proposals are vetoed. Do not do it again.';
+      try {
+        const v = await reviewer!.resolveEpisode(ep.id, { action, note });
+        for (const id of v.episode.resolution?.held ?? []) {
+          const x = hub?.service.state.experiment(id);
+          if (x?.verdict?.decision === 'vetoed') markDecided([id], 'vetoed', slot);
+        }
+        act(SIM_REVIEWER, 'episode', `${ep.id} ${ep.agentId} ${action}`, `${ep.agentId} ${ep.trigger} ${action}`);
+      } catch (err) {
+        act(SIM_REVIEWER, 'decision-refused', `${ep.id}: ${(err as Error).message}`, `${ep.agentId}: ${err instanceof HubError ? err.code : 'error'}`);
+      }
+      slot++;
+    }
+    for (const row of rows.slice(0, Math.max(0, b.decisionsPerRound - slot))) {
       const ids = row.members.map((m) => m.id);
       const label = row.sweep ? `sweep ${ids.join(',')}` : ids[0]!;
       const norm = row.sweep ? `sweep ${ids.map((i) => nameOf(i)).join(',')}` : nameOf(ids[0]);

@@ -6,13 +6,14 @@
 //   - a probing alert on an agent's evaluation queries       (eval.probing_suspected)
 //   - a run whose report names violations                    (run.report with violations > 0)
 //   - an agent stopped by its budget or by the system        (agent.paused not by a human; or budget in the reason)
+//   - an agent episode opened: its proposals are held       (episode.opened, not by this human)
 // (Sampled automatic approvals are alerted by the policy surface, with Confirm / Flag.)
 // The gate keeps the human's attention: one alert per subject and kind in a window (a second finding on the same
 // proposal is not news), and at most `burst` toasts per window; the rest are counted into one summary toast.
 import type { AnyEvent } from '../core/events';
 import { plain, plainName } from './text';
 
-export type AlertKind = 'critical_finding' | 'probing' | 'run_violation' | 'agent_stopped';
+export type AlertKind = 'critical_finding' | 'probing' | 'run_violation' | 'agent_stopped' | 'episode';
 
 export interface Alert {
   kind: AlertKind;
@@ -23,6 +24,7 @@ export interface Alert {
   text: string;
   experimentId?: string;
   agentId?: string;
+  episodeId?: string;
 }
 
 export interface AlertContext {
@@ -37,6 +39,7 @@ export const ALERT_KIND_LABEL: Record<AlertKind, string> = {
   probing: 'probing alert',
   run_violation: 'run-report violation',
   agent_stopped: 'agent stopped',
+  episode: 'agent episode',
 };
 
 const subject = (ctx: AlertContext, id: string) => {
@@ -78,6 +81,17 @@ export function alertFor(e: AnyEvent, ctx: AlertContext): Alert | undefined {
         text: `The run of ${subject(ctx, e.data.experimentId)} tried ${e.data.violations} thing${e.data.violations === 1 ? '' : 's'} its rules forbid: ${plain(e.data.summary.replace(/^\s*\d+ violations?(?:\(s\))?\s*:\s*/i, ''), 240)} (its score is unverified).`,
         experimentId: e.data.experimentId,
         agentId: ctx.experiment(e.data.experimentId)?.agentId,
+      };
+    case 'episode.opened':
+      // an agent's proposals are held until one decision about the agent (core/episodes.ts)
+      if (e.actor.kind === 'human' && e.actor.id === ctx.human) return undefined;
+      return {
+        kind: 'episode',
+        key: `episode:${e.data.episodeId}`,
+        level: 'warning',
+        text: `${plain(e.data.agentId, 64)}'s proposals are held for one decision about the agent: ${plain(e.data.reason, 240)}`,
+        agentId: e.data.agentId,
+        episodeId: e.data.episodeId,
       };
     case 'agent.paused': {
       const byThisHuman = e.actor.kind === 'human' && e.actor.id === ctx.human;

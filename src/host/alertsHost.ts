@@ -11,15 +11,18 @@ const ACTIONS: Record<Alert['kind'], string[]> = {
   probing: ['Open Agent', 'Resume Evaluation…'],
   run_violation: ['Open Review', 'Show Run Log'],
   agent_stopped: ['Open Agent'],
+  episode: ['Open Episode'],
 };
 
 export function registerAlerts(conn: HubConnection, queue: QueueTreeProvider): vscode.Disposable {
-  const gate = new AlertGate();
+  // at most one toast a minute; the rest come back as one summary (and the episodes stay in the status bar digest)
+  const gate = new AlertGate({ burst: 1 });
   const enabled = () => vscode.workspace.getConfiguration('overseer').get<string>('notifications', 'needsHuman') !== 'off';
   const act = async (a: Alert, choice: string | undefined) => {
     if (choice === 'Open Review' && a.experimentId) await vscode.commands.executeCommand('overseer.openReview', a.experimentId);
     else if (choice === 'Show Run Log' && a.experimentId) await vscode.commands.executeCommand('overseer.showRunLog', a.experimentId);
     else if (choice === 'Open Agent' && a.agentId) await vscode.commands.executeCommand('overseer.openAgent', a.agentId);
+    else if (choice === 'Open Episode' && a.episodeId) await vscode.commands.executeCommand('overseer.openEpisode', a.episodeId);
     else if (choice === 'Resume Evaluation…' && a.agentId) await vscode.commands.executeCommand('overseer.resumeAgentEvaluation', { agentId: a.agentId });
   };
   const show = (level: 'error' | 'warning', text: string, actions: string[]) =>

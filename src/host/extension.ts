@@ -15,6 +15,7 @@ import { ForumTreeProvider } from './trees/forumTree';
 import { PolicyTreeProvider } from './trees/policyTree';
 import { QueueTreeProvider } from './trees/queueTree';
 import { registerWebviews } from './webviews/index';
+import { registerEpisodes } from './episodes';
 import { plain } from './text';
 
 /** What activate() returns: the live objects, for the extension-host tests and other extensions. */
@@ -131,6 +132,7 @@ export function activate(context: vscode.ExtensionContext): OverseerApi {
   sub.push(...registerCommands({ conn, queue, queueView, agents, forum, audit, comments, runLogs, secrets: context.secrets }));
   sub.push(...registerPolicyCommands({ conn, policy }));
   sub.push(registerWebviews(context, conn));
+  sub.push(registerEpisodes(context, conn, queue));
 
   sub.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

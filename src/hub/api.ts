@@ -385,6 +385,8 @@ export interface FinalEvaluationList {
 export interface TriageResponse {
   experiments: Experiment[];
   sweeps: import('./attention').Sweep[];
+  /** Open agent episodes (one row each; their proposals are held, not in `experiments`). Absent from older hubs. */
+  episodes?: EpisodeList['episodes'];
 }
 
 /** `POST /api/sweeps/decide`: one decision for a sweep; each member at the pin the human was shown. */
@@ -423,4 +425,37 @@ export interface PolicySetRequest {
 export interface AuditRequest {
   outcome: 'confirm' | 'flag';
   reason?: string;
+}
+
+/** An agent episode as humans read it (core/episodes.ts): the one decision about a misbehaving agent, with its
+ * evidence on one page. Titles, reasons, findings and summaries are agent-influenced text: render as text. */
+export interface EpisodeView {
+  episode: import('../core/episodes').Episode;
+  agent: Agent | null;
+  /** Proposals the episode holds (with risk). */
+  held: Experiment[];
+  /** The agent's vetoed proposals, newest first (at most 20). */
+  vetoes: { experimentId: string; title: string; reason: string; by: string; seq: number; gaming: boolean }[];
+  /** Probing alerts of the agent, newest first (open ones are counted in `openAlerts`). */
+  alerts: { seq: number; ts: string; dataset: string; split: string; suspended: boolean }[];
+  openAlerts: number;
+  /** Screening findings of medium severity or above on the held and vetoed proposals. */
+  findings: { experimentId: string; kind: string; severity: string; file: string; line: number; explanation: string }[];
+  /** The agent's runs whose report names violations, newest first. */
+  runs: { experimentId: string; title: string; violations: number; summary: string; seq: number }[];
+  /** The agent's earlier episodes (id, action, by, note), newest first. */
+  earlier: { id: string; action: string; by: string; note: string; seq: number }[];
+  probation?: string;
+}
+
+/** `GET /api/episodes` (human): open episodes, oldest first; `?all=1` adds resolved ones. */
+export interface EpisodeList {
+  episodes: (import('../core/episodes').Episode & { held: number; heldIds?: string[] })[];
+}
+
+/** `POST /api/episodes/:id/resolve` (human): the one decision about an agent. */
+export interface EpisodeResolveRequest {
+  action: 'resume' | 'probation' | 'review' | 'retire';
+  note: string;
+  probation?: string;
 }

@@ -7,6 +7,7 @@ import { assessRisk, byRiskThenAge, type DiffFacts, type Risk } from '../core/ri
 import { proposalShape, splitLiterals, valuesOnly, type LiteralValue } from '../core/literals';
 import { loadFleetTaskRules, matchesAny } from '../screening/taskRules';
 import type { HubContext } from './ops';
+import { agentRecord, fairOrder } from '../core/episodes';
 
 interface Cache {
   facts: Map<string, Promise<DiffFacts | undefined>>;
@@ -74,7 +75,7 @@ export async function riskOf(ctx: HubContext, x: Experiment): Promise<Risk> {
   const b = st.budgetOf(x.agentId);
   return assessRisk(x, {
     facts: await diffFacts(ctx, x),
-    record: st.recordOf(x.agentId),
+    record: agentRecord(st, x.agentId),
     budget: b && { gpuHours: b.budget.gpuHours, remainingGpuHours: b.remainingGpuHours },
   });
 }
@@ -84,10 +85,12 @@ export async function withRisk(ctx: HubContext, xs: Experiment[]): Promise<Exper
   return Promise.all(xs.map(async (x) => ({ ...x, risk: await riskOf(ctx, x) })));
 }
 
-/** Undecided experiments in triage order: risk (highest first), then age. */
-export async function triage(ctx: HubContext): Promise<Experiment[]> {
-  const xs = [...ctx.service.state.experiments.values()].filter((x) => UNDECIDED.includes(x.state));
-  return (await withRisk(ctx, xs)).sort(byRiskThenAge);
+/** Undecided experiments not held by an agent episode, in triage order: past their deadline first (earliest
+ * deadline first), then risk (highest first), then age (core/episodes.ts fairOrder). */
+export async function triage(ctx: HubContext, now = Date.now()): Promise<Experiment[]> {
+  const st = ctx.service.state;
+  const xs = [...st.experiments.values()].filter((x) => UNDECIDED.includes(x.state) && !st.episodes.isHeld(x));
+  return fairOrder(await withRisk(ctx, xs), (x) => Date.parse(x.proposedAt), now);
 }
 
 // ---------------------------------------------------------------- sweeps

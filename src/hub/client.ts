@@ -1,6 +1,9 @@
 // HubClient: the typed way the extension, fleet agents and the simulator talk to a hub over HTTP.
 // Uses global fetch; no vscode, no DOM-only APIs. One method per route; failures throw HubError.
 import type {
+  EpisodeList,
+  EpisodeResolveRequest,
+  EpisodeView,
   AuditRequest,
   PolicySetRequest,
   PolicyView,
@@ -236,6 +239,22 @@ export class HubClient {
   }
   triage(): Promise<TriageResponse> {
     return this.get('/api/triage');
+  }
+  episodes(all = false): Promise<EpisodeList> {
+    return this.get('/api/episodes', all ? { all: '1' } : {});
+  }
+  episode(id: string): Promise<EpisodeView> {
+    return this.get(`/api/episodes/${enc(id)}`);
+  }
+  resolveEpisode(id: string, body: EpisodeResolveRequest): Promise<EpisodeView> {
+    return this.post(`/api/episodes/${enc(id)}/resolve`, body);
+  }
+  releaseHeld(id: string, experimentId: string): Promise<EpisodeView> {
+    return this.post(`/api/episodes/${enc(id)}/release`, { experimentId });
+  }
+  /** Hold an agent's work for a human review (an episode with trigger "human"). */
+  holdAgent(agentId: string, reason: string): Promise<EpisodeView> {
+    return this.post(`/api/agents/${enc(agentId)}/hold`, { reason });
   }
   decideSweep(body: SweepDecisionRequest): Promise<{ experiments: Experiment[] }> {
     return this.post('/api/sweeps/decide', body);

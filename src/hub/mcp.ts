@@ -11,6 +11,8 @@ import { authHook } from './http';
 import * as ops from './ops';
 import type { HubContext } from './ops';
 import * as S from './schemas';
+import { resolveEpisode } from '../core/episodeOps';
+import { episodeView, listEpisodes } from './episodes';
 
 type ToolResult = { content: { type: 'text'; text: string }[]; isError?: boolean };
 
@@ -90,7 +92,28 @@ export function buildMcpServer(ctx: HubContext, actor: Actor): McpServer {
   tool('evaluate_predictions', 'Score predictions on a dataset split (budgeted, coarsened results).', S.evaluateBody.shape, (a) =>
     ops.evaluatePredictions(ctx, actor, check(S.evaluateBody, a)),
   );
+  // human-only, listed for human tokens only (the operations refuse agents too): the one decision about an agent episode
+  if (actor.kind === 'human') registerEpisodeTools();
   return server;
+
+  function registerEpisodeTools(): void {
+    const humanOnly = (what: string) => {
+      if (actor.kind !== 'human') throw new HttpError(403, 'forbidden', `only a human may ${what}`);
+    };
+    tool('list_episodes', 'Humans only: open agent episodes (an agent whose proposals are held for one decision).', {}, () => {
+      humanOnly('list episodes');
+      return listEpisodes(ctx);
+    });
+    tool('get_episode', 'Humans only: one agent episode with its evidence (vetoes, alerts, findings, runs, held proposals).', { id: S.idParam }, (a) => {
+      humanOnly('read episodes');
+      return episodeView(ctx, a.id);
+    });
+    tool('resolve_episode', 'Humans only: resume, resume on probation, review the held proposals individually, or retire the agent.', { id: S.idParam, ...S.episodeResolveBody.shape }, async (a) => {
+      const { id, ...body } = a;
+      await resolveEpisode(ctx.service, actor, id, check(S.episodeResolveBody, body));
+      return episodeView(ctx, id);
+    });
+  }
 }
 
 export function registerMcp(app: FastifyInstance, tokens: TokenStore, ctx: HubContext): void {

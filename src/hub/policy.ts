@@ -5,12 +5,14 @@ import type { Experiment } from '../core/model';
 import { evaluatePolicy, type PolicyFacts, type PolicyOutcome } from '../core/policy';
 import { riskOf } from './attention';
 import type { HubContext } from './ops';
+import { agentRecord } from '../core/episodes';
 
 export async function policyFacts(ctx: HubContext, x: Experiment): Promise<PolicyFacts | undefined> {
   const st = ctx.service.state;
   const agent = st.agent(x.agentId);
   if (!agent) return undefined;
-  return { risk: await riskOf(ctx, x), agent, record: st.recordOf(x.agentId) };
+  const risk = await riskOf(ctx, x);
+  return { risk, agent, record: agentRecord(st, x.agentId), held: st.episodes.policyHold(x), probation: st.episodes.probation.get(x.agentId)?.expr };
 }
 
 /** What the current policy would do with a proposal (used by the engine, the API and the bench). */
@@ -43,7 +45,9 @@ export function startPolicyEngine(ctx: HubContext, onWarning?: (m: string) => vo
   };
   const off = ctx.service.ledger.onDurable((e: AnyEvent) => {
     if (e.type === 'experiment.screened') consider(e.data.experimentId);
-    else if (e.type === 'policy.set' || e.type === 'policy.rule_enabled') {
+    else if (e.type === 'episode.resolved') {
+      for (const x of ctx.service.state.experimentsOf(e.data.agentId)) if (x.state === 'awaiting_review') consider(x.id);
+    } else if (e.type === 'policy.set' || e.type === 'policy.rule_enabled') {
       for (const x of ctx.service.state.experiments.values()) if (x.state === 'awaiting_review') consider(x.id);
     }
   });

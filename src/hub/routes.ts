@@ -14,6 +14,8 @@ import * as attention from './attention';
 import { readFleetConfig } from './fleetSetup';
 import { byRiskThenAge } from '../core/risk';
 import { UNDECIDED } from '../core/lifecycle';
+import * as episodeOps from '../core/episodeOps';
+import { episodeView, listEpisodes } from './episodes';
 
 const DIFF_CAP = 2 * 1024 * 1024;
 const CONTENT_CAP = 8 * 1024 * 1024;
@@ -259,7 +261,22 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   });
 
   // ---------------------------------------------------------------- triage (humans): risk order and sweeps
-  r.route('GET', '/api/triage', { who: 'human', query: S.noQuery }, async () => ({ experiments: await attention.triage(ctx), sweeps: await attention.openSweeps(ctx) }));
+  r.route('GET', '/api/triage', { who: 'human', query: S.noQuery }, async () => ({ experiments: await attention.triage(ctx), sweeps: await attention.openSweeps(ctx), episodes: listEpisodes(ctx).episodes }));
+  // ---------------------------------------------------------------- agent episodes (humans): one decision per agent
+  r.route('GET', '/api/episodes', { who: 'human', query: S.episodesQuery }, ({ query }) => listEpisodes(ctx, query.all === '1'));
+  r.route('GET', '/api/episodes/:id', { who: 'human', params: S.idParams, query: S.noQuery }, ({ params }) => episodeView(ctx, params.id));
+  r.route('POST', '/api/episodes/:id/resolve', { who: 'human', params: S.idParams, body: S.episodeResolveBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await episodeOps.resolveEpisode(svc, actor, params.id, body);
+    return episodeView(ctx, params.id);
+  });
+  r.route('POST', '/api/episodes/:id/release', { who: 'human', params: S.idParams, body: S.episodeReleaseBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    await episodeOps.releaseHeld(svc, actor, params.id, body.experimentId);
+    return episodeView(ctx, params.id);
+  });
+  r.route('POST', '/api/agents/:id/hold', { who: 'human', params: S.idParams, body: S.pauseBody, query: S.noQuery }, async ({ actor, params, body }) => {
+    const ep = await episodeOps.pauseIntoEpisode(svc, actor, params.id, body.reason);
+    return episodeView(ctx, ep.id);
+  });
   r.route('POST', '/api/sweeps/decide', { who: 'human', body: S.sweepDecisionBody, query: S.noQuery }, async ({ actor, body }) => {
     // every member gets its own decision event, pinned to its own commit; a stale pin stops the rest
     if (body.decision !== 'approve' && !body.reason?.trim()) throw new HttpError(400, 'invalid', 'a veto or a request for changes needs a reason');
@@ -267,6 +284,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     for (const m of body.members) {
       const x = ops.experimentFor(ctx, actor, m.experimentId);
       if (!UNDECIDED.includes(x.state)) throw new HttpError(409, 'conflict', `${x.id} is already ${x.state}`);
+      if (st().episodes.isHeld(x)) throw new HttpError(423, 'held', `${x.id} is held by an open episode of ${x.agentId}: decide the episode first`);
       if (x.commit !== m.commit || x.tree !== m.tree) throw new HttpError(409, 'stale_review', `${x.id} is pinned to ${x.commit.slice(0, 12)}, not the reviewed ${m.commit.slice(0, 12)}`);
     }
     if (new Set(body.members.map((m) => m.experimentId)).size !== body.members.length) throw new HttpError(400, 'invalid', 'a sweep names each experiment once');

@@ -193,6 +193,10 @@ export const chargeBody = z.strictObject({
 });
 export const pauseBody = z.strictObject({ reason: nonEmpty(2000) });
 export const emptyBody = z.strictObject({});
+/** Agent episodes (core/episodes.ts). */
+export const episodeResolveBody = z.strictObject({ action: z.enum(['resume', 'probation', 'review', 'retire']), note: nonEmpty(2000), probation: nonEmpty(4000).optional() });
+export const episodeReleaseBody = z.strictObject({ experimentId: idParam });
+export const episodesQuery = z.strictObject({ all: z.enum(['0', '1']).optional() });
 export const verdictBody = z.strictObject({ verdict: z.enum(['verified', 'suspect', 'retracted']), note: str(2000).optional() });
 export const auditQuery = z.strictObject({ limit: qInt(1, 10_000).optional() });
 export const eventsQuery = z.strictObject({ after: qInt(0, Number.MAX_SAFE_INTEGER).optional() });

@@ -237,6 +237,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const runnersConfig = opts.dispatch ? hubRunnersConfig(fleetDir) : undefined;
     let dispatcher: DispatcherHandle | undefined;
 
+    if (readFleetConfig(fleetDir).episodes === true) service.startEpisodes();
     const ctx: HubContext = { service, fleetDir, evaluation, runs, maxOpenProposals: parseMaxOpenProposals(readFleetConfig(fleetDir)) };
     const app = buildApp(opts.bodyLimit ?? DEFAULT_BODY_LIMIT, !!opts.logger);
     const router = new Router(app, tokens);

@@ -389,6 +389,7 @@ class DispatcherImpl implements Dispatcher {
       }
       const agent = this.service.state.agent(x.agentId);
       if (!agent || agent.status === 'paused') continue; // held until the agent is resumed
+      if (this.service.state.episodes.isHeld(x)) continue; // held by an open agent episode
       const maxGpus = Math.max(-1, ...[...this.runners.values()].map((r) => r.cfg.gpus));
       if (x.resources.gpus > maxGpus) {
         if (!this.warnedUnfit.has(x.id)) {

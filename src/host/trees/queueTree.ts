@@ -6,13 +6,19 @@
 import * as vscode from 'vscode';
 import type { AnyEvent } from '../../core/events';
 import type { Experiment, ExperimentState } from '../../core/model';
-import type { ChangedFileView } from '../../hub/api';
+import type { ChangedFileView, EpisodeList } from '../../hub/api';
 import { DisposableBase } from '../disposable';
 import type { HubConnection } from '../hubConnection';
 import { nameWarnings, plain, plainName } from '../text';
 import { GROUP_LABEL, QueueModel, experimentView, sweepView, type QueueDelta } from './queueModel';
 
-export type QueueNode = GroupNode | SweepNode | ExperimentNode | FileNode | MessageNode;
+export type QueueNode = GroupNode | SweepNode | ExperimentNode | FileNode | MessageNode | EpisodeNode;
+
+/** An open agent episode (core/episodes.ts): one row at the top of the queue; its held proposals under it. */
+export class EpisodeNode {
+  readonly kind = 'episode';
+  constructor(readonly episodeId: string) {}
+}
 
 /** Debounce of the sweep refetch after queue changes (a burst of proposals regroups once). */
 export const SWEEP_REFRESH_MS = 400;
@@ -53,6 +59,13 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
   private readonly groupNodes = new Map<ExperimentState, GroupNode>();
   private readonly expNodes = new Map<string, ExperimentNode>();
   private readonly sweepNodes = new Map<string, SweepNode>();
+  /** Open agent episodes from GET /api/triage (their held proposals leave "Awaiting review"). */
+  private episodeRows: EpisodeList['episodes'] = [];
+  private heldIds = new Set<string>();
+  private readonly episodeNodes = new Map<string, EpisodeNode>();
+  private readonly episodesEmitter = new vscode.EventEmitter<EpisodeList['episodes']>();
+  /** Fires with the open episodes whenever they were refetched. */
+  readonly onDidChangeEpisodes = this.episodesEmitter.event;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepsLoading: Promise<void> | undefined;
   private sweepsAgain = false;
@@ -66,6 +79,7 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
     super();
     this._register(this.emitter);
     this._register(this.countEmitter);
+    this._register(this.episodesEmitter);
     this._register(conn.onEvent((e) => this.onEvent(e)));
     this._register(conn.onDidChangeStatus((s) => s.state === 'connected' && !this.model.size && this.reload()));
   }
@@ -116,13 +130,38 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   private async loadSweeps(fire: boolean): Promise<void> {
     let sweeps;
+    let episodes: EpisodeList['episodes'];
     try {
-      sweeps = (await (await this.conn.ready).triage()).sweeps;
+      const t = await (await this.conn.ready).triage();
+      sweeps = t.sweeps;
+      episodes = t.episodes ?? [];
     } catch {
       return; // an older hub or a failed request: the experiments still show, one row each
     }
+    const episodesChanged = this.setEpisodes(episodes);
     const delta = this.model.setSweeps(sweeps);
+    if (episodesChanged) delta.root = true;
     if (fire) this.fireDelta(delta);
+  }
+
+  private setEpisodes(episodes: EpisodeList['episodes']): boolean {
+    const sig = (es: EpisodeList['episodes']) => es.map((e) => `${e.id}:${(e.heldIds ?? []).join(',')}`).join('|');
+    const changed = sig(episodes) !== sig(this.episodeRows);
+    this.episodeRows = episodes;
+    this.heldIds = new Set(episodes.flatMap((e) => e.heldIds ?? []));
+    this.episodesEmitter.fire(episodes);
+    return changed;
+  }
+
+  /** The open episodes as last fetched. */
+  get episodes(): EpisodeList['episodes'] {
+    return this.episodeRows;
+  }
+
+  episodeNode(id: string): EpisodeNode {
+    let n = this.episodeNodes.get(id);
+    if (!n) this.episodeNodes.set(id, (n = new EpisodeNode(id)));
+    return n;
   }
 
   /** Resolves once the first load finished. */
@@ -146,6 +185,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       }
       return;
     }
+    // an episode opened or decided (or one of its triggers) changes the episode rows and what is held
+    if (e.type.startsWith('episode.') || e.type === 'eval.probing_suspected' || e.type === 'run.report') this.scheduleSweeps(50);
     if (!e.type.startsWith('experiment.') || !d.experimentId) return;
     this.dirty.add(d.experimentId);
     if (d.supersedes) this.dirty.add(d.supersedes);
@@ -219,7 +260,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       }
       return this.rootChildren();
     }
-    if (node instanceof GroupNode) return this.model.rows(node.state).map((r) => (r.kind === 'sweep' ? this.sweepNode(r.id) : this.expNode(r.id)));
+    if (node instanceof GroupNode) return this.model.rows(node.state).filter((r) => r.kind === 'sweep' || !this.heldIds.has(r.id)).map((r) => (r.kind === 'sweep' ? this.sweepNode(r.id) : this.expNode(r.id)));
+    if (node instanceof EpisodeNode) return (this.episodeRows.find((e) => e.id === node.episodeId)?.heldIds ?? []).filter((i) => this.model.get(i)).map((i) => this.expNode(i));
     if (node instanceof SweepNode) return this.model.sweepMembers(node.sweepId).map((x) => this.expNode(x.id));
     if (node instanceof ExperimentNode) return this.fileNodes(node.experimentId);
     return [];
@@ -227,7 +269,7 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   private rootChildren(): QueueNode[] {
     if (this.error && !this.model.size) return [new MessageNode(`Cannot load the queue: ${plain(this.error, 200)}`)];
-    return this.model.groupList().map((g) => this.groupNode(g.state));
+    return [...this.episodeRows.map((e) => this.episodeNode(e.id)), ...this.model.groupList().map((g) => this.groupNode(g.state))];
   }
 
   fileNodes(experimentId: string): Promise<FileNode[]> {
@@ -246,7 +288,8 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
 
   getTreeItem(node: QueueNode): vscode.TreeItem {
     if (node instanceof GroupNode) {
-      const n = this.model.groupCount(node.state);
+      // held proposals are listed under their episode row, not counted here
+      const n = this.model.groupCount(node.state) - [...this.heldIds].filter((i) => this.model.get(i)?.state === node.state).length;
       const item = new vscode.TreeItem(
         GROUP_LABEL[node.state],
         node.state === 'awaiting_review' || node.state === 'running' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
@@ -254,6 +297,19 @@ export class QueueTreeProvider extends DisposableBase implements vscode.TreeData
       item.id = `group:${node.state}`;
       item.description = String(n);
       item.contextValue = `group.${node.state}`;
+      return item;
+    }
+    if (node instanceof EpisodeNode) {
+      const ep = this.episodeRows.find((e) => e.id === node.episodeId);
+      if (!ep) return new vscode.TreeItem(`episode ${node.episodeId} (decided)`);
+      const item = new vscode.TreeItem(`Agent ${plain(ep.agentId, 64)}: ${ep.trigger.replace('_', ' ')}`, ep.held ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+      item.id = `episode:${ep.id}`;
+      item.description = `${ep.held} held · one decision`;
+      item.tooltip = `${ep.id}: ${plain(ep.reason, 500)}\nEnter opens the evidence; decide there (Ctrl+Enter resumes).`;
+      item.contextValue = 'episode.open';
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      item.command = { command: 'overseer.openEpisode', title: 'Open Episode', arguments: [ep.id] };
+      item.accessibilityInformation = { label: `episode of agent ${plain(ep.agentId, 64)}, ${ep.trigger.replace('_', ' ')}, ${ep.held} held proposals` };
       return item;
     }
     if (node instanceof SweepNode) {

@@ -44,6 +44,11 @@ async function populate(svc: FleetService): Promise<void> {
   await svc.append('review.file_viewed', HUMAN, { experimentId: 'exp-3', file: 'train.py', viewed: true });
   await svc.append('forum.posted', agentActor('aar-2'), { postId: 'f-1', title: 'result', summary: 's', findingType: 'result', metrics: { pgr: 0.3 } });
   await svc.append('eval.probing_suspected', SYSTEM, { agentId: 'aar-2', dataset: 'syn', split: 'test', evidence: { flips: 7 }, suspended: true });
+  // agent episodes: one resolved on probation (with a release), one open holding a proposal
+  await svc.append('episode.opened', SYSTEM, { episodeId: 'ep-1', agentId: 'aar-2', trigger: 'probing_alert', reason: 'probing alert on syn/test' });
+  await svc.append('episode.released', HUMAN, { episodeId: 'ep-1', experimentId: 'exp-2' });
+  await svc.append('episode.resolved', HUMAN, { episodeId: 'ep-1', agentId: 'aar-2', action: 'probation', note: 'careful', probation: 'gpu_hours <= 0.5' });
+  await svc.append('episode.opened', SYSTEM, { episodeId: 'ep-2', agentId: 'aar-1', trigger: 'human', reason: 'paused by alice: check' });
   await svc.append('runner.unconfined', HUMAN, { runner: 'gpu-box', confined: false });
   await svc.append('diversity.measured', SYSTEM, { data: { meanSimilarity: 0.2, converged: false, agents: 2, documents: 3, threshold: 0.5, topPairs: [], flags: [] } });
   await svc.append('eval.final', HUMAN, { dataset: 'syn', split: 'heldout', result: { transfer_acc: 0.7, pgr: 0.3 } });
