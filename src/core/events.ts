@@ -169,6 +169,16 @@ export const eventSchemas = {
     evalSeq: z.number().int().nonnegative(),
     extra: jsonRecord.optional(),
   }),
+  /** A seed job submitted predictions that follow the decoy labels planted where the fleet keeps labels
+   * (runners/decoys.ts): the run read them. The agent is not told. */
+  'run.decoy_matched': z.strictObject({
+    experimentId: id,
+    index: z.number().int().min(0).max(63).optional(),
+    dataset: text(200),
+    split: text(64),
+    path: text(4096),
+    agreement: z.number().min(0).max(1),
+  }),
   /** A human accepts a result after seeing it: it may then rank as verified (policies never accept). */
   'experiment.result_accepted': z.strictObject({
     experimentId: id,

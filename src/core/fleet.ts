@@ -46,6 +46,7 @@ const AUDITED = new Set([
   'audit.confirmed',
   'audit.flagged',
   'experiment.result_accepted',
+  'run.decoy_matched',
   'episode.opened',
   'episode.released',
   'episode.resolved',
@@ -571,6 +572,17 @@ export class FleetState {
           (x.demotions ??= []).push({ seq: e.seq, reason: `probing alert #${e.seq} on ${e.data.dataset}/${e.data.split} ${x.id === on ? 'on its submissions' : 'while it ran'}` });
           this.refreshVerification(x);
         }
+        break;
+      }
+      case 'run.decoy_matched': {
+        const x = this.experiments.get(e.data.experimentId);
+        // recorded by the hub only (an agent cannot write ledger events; a forged one is ignored here too)
+        if (!x || e.actor.kind !== 'system') break;
+        const job = e.data.index !== undefined ? `seed job ${e.data.index}` : 'the run';
+        const reason = `${job} submitted predictions that follow the decoy labels at ${e.data.path} (agreement ${e.data.agreement.toFixed(3)}): it read where the fleet keeps labels`;
+        (x.demotions ??= []).push({ seq: e.seq, reason });
+        this.history(x, e, reason);
+        this.refreshVerification(x);
         break;
       }
       case 'experiment.result_accepted': {

@@ -2,7 +2,7 @@
 // responses. One implementation shared by HTTP and MCP so both surfaces enforce the same rules.
 import * as path from 'node:path';
 import type { z } from 'zod';
-import type { Actor, Experiment, ForumPost } from '../core/model';
+import { type Actor, type Experiment, type ForumPost, SYSTEM } from '../core/model';
 import type { FleetService } from '../core/service';
 import { DomainError, UNDECIDED } from '../core/lifecycle';
 import type {
@@ -23,6 +23,8 @@ import { listFindings, searchFindings, searchSnapshots, toAarComment, toAarFindi
 import type { TokenScope } from './auth';
 import type { EvaluationLike, RunIntegration } from './integrations';
 import { LOG_FILE, LogRequestError, readLog, readLogFile } from '../runners/logs';
+import { decoyAgreement } from '../runners/decoys';
+import { seedJobDir } from '../runners/dispatcher';
 import type * as S from './schemas';
 import { AAR_SHARE_KEYS } from './schemas';
 import { HELDOUT, runPredictions } from '../shared/leaderboardFinal';
@@ -313,8 +315,28 @@ export async function evaluatePredictions(
     if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
     const run = await ctx.runs.runContext(actor, scope);
     out = (await ev.evaluate(actor, req, run)) as EvaluatePredictionsResponse;
+    await noteDecoyMatch(ctx, run, req);
   }
   return withAarNotes(out, weak_model ?? undefined, strong_model ?? undefined);
+}
+
+/**
+ * Predictions that follow the run's decoy labels (planted at the label paths of every sandbox, keyed per run) mean
+ * the run read them: recorded as `run.decoy_matched`, which demotes the experiment. The agent's answer does not
+ * change (the decoys stay a secret); the check never fails the request.
+ */
+async function noteDecoyMatch(ctx: HubContext, run: { experimentId: string; job?: number }, req: Record<string, unknown>): Promise<void> {
+  if (!Array.isArray(req.predictions) || typeof req.dataset !== 'string') return;
+  const split = typeof req.split === 'string' ? req.split : 'test';
+  try {
+    const m = decoyAgreement(seedJobDir(ctx.fleetDir, run.experimentId, run.job ?? 0), { dataset: req.dataset, split, predictions: req.predictions });
+    if (!m) return;
+    const x = ctx.service.state.experiment(run.experimentId);
+    if (x?.demotions?.some((d) => d.reason.includes(`decoy labels at ${m.path}`) && d.reason.startsWith(run.job !== undefined ? `seed job ${run.job} ` : 'the run '))) return;
+    await ctx.service.append('run.decoy_matched', SYSTEM, { experimentId: run.experimentId, ...(run.job !== undefined ? { index: run.job } : {}), dataset: req.dataset.slice(0, 200), split: split.slice(0, 64), path: m.path.slice(0, 4096), agreement: Math.min(1, Math.max(0, m.agreement)) });
+  } catch {
+    // evidence is best effort: an unreadable decoy record loses this check, nothing else
+  }
 }
 
 /** AAR's tools print `warnings` and `pgr_error`: say how the numbers were released, and why pgr is null. */
