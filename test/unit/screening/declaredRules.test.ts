@@ -34,7 +34,8 @@ async function screen(p: P) {
     diff: gitDiff(p.edits),
     files: async (f) => after.get(f),
     command: p.command ?? 'python scripts/run.py',
-    taskMode: p.taskMode ?? 'normal',
+    // a proposal declares its task's mode (declaring a laxer one is a finding of its own: task-mode-laxer)
+    taskMode: p.taskMode ?? p.rules?.mode ?? 'normal',
     title: 'proposal',
     rationale: '',
     rules: p.rules ? { ...DEFAULT_TASK_RULES, ...p.rules } : undefined,
