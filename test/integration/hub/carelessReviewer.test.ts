@@ -12,6 +12,7 @@ import { createFleet } from '../../../src/hub/fleetSetup';
 import { type Hub, startHub } from '../../../src/hub/server';
 import { Sandbox } from '../../../src/git/sandbox';
 import { DEMO_DATASET, demoCodeFiles, demoCommand, installDemoDataset } from '../../../src/fleet/demoCode';
+import { waitFor } from '../../support/wait';
 
 type Entry = { experiment_id?: string; verified: boolean; status?: string; unverified_reason?: string; rank: number | null; num_seeds?: number };
 
@@ -75,15 +76,6 @@ const GAMING: Record<string, { script: string; why: RegExp }> = {
   },
 };
 
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 600_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a reviewer who approves everything on the demo world: gaming never verifies, honest work does', function () {
   this.timeout(900_000);
@@ -123,7 +115,7 @@ describe('a reviewer who approves everything on the demo world: gaming never ver
       await human.approve(x.id, { commit: cur.commit, tree: cur.tree });
     }
     const END = new Set(['scored', 'failed', 'cancelled', 'timed_out']);
-    await waitFor('every run to end', () => ([...ids.values()].every((x) => END.has(hub.service.state.experiment(x.id)!.state)) ? true : undefined));
+    await waitFor('every run to end', () => ([...ids.values()].every((x) => END.has(hub.service.state.experiment(x.id)!.state)) ? true : undefined), 600_000);
     await hub.idle();
   });
   after(async () => {
@@ -212,7 +204,7 @@ describe('a reviewer who approves everything, in a no-testing fleet: a laxer dec
     await hub.service.idle();
     for (const x of xs) await human.approve(x.id, { commit: x.commit, tree: x.tree });
     const END = new Set(['scored', 'failed', 'cancelled', 'timed_out']);
-    await waitFor('both runs to end', () => (xs.every((x) => END.has(hub.service.state.experiment(x.id)!.state)) ? true : undefined));
+    await waitFor('both runs to end', () => (xs.every((x) => END.has(hub.service.state.experiment(x.id)!.state)) ? true : undefined), 600_000);
     await hub.idle();
     const [honest, lax] = xs.map((x) => hub.service.state.experiment(x.id)!);
     assert.equal(honest!.verification?.status, 'verified', JSON.stringify([honest!.verification, honest!.run?.report?.summary]));

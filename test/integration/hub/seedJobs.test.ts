@@ -15,6 +15,7 @@ import { createFleet } from '../../../src/hub/fleetSetup';
 import { type Hub, startHub } from '../../../src/hub/server';
 import { Sandbox } from '../../../src/git/sandbox';
 import { seedJobDir } from '../../../src/runners/dispatcher';
+import { waitFor } from '../../support/wait';
 
 const DATASET = 'syn';
 
@@ -78,15 +79,6 @@ interface Entry {
   unverified_reason?: string;
 }
 
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('seed jobs: the hub owns the seeds and the identity of every score (real hub, real bwrap runs)', function () {
   this.timeout(300_000);

@@ -11,6 +11,7 @@ import { HubClient, HubError } from '../../../src/hub/client';
 import { createFleet } from '../../../src/hub/fleetSetup';
 import { type Hub, startHub } from '../../../src/hub/server';
 import { Sandbox } from '../../../src/git/sandbox';
+import { waitFor } from '../../support/wait';
 
 const DATASET = 'syn';
 
@@ -40,15 +41,6 @@ def peek():
 
 type Entry = { experiment_id?: string; verified: boolean; status?: string; unverified_reason?: string; rank: number | null };
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('verified scores under careless approval (real hub, real confined runs)', function () {
   this.timeout(180_000);
