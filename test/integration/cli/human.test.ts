@@ -321,7 +321,7 @@ describe('overseer human CLI against a real hub', function () {
     const text = await ok(['status', ...hubArgs], env);
     assert.ok(!text.includes('<U+000A>'), `a newline is a line break, not a marker:\n${text}`);
     assert.match(text, /aar-9\s+active\s+0\s+\S+\s+Selective training\n/, 'the table shows the title');
-    assert.match(text, /\ndirections\n(?:.*\n)*  aar-9\n    Selective training\n\n    Estimate reliability\n    per example <U\+001B>\[2J<U\+202E>ok\n/);
+    assert.match(text, /\ndirections\n(?:.*\n)*  aar-9\n    Selective training\n\n    Estimate reliability\n    per example ⟦erase screen⟧<U\+202E>ok\n/);
     assert.ok(!/[\u001b\u202e]/.test(text));
   });
 
