@@ -105,6 +105,8 @@ async function propose(svc: FleetService, agentId: string, sb: Sandbox, p: { tit
     taskMode: 'normal',
     commit,
     branch: p.branch,
+    // the fixture's commands name their own seeds (one job), as proposals did before seed jobs: charged as written
+    seeds: 1,
   });
 }
 
