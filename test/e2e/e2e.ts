@@ -480,8 +480,10 @@ async function main(): Promise<void> {
     const agentRow = (text: RegExp) => agentsPane.locator('.monaco-list-row', { hasText: text });
     const repoRow = agentRow(/Sandbox repository/).first();
     if (!(await repoRow.isVisible())) await clickUntil("alice's node", agentRow(/Alice \(confidence loss\)/).first().locator('.monaco-tl-twistie'), repoRow);
-    const br1 = agentRow(/exp\/1(?!\d)/).first();
-    const br2 = agentRow(/exp\/2(?!\d)/).first();
+    // a branch row by its label alone: the row's text runs the label into its commit description ("exp/2" + "44bf…")
+    const branchRow = (name: string) => agentsPane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${name.replace('/', '\\/')}$`) }) }).first();
+    const br1 = branchRow('exp/1');
+    const br2 = branchRow('exp/2');
     await clickUntil("alice's branches", repoRow.locator('.monaco-tl-twistie'), br1);
     const baseline = agentRow(/baseline: cross-entropy on weak labels/);
     await clickUntil('exp/1 expanded', br1.locator('.monaco-tl-twistie'), agentRow(/config: aux weight 0\.25/).first());
