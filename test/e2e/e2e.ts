@@ -507,6 +507,13 @@ async function main(): Promise<void> {
     const showLog = page.getByRole('menuitem', { name: /Show Run Log/ });
     await clickUntil("the scored run's context menu", runRow, showLog, { button: 'right' });
     await showLog.click();
+    // a context menu item can take the click as a hover (the menu stays open): then choose it with the keyboard
+    await page.waitForTimeout(500);
+    if (await showLog.isVisible().catch(() => false)) {
+      log('the context menu stayed open after the click: choosing Show Run Log with Enter');
+      await showLog.hover();
+      await page.keyboard.press('Enter');
+    }
     const output = page.locator('.part.panel .view-lines');
     const marker = `⟦link → ${demo.runLog.hiddenHost}⟧${demo.runLog.visible}⟦/link⟧`;
     const outText = async () => ((await output.first().innerText().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
