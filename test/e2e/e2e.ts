@@ -487,7 +487,7 @@ async function main(): Promise<void> {
     await clickUntil("alice's branches", repoRow.locator('.monaco-tl-twistie'), br1);
     const baseline = agentRow(/baseline: cross-entropy on weak labels/);
     await clickUntil('exp/1 expanded', br1.locator('.monaco-tl-twistie'), agentRow(/config: aux weight 0\.25/).first());
-    await clickUntil('exp/2 expanded', br2.locator('.monaco-tl-twistie'), agentRow(/config: aux weight 0\.5(?!\d)/).first());
+    await clickUntil('exp/2 expanded', br2.locator('.monaco-tl-twistie'), agentsPane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^config: aux weight 0\.5$/ }) }).first());
     await untilCount('the shared baseline commit under both branches', () => baseline.count(), 2);
     await clickUntil('the shared commit opened under exp/2', baseline.nth(1).locator('.monaco-tl-twistie'), agentRow(/train\.py/).first());
     const registered = await page.locator('.notifications-toasts, .notifications-center', { hasText: /already registered/ }).count();
