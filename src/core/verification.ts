@@ -79,6 +79,16 @@ export function contradiction(x: Experiment, posts: Iterable<ForumPost>): string
   return undefined;
 }
 
+/** Why a result's own evaluations demote it: seed jobs that submitted one vector (the result does not vary with the
+ * hub's seed, so its interval over seeds means nothing), or seed jobs that kept submitting after their score. Used
+ * for recorded scores here and for leaderboard entries (evaluation/leaderboard.ts). */
+export function seedEvidenceDemotions(duplicateSeeds: number, resubmittedVectors: number): string[] {
+  const why: string[] = [];
+  if (duplicateSeeds > 0) why.push(`${duplicateSeeds} seed job(s) submitted a prediction vector identical to another seed job's: the result does not vary with the hub's seed`);
+  if (resubmittedVectors > 0) why.push(`seed jobs submitted ${resubmittedVectors} further prediction vector(s) after their score: one score per seed job and split, later vectors probe the scorer`);
+  return why;
+}
+
 /** Every reason the scores of x are demoted, in a stable order. */
 export function demotions(x: Experiment, posts: Iterable<ForumPost> = []): string[] {
   const out: string[] = [];
@@ -92,8 +102,7 @@ export function demotions(x: Experiment, posts: Iterable<ForumPost> = []): strin
   if (end) out.push(end);
   for (const d of x.demotions ?? []) out.push(d.reason);
   const sc = x.score as { duplicateSeeds?: unknown; resubmittedVectors?: unknown } | undefined;
-  if (typeof sc?.duplicateSeeds === 'number' && sc.duplicateSeeds > 0) out.push(`${sc.duplicateSeeds} seed job(s) submitted a prediction vector identical to another seed job's: the result does not vary with the hub's seed`);
-  if (typeof sc?.resubmittedVectors === 'number' && sc.resubmittedVectors > 0) out.push(`seed jobs submitted ${sc.resubmittedVectors} further prediction vector(s) after their score: later vectors probe the scorer`);
+  out.push(...seedEvidenceDemotions(typeof sc?.duplicateSeeds === 'number' ? sc.duplicateSeeds : 0, typeof sc?.resubmittedVectors === 'number' ? sc.resubmittedVectors : 0));
   const c = contradiction(x, posts);
   if (c) out.push(c);
   return out;

@@ -1,6 +1,7 @@
 // Verified leaderboard. An entry is verified only when its numbers come from evaluation calls the hub
 // logged itself, bound (by the hub, not by the agent's say-so) to a run it dispatched from an approved
 // commit. Metrics agents post to the forum are listed as self-reported and never ranked as verified.
+import { seedEvidenceDemotions } from '../core/verification';
 import { summarizeSeeds } from './stats';
 
 /** One logged evaluation (projection of an `eval.query` ledger event). */
@@ -269,12 +270,9 @@ export function buildLeaderboard(input: LeaderboardInput): LeaderboardResponse {
   return { experiments, total: experiments.length, fixed_baselines: input.baselines };
 }
 
-/** Why an entry's own evaluations demote it: seed jobs that submitted one vector (the result does not vary with the
- * hub's seed, so its interval over seeds means nothing), or seed jobs that kept submitting after their score. */
+/** Why an entry's own evaluations demote it (core/verification.ts, the same reasons as for a recorded score). */
 export function intrinsicDemotion(e: Pick<LeaderboardEntry, 'duplicate_seeds' | 'resubmitted_vectors'>): string | undefined {
-  const why: string[] = [];
-  if ((e.duplicate_seeds ?? 0) > 0) why.push(`${e.duplicate_seeds} seed job(s) submitted a prediction vector identical to another seed job's: the result does not vary with the hub's seed`);
-  if ((e.resubmitted_vectors ?? 0) > 0) why.push(`seed jobs submitted ${e.resubmitted_vectors} further prediction vector(s) after their score: one score per seed job and split, later vectors probe the scorer`);
+  const why = seedEvidenceDemotions(e.duplicate_seeds ?? 0, e.resubmitted_vectors ?? 0);
   return why.length ? why.join('; ') : undefined;
 }
 
