@@ -7,6 +7,7 @@ const AREAS: [name: string, file: string, fn: string][] = [
   ['ledger', 'ledger', 'benchLedger'],
   ['hub', 'hub', 'benchHub'],
   ['runners', 'runners', 'benchRunners'],
+  ['replication', 'replication', 'benchReplication'],
   ['screening', 'screening', 'benchScreening'],
   ['evaluation', 'evaluation', 'benchEvaluation'],
   ['attack', 'attack', 'benchAttack'],

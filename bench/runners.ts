@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { FleetRunnersConfig } from '../src/runners/config';
 import { parseRunnersConfig } from '../src/runners/config';
 import { startDispatcher } from '../src/runners/dispatcher';
+import { benchReplication } from './replication';
 import { HUMAN, makeFleet, proposeAndApprove, stateOf, tmpDir, waitFor } from '../test/integration/runners/helpers';
 import { SLURM_ENABLED, useCiSlurmConf } from '../test/integration/runners/slurmEnv';
 
@@ -206,6 +207,9 @@ export async function benchRunners(): Promise<void> {
   } else {
     console.log('slurm runner: skipped (set OVERSEER_SLURM=1 with a cluster from scripts/slurm.sh)');
   }
+  // replication on the hidden task (its own area when every area runs, or when named too)
+  const areas = process.argv.slice(2);
+  if (process.env.BENCH_REPLICATION !== '0' && areas.includes('runners') && !areas.includes('replication')) await benchReplication();
 }
 
 if (require.main === module) {

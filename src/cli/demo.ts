@@ -143,7 +143,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (a.fresh) fs.rmSync(fleetDir, { recursive: true, force: true });
   const resuming = fs.existsSync(path.join(fleetDir, 'ledger.jsonl'));
   step(resuming ? `fleet: resuming the demo fleet in ${fleetDir} (--fresh starts a new one)` : `fleet: creating the demo fleet in ${fleetDir} (9 agents, their sandbox repositories, the digits dataset)`);
-  await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo' });
+  await prepareSimulatedFleet(fleetDir, { agents, seed, directionsFile: defaultDirectionsFile(), name: 'w2s-demo', transfer: true });
   writeDemoPolicy(fleetDir);
   if (a.slurm) {
     const err = useSlurmRunner(fleetDir);

@@ -314,6 +314,8 @@ function seedLine(x: Experiment): string {
   const count = n ?? 1;
   const g = +(count * x.resources.gpuHours).toFixed(4);
   if (n === undefined && !approved) return `default seed jobs (fleet.json seeds, else 3) × ${x.resources.gpuHours} GPU-h`;
+  const r = x.replicationJobs ?? 0;
+  if (r) return `${count} seed job${count === 1 ? '' : 's'} + ${r} replication job${r === 1 ? '' : 's'}, ${+((count + r) * x.resources.gpuHours).toFixed(4)} GPU-h`;
   return `${count} seed job${count === 1 ? '' : 's'}, ${g} GPU-h${approved ? '' : ' (asked for)'}`;
 }
 
@@ -545,10 +547,12 @@ const logs = command('logs', {
 });
 
 const leaderboard = command('leaderboard', {
-  usage: '[--dataset <name>] [--all]',
-  options: { dataset: { type: 'string' }, all: { type: 'boolean' } },
+  usage: '[--dataset <name>] [--all] [--by visible|transfer]',
+  options: { dataset: { type: 'string' }, all: { type: 'boolean' }, by: { type: 'string' } },
   run: async (c, { values }) => {
-    const lb = await c.client.leaderboard(values.dataset ? { dataset: values.dataset as string } : {});
+    const by = values.by as string | undefined;
+    if (by !== undefined && by !== 'visible' && by !== 'transfer') throw new CliError(EXIT.usage, `--by must be visible or transfer, not ${JSON.stringify(by)}`);
+    const lb = await c.client.leaderboard({ ...(values.dataset ? { dataset: values.dataset as string } : {}), ...(by ? { by } : {}) });
     if (values.json) return out(safeJson(lb) + '\n'), EXIT.ok;
     const rows = lb.experiments.filter((e) => values.all || e.verified === true || e.unverified_reason);
     if (!rows.length) {
@@ -556,9 +560,12 @@ const leaderboard = command('leaderboard', {
       return EXIT.ok;
     }
     const ci = (v: unknown) => (Array.isArray(v) && v.length === 2 ? `[${num(v[0])}, ${num(v[1])}]` : '—');
+    // replication on the hidden transfer task, when the fleet has one (humans see it)
+    const rep = rows.some((e) => e.replication !== undefined);
+    const repCols = (e: (typeof rows)[number]) => (rep ? [e.transfer_pgr == null ? '—' : `${num(e.transfer_pgr)} ${ci(e.transfer_pgr_ci)}`, e.transfer_gap == null ? '—' : num(e.transfer_gap), (e.replication ?? '—').replace(/_/g, ' ')] : []);
     out(
       table(
-        ['RANK', 'EXPERIMENT', 'AGENT', 'PGR', 'PGR 95% CI', 'TRANSFER', 'SEEDS', 'STATUS', 'TITLE'],
+        ['RANK', 'EXPERIMENT', 'AGENT', 'PGR', 'PGR 95% CI', 'TRANSFER', 'SEEDS', ...(rep ? ['HIDDEN-TASK PGR', 'GAP', 'REPLICATION'] : []), 'STATUS', 'TITLE'],
         rows.map((e) => [
           e.rank == null ? '-' : String(e.rank),
           safeLine(e.experiment_id ?? e.post_id ?? '-'),
@@ -567,6 +574,7 @@ const leaderboard = command('leaderboard', {
           ci(e.pgr_ci),
           num(e.transfer_acc),
           e.num_seeds == null ? '-' : safeLine(e.num_seeds),
+          ...repCols(e),
           e.verified
             ? `verified${e.preliminary ? ' (preliminary)' : ''}`
             : `${(e.status ?? 'unverified').replace('_', ' ')}${e.unverified_reason ? `: ${clip(e.unverified_reason, 48)}` : e.source ? ` (${safeLine(e.source)})` : ''}`,

@@ -115,6 +115,8 @@ export const eventSchemas = {
       .optional(),
     /** Seed jobs the approval fixes (absent in approvals recorded before seed jobs existed: one job). */
     seeds: seedCount.optional(),
+    /** Replication jobs on the fleet's hidden transfer task the approval charges for (core/replication.ts). */
+    replications: seedCount.optional(),
   }),
   'experiment.vetoed': z.strictObject({ experimentId: id, commit: sha, tree: sha, reason: text(4000).min(1) }),
   'experiment.changes_requested': z.strictObject({
@@ -179,6 +181,52 @@ export const eventSchemas = {
     path: text(4096),
     agreement: z.number().min(0).max(1),
   }),
+  /** The fleet's hidden transfer task (fleet.json `tasks.<name>.transfer`), recorded by the hub when it starts with a
+   * setting other than the recorded one: experiments approved after it must replicate to be verified. */
+  'replication.configured': z.strictObject({
+    enabled: z.boolean(),
+    datasets: z.record(z.string().max(64), z.string().max(64)).optional(),
+    seeds: z.number().int().min(1).max(MAX_SEED_JOBS).optional(),
+    goldLabels: z.number().int().min(0).optional(),
+    tolerance: z.number().min(0).max(10).optional(),
+    release: z.boolean().optional(),
+  }),
+  /** A replication job (the approved tree and command on the hidden transfer task) was submitted to a runner. */
+  'replication.job_dispatched': z.strictObject({
+    experimentId: id,
+    index: jobIndex,
+    jobs: seedCount,
+    seed: seedValue,
+    runner: text(100),
+    jobId: text(200),
+  }),
+  'replication.job_finished': z.strictObject({
+    experimentId: id,
+    index: jobIndex,
+    jobId: text(200),
+    state: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
+    exitCode: z.number().int().optional(),
+    reason: text(2000).optional(),
+    violations: z.number().int().nonnegative().optional(),
+    summary: text(2000).optional(),
+    report: jsonRecord.optional(),
+  }),
+  /** A replication job's evaluation, scored on the hidden labels (exact; humans only unless the fleet releases). */
+  'replication.scored': z.strictObject({
+    experimentId: id,
+    index: jobIndex,
+    dataset: text(200),
+    transferDataset: text(200),
+    split: text(64),
+    predHash: text(64),
+    n: z.number().int().nonnegative(),
+    transferAcc: z.number().min(0).max(1),
+    pgr: z.number().nullable(),
+    /** false: a later vector of a job already scored (kept as evidence, never the score). */
+    first: z.boolean(),
+  }),
+  /** A human moves an experiment's replication jobs ahead of agents' own jobs. */
+  'replication.raised': z.strictObject({ experimentId: id }),
   /** A human accepts a result after seeing it: it may then rank as verified (policies never accept). */
   'experiment.result_accepted': z.strictObject({
     experimentId: id,

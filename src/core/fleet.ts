@@ -14,10 +14,15 @@ import type {
 } from './model';
 import type { Policy } from './policy';
 import { assessRisk } from './risk';
-import { verificationOf, verificationReason } from './verification';
+import { verificationOf, verificationReason, reportDemotion } from './verification';
+import { type ReplicationInfo, type ReplicationVerdict, DEFAULT_TOLERANCE, replicationVerdict } from './replication';
 import { EpisodeBook, type EpisodeSnapshot } from './episodes';
 
 const AUDITED = new Set([
+  'replication.configured',
+  'replication.job_dispatched',
+  'replication.job_finished',
+  'replication.raised',
   'agent.registered',
   'agent.paused',
   'agent.resumed',
@@ -116,6 +121,19 @@ export interface FleetSnapshotState {
   openProbingAlerts?: [string, number][];
   /** Absent in snapshots written before agent episodes (fromJSON then asks for a replay). */
   episodes?: EpisodeSnapshot;
+  /** Absent in snapshots written before replication (fromJSON then asks for a replay). */
+  replication?: ReplicationSetting | null;
+}
+
+/** The fleet's hidden transfer task as last recorded (`replication.configured`). */
+export interface ReplicationSetting {
+  seq: number;
+  enabled: boolean;
+  datasets: Record<string, string>;
+  seeds?: number;
+  goldLabels: number;
+  tolerance: number;
+  release: boolean;
 }
 
 export interface AutoApproval {
@@ -177,6 +195,8 @@ export class FleetState {
   readonly autoApprovals: AutoApproval[] = [];
   /** Probing alerts per agent since a human last lifted them (`eval.resumed`): part of the agent's record. */
   readonly openProbingAlerts = new Map<string, number>();
+  /** The fleet's replication setting (undefined: never configured). */
+  replication: ReplicationSetting | undefined;
   /** Agent episodes (core/episodes.ts): open ones hold the agent's proposals until a human decides. */
   episodes = new EpisodeBook();
 
@@ -297,10 +317,12 @@ export class FleetState {
         const agent = this.agents.get(x.agentId);
         if (agent) {
           // every seed job is charged the per-seed estimate
-          if (decision === 'approved') agent.used.gpuHours += x.resources.gpuHours * ((e.type === 'experiment.approved' ? e.data.seeds : undefined) ?? 1);
-          else if (x.state === 'approved') agent.used.gpuHours -= x.resources.gpuHours * (x.seedJobs ?? 1); // veto after approval refunds
+          // (and every replication job on the hidden transfer task the approval charges for)
+          if (decision === 'approved') agent.used.gpuHours += x.resources.gpuHours * (((e.type === 'experiment.approved' ? e.data.seeds : undefined) ?? 1) + ((e.type === 'experiment.approved' ? e.data.replications : undefined) ?? 0));
+          else if (x.state === 'approved') agent.used.gpuHours -= x.resources.gpuHours * ((x.seedJobs ?? 1) + (x.replicationJobs ?? 0)); // veto after approval refunds
         }
         if (e.type === 'experiment.approved' && e.data.seeds !== undefined) x.seedJobs = e.data.seeds;
+        if (e.type === 'experiment.approved' && e.data.replications !== undefined) x.replicationJobs = e.data.replications;
         x.state = decision;
         x.verdict = { decision, by: e.actor, reason, commit: e.data.commit, tree: e.data.tree, seq: e.seq, ts: e.ts };
         const pol = e.type === 'experiment.approved' ? e.data.policy : undefined;
@@ -405,6 +427,65 @@ export class FleetState {
           this.history(x, e, `run report${e.data.index !== undefined ? ` (seed job ${e.data.index})` : ''}: ${e.data.summary}`);
           this.refreshVerification(x);
         }
+        break;
+      }
+      case 'replication.configured':
+        if (e.actor.kind !== 'system') break;
+        this.replication = {
+          seq: e.seq,
+          enabled: e.data.enabled,
+          datasets: { ...(e.data.datasets ?? {}) },
+          ...(e.data.seeds !== undefined ? { seeds: e.data.seeds } : {}),
+          goldLabels: e.data.goldLabels ?? 60,
+          tolerance: e.data.tolerance ?? DEFAULT_TOLERANCE,
+          release: e.data.release ?? false,
+        };
+        for (const x of this.experiments.values()) if (x.score) this.refreshVerification(x);
+        break;
+      case 'replication.job_dispatched': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (!x || e.actor.kind !== 'system') break;
+        const r = replicationOf(x);
+        r.jobs = e.data.jobs;
+        if (!r.records.some((j) => j.index === e.data.index)) r.records.push({ index: e.data.index, seed: e.data.seed, runner: e.data.runner, jobId: e.data.jobId, dispatchedAt: e.ts });
+        r.records.sort((a, b) => a.index - b.index);
+        r.history.push({ seq: e.seq, ts: e.ts, summary: `replication job ${e.data.index} (seed ${e.data.seed}) dispatched to ${e.data.runner} as ${e.data.jobId}` });
+        this.refreshVerification(x);
+        break;
+      }
+      case 'replication.job_finished': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (!x || e.actor.kind !== 'system') break;
+        const r = replicationOf(x);
+        let j = r.records.find((q) => q.index === e.data.index);
+        if (!j) r.records.push((j = { index: e.data.index, seed: 0, runner: '', jobId: e.data.jobId }));
+        const demotion = e.data.report ? reportDemotion({ seq: e.seq, jobId: e.data.jobId, sandbox: (e.data.report as { sandbox?: 'bwrap' | 'none' }).sandbox ?? 'bwrap', violations: e.data.violations ?? 0, summary: e.data.summary ?? '', report: e.data.report }) : undefined;
+        Object.assign(j, { endedAt: e.ts, endState: e.data.state, exitCode: e.data.exitCode, reason: e.data.reason, violations: e.data.violations, ...(demotion ? { demotion } : {}) });
+        r.history.push({ seq: e.seq, ts: e.ts, summary: `replication job ${e.data.index} ${e.data.state}${e.data.exitCode !== undefined ? ` (exit ${e.data.exitCode})` : ''}${e.data.summary ? `: ${e.data.summary}` : ''}` });
+        this.refreshVerification(x);
+        break;
+      }
+      case 'replication.scored': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (!x || e.actor.kind !== 'system') break;
+        const r = replicationOf(x);
+        const cur = r.scores.find((q) => q.index === e.data.index && q.split === e.data.split);
+        if (cur) {
+          if (!e.data.first) cur.resubmissions++;
+        } else if (e.data.first) {
+          r.scores.push({ index: e.data.index, seq: e.seq, dataset: e.data.dataset, transferDataset: e.data.transferDataset, split: e.data.split, transferAcc: e.data.transferAcc, pgr: e.data.pgr, resubmissions: 0 });
+          r.scores.sort((a, b) => a.index - b.index);
+          r.history.push({ seq: e.seq, ts: e.ts, summary: `replication job ${e.data.index} scored on ${e.data.transferDataset}/${e.data.split}: transfer_acc ${e.data.transferAcc.toFixed(3)}, PGR ${e.data.pgr === null ? 'n/a' : e.data.pgr.toFixed(3)}` });
+        }
+        this.refreshVerification(x);
+        break;
+      }
+      case 'replication.raised': {
+        const x = this.experiments.get(e.data.experimentId);
+        if (!x || e.actor.kind !== 'human') break;
+        const r = replicationOf(x);
+        r.raised = { by: e.actor.id, seq: e.seq };
+        r.history.push({ seq: e.seq, ts: e.ts, summary: `replication raised by ${e.actor.id}` });
         break;
       }
       case 'runner.unconfined':
@@ -654,7 +735,33 @@ export class FleetState {
   verification(x: Experiment): { status: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified'; reasons: string[] } {
     const posts: ForumPost[] = [];
     for (const p of this.posts.values()) if (p.author.kind === 'agent' && p.author.id === x.agentId && p.metrics.pgr !== undefined) posts.push(p);
+    const base = verificationOf(x, posts);
+    if (!this.replicationRequired(x) || (base.status !== 'verified' && base.status !== 'awaiting_acceptance')) return base;
+    const rv = this.replicationVerdict(x)!;
+    if (rv.status === 'replicated') return base;
+    if (rv.status === 'did_not_replicate') return { status: 'unverified', reasons: rv.reasons };
+    return base.status === 'verified' ? { status: 'incomplete', reasons: rv.reasons } : { status: base.status, reasons: [...base.reasons, ...rv.reasons] };
+  }
+
+  /** What x's result is worth before its replication (what an agent is shown unless the fleet releases transfer
+   * results, and what decides whether it is replicated at all). */
+  baseVerification(x: Experiment): { status: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified'; reasons: string[] } {
+    const posts: ForumPost[] = [];
+    for (const p of this.posts.values()) if (p.author.kind === 'agent' && p.author.id === x.agentId && p.metrics.pgr !== undefined) posts.push(p);
     return verificationOf(x, posts);
+  }
+
+  /** Must x replicate on the hidden transfer task to be verified? (approved after the fleet configured one) */
+  replicationRequired(x: Experiment): boolean {
+    const r = this.replication;
+    return !!r?.enabled && !!x.verdict && x.verdict.seq > r.seq;
+  }
+
+  /** x's replication verdict (core/replication.ts), when it must replicate. */
+  replicationVerdict(x: Experiment): ReplicationVerdict | undefined {
+    if (!this.replicationRequired(x)) return undefined;
+    const pgrs = Array.isArray((x.score as { seedPgrs?: unknown } | undefined)?.seedPgrs) ? ((x.score as unknown as { seedPgrs: (number | null)[] }).seedPgrs) : x.score ? [x.score.pgr] : [];
+    return replicationVerdict(pgrs, x.replication, this.replication!.tolerance, x.score?.split ?? 'test');
   }
 
   /** Keep x.verification and its score's `verified` flag as core/verification.ts says. */
@@ -792,6 +899,7 @@ export class FleetState {
       autoApprovals: this.autoApprovals,
       openProbingAlerts: [...this.openProbingAlerts],
       episodes: this.episodes.toJSON(),
+      replication: this.replication ?? null,
     };
   }
 
@@ -804,6 +912,7 @@ export class FleetState {
       throw new SyntaxError('snapshot predates the runner, approval-policy and probing-alert projections');
     }
     if (s.lastSeq > 0 && !s.episodes) throw new SyntaxError('snapshot predates agent episodes');
+    if (s.lastSeq > 0 && s.replication === undefined) throw new SyntaxError('snapshot predates replication');
     const f = new FleetState();
     f.name = s.name;
     f.baseBranch = s.baseBranch;
@@ -824,11 +933,16 @@ export class FleetState {
     f.autoApprovals.push(...(s.autoApprovals ?? []));
     for (const [k, v] of s.openProbingAlerts ?? []) f.openProbingAlerts.set(k, v);
     if (s.episodes) f.episodes = EpisodeBook.fromJSON(s.episodes);
+    f.replication = s.replication ?? undefined;
     return f;
   }
 }
 
 /** The experiment's seed job `index`, created on first mention (kept sorted by index). */
+function replicationOf(x: Experiment): ReplicationInfo {
+  return (x.replication ??= { jobs: 0, records: [], scores: [], history: [] });
+}
+
 function seedJob(x: Experiment, index: number): SeedJob {
   const jobs = (x.run!.jobs ??= []);
   let j = jobs.find((q) => q.index === index);

@@ -1,4 +1,5 @@
 // Domain model of a fleet. Pure types: no vscode, no DOM, no I/O.
+import type { ReplicationInfo } from './replication';
 import type { Risk } from './risk';
 
 export type PrincipalKind = 'human' | 'agent' | 'system';
@@ -217,6 +218,10 @@ export interface Experiment {
   acceptance?: ResultAcceptance;
   /** Events that demote every score of this experiment (a probing alert while it ran or on its submissions). */
   demotions?: { seq: number; reason: string }[];
+  /** Replication jobs its approval charged for (absent: none, or approved before the fleet had a transfer task). */
+  replicationJobs?: number;
+  /** Its replication on the fleet's hidden transfer task (core/replication.ts): humans only unless released. */
+  replication?: ReplicationInfo;
   /** What its result is worth (core/verification.ts), kept current by the projection. */
   verification?: { status: 'verified' | 'incomplete' | 'awaiting_acceptance' | 'unverified'; reasons: string[] };
 }

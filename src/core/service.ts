@@ -1,6 +1,7 @@
 // FleetService: the one place that turns commands into ledger events, after checking who may do what.
 // Checks and the append that follows them run in one synchronous step, so two conflicting decisions
 // can never both pass (first decision wins). No vscode import.
+import { replicationJobsFor } from './replication';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnyEvent, EventData, EventType, LedgerEvent } from './events';
@@ -506,19 +507,26 @@ export class FleetService {
     return x.seeds ?? this.defaultSeeds();
   }
 
+  /** Replication jobs an approval of `seeds` seed jobs charges for: none unless the fleet has a hidden transfer task. */
+  replicationsFor(seeds: number): number {
+    const r = this.state.replication;
+    return r?.enabled ? replicationJobsFor(r, seeds) : 0;
+  }
+
   async approve(actor: Actor, experimentId: string, pin: { commit: string; tree: string; note?: string; seeds?: number }): Promise<Experiment> {
     const x = this.decide('experiment.approved', actor, experimentId, pin);
     const seeds = this.seedJobsFor(x, pin.seeds);
-    const needed = x.resources.gpuHours * seeds;
+    const replications = this.replicationsFor(seeds);
+    const needed = x.resources.gpuHours * (seeds + replications);
     const b = this.state.budgetOf(x.agentId);
     if (b && b.used.gpuHours + needed > b.budget.gpuHours + 1e-9) {
       throw new DomainError(
         'budget_exceeded',
-        `approving ${x.id} needs ${+needed.toFixed(4)} GPU-hours (${seeds} seed job${seeds === 1 ? '' : 's'} × ${x.resources.gpuHours}); ${x.agentId} has ${Math.max(0, b.remainingGpuHours).toFixed(2)} of ${b.budget.gpuHours} left`,
-        { needed, seeds, remaining: b.remainingGpuHours },
+        `approving ${x.id} needs ${+needed.toFixed(4)} GPU-hours (${seeds} seed job${seeds === 1 ? '' : 's'}${replications ? ` + ${replications} replication job${replications === 1 ? '' : 's'}` : ''} × ${x.resources.gpuHours}); ${x.agentId} has ${Math.max(0, b.remainingGpuHours).toFixed(2)} of ${b.budget.gpuHours} left`,
+        { needed, seeds, replications, remaining: b.remainingGpuHours },
       );
     }
-    await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined, seeds });
+    await this.ledger.append('experiment.approved', actor, { experimentId, commit: x.commit, tree: x.tree, note: pin.note || undefined, seeds, ...(replications ? { replications } : {}) });
     return x;
   }
 
@@ -550,8 +558,9 @@ export class FleetService {
     if (!p || this.state.disabledRules.has(outcome.rule) || !p.rules.some((r) => r.name === outcome.rule)) return undefined;
     if (x.state !== 'awaiting_review' || hardLimit(x, facts) || this.state.episodes.policyHold(x)) return undefined;
     const seeds = this.seedJobsFor(x);
+    const replications = this.replicationsFor(seeds);
     const b = this.state.budgetOf(x.agentId);
-    if (b && b.used.gpuHours + x.resources.gpuHours * seeds > b.budget.gpuHours + 1e-9) return undefined; // a human decides
+    if (b && b.used.gpuHours + x.resources.gpuHours * (seeds + replications) > b.budget.gpuHours + 1e-9) return undefined; // a human decides
     const isSampled = sampled(x.id, p.version, p.auditShare);
     await this.ledger.append('experiment.approved', SYSTEM, {
       experimentId,
@@ -560,6 +569,7 @@ export class FleetService {
       note: `approved by policy v${p.version} rule ${outcome.rule} (set by ${p.setBy})`,
       policy: { rule: outcome.rule, version: p.version, setBy: p.setBy, sampled: isSampled },
       seeds,
+      ...(replications ? { replications } : {}),
     });
     return x;
   }
@@ -775,6 +785,18 @@ export class FleetService {
    * wrong (each must be one of the proposal's findings) and why. A policy can never accept; a demoted result stays
    * unverified (acceptance lifts the acceptance requirement only).
    */
+  /** A human moves x's replication jobs on the hidden transfer task ahead of agents' own jobs. */
+  async raiseReplication(actor: Actor, experimentId: string): Promise<Experiment> {
+    this.requireHuman(actor, 'raise a replication');
+    const x = this.experimentOrThrow(experimentId);
+    if (!this.state.replicationRequired(x)) throw new DomainError('conflict', `${x.id} does not replicate on a hidden transfer task (the fleet declares none, or it was approved before)`);
+    if (x.replication?.raised) throw new DomainError('conflict', `the replication of ${x.id} was already raised by ${x.replication.raised.by}`);
+    const rv = this.state.replicationVerdict(x);
+    if (rv && rv.status !== 'pending' && rv.status !== 'running') throw new DomainError('conflict', `the replication of ${x.id} has ended (${rv.status.replace(/_/g, ' ')})`);
+    await this.ledger.append('replication.raised', actor, { experimentId });
+    return x;
+  }
+
   async acceptResult(actor: Actor, experimentId: string, a: { reason: string; falseAlarms?: FalseAlarm[] }): Promise<Experiment> {
     this.requireHuman(actor, 'accept a result');
     const x = this.experimentOrThrow(experimentId);

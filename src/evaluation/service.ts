@@ -111,6 +111,9 @@ export interface EvaluationServiceOptions {
   append: AppendFn;
   now?: () => Date;
   settings?: EvaluationSettingsOverrides;
+  /** The hidden transfer datasets (`<fleet>/transfer/datasets`, `<fleet>/transfer/labels`): replication jobs only. */
+  transferDataRoot?: string;
+  transferLabelsRoot?: string;
 }
 
 export class EvalError extends Error {
@@ -247,6 +250,11 @@ export class EvaluationService {
   private readonly historyFile: string;
 
   private readonly datasets = new Map<string, LoadedDataset>();
+  private readonly transferDatasets = new Map<string, LoadedDataset>();
+  private readonly transferDataRoot?: string;
+  private readonly transferLabelsRoot?: string;
+  /** Replication scores already fixed: experiment|job|split → released accuracy; and the vectors seen. */
+  private readonly replicationScores = new Map<string, { released: number; predHash: string }>();
   /** predHash → packed vector (for Hamming detection on replay). */
   private readonly history = new Map<string, Uint32Array>();
   /** Events this process appended and already applied: ingest skips them once. */
@@ -280,6 +288,8 @@ export class EvaluationService {
   constructor(opts: EvaluationServiceOptions) {
     this.dataRoot = path.resolve(opts.dataRoot);
     this.labelsRoot = path.resolve(opts.labelsRoot);
+    if (opts.transferDataRoot) this.transferDataRoot = path.resolve(opts.transferDataRoot);
+    if (opts.transferLabelsRoot) this.transferLabelsRoot = path.resolve(opts.transferLabelsRoot);
     this.append = opts.append;
     this.now = opts.now ?? (() => new Date());
     this.settings = {
@@ -494,6 +504,97 @@ export class EvaluationService {
         limit: lim === null || lim === Infinity ? null : lim,
         remaining: lim === null || lim === Infinity ? null : Math.max(0, lim - nowUsed),
       },
+    };
+  }
+
+  /**
+   * A replication job's evaluation (core/replication.ts): the visible dataset the job names is scored on the hidden
+   * transfer dataset it maps to, with that dataset's fixed baselines. The job gets the answer a seed job would (one
+   * released score per job and split, repeated afterwards, coarsened like a run score); the exact result goes to the
+   * ledger as `replication.scored`, which only humans see. Nothing of it touches the agent's budgets, Ladder, probing
+   * history or leaderboard. A job that keeps submitting other vectors after its score is recorded doing so.
+   */
+  async evaluateReplication(principal: Principal, body: unknown, ctx: RunContext & { experimentId: string; job: number }, datasets: Record<string, string>): Promise<EvaluateResponse> {
+    const parsed = requestSchema.safeParse(body);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new EvalError(400, 'invalid_request', `${i.path.join('.') || 'body'}: ${i.message}`);
+    }
+    const req = parsed.data;
+    if (principal.kind !== 'agent') throw new EvalError(403, 'forbidden', 'replication jobs evaluate as their agent');
+    this.assertNotSuspended(principal.id);
+    const hidden = Object.prototype.hasOwnProperty.call(datasets, req.dataset) ? datasets[req.dataset] : undefined;
+    if (!hidden || !this.transferDataRoot || !this.transferLabelsRoot) throw new EvalError(404, 'unknown_dataset', `unknown dataset ${req.dataset}`);
+    let ds = this.transferDatasets.get(hidden);
+    if (!ds) {
+      try {
+        ds = loadDataset(this.transferDataRoot, this.transferLabelsRoot, hidden);
+      } catch {
+        throw new EvalError(500, 'dataset_error', `dataset ${req.dataset} could not be loaded`);
+      }
+      this.transferDatasets.set(hidden, ds);
+    }
+    const splitName = req.split ?? 'test';
+    if (!isSplit(splitName)) throw new EvalError(400, 'unknown_split', `unknown split ${JSON.stringify(splitName)}: use train_label or test`);
+    const split = splitName;
+    if (split === 'train_unlabel') throw new EvalError(403, 'split_not_scored', 'train_unlabel is unlabeled: it is never scored');
+    if (split === 'heldout') throw new EvalError(403, 'heldout_forbidden', 'the heldout split is scored only at a human request');
+    if (split === 'train_label') throw new EvalError(403, 'split_not_scored', 'train_label labels are public: score them locally');
+    const sp = ds.splits[split];
+    if (!sp?.labels) throw new EvalError(404, 'unknown_split', `dataset ${req.dataset} has no ${split} split`);
+    const k = ds.meta.numClasses;
+    const preds = req.predictions;
+    for (let i = 0; i < preds.length; i++) {
+      const v = preds[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new EvalError(400, 'invalid_predictions', `predictions[${i}] must be an integer class index`);
+      if (v < 0 || v >= k) throw new EvalError(400, 'invalid_predictions', `predictions[${i}] must be ${k === 2 ? '0 or 1' : `in [0, ${k - 1}]`}`);
+    }
+    if (preds.length !== sp.n) {
+      throw new EvalError(400, 'length_mismatch', `expected ${sp.n} predictions (one per line of ${req.dataset}/${split}/items.jsonl, in order), got ${preds.length}`);
+    }
+    let correct = 0;
+    for (let i = 0; i < sp.n; i++) if (preds[i] === sp.labels[i]) correct++;
+    const acc = correct / sp.n;
+    const predHash = sha256Hex(JSON.stringify(preds));
+    const pair = findBaselinePair(ds.baselines, req.weak_model, req.strong_model);
+    const base = pair?.splits[split];
+    const rk = key(ctx.experimentId, String(ctx.job), split);
+    const fixed = this.replicationScores.get(rk);
+    const prec = this.settings.runRelease.precision;
+    const released = fixed ? fixed.released : prec > 0 ? Math.min(1, Math.max(0, Math.round(acc / prec) * prec)) : acc;
+    const exactPgr = base ? pgr(acc, base.weak_acc, base.strong_acc) : null;
+    if (!fixed || fixed.predHash !== predHash) {
+      const data: EventData<'replication.scored'> = {
+        experimentId: ctx.experimentId,
+        index: ctx.job,
+        dataset: req.dataset,
+        transferDataset: hidden,
+        split,
+        predHash,
+        n: sp.n,
+        transferAcc: acc,
+        pgr: exactPgr === null ? null : round4(exactPgr),
+        first: !fixed,
+      };
+      await this.commit('replication.scored', SYSTEM_ACTOR, data);
+      if (!fixed) this.replicationScores.set(rk, { released, predHash });
+    }
+    const releasedPgr = base ? pgr(released, base.weak_acc, base.strong_acc) : null;
+    const limit = this.budgetLimit(principal.id, split);
+    const used = this.used.get(key(principal.id, split)) ?? 0;
+    return {
+      transfer_acc: released,
+      pgr: releasedPgr === null ? null : round4(releasedPgr),
+      correct: Math.round(released * sp.n),
+      total: sp.n,
+      fixed_weak_acc: base?.weak_acc ?? null,
+      fixed_strong_acc: base?.strong_acc ?? null,
+      dataset: req.dataset,
+      split,
+      weak_model: pair?.weak_model ?? null,
+      strong_model: pair?.strong_model ?? null,
+      release: { mode: 'run', new_best: !fixed, precision: prec, threshold: null },
+      budget: { used, limit: limit === Infinity ? null : limit, remaining: limit === Infinity ? null : Math.max(0, limit - used) },
     };
   }
 
@@ -818,6 +919,15 @@ export class EvaluationService {
       case 'eval.final':
         this.finals.push({ seq: event.seq ?? -1, ts: event.ts ?? '', data: d });
         break;
+      case 'replication.scored': {
+        const rk = key(d.experimentId as string, String(d.index), d.split as string);
+        if (d.first === true && !this.replicationScores.has(rk)) {
+          const prec = this.settings.runRelease.precision;
+          const acc = d.transferAcc as number;
+          this.replicationScores.set(rk, { released: prec > 0 ? Math.min(1, Math.max(0, Math.round(acc / prec) * prec)) : acc, predHash: d.predHash as string });
+        }
+        break;
+      }
       case 'forum.posted': {
         const m = (d.metrics ?? {}) as { pgr?: number; transferAcc?: number; numSeeds?: number };
         const cfg = d.config as Record<string, unknown> | undefined;

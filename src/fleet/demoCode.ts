@@ -45,11 +45,24 @@ export function demoCodeFiles(): Record<string, string> {
   return { ...cached };
 }
 
-/** Copy the demo dataset into a fleet: public files under <fleet>/datasets, labels under <fleet>/labels. */
+/** Copy the demo dataset into a fleet: public files under <fleet>/datasets, labels under <fleet>/labels; and its
+ * hidden transfer task (MNIST digits reduced to 8x8, the same question) under <fleet>/transfer, which no agent and no
+ * agent-visible job sees. */
 export function installDemoDataset(fleetDir: string, name = DEMO_DATASET): void {
   const root = demoRoot();
   fs.cpSync(path.join(root, 'dataset', DEMO_DATASET), path.join(fleetDir, 'datasets', name), { recursive: true });
   fs.cpSync(path.join(root, 'labels', DEMO_DATASET), path.join(fleetDir, 'labels', name), { recursive: true });
+  for (const part of ['datasets', 'labels']) {
+    fs.cpSync(path.join(root, 'transfer', part, DEMO_TRANSFER_DATASET), path.join(fleetDir, 'transfer', part, DEMO_TRANSFER_DATASET), { recursive: true });
+  }
+}
+
+/** The demo's hidden transfer dataset (fixtures/w2s-demo/transfer, built by make_dataset.py). */
+export const DEMO_TRANSFER_DATASET = 'w2s-mnist';
+
+/** fleet.json `tasks` that make every result of the demo dataset replicate on its hidden transfer task. */
+export function demoTransferTask(dataset = DEMO_DATASET, opts: { seeds?: number } = {}): Record<string, unknown> {
+  return { w2s: { transfer: { datasets: { [dataset]: DEMO_TRANSFER_DATASET }, ...(opts.seeds ? { seeds: opts.seeds } : {}), protocol: { goldLabels: 60 } } } };
 }
 
 export interface DemoRunSpec {

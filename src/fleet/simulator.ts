@@ -31,7 +31,7 @@ import { mulberry32, seedFrom } from '../evaluation/stats';
 import type { Experiment, InboxItem } from '../core/model';
 import { agentIdFor, loadDirections, type Direction } from './directions';
 import { startDiversityMonitor } from './diversityMonitor';
-import { DEMO_DATASET, DEMO_IDEAS, type DemoIdea, demoCommand, demoConfigCommand, installDemoDataset } from './demoCode';
+import { DEMO_DATASET, DEMO_IDEAS, type DemoIdea, demoCommand, demoConfigCommand, demoTransferTask, installDemoDataset } from './demoCode';
 import {
   GAMING_KINDS,
   SCORER_PATH,
@@ -165,7 +165,7 @@ export function defaultDirectionsFile(): string {
 /** Create the simulated fleet (agents, scaffolded sandboxes, synthetic dataset) if it does not exist yet. */
 export async function prepareSimulatedFleet(
   fleetDir: string,
-  o: { agents: number; seed: number; directionsFile?: string; dataset?: string; noSync?: boolean; name?: string },
+  o: { agents: number; seed: number; directionsFile?: string; dataset?: string; noSync?: boolean; name?: string; transfer?: boolean },
 ): Promise<Direction[]> {
   const dir = path.resolve(fleetDir);
   const directions = loadDirections(o.directionsFile ?? defaultDirectionsFile(), o.agents);
@@ -179,13 +179,13 @@ export async function prepareSimulatedFleet(
       // A hub started with dispatch runs approved experiments here (confined by bubblewrap); two at a time on
       // a small machine: each run takes seconds on CPU. Each seed is a job of its own: an agent's seed jobs may
       // use both slots.
-      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }], dispatch: { perAgentConcurrency: 2 } },
+      config: { datasets: [dataset], runners: [{ name: 'local', type: 'local', maxConcurrent: 2, gpus: 0 }], dispatch: { perAgentConcurrency: 2 }, ...(o.transfer ? { tasks: demoTransferTask(dataset) } : {}) },
       service: svc,
     });
   } finally {
     await svc.close();
   }
-  if (!fs.existsSync(labelsPath(path.join(dir, 'labels'), dataset, 'test'))) installDemoDataset(dir, dataset);
+  if (!fs.existsSync(labelsPath(path.join(dir, 'labels'), dataset, 'test')) || !fs.existsSync(path.join(dir, 'transfer'))) installDemoDataset(dir, dataset);
   return directions;
 }
 

@@ -178,12 +178,21 @@ export interface CommentResponse {
 }
 
 export interface LeaderboardQuery {
+  /** Rank by visible PGR (default) or by transfer PGR on the hidden task (humans). */
+  by?: 'visible' | 'transfer';
   dataset?: string;
   weak_model?: string;
   strong_model?: string;
 }
 
 export interface LeaderboardEntry {
+  /** Replication on the hidden transfer task (humans only, unless the fleet releases it; core/replication.ts). */
+  replication?: 'pending' | 'running' | 'replicated' | 'did_not_replicate';
+  transfer_pgr?: number | null;
+  transfer_pgr_ci?: [number, number] | null;
+  transfer_seeds?: number;
+  transfer_gap?: number | null;
+  transfer_dataset?: string | null;
   experiment_id?: string;
   agent_id?: string;
   /** verified | incomplete | awaiting_acceptance | unverified (core/verification.ts) */

@@ -15,10 +15,13 @@ export interface TokenScope {
   experimentId: string;
   /** The seed job of the experiment (absent on tokens minted before seed jobs: the experiment's only job). */
   job?: number;
+  /** A replication job (`job` is its index) on the hidden transfer task. */
+  replication?: true;
 }
 
 function copyScope(s: TokenScope): TokenScope {
-  return s.job === undefined ? { experimentId: s.experimentId } : { experimentId: s.experimentId, job: s.job };
+  const base: TokenScope = s.job === undefined ? { experimentId: s.experimentId } : { experimentId: s.experimentId, job: s.job };
+  return s.replication === true ? { ...base, replication: true } : base;
 }
 
 export interface TokenRecord {
@@ -128,8 +131,9 @@ export class TokenStore {
 
   /** Revoke every live job token scoped to an experiment, or to one of its seed jobs (one write); returns how
    * many were revoked. */
-  revokeScope(experimentId: string, job?: number): number {
-    const hit = (t: TokenRecord) => t.scope?.experimentId === experimentId && !t.revoked && (job === undefined || (t.scope.job ?? 0) === job);
+  revokeScope(experimentId: string, job?: number, kind: 'seed' | 'replication' | 'any' = 'any'): number {
+    const kindOk = (t: TokenRecord) => kind === 'any' || (kind === 'replication') === (t.scope?.replication === true);
+    const hit = (t: TokenRecord) => t.scope?.experimentId === experimentId && !t.revoked && kindOk(t) && (job === undefined || (t.scope.job ?? 0) === job);
     if (![...this.byId.values()].some(hit)) {
       this.reload();
       if (![...this.byId.values()].some(hit)) return 0;
@@ -193,7 +197,8 @@ function validScope(s: unknown): s is TokenScope {
     typeof o === 'object' &&
     typeof o.experimentId === 'string' &&
     ID_RE.test(o.experimentId) &&
-    (o.job === undefined || (Number.isInteger(o.job) && o.job >= 0 && o.job < MAX_SEED_JOBS))
+    (o.job === undefined || (Number.isInteger(o.job) && o.job >= 0 && o.job < MAX_SEED_JOBS)) &&
+    (o.replication === undefined || (o.replication === true && o.job !== undefined))
   );
 }
 

@@ -9,6 +9,8 @@ import type { Sandbox } from '../git/sandbox';
 import { screenProposal } from '../screening/screen';
 import type { AiReviewOptions } from '../screening/aiReviewer';
 import type { TaskRules } from '../screening/taskRules';
+import type { TransferConfig } from '../core/replication';
+import { canonicalJson } from '../core/canonical';
 import { type EvaluationSettingsOverrides, EvaluationService, type Principal, type RunContext } from '../evaluation/service';
 import type { LeaderboardQuery } from '../evaluation/leaderboard';
 import { type FleetRunnersConfig, loadRunnersConfig, parseRunnersConfig } from '../runners/config';
@@ -43,6 +45,8 @@ export interface EvaluationLike {
   final(actor: Actor, body: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Human only: lift a probing suspension of an agent's evaluation access (`eval.resumed`); its status after. */
   resume(actor: Actor, agentId: string, note?: string): Promise<Record<string, unknown>>;
+  /** A replication job's evaluation: scored on the hidden transfer dataset its visible one maps to. */
+  evaluateReplication(actor: Actor, body: Record<string, unknown>, run: RunContext & { experimentId: string; job: number }, datasets: Record<string, string>): Promise<Record<string, unknown>>;
 }
 
 export interface EvaluationDeps {
@@ -51,6 +55,9 @@ export interface EvaluationDeps {
   append: <T extends EventType>(type: T, actor: Actor, data: EventData<T>) => Promise<LedgerEvent<T>>;
   /** fleet.json's `evaluation` section (src/evaluation/config.ts). */
   settings?: EvaluationSettingsOverrides;
+  /** Where the hidden transfer datasets and their labels are (`<fleet>/transfer`). */
+  transferDataRoot?: string;
+  transferLabelsRoot?: string;
 }
 
 function principal(actor: Actor): Principal {
@@ -60,10 +67,11 @@ function principal(actor: Actor): Principal {
 
 /** Construct the EvaluationService (labels stay under <fleet>/labels, outside every sandbox). */
 export function makeEvaluation(deps: EvaluationDeps): EvaluationLike {
-  const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append, settings: deps.settings });
+  const svc = new EvaluationService({ dataRoot: deps.dataRoot, labelsRoot: deps.labelsRoot, append: deps.append, settings: deps.settings, transferDataRoot: deps.transferDataRoot, transferLabelsRoot: deps.transferLabelsRoot });
   return {
     ingest: (e) => svc.ingest(e),
     evaluate: async (actor, body, run) => ({ ...(await svc.evaluate(principal(actor), body, run ? { experimentId: run.experimentId, runId: run.runId, job: run.job, seed: run.seed } : {})) }),
+    evaluateReplication: async (actor, body, run, datasets) => ({ ...(await svc.evaluateReplication(principal(actor), body, run, datasets)) }),
     leaderboard: (q) => ({ ...svc.leaderboard(q as LeaderboardQuery) }),
     status: (agentIds) => ({ agents: agentIds.map((a) => svc.status(a)) }),
     resume: async (actor, agentId, note) => ({ ...(await svc.resumeEvaluation(principal(actor), agentId, note)) }),
@@ -105,6 +113,24 @@ export interface HubDispatcherOptions {
   fleetTaskMode?: TaskMode;
   /** Reproducible seeds (tests only; see DispatcherOptions.chooseSeed). */
   chooseSeed?: (x: Experiment, index: number) => number;
+  /** The fleet's hidden transfer task and the tokens of its replication jobs. */
+  transfer?: TransferConfig;
+  replicationTokenFor?: (x: Experiment, job: { index: number; seed: number }) => string;
+}
+
+/** Record the fleet's replication setting (fleet.json `tasks.<name>.transfer`) when it differs from the recorded one:
+ * experiments approved after it must replicate to be verified. */
+export async function recordReplicationSetting(service: FleetService, transfer: TransferConfig | undefined): Promise<void> {
+  const cur = service.state.replication;
+  const want = transfer
+    ? { enabled: true, datasets: { ...transfer.datasets }, ...(transfer.seeds !== undefined ? { seeds: transfer.seeds } : {}), goldLabels: transfer.protocol.goldLabels, tolerance: transfer.tolerance, release: transfer.release }
+    : { enabled: false };
+  if (!cur && !transfer) return;
+  if (cur) {
+    const have = cur.enabled ? { enabled: true, datasets: cur.datasets, ...(cur.seeds !== undefined ? { seeds: cur.seeds } : {}), goldLabels: cur.goldLabels, tolerance: cur.tolerance, release: cur.release } : { enabled: false };
+    if (canonicalJson(have) === canonicalJson(want)) return;
+  }
+  await service.append('replication.configured', SYSTEM, want);
 }
 
 /** Start the runner dispatcher (after the hub listens: jobs are given its URL). */
@@ -116,6 +142,8 @@ export function startHubDispatcher(service: FleetService, o: HubDispatcherOption
     chooseSeed: o.chooseSeed,
     onWarning: o.onWarning ? (m) => o.onWarning!(`dispatcher: ${m}`) : undefined,
     fleetTaskMode: o.fleetTaskMode,
+    transfer: o.transfer,
+    replicationTokenFor: o.replicationTokenFor,
   });
 }
 
@@ -167,12 +195,20 @@ export class RunIntegration {
     for (const e of history ?? (await this.service.ledger.readAfter(0))) if (e.type === 'eval.query') this.noteEval(e);
     // Tokens of runs that ended while no hub was listening (or before a crash let us revoke them).
     const stale = new Set<string>();
+    const staleReplication: [string, number][] = [];
     for (const t of this.tokens.records()) {
       if (!t.scope || t.revoked) continue;
       const x = this.service.state.experiment(t.scope.experimentId);
+      if (t.scope.replication) {
+        // a replication job's token lives until that job ends (its experiment finished long before)
+        const rec = x?.replication?.records.find((j) => j.index === t.scope!.job);
+        if (!rec || rec.endState) staleReplication.push([t.scope.experimentId, t.scope.job ?? 0]);
+        continue;
+      }
       if (!x || !LIVE_RUN_STATES.has(x.state)) stale.add(t.scope.experimentId);
     }
-    for (const id of stale) this.revoke(id);
+    for (const id of stale) this.revoke(id, undefined, 'seed');
+    for (const [id, job] of staleReplication) this.revoke(id, job, 'replication');
     for (const x of this.service.state.experiments.values()) if (x.state === 'succeeded') this.maybeScore(x.id);
   }
 
@@ -182,6 +218,27 @@ export class RunIntegration {
     this.opts.onTokenCreated?.();
     return token;
   };
+
+  /** A token for replication job `job.index` of x: the agent's identity, scoped to that job, marked replication
+   * (the hub scores it on the hidden transfer labels; nothing the job sees says so). */
+  replicationTokenFor = (x: Experiment, job: { index: number; seed: number }): string => {
+    if (this.closed) throw new Error('hub is closing');
+    const { token } = this.tokens.create({ kind: 'agent', id: x.agentId }, { experimentId: x.id, job: job.index, replication: true });
+    this.opts.onTokenCreated?.();
+    return token;
+  };
+
+  /** The run context of a replication job's token: the replication job the token names, while it runs. */
+  replicationContext(actor: Actor, scope: TokenScope): RunContext & { experimentId: string; runId: string; job: number; replication: true } {
+    const x = this.service.state.experiment(scope.experimentId);
+    const index = scope.job ?? 0;
+    const deny = (why: string) => new HttpError(403, 'run_not_active', `this token belongs to the run of experiment ${scope.experimentId}, which ${why}`);
+    if (!x) throw deny('does not exist');
+    if (actor.kind !== 'agent' || x.agentId !== actor.id) throw deny(`is not ${actor.kind} ${actor.id}'s`);
+    const j = x.replication?.records.find((q) => q.index === index);
+    if (!j || j.endState) throw deny(`has finished its seed job ${index}`);
+    return { experimentId: x.id, runId: j.jobId, job: index, seed: j.seed, replication: true };
+  }
 
   /**
    * The run context of a job token's evaluation: the seed job the token names, never anything the request says.
@@ -238,16 +295,19 @@ export class RunIntegration {
         }
         break;
       case 'run.job_finished':
-        this.revoke(e.data.experimentId, e.data.index);
+        this.revoke(e.data.experimentId, e.data.index, 'seed');
+        break;
+      case 'replication.job_finished':
+        this.revoke(e.data.experimentId, e.data.index, 'replication');
         break;
       case 'experiment.finished':
-        this.revoke(e.data.experimentId);
+        this.revoke(e.data.experimentId, undefined, 'seed');
         if (e.data.state === 'succeeded') this.maybeScore(e.data.experimentId);
         break;
       case 'experiment.vetoed':
       case 'experiment.changes_requested':
       case 'experiment.scored':
-        this.revoke(e.data.experimentId);
+        this.revoke(e.data.experimentId, undefined, 'seed');
         break;
       default:
         break;
@@ -279,9 +339,9 @@ export class RunIntegration {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private revoke(experimentId: string, job?: number): void {
+  private revoke(experimentId: string, job?: number, kind: 'seed' | 'replication' | 'any' = 'any'): void {
     try {
-      this.tokens.revokeScope(experimentId, job);
+      this.tokens.revokeScope(experimentId, job, kind);
     } catch (err) {
       this.opts.warn(`revoking the job token of ${experimentId} failed: ${(err as Error).message}`);
     }
@@ -293,7 +353,7 @@ export class RunIntegration {
     if (!ev || !x || x.state !== 'succeeded' || this.scoring.has(experimentId)) return;
     this.scoring.add(experimentId);
     const seeds = [...(this.seeds.get(experimentId)?.values() ?? [])].filter((s) => s.dataset === ev.dataset && s.split === ev.split);
-    const extra: Record<string, unknown> = { source: 'verified_eval', numSeeds: seeds.length, evalSeqs: seeds.map((s) => s.seq) };
+    const extra: Record<string, unknown> = { source: 'verified_eval', numSeeds: seeds.length, evalSeqs: seeds.map((s) => s.seq), seedPgrs: seeds.map((s) => s.pgr) };
     if (ev.runId) extra.runId = ev.runId;
     const entry = this.leaderboardEntry(experimentId, ev);
     // A run that scored several seeds is scored by their mean (the leaderboard entry), not by its last seed.

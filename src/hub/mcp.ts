@@ -44,7 +44,7 @@ export function buildMcpServer(ctx: HubContext, actor: Actor): McpServer {
     (a) => ops.propose(ctx, actor, check(S.proposeBody, a)),
   );
   tool('get_experiment', 'Get one of your experiments (state, verdict, run, score).', { id: S.idParam }, (a) =>
-    ops.viewExperiment(actor, ops.experimentFor(ctx, actor, a.id)),
+    ops.viewExperiment(actor, ops.experimentFor(ctx, actor, a.id), ctx.service.state),
   );
   tool('list_my_experiments', 'List your experiments, optionally by state.', { state: z.string().max(32).optional() }, (a) =>
     ops.listExperiments(ctx, actor, { state: a.state }),

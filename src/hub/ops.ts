@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 // Operations behind the hub's routes and MCP tools: authorization (who may see/do what) and shaping of
 // responses. One implementation shared by HTTP and MCP so both surfaces enforce the same rules.
 import * as path from 'node:path';
@@ -79,10 +80,33 @@ function reserveProposal(ctx: HubContext, agentId: string, supersedes: string | 
 
 /** Experiments as an agent may see them: its own only, without the screening report (detector details
  * would teach an agent how to evade screening); humans see everything. */
-export function viewExperiment(actor: Actor, x: Experiment): Experiment {
+export function viewExperiment(actor: Actor, x: Experiment, state?: FleetService['state']): Experiment {
   if (actor.kind !== 'agent') return x;
-  const { screening, ...rest } = x;
-  return screening ? { ...rest, screening: undefined } : x;
+  const { screening, replication, replicationJobs, ...rest } = x;
+  let v: Experiment = screening ? { ...rest, screening: undefined } : replication || replicationJobs !== undefined ? rest : x;
+  // Replication on the hidden transfer task is for humans until the fleet releases it: an agent sees what its result
+  // was worth before it (core/replication.ts).
+  if (state?.replicationRequired(x) && !state.replication?.release) {
+    const base = state.baseVerification(x);
+    v = { ...v, verification: base };
+    if (v.score) {
+      const score: Record<string, unknown> = { ...v.score, verified: base.status === 'verified', status: base.status };
+      if (base.status === 'verified') delete score.unverifiedReason;
+      else score.unverifiedReason = base.reasons.join('; ');
+      v.score = score as Experiment['score'];
+    }
+  }
+  return v;
+}
+
+/** What a replication job's token reads of its experiment: the experiment as its seed jobs saw it while they ran. */
+export function viewForReplicationJob(state: FleetService['state'], x: Experiment): Experiment {
+  const v = viewExperiment({ kind: 'agent', id: x.agentId }, x, state);
+  const { score, verification, ...rest } = v;
+  void score;
+  void verification;
+  const run = x.run ? { ...x.run, endState: undefined, exitCode: undefined, endedAt: undefined, report: undefined, artifacts: undefined, jobs: x.run.jobs?.map((j) => ({ ...j, endState: undefined, exitCode: undefined, endedAt: undefined, report: undefined, artifacts: undefined, reason: undefined })) } : undefined;
+  return { ...rest, state: 'running', history: x.history.filter((h) => h.type !== 'experiment.finished' && h.type !== 'experiment.scored' && h.type !== 'run.job_finished' && h.type !== 'run.report'), ...(run ? { run: run as Experiment['run'] } : {}) };
 }
 
 export function experimentFor(ctx: HubContext, actor: Actor, id: string): Experiment {
@@ -117,7 +141,7 @@ export function listExperiments(ctx: HubContext, actor: Actor, q: { agentId?: st
   const agentId = actor.kind === 'agent' ? actor.id : q.agentId;
   let xs = agentId ? ctx.service.state.experimentsOf(agentId) : [...ctx.service.state.experiments.values()];
   if (q.state) xs = xs.filter((x) => x.state === q.state);
-  return { experiments: xs.map((x) => viewExperiment(actor, x)) };
+  return { experiments: xs.map((x) => viewExperiment(actor, x, ctx.service.state)) };
 }
 
 /** An agent's view of each experiment, serialized once per version (FleetState.experimentVersion): an agent's
@@ -136,7 +160,7 @@ export function listExperimentsJson(ctx: HubContext, actor: Actor, q: { agentId?
     if (q.state && x.state !== q.state) continue;
     const v = st.experimentVersion(x.id);
     let c = cache.get(x.id);
-    if (!c || c.v !== v) cache.set(x.id, (c = { v, json: JSON.stringify(viewExperiment(actor, x)) }));
+    if (!c || c.v !== v) cache.set(x.id, (c = { v, json: JSON.stringify(viewExperiment(actor, x, st)) }));
     parts.push(c.json);
   }
   return `{"experiments":[${parts.join(',')}]}`;
@@ -157,7 +181,8 @@ export function inbox(ctx: HubContext, actor: Actor, after = 0, agentId?: string
 
 // ---------------------------------------------------------------- forum (AAR shapes)
 
-export async function share(ctx: HubContext, actor: Actor, b: z.infer<typeof S.shareBody>): Promise<ShareFindingResponse> {
+export async function share(ctx: HubContext, actor: Actor, b: z.infer<typeof S.shareBody>, scope?: TokenScope): Promise<ShareFindingResponse> {
+  if (scope?.replication) return heldFinding(ctx, actor, b, scope);
   const metrics: { pgr?: number; transferAcc?: number; numSeeds?: number; worked?: boolean } = {};
   if (typeof b.pgr === 'number') metrics.pgr = b.pgr;
   if (typeof b.transfer_acc === 'number') metrics.transferAcc = b.transfer_acc;
@@ -180,6 +205,38 @@ export async function share(ctx: HubContext, actor: Actor, b: z.infer<typeof S.s
   });
   const finding = toAarFinding(p);
   return { message: 'Finding shared successfully', finding_id: p.id, post_id: p.id, finding };
+}
+
+/**
+ * A replication job sharing a finding: nothing reaches the forum (the agent would learn of its hidden task); the job
+ * gets the answer a seed job would, for a finding that exists nowhere but in this answer. Kept for humans in the
+ * replication's history.
+ */
+function heldFinding(ctx: HubContext, actor: Actor, b: z.infer<typeof S.shareBody>, scope: TokenScope): ShareFindingResponse {
+  const x = ctx.service.state.experiment(scope.experimentId);
+  const id = `p-${crypto.randomBytes(6).toString('hex')}`;
+  const now = new Date().toISOString();
+  const post = {
+    id,
+    author: { kind: 'agent', id: actor.id },
+    title: b.title?.trim() || firstLine(b.summary),
+    summary: b.summary,
+    findingType: b.finding_type || (b.worked ? 'result' : 'observation'),
+    ideaName: b.idea_name ?? undefined,
+    runId: b.run_id ?? undefined,
+    commitId: b.commit_id ?? undefined,
+    metrics: { ...(typeof b.pgr === 'number' ? { pgr: b.pgr } : {}), ...(typeof b.transfer_acc === 'number' ? { transferAcc: b.transfer_acc } : {}) },
+    config: b.config ?? undefined,
+    extra: {},
+    votes: {},
+    score: 0,
+    comments: [],
+    createdAt: now,
+    seq: ctx.service.state.lastSeq + 1,
+    ts: now,
+  } as unknown as ForumPost;
+  x?.replication?.history.push({ seq: -1, ts: now, summary: `replication job ${scope.job ?? 0} shared a finding (held, not posted): ${post.title.slice(0, 200)}` });
+  return { message: 'Finding shared successfully', finding_id: id, post_id: id, finding: toAarFinding(post) };
 }
 
 function firstLine(s: string): string {
@@ -240,13 +297,19 @@ export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<type
   if (ctx.evaluation) {
     // what is not verified by core/verification.ts (demoted, still running, awaiting acceptance) does not rank as
     // verified, and says why
-    const lb = ctx.evaluation.leaderboard({ ...q }) as unknown as Parameters<typeof withRunVerdicts>[0];
-    return withRunVerdicts(lb, (id) => {
-      const x = ctx.service.state.experiment(id);
+    const { by, ...rest } = q;
+    const st = ctx.service.state;
+    // an agent sees its results as they were before replication unless the fleet releases transfer results
+    const hidden = actor.kind === 'agent' && !st.replication?.release;
+    const lb = ctx.evaluation.leaderboard({ ...rest }) as unknown as Parameters<typeof withRunVerdicts>[0];
+    const out = withRunVerdicts(lb, (id) => {
+      const x = st.experiment(id);
       if (!x) return undefined;
-      const v = ctx.service.state.verification(x);
+      const v = hidden ? st.baseVerification(x) : st.verification(x);
       return v.status === 'verified' ? undefined : { status: v.status, reason: v.reasons.join('; ') };
-    }) as unknown as LeaderboardResponse;
+    });
+    if (hidden) return out as unknown as LeaderboardResponse;
+    return withReplication(out, st, by ?? 'visible') as unknown as LeaderboardResponse;
   }
   // Without an evaluation service: verified scores recorded in the ledger (experiment.scored).
   const rows = [...ctx.service.state.experiments.values()]
@@ -264,6 +327,35 @@ export async function leaderboard(ctx: HubContext, actor: Actor, q: z.infer<type
     }))
     .sort((a, b) => (b.pgr ?? -Infinity) - (a.pgr ?? -Infinity));
   return { experiments: rows, total: rows.length, fixed_baselines: {} };
+}
+
+/** Each run-bound entry with its replication on the hidden transfer task (visible and transfer PGR with CIs, the gap,
+ * the verdict); `by: 'transfer'` ranks the verified entries by transfer PGR instead of visible PGR. */
+function withReplication(lb: ReturnType<typeof withRunVerdicts>, st: FleetService['state'], by: 'visible' | 'transfer'): ReturnType<typeof withRunVerdicts> {
+  const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+  const experiments = lb.experiments.map((e) => {
+    const x = e.experiment_id ? st.experiment(e.experiment_id) : undefined;
+    const rv = x ? st.replicationVerdict(x) : undefined;
+    if (!rv) return e;
+    return {
+      ...e,
+      replication: rv.status,
+      transfer_pgr: rv.transfer ? r4(rv.transfer.mean) : null,
+      transfer_pgr_ci: rv.transfer ? ([r4(rv.transfer.ci[0]), r4(rv.transfer.ci[1])] as [number, number]) : null,
+      transfer_seeds: rv.transfer?.n ?? 0,
+      transfer_gap: rv.gap === undefined ? null : r4(rv.gap),
+      transfer_dataset: x?.replication?.scores[0]?.transferDataset ?? null,
+      ...(rv.gapTest ? { replication_test: { tolerance: rv.tolerance, t: Number.isFinite(rv.gapTest.t) ? r4(rv.gapTest.t) : null, df: r4(rv.gapTest.df), p: r4(rv.gapTest.p) } } : {}),
+    };
+  });
+  if (by === 'transfer') {
+    const ranked = experiments.filter((e) => e.verified);
+    const tp = (e: (typeof experiments)[number]) => ((e as { transfer_pgr?: number | null }).transfer_pgr ?? -Infinity);
+    ranked.sort((a, b) => tp(b) - tp(a));
+    ranked.forEach((e, i) => (e.rank = i + 1));
+    return { ...lb, experiments: [...ranked, ...experiments.filter((e) => !e.verified)] };
+  }
+  return { ...lb, experiments };
 }
 
 /** AAR's leaderboard fields on every entry: `pgr_se` (the agent's own for a self-reported finding, else from the
@@ -311,7 +403,11 @@ export async function evaluatePredictions(
   const req: Record<string, unknown> = { ...rest, ...(weak_model ? { weak_model } : {}), ...(strong_model ? { strong_model } : {}) };
   let out: EvaluatePredictionsResponse;
   if (!scope) out = (await ev.evaluate(actor, req)) as EvaluatePredictionsResponse;
-  else {
+  else if (scope.replication) {
+    if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
+    const run = ctx.runs.replicationContext(actor, scope);
+    out = (await ev.evaluateReplication(actor, req, run, ctx.service.state.replication?.datasets ?? {})) as EvaluatePredictionsResponse;
+  } else {
     if (!ctx.runs) throw new HttpError(503, 'evaluation_unavailable', 'this hub does not accept job tokens');
     const run = await ctx.runs.runContext(actor, scope);
     out = (await ev.evaluate(actor, req, run)) as EvaluatePredictionsResponse;

@@ -38,7 +38,7 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   };
 
   // ---------------------------------------------------------------- agent-facing, AAR-compatible forum
-  r.route('POST', '/api/findings/share', { body: S.shareBody, query: S.noQuery }, ({ actor, body }) => ops.share(ctx, actor, body));
+  r.route('POST', '/api/findings/share', { body: S.shareBody, query: S.noQuery }, ({ actor, body, scope }) => ops.share(ctx, actor, body, scope));
   r.route('GET', '/api/findings/all', { query: S.noQuery }, () => ops.allFindings(ctx));
   r.route('GET', '/api/findings', { query: S.findingsQuery }, ({ query }) => ops.findings(ctx, query));
   // With `X-Overseer-Compat: aar` (sent by `overseer agent-proxy`), search / get / vote answer in AAR's wrappers.
@@ -103,8 +103,9 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
     const list = ops.listExperiments(ctx, actor, query);
     return { experiments: await attention.withRisk(ctx, list.experiments) };
   });
-  r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params }) => {
-    const x = ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id));
+  r.route('GET', '/api/experiments/:id', { params: S.idParams, query: S.noQuery }, async ({ actor, params, scope }) => {
+    if (scope?.replication) return ops.viewForReplicationJob(st(), ops.experimentFor(ctx, actor, params.id));
+    const x = ops.viewExperiment(actor, ops.experimentFor(ctx, actor, params.id), st());
     return actor.kind === 'agent' ? x : { ...x, risk: await attention.riskOf(ctx, x) };
   });
   r.route('GET', '/api/inbox', { query: S.inboxQuery.extend({ agentId: S.idParam.optional() }) }, ({ actor, query }) =>
@@ -331,6 +332,11 @@ export function registerRoutes(r: Router, ctx: HubContext): void {
   // a human accepts a result after seeing it (flagged proposals rank as verified only then); never a policy or agent
   r.route('POST', '/api/experiments/:id/accept-result', { who: 'human', params: S.idParams, body: S.acceptResultBody, query: S.noQuery }, async ({ actor, params, body }) =>
     svc.acceptResult(actor, params.id, body),
+  );
+
+  // a human puts an experiment's replication on the hidden transfer task ahead of agents' own jobs
+  r.route('POST', '/api/experiments/:id/replication/raise', { who: 'human', params: S.idParams, body: S.emptyBody, query: S.noQuery }, async ({ actor, params }) =>
+    svc.raiseReplication(actor, params.id),
   );
 
   // ---------------------------------------------------------------- audit, evaluation, runs

@@ -96,6 +96,8 @@ export const snapshotSearchQuery = z.strictObject({ query: str(1000).optional(),
 export const voteBody = z.strictObject({ vote: z.enum(['up', 'down']) });
 export const contentBody = z.strictObject({ content: nonEmpty(5000) });
 export const leaderboardQuery = z.strictObject({
+  /** Rank verified entries by visible PGR (default) or by their transfer PGR on the hidden task (humans). */
+  by: z.enum(['visible', 'transfer']).optional(),
   dataset: str(200).optional(),
   split: str(64).optional(),
   weak_model: str(200).optional(),

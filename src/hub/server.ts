@@ -20,7 +20,9 @@ import {
   makeEvaluation,
   makeScreenHook,
   startHubDispatcher,
+  recordReplicationSetting,
 } from './integrations';
+import { transferDataRoot, transferLabelsRoot } from '../runners/transferView';
 import { type HubContext, parseMaxOpenProposals } from './ops';
 import { startPolicyEngine } from './policy';
 import { readFleetConfig } from './fleetSetup';
@@ -186,6 +188,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         labelsRoot: path.join(fleetDir, 'labels'),
         append: (t, a, d) => service.append(t, a, d),
         settings: loadEvaluationConfig(fleetDir),
+        transferDataRoot: transferDataRoot(fleetDir),
+        transferLabelsRoot: transferLabelsRoot(fleetDir),
       }));
       // Subscribe first, then replay: events durable during the replay are fed once, in order.
       let replayedTo = -1;
@@ -232,6 +236,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     // tokens are honoured and stale ones revoked before anything runs.
     const runs = new RunIntegration(service, tokens, { evaluation, onTokenCreated: recordMissing, warn });
     await runs.start(history);
+    // the fleet's hidden transfer task, as fleet.json declares it now (recorded when it changed)
+    const transfer = loadFleetTaskRules(fleetDir)?.transfer;
+    await recordReplicationSetting(service, transfer);
+    for (const [visible, hidden] of Object.entries(transfer?.datasets ?? {})) {
+      if (!fs.existsSync(path.join(transferDataRoot(fleetDir), hidden, 'dataset.json'))) warn(`fleet.json: the hidden transfer dataset ${hidden} of ${visible} is not in transfer/datasets/: its replications will fail`);
+      if (!fs.existsSync(path.join(transferLabelsRoot(fleetDir), hidden))) warn(`fleet.json: the labels of the hidden transfer dataset ${hidden} are not in transfer/labels/: its replications cannot be scored`);
+    }
     cleanups.push(() => runs.close());
     // Validate the runner configuration before listening; the dispatcher starts once the URL is known.
     const runnersConfig = opts.dispatch ? hubRunnersConfig(fleetDir) : undefined;
@@ -265,6 +276,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         onWarning: warn,
         fleetTaskMode: loadFleetTaskRules(fleetDir)?.mode,
         chooseSeed: opts.chooseSeed,
+        transfer: loadFleetTaskRules(fleetDir)?.transfer,
+        replicationTokenFor: runs.replicationTokenFor,
       });
     }
 

@@ -25,6 +25,12 @@ const OVERSIGHT_TYPES = new Set([
   'diversity.measured',
   // Held-out results are for humans only, even when they name an agent's experiment.
   'eval.final',
+  // Replication on the hidden transfer task: humans only (core/replication.ts).
+  'replication.configured',
+  'replication.job_dispatched',
+  'replication.job_finished',
+  'replication.scored',
+  'replication.raised',
 ]);
 
 /** May this principal see this event? Humans: everything. Agents: public forum events and their own. */

@@ -14,6 +14,15 @@
 // 127.0.0.1:PROXY_PORT to a Unix socket served by the run's API proxy on the host side, which adds the job token
 // (never inside the sandbox) and forwards only the job token's three routes. The same generated launcher is used by the local runner and in the Slurm batch
 // script on the compute node.
+// A job can be made to look, from inside, like another one (replication jobs look like seed jobs), with three
+// optional JobSandbox fields:
+//   - mountRunDirAt: the run directory appears at that path instead (its worktree read-only and `out` read-write
+//     under it); every path the run is told (the working directory, OVERSEER_OUTPUT_DIR, policy.json, the audit
+//     hook's trusted root) is the inside one; everything on the host side keeps the real paths;
+//   - binds: extra read-only binds whose inside path (dest) differs from the host path (src), made after the
+//     read-only paths (so one may cover part of a parent), checked like them; src may be inside a denied path only
+//     inside the job's own run directory, where such a view is built;
+//   - secretViews: decoys like the secret paths', but mirroring the directory `src` and bound and watched at `at`.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -53,6 +62,13 @@ export interface JobSandbox {
   denyPaths: string[];
   /** Paths nothing of may be visible (labels): a read-only path at, above or inside one is refused. */
   secretPaths?: string[];
+  /** Decoys at `at` (a secret path, never exposed otherwise) made from the directory `src` instead of from `at`. */
+  secretViews?: { src: string; at: string }[];
+  /** Extra read-only binds of host `src` at inside path `dest` (after readOnlyPaths: they may cover part of one).
+   * Checked like read-only paths; a missing src is refused; src may be inside a denied path only within the run dir. */
+  binds?: { src: string; dest: string }[];
+  /** Absolute path at which the run sees its run directory (its worktree and outputs) instead of the real one. */
+  mountRunDirAt?: string;
   /** The hub's agent API the run may reach through its proxy, and the job token the proxy adds. */
   proxy?: { upstream: string; token?: string };
 }
@@ -185,6 +201,7 @@ export interface ConfinePlan {
   launcher: string;
   /** The job environment as the sandbox will see it (also what the launcher sets with --setenv). */
   env: Record<string, string>;
+  /** The outputs directory on the host (the run sees it at env.OVERSEER_OUTPUT_DIR, which differs under mountRunDirAt). */
   outputsDir: string;
 }
 
@@ -204,8 +221,75 @@ export interface ConfineInput {
 }
 
 /** Visible roots inside the sandbox (for the audit hook: a path outside all of them cannot exist there). */
-function visibleRoots(i: ConfineInput, outputs: string): string[] {
-  return ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', ...ETC_FILES, '/sys/devices/system/cpu', '/proc', '/dev', '/tmp', SANDBOX_ROOT, i.workdir, outputs, ...(i.sandbox?.readOnlyPaths ?? []), ...(i.extraReadOnly ?? [])];
+function visibleRoots(i: ConfineInput, workdir: string, outputs: string, bindDests: readonly string[]): string[] {
+  return ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', ...ETC_FILES, '/sys/devices/system/cpu', '/proc', '/dev', '/tmp', SANDBOX_ROOT, workdir, outputs, ...(i.sandbox?.readOnlyPaths ?? []), ...(i.extraReadOnly ?? []), ...bindDests];
+}
+
+const realOrResolved = (p: string) => {
+  const r = path.resolve(p);
+  try {
+    return fs.realpathSync(r);
+  } catch {
+    return r;
+  }
+};
+
+/** Where the run sees its worktree and outputs (mountRunDirAt), checked: absolute, clear of the secrets and of /run/overseer. */
+function insideRunPaths(i: ConfineInput, mount: string | undefined, secret: readonly string[]): { workdir: string; outputs: string } {
+  const outputs = path.join(i.runDir, OUTPUT_DIR);
+  if (mount === undefined) return { workdir: i.workdir, outputs };
+  if (!path.isAbsolute(mount)) throw new SandboxError(`mountRunDirAt ${JSON.stringify(mount)} must be absolute`);
+  const m = path.resolve(mount);
+  if (m === '/') throw new SandboxError('cannot mount the run directory at /');
+  const rel = path.relative(path.resolve(i.runDir), path.resolve(i.workdir));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new SandboxError(`cannot mount the run directory at ${m}: the worktree ${i.workdir} is not inside ${i.runDir}`);
+  const at = { workdir: path.join(m, rel), outputs: path.join(m, OUTPUT_DIR) };
+  for (const p of [m, at.workdir, at.outputs]) {
+    for (const d of [...secret, SANDBOX_ROOT]) {
+      const dd = path.resolve(d);
+      if (isInside(dd, p) || isInside(p, dd)) throw new SandboxError(`cannot mount the run directory at ${m}: ${p} would cover or be inside ${dd}`);
+    }
+  }
+  return at;
+}
+
+/**
+ * Refuse extra binds that would expose a denied or secret path: src and dest may not be at, above or inside one,
+ * except that src may be inside a denied path within the job's own run directory (strictly inside it: the run
+ * directory itself holds the token and the decoy key). A dest may not touch /run/overseer. A missing src is refused.
+ * Returns the binds as checked (src resolved through links, dest normalised): what bwrap is given.
+ */
+export function checkBinds(binds: readonly { src: string; dest: string }[], runDir: string, deny: readonly string[], secret: readonly string[] = []): { src: string; dest: string }[] {
+  const run = realOrResolved(runDir);
+  const out: { src: string; dest: string }[] = [];
+  for (const b of binds) {
+    if (!path.isAbsolute(b.src) || !path.isAbsolute(b.dest)) throw new SandboxError(`bind ${JSON.stringify(b.src)} -> ${JSON.stringify(b.dest)}: both paths must be absolute`);
+    let src: string;
+    try {
+      src = fs.realpathSync(path.resolve(b.src));
+    } catch {
+      throw new SandboxError(`bind source ${b.src} does not exist`);
+    }
+    const inRun = src !== run && isInside(src, run);
+    for (const d of deny) {
+      const dd = path.resolve(d);
+      if (isInside(dd, src)) throw new SandboxError(`bind source ${src} would expose ${dd} to the run`);
+      if (isInside(src, dd) && !inRun) throw new SandboxError(`bind source ${src} is inside ${dd}, which no run may see`);
+    }
+    for (const d of secret) {
+      const dd = path.resolve(d);
+      if (isInside(dd, src) || isInside(src, dd)) throw new SandboxError(`bind source ${src} would expose ${dd} to the run`);
+    }
+    const dests = [...new Set([path.resolve(b.dest), realOrResolved(b.dest)])];
+    for (const dest of dests) {
+      for (const d of [...deny, ...secret, SANDBOX_ROOT]) {
+        const dd = path.resolve(d);
+        if (isInside(dd, dest) || isInside(dest, dd)) throw new SandboxError(`bind destination ${dest} would expose or cover ${dd}`);
+      }
+    }
+    out.push({ src, dest: path.resolve(b.dest) });
+  }
+  return out;
 }
 
 /**
@@ -219,9 +303,17 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     if (why) throw new SandboxError(why);
   }
   const ro = [...new Set([...sb.readOnlyPaths, ...(i.extraReadOnly ?? [])])].filter((p) => fs.existsSync(p));
-  checkReadOnlyPaths(ro, sb.denyPaths, sb.secretPaths);
+  const views = sb.secretViews ?? [];
+  // the views' `at` are secret paths like the others; their sources (the hidden labels they are made from) too
+  const secret = views.length ? [...(sb.secretPaths ?? []), ...views.map((v) => v.at), ...views.map((v) => v.src)] : sb.secretPaths;
+  for (const v of views) if (!path.isAbsolute(v.src) || !path.isAbsolute(v.at)) throw new SandboxError(`secret view ${JSON.stringify(v.src)} -> ${JSON.stringify(v.at)}: both paths must be absolute`);
+  checkReadOnlyPaths(ro, sb.denyPaths, secret);
+  const binds = checkBinds(sb.binds ?? [], i.runDir, sb.denyPaths, secret);
+  const bindDests = binds.map((b) => b.dest);
   const r = (f: string) => path.join(i.runDir, f);
   const outputs = r(OUTPUT_DIR);
+  // what the run is told: the same paths, or those under mountRunDirAt
+  const at = insideRunPaths(i, sb.mountRunDirAt, [...(sb.secretPaths ?? []), ...views.map((v) => v.at)]);
   for (const d of [RUN_FILES.sbx, RUN_FILES.sock, RUN_FILES.ctl, OUTPUT_DIR]) fs.mkdirSync(r(d), { recursive: true });
   fs.rmSync(r('audit'), { recursive: true, force: true }); // the writable audit directory of earlier releases
   fs.mkdirSync(path.join(r(RUN_FILES.sbx), 'site'), { recursive: true });
@@ -235,9 +327,9 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   // the C audit hook: its source (built by the launcher on the machine that runs the sandbox) and its settings
   fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'overseerAudit.c'), AUDIT_HOOK_C);
   const auditSocket = `overseer-audit-${crypto.randomBytes(8).toString('hex')}`;
-  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'audit.conf'), [`mode ${sb.taskMode}`, `sock ${auditSocket}`, `trusted ${i.workdir}`, ''].join('\n'));
+  fs.writeFileSync(path.join(r(RUN_FILES.sbx), 'audit.conf'), [`mode ${sb.taskMode}`, `sock ${auditSocket}`, `trusted ${at.workdir}`, ''].join('\n'));
   // decoys at the secret paths (labels): made up for this run, bound read-only, watched from the host
-  const decoys = prepareDecoys(i.runDir, sb.secretPaths ?? []);
+  const decoys = prepareDecoys(i.runDir, [...(sb.secretPaths ?? []), ...views]);
   fs.writeFileSync(r('decoywatch.json'), JSON.stringify({ watch: decoys.watch.map((w) => [w.host, w.sandbox]), log: r(RUN_FILES.decoyLog), ready: r(path.join(RUN_FILES.ctl, 'decoy.ready')) }), { mode: 0o600 });
 
   const inside = (p: string) => path.posix.join(SANDBOX_ROOT, p);
@@ -253,13 +345,13 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     stopFile: inside('ctl/stop'),
     auditSocket,
     auditLauncher: inside('sbx/overseer-python'),
-    outputsDir: outputs,
-    visibleRoots: visibleRoots(i, outputs),
+    outputsDir: at.outputs,
+    visibleRoots: visibleRoots(i, at.workdir, at.outputs, bindDests),
     // host paths the sandbox hides even where a parent is visible (e.g. a fleet under /tmp: the run's /tmp is its own)
-    hiddenRoots: [...sb.denyPaths, ...(sb.secretPaths ?? []), path.dirname(path.dirname(i.runDir))],
-    boundRoots: [i.workdir, outputs, ...ro],
-    readOnlyRoots: [i.workdir, ...ro],
-    writableRoots: ['/tmp', '/dev', outputs],
+    hiddenRoots: [...sb.denyPaths, ...(sb.secretPaths ?? []), ...views.map((v) => v.at), path.dirname(path.dirname(i.runDir)), ...hiddenMountRoot(i.runDir, sb.mountRunDirAt)],
+    boundRoots: [at.workdir, at.outputs, ...ro, ...bindDests],
+    readOnlyRoots: [at.workdir, ...ro, ...bindDests],
+    writableRoots: ['/tmp', '/dev', at.outputs],
   };
   fs.writeFileSync(r(RUN_FILES.policy), JSON.stringify(policy, null, 1));
   if (sb.proxy) {
@@ -281,7 +373,7 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   }
   env.HOME = '/tmp/home';
   env.TMPDIR = '/tmp';
-  env.OVERSEER_OUTPUT_DIR = outputs;
+  env.OVERSEER_OUTPUT_DIR = at.outputs;
   env.OVERSEER_TASK_MODE = sb.taskMode;
   env.PYTHONPATH = inside('sbx/site');
   env.PYTHONDONTWRITEBYTECODE = '1';
@@ -319,15 +411,16 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
     r(RUN_FILES.ctl),
     inside('ctl'),
     ...ro.flatMap((p) => ['--ro-bind', p, p]),
+    ...binds.flatMap((b) => ['--ro-bind', b.src, b.dest]),
     ...decoys.binds.flatMap((b) => ['--ro-bind', b.src, b.dest]),
     '--ro-bind',
     i.workdir,
-    i.workdir,
+    at.workdir,
     '--bind',
     outputs,
-    outputs,
+    at.outputs,
     '--chdir',
-    i.workdir,
+    at.workdir,
   ];
   const logMax = limits.logMB ? Math.round(limits.logMB * 1024 * 1024) : 0;
   const launcher = [
@@ -400,6 +493,13 @@ export function prepareConfinedRun(i: ConfineInput): ConfinePlan {
   fs.writeFileSync(r(RUN_FILES.launcher), launcher, { mode: 0o700 });
   fs.writeFileSync(r(RUN_FILES.sandboxJson), JSON.stringify({ mode: 'bwrap', taskMode: sb.taskMode, limits, readOnlyPaths: ro, proxy: !!sb.proxy, at: new Date().toISOString() }));
   return { launcher: r(RUN_FILES.launcher), env, outputsDir: outputs };
+}
+
+/** The fleet directory of the mounted run directory, where it is not the real one's (hidden like it). */
+function hiddenMountRoot(runDir: string, mount: string | undefined): string[] {
+  if (mount === undefined) return [];
+  const f = path.dirname(path.dirname(path.resolve(mount)));
+  return f === path.dirname(path.dirname(runDir)) ? [] : [f];
 }
 
 /** Identifies the C audit hook's source: a new source is built again. */

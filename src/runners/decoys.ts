@@ -13,6 +13,9 @@
 //   - using: decoyAgreement() tells the evaluation service whether submitted predictions follow the run's decoy
 //     labels more than chance allows (see there).
 // The key and the class frequencies live in `<runDir>/decoy.json` (0600), outside every mount of the sandbox.
+// A secret may also be a view `{ src, at }` (JobSandbox.secretViews): the decoy tree mirrors the host directory `src`
+// (its names, ids and class frequencies) and is bound and watched at `at`, the path the run sees; the label files'
+// sandboxPath is then under `at`, their `rel` (what decoyAgreement matches) relative to `src`.
 // Pure functions over files: no vscode, no hub.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,7 +35,7 @@ export const DECOY_ALPHA = 1e-6;
 export interface DecoyLabelFile {
   /** Relative to its secret root, e.g. `syn/test.labels.jsonl`. */
   rel: string;
-  /** The path inside the sandbox (= the real file's path). */
+  /** The path inside the sandbox (= the real file's path; for a view, the same relative path under its `at`). */
   sandboxPath: string;
   n: number;
   /** Class counts of the real file: decoy label c is drawn with probability weights[c] / n. */
@@ -84,17 +87,22 @@ function readLabelRows(file: string, size: number): { id: unknown; label: number
   return rows;
 }
 
+/** A secret to imitate: a path (mirrored and bound at itself), or a view (`src` on the host mirrored, bound at `at`). */
+export type DecoySecret = string | { src: string; at: string };
+
 /**
- * Build the decoy trees of a run: `<runDir>/decoy/<i>/…` mirroring each existing secret path, and
+ * Build the decoy trees of a run: `<runDir>/decoy/<i>/…` mirroring each existing secret path (or view source), and
  * `<runDir>/decoy.json` with the run's key. Called on the host before the sandbox starts.
  */
-export function prepareDecoys(runDir: string, secretPaths: readonly string[], key: Buffer = crypto.randomBytes(32)): DecoyPlan {
+export function prepareDecoys(runDir: string, secretPaths: readonly DecoySecret[], key: Buffer = crypto.randomBytes(32)): DecoyPlan {
   const root = path.join(runDir, DECOY_DIR);
   fs.rmSync(root, { recursive: true, force: true });
   const plan: DecoyPlan = { binds: [], watch: [] };
   const files: DecoyLabelFile[] = [];
   let entries = 0;
-  secretPaths.forEach((secret, i) => {
+  secretPaths.forEach((entry, i) => {
+    const secret = typeof entry === 'string' ? entry : entry.src;
+    const at = typeof entry === 'string' ? entry : entry.at;
     let st: fs.Stats;
     try {
       st = fs.lstatSync(secret);
@@ -103,15 +111,16 @@ export function prepareDecoys(runDir: string, secretPaths: readonly string[], ke
     }
     if (!st.isDirectory()) return;
     const top = path.join(root, String(i));
-    const walk = (real: string, fake: string, rel: string) => {
+    const walk = (real: string, fake: string, seen: string, rel: string) => {
       fs.mkdirSync(fake, { recursive: true, mode: 0o755 });
-      plan.watch.push({ host: fake, sandbox: real });
+      plan.watch.push({ host: fake, sandbox: seen });
       for (const d of fs.readdirSync(real, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
         if (++entries > MAX_ENTRIES) return;
         const r = path.join(real, d.name);
         const f = path.join(fake, d.name);
+        const sp = path.join(seen, d.name);
         const rr = rel ? `${rel}/${d.name}` : d.name;
-        if (d.isDirectory()) walk(r, f, rr);
+        if (d.isDirectory()) walk(r, f, sp, rr);
         else if (d.isFile()) {
           const size = fs.statSync(r).size;
           const rows = isLabelFile(d.name) ? readLabelRows(r, size) : undefined;
@@ -121,15 +130,15 @@ export function prepareDecoys(runDir: string, secretPaths: readonly string[], ke
             for (let c = 0; c < weights.length; c++) weights[c] ??= 0;
             const lines = rows.map((x, j) => JSON.stringify({ id: x.id, label: decoyLabel(key, rr, j, weights) }));
             fs.writeFileSync(f, lines.join('\n') + (lines.length ? '\n' : ''), { mode: 0o644 });
-            files.push({ rel: rr, sandboxPath: r, n: rows.length, weights });
+            files.push({ rel: rr, sandboxPath: sp, n: rows.length, weights });
           } else {
             fs.writeFileSync(f, crypto.randomBytes(Math.ceil(Math.min(size, MAX_OTHER_BYTES) / 2)).toString('hex').slice(0, Math.min(size, MAX_OTHER_BYTES)), { mode: 0o644 });
           }
         }
       }
     };
-    walk(secret, top, '');
-    plan.binds.push({ src: top, dest: secret });
+    walk(secret, top, at, '');
+    plan.binds.push({ src: top, dest: at });
   });
   const rec: DecoyRecord = { version: 1, key: key.toString('hex'), files };
   fs.writeFileSync(path.join(runDir, DECOY_FILE), JSON.stringify(rec), { mode: 0o600 });

@@ -48,6 +48,8 @@ import { buildRunReport, formatRunReport } from './runReport';
 import type { JobRef, JobStatus, Runner } from './types';
 import { isTerminalPhase } from './types';
 import { WorktreeError, prepareWorktree } from './worktree';
+import { type TransferConfig, replicationJobsFor } from '../core/replication';
+import { TransferViewError, buildTransferView } from './transferView';
 
 export interface DispatcherOptions {
   /** Fleet directory (default: service.dir); run directories are `<fleetDir>/runs/<experimentId>` (seed job 0)
@@ -76,6 +78,10 @@ export interface DispatcherOptions {
   /** Reproducible seed values instead of crypto-random ones, for tests and benchmarks that compare runs at fixed
    * seeds (never set by the CLI or the extension). Still recorded in the ledger like any seed. */
   chooseSeed?: (x: Experiment, index: number) => number;
+  /** The fleet's hidden transfer task (fleet.json `tasks.<name>.transfer`): replication jobs are run when set. */
+  transfer?: TransferConfig;
+  /** A token for replication job `index` of x (scoped to it; the evaluation scores it on the hidden labels). */
+  replicationTokenFor?: (x: Experiment, job: { index: number; seed: number }) => string | undefined | Promise<string | undefined>;
 }
 
 export interface Dispatcher {
@@ -88,8 +94,10 @@ export interface Dispatcher {
 }
 
 interface Active {
-  /** `<experimentId>#<index>`. */
+  /** `<experimentId>#<index>` (seed jobs) or `<experimentId>#r<index>` (replication jobs). */
   key: string;
+  /** A seed job of the experiment, or one of its replication jobs on the hidden transfer task. */
+  kind: 'seed' | 'replication';
   experimentId: string;
   /** The seed job's index (0..N-1). */
   index: number;
@@ -115,6 +123,15 @@ const SEED_MAX = 2 ** 31;
 const claimSets = new WeakMap<FleetService, Set<string>>();
 
 const jobKey = (experimentId: string, index: number) => `${experimentId}#${index}`;
+const repKey = (experimentId: string, index: number) => `${experimentId}#r${index}`;
+
+/** The run directory of replication job `index`: the seed-job layout under `<fleet>/jobs` (a name that says nothing
+ * of what they are: a bind mount's source shows in the job's /proc/self/mountinfo), mounted at the seed job's path
+ * (confine.ts `mountRunDirAt`), so the job's paths are a seed job's. */
+export const REPLICATION_DIR = 'jobs';
+export function replicationJobDir(fleetDir: string, experimentId: string, index: number): string {
+  return path.join(fleetDir, REPLICATION_DIR, index === 0 ? experimentId : `${experimentId}+seed-${index}`);
+}
 
 /** The run directory of seed job `index` (job 0 keeps the one-job layout). */
 export function seedJobDir(fleetDir: string, experimentId: string, index: number): string {
@@ -270,6 +287,10 @@ class DispatcherImpl implements Dispatcher {
       case 'experiment.approved':
       case 'experiment.vetoed':
       case 'run.job_finished':
+      case 'experiment.scored':
+      case 'experiment.result_accepted':
+      case 'replication.raised':
+      case 'replication.job_finished':
       case 'agent.resumed':
       case 'budget.set':
         this.pump();
@@ -300,6 +321,7 @@ class DispatcherImpl implements Dispatcher {
         const entry = this.runners.get(j.runner);
         const a: Active = {
           key: jobKey(x.id, j.index),
+          kind: 'seed',
           experimentId: x.id,
           index: j.index,
           seed: j.seed,
@@ -321,6 +343,19 @@ class DispatcherImpl implements Dispatcher {
       // every seed job ended, but the experiment's finish was not recorded before a crash
       const fin = this.service.finishIfAllEnded(x.id);
       if (fin) this.track(fin);
+    }
+    // replication jobs recorded and not finished
+    for (const x of this.service.state.experiments.values()) {
+      for (const j of x.replication?.records ?? []) {
+        if (j.endState) continue;
+        const entry = this.runners.get(j.runner);
+        const runDir = replicationJobDir(this.fleetDir, x.id, j.index);
+        const a: Active = { key: repKey(x.id, j.index), kind: 'replication', experimentId: x.id, index: j.index, seed: j.seed, agentId: x.agentId, runner: entry?.runner, runnerName: j.runner, gpus: x.resources.gpus, ref: { jobId: j.jobId, runDir, workdir: path.join(runDir, 'wt'), logPath: path.join(runDir, LOG_FILE) }, phase: 'submitted' };
+        this.activeJobs.set(a.key, a);
+        if (!entry) this.warn(`replication job ${j.index} of ${x.id} ran on runner ${j.runner}, which is no longer configured`);
+        else if (j.jobId === NOT_STARTED) this.track(this.finishReplication(a, { phase: 'failed', reason: 'dispatch failed before the job started' }));
+        else entry.runner.adopt?.(a.ref!);
+      }
     }
   }
 
@@ -375,6 +410,59 @@ class DispatcherImpl implements Dispatcher {
   }
 
   private pumpOnce(): void {
+    const reps = this.replicationCandidates();
+    this.pumpReplication(reps.filter((x) => x.replication?.raised));
+    this.pumpSeedJobs();
+    this.pumpReplication(reps.filter((x) => !x.replication?.raised));
+  }
+
+  /** Experiments whose replication jobs are due: required, their seed jobs clean, not all replication jobs recorded. */
+  private replicationCandidates(): Experiment[] {
+    if (!this.opts.transfer) return [];
+    const st = this.service.state;
+    const out: Experiment[] = [];
+    for (const x of st.experiments.values()) {
+      if (x.state !== 'scored' || !st.replicationRequired(x)) continue;
+      const base = st.baseVerification(x).status;
+      if (base !== 'verified' && base !== 'awaiting_acceptance') continue;
+      if (this.pendingReplication(x).length) out.push(x);
+    }
+    return out.sort((a, b) => (a.verdict?.seq ?? 0) - (b.verdict?.seq ?? 0));
+  }
+
+  private pendingReplication(x: Experiment): number[] {
+    const m = x.replication?.jobs || x.replicationJobs || replicationJobsFor(this.opts.transfer ?? {}, x.seedJobs);
+    const out: number[] = [];
+    for (let i = 0; i < m; i++) {
+      if (this.activeJobs.has(repKey(x.id, i))) continue;
+      if (x.replication?.records.some((j) => j.index === i)) continue;
+      out.push(i);
+    }
+    return out;
+  }
+
+  private pumpReplication(xs: Experiment[]): void {
+    const { perAgentConcurrency, fleetConcurrency } = this.config.dispatch;
+    const now = Date.now();
+    for (const x of xs) {
+      const agent = this.service.state.agent(x.agentId);
+      if (!agent) continue;
+      for (const index of this.pendingReplication(x)) {
+        if (this.activeJobs.size >= fleetConcurrency) return;
+        const key = repKey(x.id, index);
+        const retry = this.retryAt.get(key);
+        if (retry && retry.at > now) continue;
+        if (this.countBy((a) => a.agentId === x.agentId) >= perAgentConcurrency) break;
+        const runner = this.pickRunner(x.resources.gpus);
+        if (!runner) break;
+        const a: Active = { key, kind: 'replication', experimentId: x.id, index, agentId: x.agentId, runner, runnerName: runner.name, gpus: x.resources.gpus, phase: 'preparing' };
+        this.activeJobs.set(key, a);
+        this.track(this.dispatchReplication(x, a));
+      }
+    }
+  }
+
+  private pumpSeedJobs(): void {
     const { perAgentConcurrency, fleetConcurrency } = this.config.dispatch;
     const now = Date.now();
     const candidates = [...this.service.state.experiments.values()]
@@ -411,7 +499,7 @@ class DispatcherImpl implements Dispatcher {
           if (!this.service.claimForDispatch(x.id, this.claims)) break;
           this.owned.add(x.id);
         }
-        const a: Active = { key, experimentId: x.id, index, agentId: x.agentId, runner, runnerName: runner.name, gpus: x.resources.gpus, phase: 'preparing' };
+        const a: Active = { key, kind: 'seed', experimentId: x.id, index, agentId: x.agentId, runner, runnerName: runner.name, gpus: x.resources.gpus, phase: 'preparing' };
         this.activeJobs.set(key, a);
         this.track(this.dispatch(x, a));
       }
@@ -540,6 +628,188 @@ class DispatcherImpl implements Dispatcher {
     }
   }
 
+  // ------------------------------------------------------------------ replication jobs
+
+  /** A fresh seed for replication job `index`: distinct from every seed job's and replication job's seed of x. */
+  private chooseReplicationSeed(x: Experiment): number {
+    const taken = new Set<number>();
+    for (const j of x.run?.jobs ?? []) if (j.seed !== undefined) taken.add(j.seed);
+    for (const j of x.replication?.records ?? []) taken.add(j.seed);
+    for (const a of this.activeJobs.values()) if (a.experimentId === x.id && a.seed !== undefined) taken.add(a.seed);
+    for (;;) {
+      const v = crypto.randomInt(1, SEED_MAX);
+      if (!taken.has(v)) return v;
+    }
+  }
+
+  /**
+   * Run replication job `a.index` of x: the approved tree and command, a fresh seed, the protocol's view of each
+   * hidden transfer dataset bound where its visible dataset is, decoys made from the hidden labels at the labels
+   * path, and the whole run directory mounted at the path of the seed job with the same index.
+   */
+  private async dispatchReplication(x: Experiment, a: Active): Promise<void> {
+    const transfer = this.opts.transfer!;
+    const verdict = x.verdict!;
+    const runDir = replicationJobDir(this.fleetDir, x.id, a.index);
+    const runner = a.runner!;
+    let ref: JobRef | undefined;
+    try {
+      fs.mkdirSync(runDir, { recursive: true });
+      const logPath = path.join(runDir, LOG_FILE);
+      const intent = readIntent(runDir);
+      if (intent?.seed !== undefined) a.seed = intent.seed;
+      if (intent) {
+        const prev = this.runners.get(intent.runner)?.runner;
+        let jobId = intent.jobId;
+        if (!jobId && prev?.find) jobId = await prev.find(runDir, x.id);
+        if (prev && jobId && a.seed !== undefined) {
+          a.runner = prev;
+          a.runnerName = prev.name;
+          ref = { jobId, runDir, workdir: path.join(runDir, 'wt'), logPath };
+          prev.adopt?.(ref);
+        }
+      }
+      const jobs = x.replicationJobs ?? replicationJobsFor(transfer, x.seedJobs);
+      if (!ref) {
+        a.seed ??= this.chooseReplicationSeed(x);
+        const seed = a.seed;
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, seed, at: new Date().toISOString() }));
+        const wt = await prepareWorktree(this.service.hubRepo(x.agentId), runDir, verdict.commit, verdict.tree);
+        const view = buildTransferView({ fleetDir: this.fleetDir, runDir, datasets: transfer.datasets, goldLabels: transfer.protocol.goldLabels, seed });
+        const token = await this.opts.replicationTokenFor?.(x, { index: a.index, seed });
+        const visibleDir = seedJobDir(this.fleetDir, x.id, a.index);
+        const n = x.seedJobs ?? 1;
+        const env = buildJobEnv({ workdir: path.join(visibleDir, 'wt'), experimentId: x.id, evalUrl: this.opts.evalUrl, seed, seedIndex: a.index, seedJobs: n });
+        const base = this.sandboxFor(x, token);
+        const labels = path.join(this.fleetDir, 'labels');
+        const sandbox: JobSandbox = {
+          ...base,
+          secretPaths: (base.secretPaths ?? []).filter((p) => p !== labels),
+          secretViews: [{ src: view.labelsView, at: labels }],
+          binds: view.binds,
+          mountRunDirAt: visibleDir,
+        };
+        if (this.stopped) throw new Error('dispatcher stopped');
+        ref = await runner.submit({
+          experimentId: x.id,
+          runDir,
+          workdir: wt,
+          command: substituteSeed(x.command, seed),
+          env,
+          gpus: x.resources.gpus,
+          timeLimitSeconds: this.opts.timeLimitSeconds?.(x) ?? x.resources.timeLimitMinutes * 60,
+          logPath,
+          sandbox,
+        });
+        writeFileDurable(path.join(runDir, INTENT_FILE), JSON.stringify({ runner: runner.name, jobId: ref.jobId, seed, at: new Date().toISOString() }));
+      }
+      a.ref = ref;
+      await this.service.append('replication.job_dispatched', SYSTEM, { experimentId: x.id, index: a.index, jobs, seed: a.seed!, runner: a.runnerName, jobId: ref.jobId });
+      a.phase = 'submitted';
+      this.retryAt.delete(a.key);
+      await this.check(a);
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (ref) {
+        await runner.cancel(ref).catch(() => undefined);
+        fs.rmSync(path.join(runDir, INTENT_FILE), { force: true });
+      }
+      const attempts = (this.retryAt.get(a.key)?.attempts ?? 0) + 1;
+      const permanent = err instanceof WorktreeError || err instanceof SandboxError || err instanceof TransferViewError || attempts >= (this.opts.maxSubmitAttempts ?? 3);
+      if (this.stopped || !permanent) {
+        if (!this.stopped) this.warn(`dispatch of replication job ${a.index} of ${x.id} failed (attempt ${attempts}), will retry: ${msg}`);
+        this.retryAt.set(a.key, { at: Date.now() + (this.opts.retryBackoffMs ?? 2000) * attempts, attempts });
+        this.activeJobs.delete(a.key);
+        return;
+      }
+      this.warn(`dispatch of replication job ${a.index} of ${x.id} failed: ${msg}`);
+      try {
+        const jobs = x.replicationJobs ?? replicationJobsFor(transfer, x.seedJobs);
+        await this.service.append('replication.job_dispatched', SYSTEM, { experimentId: x.id, index: a.index, jobs, seed: a.seed ?? this.chooseReplicationSeed(x), runner: runner.name, jobId: NOT_STARTED });
+        await this.service.append('replication.job_finished', SYSTEM, { experimentId: x.id, index: a.index, jobId: NOT_STARTED, state: 'failed', reason: `not started: ${msg}`.slice(0, 2000) });
+      } catch (e2) {
+        this.warn(`recording the failed replication dispatch of ${x.id} failed: ${(e2 as Error).message}`);
+      }
+      this.activeJobs.delete(a.key);
+      this.retryAt.delete(a.key);
+    }
+  }
+
+  private async checkReplication(a: Active): Promise<void> {
+    const x = this.service.state.experiment(a.experimentId);
+    if (!x || !a.ref || x.replication?.records.some((j) => j.index === a.index && j.endState)) {
+      this.activeJobs.delete(a.key);
+      return;
+    }
+    let st: JobStatus;
+    if (!a.runner) st = { phase: 'unknown', reason: `runner ${a.runnerName} is not configured` };
+    else {
+      try {
+        st = await a.runner.status(a.ref);
+      } catch (err) {
+        st = { phase: 'unknown', reason: `runner ${a.runnerName} unreachable: ${(err as Error).message}` };
+      }
+    }
+    if (st.phase !== 'unknown') a.unknownSince = undefined;
+    if (isTerminalPhase(st.phase)) await this.finishReplication(a, st);
+    else if (st.phase === 'unknown') {
+      a.unknownSince ??= Date.now();
+      if (Date.now() - a.unknownSince >= this.lostAfterMs) {
+        if (a.runner) await a.runner.cancel(a.ref, 5000).catch(() => undefined);
+        await this.finishReplication(a, { phase: 'failed', reason: `runner lost: ${st.reason ?? 'job unknown to the runner'}` });
+      }
+    }
+  }
+
+  /** The end of a replication job: its run report goes with it into `replication.job_finished` (humans only). */
+  private async finishReplication(a: Active, st: JobStatus): Promise<void> {
+    if (a.finishing) return;
+    a.finishing = true;
+    try {
+      const x = this.service.state.experiment(a.experimentId);
+      if (!x || x.replication?.records.some((j) => j.index === a.index && j.endState)) return;
+      let res: JobStatus = st;
+      if (a.runner && a.ref && a.ref.jobId !== NOT_STARTED) {
+        try {
+          const r = await a.runner.result(a.ref);
+          if (isTerminalPhase(r.phase)) res = r;
+        } catch {
+          /* the state is what counts */
+        }
+      }
+      let rep: { violations: number; summary: string; report: Record<string, unknown> } | undefined;
+      if (a.ref && a.ref.jobId !== NOT_STARTED) {
+        const cfg = this.runners.get(a.runnerName)?.cfg;
+        let mode: 'bwrap' | 'none' = cfg?.sandbox === 'none' ? 'none' : 'bwrap';
+        try {
+          const rec = JSON.parse(fs.readFileSync(path.join(a.ref.runDir, 'sandbox.json'), 'utf8')) as { mode?: unknown };
+          if (rec.mode === 'none' || rec.mode === 'bwrap') mode = rec.mode;
+        } catch {
+          /* nothing recorded */
+        }
+        try {
+          const r = buildRunReport({ runDir: a.ref.runDir, sandbox: mode, taskMode: effectiveTaskMode(x.taskMode, this.opts.fleetTaskMode), phase: res.phase, reason: res.reason });
+          fs.appendFileSync(a.ref.logPath, `\n${formatRunReport(r)}`);
+          rep = { violations: r.violations, summary: r.summary.slice(0, 2000), report: { ...(r as unknown as Record<string, unknown>), sandbox: mode } };
+        } catch (err) {
+          this.warn(`the run report of replication job ${a.index} of ${x.id} failed: ${(err as Error).message}`);
+        }
+      }
+      await this.service.append('replication.job_finished', SYSTEM, {
+        experimentId: x.id,
+        index: a.index,
+        jobId: a.ref?.jobId ?? NOT_STARTED,
+        state: res.phase as RunEndState,
+        ...(res.exitCode !== undefined ? { exitCode: res.exitCode } : {}),
+        ...(res.reason ? { reason: res.reason.slice(0, 2000) } : {}),
+        ...(rep ?? {}),
+      });
+    } finally {
+      this.activeJobs.delete(a.key);
+      this.pump();
+    }
+  }
+
   /** Record a seed job that never ran (a permanent dispatch failure, or cancelled before submission). */
   private async notStarted(x: Experiment, index: number, state: 'failed' | 'cancelled', reason: string, runner?: string, seed?: number): Promise<void> {
     const cur = this.service.state.experiment(x.id);
@@ -559,7 +829,7 @@ class DispatcherImpl implements Dispatcher {
     return {
       taskMode: effectiveTaskMode(x.taskMode, this.opts.fleetTaskMode),
       readOnlyPaths: [f('datasets')],
-      denyPaths: [f('tokens.json'), f('ledger.jsonl'), f('repos'), f('runs'), f('fleet.json'), ...(home && home !== '/' ? [home] : [])],
+      denyPaths: [f('tokens.json'), f('ledger.jsonl'), f('repos'), f('runs'), f('fleet.json'), f('transfer'), f(REPLICATION_DIR), ...(home && home !== '/' ? [home] : [])],
       secretPaths: [f('labels')],
       proxy: this.opts.evalUrl ? { upstream: this.opts.evalUrl, token } : undefined,
     };
@@ -627,6 +897,10 @@ class DispatcherImpl implements Dispatcher {
     if (a.checking || a.finishing || !a.ref || this.stopped) return;
     a.checking = true;
     try {
+      if (a.kind === 'replication') {
+        await this.checkReplication(a);
+        return;
+      }
       const x = this.service.state.experiment(a.experimentId);
       if (!x || (x.state !== 'dispatched' && x.state !== 'running') || x.run?.jobs?.some((j) => j.index === a.index && j.endState)) {
         this.activeJobs.delete(a.key);

@@ -8,12 +8,15 @@
 //   protectedSymbols   organisers' values inside a larger file: "pkg.module.NAME" (a Python assignment) or
 //                      "path/to/file.yaml:key" (a top-level YAML block); edits to them are findings
 //   answerCarryingFields  dataset fields that carry the answer (e.g. "support"): reading them is label access
+//   transfer           the hidden transfer task: {datasets: {visible: hidden}, seeds?, protocol: {goldLabels},
+//                      tolerance, release} (core/replication.ts)
 //   candidatePaths     globs of the candidate programs of a no-testing task (accepted and kept; only those
 //                      are "candidate code": running the repository's own tests there is allowed)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { TaskMode } from '../core/model';
+import { type TransferConfig, transferConfigSchema } from '../core/replication';
 
 export interface TaskRules {
   mode?: TaskMode;
@@ -25,6 +28,8 @@ export interface TaskRules {
   protectedSymbols: string[];
   answerCarryingFields: string[];
   candidatePaths: string[];
+  /** The hidden transfer task results must replicate on (core/replication.ts). */
+  transfer?: TransferConfig;
 }
 
 const modeSchema = z.enum(['normal', 'no-testing', 'no_testing']).transform((m): TaskMode => (m === 'no_testing' ? 'no-testing' : m));
@@ -40,6 +45,7 @@ export const taskRulesSchema = z
     protectedSymbols: z.array(z.string().regex(/^[^:\s]+(:[^:\s]+)?$/, 'a dotted Python name "pkg.module.NAME" or "file:key"')).default([]),
     answerCarryingFields: z.array(z.string().regex(/^[A-Za-z_][\w-]*$/, 'a field name')).default([]),
     candidatePaths: z.array(z.string().min(1)).default([]),
+    transfer: transferConfigSchema.optional(),
   });
 
 export class TaskRulesError extends Error {}

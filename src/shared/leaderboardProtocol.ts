@@ -11,6 +11,10 @@ export interface ScoredRun {
   verified: boolean;
   dataset: string;
   split: string;
+  /** Mean PGR of its replication jobs on the fleet's hidden transfer task (null: none scored). */
+  transferPgr: number | null;
+  /** Its replication on the hidden task (null: the fleet has none, or it does not need one). */
+  replication: 'pending' | 'running' | 'replicated' | 'did_not_replicate' | null;
 }
 
 export interface LeaderRow {
@@ -26,6 +30,15 @@ export interface LeaderRow {
   unverified: number;
   runs: ScoredRun[];
   probing: number;
+  /** Mean hidden-task PGR over its runs that have one (null: none). */
+  meanTransferPgr: number | null;
+  replicated: number;
+  notReplicated: number;
+}
+
+/** Rows ranked by their mean hidden-task PGR (rows without one last): the leaderboard's "rank by hidden task". */
+export function rankByTransfer(rows: readonly LeaderRow[]): LeaderRow[] {
+  return [...rows].sort((p, q) => (q.meanTransferPgr ?? -Infinity) - (p.meanTransferPgr ?? -Infinity) || p.name.localeCompare(q.name));
 }
 
 export interface ProbeAlert {

@@ -15,6 +15,7 @@ import {
   type FinalResultView,
   type LeaderRow,
   type LeaderboardState,
+  rankByTransfer,
 } from '../../src/shared/leaderboardProtocol';
 import { nameBadgeEl } from '../common/names';
 import { chartLayout, sparklineLayout, timeSeriesLayout } from './chart';
@@ -28,6 +29,8 @@ function chartLabel(name: string, max = 22): string {
 const { rpc } = connect(LEADERBOARD_SURFACE);
 const app = document.getElementById('app')!;
 let state: LeaderboardState | undefined;
+/** Rank agents by visible PGR (default) or by their PGR on the fleet's hidden transfer task. */
+let rankBy: 'visible' | 'transfer' = 'visible';
 
 rpc.onNotification(LeaderboardStateNote, (s) => {
   state = s;
@@ -214,6 +217,8 @@ function finalsSection(finals: FinalResultView[]): HTMLElement {
 
 function render(): void {
   const s = state!;
+  const hasTransfer = s.rows.some((r) => r.runs.some((x) => x.replication !== null));
+  const rows = hasTransfer && rankBy === 'transfer' ? rankByTransfer(s.rows) : s.rows;
   app.setAttribute('aria-busy', 'false');
   replace(
     app,
@@ -229,11 +234,19 @@ function render(): void {
     h('section', { class: 'card' }, chart(s.rows)),
     timeSection(s.series ?? []),
     h('section', { class: 'card' },
+      hasTransfer
+        ? h('p', { id: 'rank-by' },
+            h('span', { class: 'muted' }, 'Rank by: '),
+            button('Visible PGR', () => ((rankBy = 'visible'), render()), { id: 'rank-visible', secondary: rankBy !== 'visible', title: 'PGR on the task the agents work on' }),
+            ' ',
+            button('Hidden-task PGR', () => ((rankBy = 'transfer'), render()), { id: 'rank-transfer', secondary: rankBy !== 'transfer', title: 'PGR of the replication jobs on the hidden transfer task the agents never saw' }),
+          )
+        : null,
       h('table', { id: 'leaderboard' },
         h('thead', null, h('tr', null,
-          h('th', null, '#'), h('th', null, 'Agent'), h('th', null, 'Method'), h('th', { class: 'num' }, 'Runs'), h('th', { class: 'num' }, 'Mean PGR'), h('th', { class: 'num' }, '95% CI'), h('th', { class: 'num' }, 'Best'), h('th', null, 'Evidence'),
+          h('th', null, '#'), h('th', null, 'Agent'), h('th', null, 'Method'), h('th', { class: 'num' }, 'Runs'), h('th', { class: 'num' }, 'Mean PGR'), h('th', { class: 'num' }, '95% CI'), hasTransfer ? h('th', { class: 'num', title: 'mean PGR of its replications on the hidden transfer task' }, 'Hidden-task PGR') : null, h('th', { class: 'num' }, 'Best'), h('th', null, 'Evidence'),
         )),
-        h('tbody', null, s.rows.map((r, i) =>
+        h('tbody', null, rows.map((r, i) =>
           h('tr', { dataset: { agent: r.agentId } },
             h('td', null, String(i + 1)),
             h('td', null, h('button', { class: 'link', on: { click: () => void call(rpc.request(OpenAgent, { agentId: r.agentId })) } }, oneLine(r.name, 80)), nameBadgeEl(r.name, 'agent') ? ' ' : '', nameBadgeEl(r.name, 'agent')),
@@ -241,10 +254,13 @@ function render(): void {
             h('td', { class: 'num' }, String(r.n)),
             h('td', { class: 'num' }, fmtNum(r.meanPgr, 3)),
             h('td', { class: 'num' }, r.ci ? `[${fmtNum(r.ci.lo, 3)}, ${fmtNum(r.ci.hi, 3)}]` : '—'),
+            hasTransfer ? h('td', { class: 'num transfer-pgr' }, r.meanTransferPgr === null ? '—' : fmtNum(r.meanTransferPgr, 3)) : null,
             h('td', { class: 'num' }, r.runs[0] ? h('button', { class: 'link', title: oneLine(r.runs[0].title, 200), on: { click: () => void call(rpc.request(OpenExperiment, { experimentId: r.runs[0].experimentId })) } }, `${fmtNum(r.best, 3)}`) : '—'),
             h('td', null,
               r.verified ? h('span', { class: 'badge-ok', title: 'scored by the evaluation server' }, `✓ ${r.verified} verified `) : null,
               r.unverified ? h('span', { class: 'badge-warn', title: 'not verified' }, `? ${r.unverified} unverified `) : null,
+              r.replicated ? h('span', { class: 'badge-ok', title: 'replicated on the hidden transfer task' }, `↻ ${r.replicated} replicated `) : null,
+              r.notReplicated ? h('span', { class: 'danger', title: 'did not replicate on the hidden transfer task' }, `✗ ${r.notReplicated} did not replicate `) : null,
               r.probing ? h('span', { class: 'danger' }, `⚠ ${r.probing} probing alert${r.probing > 1 ? 's' : ''}`) : null,
               r.runs.length ? h('span', { class: 'muted' }, ` acc ${fmtPct(r.runs[0].transferAcc)}`) : null,
             ),

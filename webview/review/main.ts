@@ -438,6 +438,15 @@ function renderRun(e: Experiment): HTMLElement {
     // the scorer and the baselines PGR is measured against are the hub's, never the repository's copies
     kv('Baselines', "the hub's fixed weak and strong baselines of this dataset: edits to the repository's copies of baselines or of the scorer change nothing that is verified");
   }
+  // its replication on the fleet's hidden transfer task (humans only): each job's seed, end and transfer PGR
+  const repl = e.replication;
+  if (repl && repl.records.length) {
+    const jobs = repl.records.map((j) => {
+      const sc = repl.scores.find((q) => q.index === j.index && q.split === (e.score?.split ?? 'test'));
+      return `job ${j.index} (seed ${j.seed}) ${j.endState ?? 'running'}${sc ? `, PGR ${sc.pgr === null ? 'n/a' : fmtNum(sc.pgr, 3)} on ${oneLine(sc.transferDataset, 100)}` : ''}${j.demotion ? `, ${oneLine(j.demotion, 200)}` : ''}`;
+    });
+    kv('Replication', `${repl.records.length} of ${repl.jobs} replication job(s) on the hidden transfer task: ${jobs.join('; ')}`);
+  }
   const v = e.verification;
   if (v && (r || e.score)) kv('Result', `${v.status.replace('_', ' ')}${v.reasons.length ? `: ${oneLine(v.reasons.join('; '), 1000)}` : ''}`);
   if (e.acceptance) kv('Accepted', `by ${oneLine(e.acceptance.by.id, 64)} at ${fmtTime(e.acceptance.ts)}: ${oneLine(e.acceptance.reason, 1000)}${e.acceptance.falseAlarms.length ? ` · false alarms: ${e.acceptance.falseAlarms.map((f) => `${oneLine(f.kind, 64)} at ${oneLine(f.file, 300)}:${f.line}`).join(', ')}` : ''}`);

@@ -22,6 +22,7 @@ export function buildLeaderboard(agents: readonly Agent[], experiments: readonly
       verified: x.score.verified === true,
       dataset: x.score.dataset,
       split: x.score.split,
+      ...replicationOfRun(x),
     };
     const list = runsByAgent.get(x.agentId) ?? [];
     list.push(r);
@@ -54,11 +55,30 @@ export function buildLeaderboard(agents: readonly Agent[], experiments: readonly
       unverified: runs.filter((r) => !r.verified).length,
       runs,
       probing: probing.get(agentId) ?? 0,
+      meanTransferPgr: mean0(runs.map((r) => r.transferPgr).filter((p): p is number => p !== null)),
+      replicated: runs.filter((r) => r.replication === 'replicated').length,
+      notReplicated: runs.filter((r) => r.replication === 'did_not_replicate').length,
     });
   }
   // Verified evidence first: rank by mean PGR of rows with scores, then by name.
   rows.sort((p, q) => (q.meanPgr ?? -Infinity) - (p.meanPgr ?? -Infinity) || p.name.localeCompare(q.name));
   return rows;
+}
+
+const mean0 = (v: number[]): number | null => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+
+/** A run's replication on the hidden transfer task, from what the hub says of it (humans see `replication`). */
+export function replicationOfRun(x: Experiment): Pick<ScoredRun, 'transferPgr' | 'replication'> {
+  const rep = x.replication;
+  const split = x.score?.split ?? 'test';
+  const pgrs = (rep?.scores ?? []).filter((s) => s.split === split).map((s) => s.pgr).filter((p): p is number => typeof p === 'number' && Number.isFinite(p));
+  const reasons = (x.verification?.reasons ?? []).join('; ');
+  let status: ScoredRun['replication'] = null;
+  if (/did not replicate|replication job \d+ (?:failed|timed_out|cancelled|exited|submitted|:)|did not evaluate on/.test(reasons)) status = 'did_not_replicate';
+  else if (rep && rep.records.length && (rep.records.length < rep.jobs || rep.records.some((r) => !r.endState))) status = 'running';
+  else if (/awaiting replication|replication on the hidden transfer task:/.test(reasons)) status = rep?.records.length ? 'running' : 'pending';
+  else if (rep && rep.records.length >= rep.jobs && rep.records.every((r) => r.endState)) status = 'replicated';
+  return { transferPgr: mean0(pgrs), replication: status };
 }
 
 /** Probing alerts from the audit trail (`eval.probing_suspected` entries). */

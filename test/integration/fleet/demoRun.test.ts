@@ -49,9 +49,9 @@ describe('demo codebase: approved weak-to-strong runs score verified through the
     const root = demoRoot();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'overseer-demo-gen-'));
     try {
-      execFileSync('python3', [path.join(root, 'make_dataset.py'), '--out', path.join(tmp, 'ds'), '--labels', path.join(tmp, 'lb')], { stdio: 'pipe' });
+      execFileSync('python3', [path.join(root, 'make_dataset.py'), '--out', path.join(tmp, 'ds'), '--labels', path.join(tmp, 'lb'), '--transfer', path.join(tmp, 'tr')], { stdio: 'pipe' });
       const files = (d: string): string[] => fs.readdirSync(d, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.relative(d, path.join(e.parentPath, e.name))).sort();
-      for (const [made, shipped] of [[path.join(tmp, 'ds'), path.join(root, 'dataset')], [path.join(tmp, 'lb'), path.join(root, 'labels')]] as const) {
+      for (const [made, shipped] of [[path.join(tmp, 'ds'), path.join(root, 'dataset')], [path.join(tmp, 'lb'), path.join(root, 'labels')], [path.join(tmp, 'tr'), path.join(root, 'transfer')]] as const) {
         assert.deepEqual(files(made), files(shipped));
         for (const f of files(made)) assert.ok(fs.readFileSync(path.join(made, f)).equals(fs.readFileSync(path.join(shipped, f))), `${f} differs from what make_dataset.py writes`);
       }

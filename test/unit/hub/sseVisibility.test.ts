@@ -19,6 +19,14 @@ describe('SSE visibility for agents', () => {
     }
   });
 
+  it('never shows an agent the replication of its results on the hidden transfer task', () => {
+    for (const type of ['replication.configured', 'replication.job_dispatched', 'replication.job_finished', 'replication.scored', 'replication.raised']) {
+      const e = ev(type, { experimentId: 'exp-1', index: 0, enabled: true });
+      assert.equal(visibleTo(aar1, e, service), false, type);
+      assert.equal(visibleTo(human, e, service), true, type);
+    }
+  });
+
   it('shows an agent its own verdicts but not another agent experiment', () => {
     assert.equal(visibleTo(aar1, ev('experiment.approved', { experimentId: 'exp-1' }), service), true);
     assert.equal(visibleTo({ kind: 'agent', id: 'aar-2' }, ev('experiment.approved', { experimentId: 'exp-1' }), service), false);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { parseUnifiedDiff } from '../../../webview/common/diff';
 import { chartLayout } from '../../../webview/leaderboard/chart';
-import { buildLeaderboard, firstLine, probeAlerts } from '../../../src/host/webviews/leaderboardModel';
+import { buildLeaderboard, firstLine, probeAlerts, replicationOfRun } from '../../../src/host/webviews/leaderboardModel';
+import { rankByTransfer } from '../../../src/shared/leaderboardProtocol';
 import type { Agent, AuditEntry, Experiment } from '../../../src/core/model';
 
 const PATCH = `diff --git a/train.py b/train.py
@@ -91,6 +92,25 @@ describe('buildLeaderboard', () => {
     assert.deepEqual(b.ci, { lo: 0.5, hi: 0.5 });
     const c = rows.find((r) => r.agentId === 'c')!;
     assert.deepEqual([c.n, c.meanPgr, c.ci, c.method], [0, null, null, 'c direction']);
+  });
+
+  it('shows each run\'s replication on the hidden task and ranks agents by it on request', () => {
+    const rec = (index: number, endState?: 'succeeded') => ({ index, seed: index + 1, runner: 'local', jobId: `j${index}`, ...(endState ? { endState } : {}) });
+    const score = (index: number, pgr: number) => ({ index, seq: index, dataset: 'sciq', transferDataset: 'hidden', split: 'test', transferAcc: 0.7, pgr, resubmissions: 0 });
+    const good = { ...scored('1', 'a', 0.3), replication: { jobs: 2, records: [rec(0, 'succeeded'), rec(1, 'succeeded')], scores: [score(0, 0.2), score(1, 0.4)], history: [] }, verification: { status: 'verified' as const, reasons: [] } };
+    const bad = { ...scored('2', 'b', 0.9, false), replication: { jobs: 2, records: [rec(0, 'succeeded'), rec(1, 'succeeded')], scores: [score(0, -1), score(1, -1.2)], history: [] }, verification: { status: 'unverified' as const, reasons: ['did not replicate: transfer PGR -1.100 [..] is significantly more than 0.500 below the visible 0.900'] } };
+    const running = { ...scored('3', 'c', 0.5, false), replication: { jobs: 2, records: [rec(0)], scores: [], history: [] }, verification: { status: 'incomplete' as const, reasons: ['replication on the hidden transfer task: 0 of 2 job(s) ended'] } };
+    const pending = { ...scored('4', 'c', 0.1, false), verification: { status: 'incomplete' as const, reasons: ['awaiting replication on the hidden transfer task'] } };
+    assert.deepEqual(replicationOfRun(good), { transferPgr: 0.30000000000000004, replication: 'replicated' });
+    assert.equal(replicationOfRun(bad).replication, 'did_not_replicate');
+    assert.equal(replicationOfRun(running).replication, 'running');
+    assert.deepEqual(replicationOfRun(pending), { transferPgr: null, replication: 'pending' });
+    assert.deepEqual(replicationOfRun(scored('5', 'd', 0.1)), { transferPgr: null, replication: null });
+    const rows = buildLeaderboard([agent('a'), agent('b'), agent('c')], [good, bad, running, pending]);
+    assert.deepEqual(rows.map((r) => r.agentId), ['b', 'a', 'c'], 'by visible PGR, the inflated agent first');
+    assert.deepEqual(rankByTransfer(rows).map((r) => r.agentId), ['a', 'b', 'c'], 'by hidden-task PGR it falls');
+    const b = rows.find((r) => r.agentId === 'b')!;
+    assert.deepEqual([b.replicated, b.notReplicated], [0, 1]);
   });
 
   it('counts probing alerts per agent from the audit trail', () => {
